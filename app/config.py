@@ -1,0 +1,231 @@
+"""Where Hearth keeps its data (platformdirs, overridable) and the one settings file in it.
+
+Settings are flat dotted keys ("fetch.concurrency") declared once in `SETTING_SPECS` with a type,
+a default and a line of help; `hearth config set KEY VALUE` and the settings dialog both go through
+`Settings.set_text`. Nothing here reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "Hearth"
+DATA_DIR_ENV = "HEARTH_DATA_DIR"
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    data_dir: Path
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "hearth.sqlite3"
+
+    @property
+    def settings_path(self) -> Path:
+        return self.data_dir / "settings.json"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def states_dir(self) -> Path:
+        return self.data_dir / "cache" / "states"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "hearth.log"
+
+    def ensure(self) -> Paths:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def resolve_paths(data_dir: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Paths:
+    """`--data-dir` wins, then `$HEARTH_DATA_DIR`, then the platform's user data dir."""
+    env = os.environ if env is None else env
+    if data_dir:
+        return Paths(Path(data_dir).expanduser().resolve())
+    if env.get(DATA_DIR_ENV):
+        return Paths(Path(env[DATA_DIR_ENV]).expanduser().resolve())
+    import platformdirs
+
+    return Paths(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
+
+
+def resources_dir() -> Path:
+    """The repository's `resources/` folder (icons, css, vocabularies, catalog)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "resources", here.parent / "resources"):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError("Hearth's resources folder is missing", hint="reinstall Hearth from its source checkout")
+
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    key: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+SETTING_SPECS: tuple[SettingSpec, ...] = (
+    # refreshing and fetching
+    SettingSpec("refresh.interval_minutes", int, 60, "default time between refreshes of a feed"),
+    SettingSpec("refresh.paused", bool, False, "pause background refreshing"),
+    SettingSpec("fetch.concurrency", int, 16, "feeds fetched at once (one connection per host)"),
+    SettingSpec("fetch.host_spacing_seconds", float, 0.0, "minimum time between two requests to one host"),
+    SettingSpec("fetch.user_agent", str, "", "default User-Agent (empty: Hearth's honest one)"),
+    SettingSpec("fetch.proxy", str, "", "proxy URL for all fetches (http://, socks5://), empty for none"),
+    SettingSpec("fetch.max_body_mb", int, 20, "a feed larger than this errors"),
+    SettingSpec("fetch.connect_timeout", float, 10.0, "seconds to connect"),
+    SettingSpec("fetch.timeout", float, 60.0, "seconds for a whole request"),
+    SettingSpec("retention.days", int, 90, "drop read, unstarred articles older than this (0 keeps all)"),
+    # sites without feeds
+    SettingSpec("zhihu.www_base", str, "https://www.zhihu.com", "Zhihu web/API base URL"),
+    SettingSpec("zhihu.api_base", str, "https://api.zhihu.com", "Zhihu api host base URL"),
+    SettingSpec("sites.min_spacing_seconds", float, 5.0, "minimum spacing between requests to a cookie site"),
+    SettingSpec("sites.max_per_hour", int, 120, "cap on requests per hour to a cookie site"),
+    SettingSpec("script.timeout", float, 60.0, "seconds a script source may run"),
+    # local feed server
+    SettingSpec("server.port", int, 1200, "port of the local feed server (127.0.0.1 only)"),
+    SettingSpec("server.enabled", bool, False, "run the feed server while the app is open"),
+    SettingSpec("server.access_key", str, "", "optional ?key= required by the feed server"),
+    SettingSpec("server.max_age_minutes", int, 30, "serve from the database when fetched this recently"),
+    # the desktop app
+    SettingSpec("ui.theme", str, "system", "colour theme", ("system", "light", "dark")),
+    SettingSpec("ui.start_minimised", bool, False, "start in the tray"),
+    SettingSpec("ui.close_to_tray", bool, True, "closing the window keeps Hearth in the tray"),
+    SettingSpec("ui.notifications", bool, True, "notify of new articles"),
+    SettingSpec("ui.tray_count", bool, True, "show the unread count on the tray icon"),
+    SettingSpec("ui.autostart", bool, False, "start Hearth on login"),
+    SettingSpec("ui.hide_read", bool, False, "hide read articles in lists"),
+    SettingSpec("ui.mark_read_on_select", bool, True, "mark an article read when it is opened"),
+    SettingSpec("ui.told_about_tray", bool, False, "the close-to-tray hint was shown once"),
+    # local AI
+    SettingSpec("ai.enabled", bool, True, "local AI on (off: torch is never loaded)"),
+    SettingSpec("ai.model_path", str, "", "the active model file (.pth / .safetensors)"),
+    SettingSpec("ai.device", str, "auto", "where the model runs", ("auto", "cuda", "cpu")),
+    SettingSpec("ai.dtype", str, "auto", "precision", ("auto", "fp32", "fp16", "bf16", "int8")),
+    SettingSpec("ai.threads", int, 0, "CPU threads for the model (0: all cores)"),
+    SettingSpec("ai.download_base", str, "https://huggingface.co", "base URL for model downloads"),
+    SettingSpec("ai.context_tokens", int, 4096, "longest article text fed to the model, in tokens"),
+    SettingSpec("ai.summary_temperature", float, 1.0, "temperature for summaries"),
+    SettingSpec("ai.summary_top_p", float, 0.3, "top-p for summaries"),
+    SettingSpec("ai.chat_temperature", float, 1.0, "temperature for chat"),
+    SettingSpec("ai.chat_top_p", float, 0.3, "top-p for chat"),
+    SettingSpec("ai.max_tokens", int, 400, "longest answer in tokens"),
+)
+SPECS_BY_KEY: dict[str, SettingSpec] = {spec.key: spec for spec in SETTING_SPECS}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def parse_value(spec: SettingSpec, text: str) -> Any:
+    """Turn the text a user typed into the setting's type, or raise ConfigError saying why."""
+    text = text.strip()
+    try:
+        if spec.type is bool:
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            raise ValueError
+        value = spec.type(text)
+    except ValueError:
+        raise ConfigError(
+            f"{spec.key} takes a {spec.type.__name__}, not {text!r}", hint=f"e.g. {spec.default!r}"
+        ) from None
+    if spec.choices and value not in spec.choices:
+        raise ConfigError(f"{spec.key} must be one of {', '.join(spec.choices)}")
+    return value
+
+
+class Settings:
+    """The settings file: a JSON object of dotted keys; unknown keys in the file are kept but ignored."""
+
+    def __init__(self, path: Path | None = None, values: Mapping[str, Any] | None = None) -> None:
+        self.path = path
+        self._values: dict[str, Any] = dict(values or {})
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        values: dict[str, Any] = {}
+        if path.exists():
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(loaded, dict):
+                    values = loaded
+                else:
+                    log.warning("settings file %s is not an object; using defaults", path)
+            except (OSError, ValueError) as exc:
+                log.warning("settings file %s is unreadable (%s); using defaults", path, exc)
+        return cls(path, values)
+
+    def get(self, key: str) -> Any:
+        spec = self._spec(key)
+        value = self._values.get(key, spec.default)
+        if not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool)):
+            try:
+                return parse_value(spec, str(value))
+            except ConfigError:
+                return spec.default
+        return value
+
+    def __getitem__(self, key: str) -> Any:
+        return self.get(key)
+
+    def set(self, key: str, value: Any) -> None:
+        spec = self._spec(key)
+        if not isinstance(value, spec.type) or (spec.type is not bool and isinstance(value, bool)):
+            if spec.type is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            else:
+                value = parse_value(spec, str(value))
+        elif spec.choices and value not in spec.choices:
+            raise ConfigError(f"{key} must be one of {', '.join(spec.choices)}")
+        self._values[key] = value
+
+    def set_text(self, key: str, text: str) -> Any:
+        value = parse_value(self._spec(key), text)
+        self._values[key] = value
+        return value
+
+    def items(self) -> Iterator[tuple[SettingSpec, Any]]:
+        for spec in SETTING_SPECS:
+            yield spec, self.get(spec.key)
+
+    def save(self) -> None:
+        """Write atomically (temp file + rename), so a crash never leaves half a settings file."""
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".settings-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(self._values, fh, indent=2, sort_keys=True, ensure_ascii=False)
+        os.replace(tmp, self.path)
+
+    @staticmethod
+    def _spec(key: str) -> SettingSpec:
+        try:
+            return SPECS_BY_KEY[key]
+        except KeyError:
+            raise ConfigError(f"unknown setting {key!r}", hint="`hearth config list` shows them all") from None

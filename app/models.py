@@ -1,0 +1,122 @@
+"""Frozen dataclasses shared by every layer: what a parser produces and what the store hands back.
+
+All datetimes are timezone-aware UTC. Parsed items are immutable; only storage turns them into
+stored `Article`s (with ids and read/starred status).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+FEED_KIND = "feed"  # Feed.kind for an ordinary XML/JSON feed; sources use their own id ("zhihu.people.activities")
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    url: str
+    type: str = ""
+    length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedItem:
+    guid: str  # stable: id, else link, else a hash of title and date
+    url: str | None
+    title: str
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    content_html: str = ""  # already sanitised
+    summary_html: str = ""  # already sanitised
+    enclosures: tuple[Enclosure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str
+    site_url: str | None = None
+    feed_url: str | None = None  # the feed's self link, if it declares one
+    icon_url: str | None = None
+    description: str = ""
+    items: tuple[ParsedItem, ...] = ()
+    format: str = ""  # "rss20", "atom10", "rdf", "json11", "zhihu" ...
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    id: int
+    name: str
+    parent_id: int | None = None
+    position: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    id: int
+    url: str
+    title: str
+    site_url: str | None = None
+    icon_url: str | None = None
+    kind: str = FEED_KIND
+    params: dict[str, Any] = field(default_factory=dict)
+    folder_id: int | None = None
+    # per-feed settings
+    update_interval: int | None = None  # seconds; None = the global interval
+    user_agent: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    enabled: bool = True
+    retention_days: int | None = None  # None = the global retention
+    # fetch state
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_fetch: datetime | None = None
+    next_fetch: datetime | None = None
+    last_status: int | None = None
+    consecutive_errors: int = 0
+    last_error: str | None = None
+    created: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: int
+    feed_id: int
+    guid: str
+    url: str | None
+    title: str
+    author: str | None
+    published: datetime | None
+    updated: datetime | None
+    content_html: str
+    summary_html: str
+    enclosures: tuple[Enclosure, ...]
+    first_seen: datetime
+    read: bool = False
+    starred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    """The light row an article list shows: no content."""
+
+    id: int
+    feed_id: int
+    feed_title: str
+    title: str
+    url: str | None
+    author: str | None
+    published: datetime | None  # published, else updated, else first seen
+    read: bool
+    starred: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    article_id: int
+    model_id: str
+    prompt_version: str
+    text: str
+    created: datetime

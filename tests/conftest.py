@@ -1,0 +1,30 @@
+"""Shared fixtures. Qt runs offscreen; QtWebEngine needs --no-sandbox because tests run as root in CI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
+os.environ.pop("HEARTH_DATA_DIR", None)
+
+from tests.support.http import LocalServer  # noqa: E402
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh Hearth data dir; HEARTH_DATA_DIR points at it so nothing touches a real profile."""
+    d = tmp_path / "hearth-data"
+    d.mkdir()
+    monkeypatch.setenv("HEARTH_DATA_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    with LocalServer() as srv:
+        yield srv
