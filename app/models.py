@@ -120,3 +120,70 @@ class Summary:
     prompt_version: str
     text: str
     created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FetchState:
+    """What one fetch leaves on the feed row; written with the feed's articles in one transaction."""
+
+    fetched_at: datetime
+    next_fetch: datetime
+    status: int | None  # HTTP status, None when no response came
+    etag: str | None = None  # stored verbatim, sent back verbatim
+    last_modified: str | None = None
+    body_hash: str | None = None
+    error: str | None = None  # None on success (resets consecutive_errors), else the user-facing text
+    new_url: str | None = None  # after a 301/308
+    disable: bool = False  # 410 Gone
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    new_ids: tuple[int, ...] = ()
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleQuery:
+    """Which articles a list shows. Smart views: "all", "unread", "starred", "today"."""
+
+    smart: str | None = None
+    feed_ids: tuple[int, ...] | None = None
+    folder_id: int | None = None  # includes sub-folders
+    search: str | None = None  # FTS5 query over title + plain text
+    unread_only: bool = False
+    sort: str = "newest"  # "newest", "oldest", "title"
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """One OPML outline: a folder (url None, children) or a feed (url set)."""
+
+    title: str
+    url: str | None = None
+    site_url: str | None = None
+    kind: str = FEED_KIND
+    children: tuple[Outline, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """A feed offered by a web page (discovery)."""
+
+    url: str
+    title: str = ""
+    type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteState:
+    """Per-site politeness and cooldown, persisted so a restart does not hammer a site that blocked us."""
+
+    site: str
+    cooldown_until: datetime | None = None
+    cooldown_level: int = 0  # doubles the cooldown each time: 30 min ... 24 h
+    last_request: datetime | None = None
+    requests_this_hour: int = 0
+    hour_started: datetime | None = None
+    last_error: str | None = None
