@@ -152,7 +152,7 @@ def parse_value(spec: SettingSpec, text: str) -> Any:
         value = spec.type(text)
     except ValueError:
         raise ConfigError(
-            f"{spec.key} takes a {spec.type.__name__}, not {text!r}", hint=f"e.g. {spec.default!r}"
+            f"{spec.key} takes {'an' if spec.type is int else 'a'} {spec.type.__name__}, not {text!r}", hint=f"e.g. {spec.default!r}"
         ) from None
     if spec.choices and value not in spec.choices:
         raise ConfigError(f"{spec.key} must be one of {', '.join(spec.choices)}")

@@ -12,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
 os.environ.pop("HEARTH_DATA_DIR", None)
 
-from tests.support.http import LocalServer  # noqa: E402
+from tests.support.http import LocalServer
 
 
 @pytest.fixture
