@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Hearth: a feed reader that fetches everything itself. With no command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
-    parser.add_argument("--data-dir", help="where Hearth keeps its data (default: $HEARTH_DATA_DIR, else the user data dir)")
+    parser.add_argument(
+        "--data-dir", help="where Hearth keeps its data (default: $HEARTH_DATA_DIR, else the user data dir)"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

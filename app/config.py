@@ -57,7 +57,9 @@ class Paths:
         return self
 
 
-def resolve_paths(data_dir: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Paths:
+def resolve_paths(
+    data_dir: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Paths:
     """`--data-dir` wins, then `$HEARTH_DATA_DIR`, then the platform's user data dir."""
     env = os.environ if env is None else env
     if data_dir:
@@ -75,7 +77,9 @@ def resources_dir() -> Path:
     for candidate in (here / "resources", here.parent / "resources"):
         if candidate.is_dir():
             return candidate
-    raise ConfigError("Hearth's resources folder is missing", hint="reinstall Hearth from its source checkout")
+    raise ConfigError(
+        "Hearth's resources folder is missing", hint="reinstall Hearth from its source checkout"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +156,8 @@ def parse_value(spec: SettingSpec, text: str) -> Any:
         value = spec.type(text)
     except ValueError:
         raise ConfigError(
-            f"{spec.key} takes {'an' if spec.type is int else 'a'} {spec.type.__name__}, not {text!r}", hint=f"e.g. {spec.default!r}"
+            f"{spec.key} takes {'an' if spec.type is int else 'a'} {spec.type.__name__}, not {text!r}",
+            hint=f"e.g. {spec.default!r}",
         ) from None
     if spec.choices and value not in spec.choices:
         raise ConfigError(f"{spec.key} must be one of {', '.join(spec.choices)}")
@@ -228,4 +233,6 @@ class Settings:
         try:
             return SPECS_BY_KEY[key]
         except KeyError:
-            raise ConfigError(f"unknown setting {key!r}", hint="`hearth config list` shows them all") from None
+            raise ConfigError(
+                f"unknown setting {key!r}", hint="`hearth config list` shows them all"
+            ) from None

@@ -1,31 +1,33 @@
 """Hearth's one exception tree. Every error a user can cause is a `HearthError` with a clear message.
 
-    HearthError                      message (what happened) + hint (what to do)
-    ├── ConfigError                  unknown setting key, bad value
-    ├── StorageError                 database problems
-    │   └── NotFoundError            unknown feed / folder / article id
-    ├── FetchError                   anything between us and a server (url, status)
-    │   ├── NetworkError             DNS, refused, reset, TLS
-    │   ├── FetchTimeoutError        connect or whole-request timeout
-    │   ├── BodyTooLargeError        body over the cap
-    │   └── HTTPStatusError          a non-success status (status)
-    │       ├── FeedGoneError        410: the feed is gone and has been disabled
-    │       └── BlockedError         403 / 429 / captcha from a site (until)
-    ├── FeedError                    the bytes are not a usable feed
-    │   ├── FeedParseError           malformed XML / JSON, not a feed at all
-    │   └── DiscoveryError           no feed found on a page
-    ├── OPMLError                    a malformed OPML file (line)
-    ├── SourceError                  sites without feeds (zhihu, scripts)
-    │   ├── CookieMissingError       the site needs a cookie in the vault
-    │   ├── CookieExpiredError       the stored cookie no longer works
-    │   ├── ChallengeError           the site wants the user to verify
-    │   ├── PrivateProfileError      the profile is private
-    │   └── ScriptError              a script source failed (stderr attached)
-    ├── VaultError                   the OS keyring is unavailable or refused
-    └── ModelError                   local AI
-        ├── ModelFormatError         not an RWKV checkpoint / unsupported variant
-        ├── ModelLoadError           out of memory, CUDA unavailable, unreadable file
-        └── GenerationCancelled      the user pressed Stop (not a failure)
+HearthError                      message (what happened) + hint (what to do)
+├── ConfigError                  unknown setting key, bad value
+├── StorageError                 database problems
+│   └── NotFoundError            unknown feed / folder / article id
+├── FetchError                   anything between us and a server (url, status)
+│   ├── NetworkError             DNS, refused, reset, TLS
+│   ├── FetchTimeoutError        connect or whole-request timeout
+│   ├── BodyTooLargeError        body over the cap
+│   └── HTTPStatusError          a non-success status (status)
+│       ├── FeedGoneError        410: the feed is gone and has been disabled
+│       └── BlockedError         403 / 429 / captcha from a site (until)
+├── FeedError                    the bytes are not a usable feed
+│   ├── FeedParseError           malformed XML / JSON, not a feed at all
+│   └── DiscoveryError           no feed found on a page
+├── OPMLError                    a malformed OPML file (line)
+├── SourceError                  sites without feeds (zhihu, scripts)
+│   ├── CookieMissingError       the site needs a cookie in the vault
+│   ├── CookieExpiredError       the stored cookie no longer works
+│   ├── ChallengeError           the site wants the user to verify
+│   ├── PrivateProfileError      the profile is private
+│   └── ScriptError              a script source failed (stderr attached)
+├── VaultError                   the OS keyring is unavailable or refused
+└── ModelError                   local AI
+    ├── ModelFormatError         not an RWKV checkpoint / unsupported variant
+    ├── ModelLoadError           out of memory, CUDA unavailable, unreadable file
+    ├── DownloadError            a model download failed or did not verify
+    │   └── DownloadCancelled    the user cancelled the download (the partial file is kept)
+    └── GenerationCancelled      the user pressed Stop (not a failure)
 """
 
 from __future__ import annotations
@@ -87,7 +89,13 @@ class FeedGoneError(HTTPStatusError):
 
 class BlockedError(HTTPStatusError):
     def __init__(
-        self, message: str, *, url: str = "", status: int | None = None, until: datetime | None = None, hint: str = ""
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status: int | None = None,
+        until: datetime | None = None,
+        hint: str = "",
     ) -> None:
         super().__init__(message, url=url, status=status, hint=hint)
         self.until = until
@@ -154,4 +162,12 @@ class ModelLoadError(ModelError):
 
 
 class GenerationCancelled(ModelError):
+    pass
+
+
+class DownloadError(ModelError):
+    pass
+
+
+class DownloadCancelled(DownloadError):
     pass

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-FEED_KIND = "feed"  # Feed.kind for an ordinary XML/JSON feed; sources use their own id ("zhihu.people.activities")
+# Feed.kind of an ordinary XML/JSON feed; sources use their own id ("zhihu.people.activities").
+FEED_KIND = "feed"
 
 
 @dataclass(frozen=True, slots=True)
