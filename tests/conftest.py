@@ -28,3 +28,4 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def server() -> Iterator[LocalServer]:
     with LocalServer() as srv:
         yield srv
+from tests.support.keyring_daemon import _secret_service_daemon, secret_service  # noqa: E402, F401

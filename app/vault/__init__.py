@@ -1,0 +1,1 @@
+"""The cookie vault (public import: app.secrets)."""

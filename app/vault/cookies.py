@@ -1,0 +1,153 @@
+"""Cookies as Hearth keeps them: one `SiteCookies` per site, Cookie-header parsing, domain matching
+and per-site validation (what a Zhihu cookie needs, and what is limited without each part)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from app.errors import CookieMissingError
+
+# RFC 6265 cookie-name token (no separators, no controls)
+_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_SITE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+SITE_ALIASES = {"zhihu": "zhihu.com"}
+
+
+@dataclass(frozen=True)
+class SiteCookies:
+    """The cookies of one site and the user agent they were earned with (a challenge cookie is bound to it).
+
+    `repr()` shows cookie names only, so a stray log line or traceback never carries a value.
+    """
+
+    site: str
+    cookies: dict[str, str]
+    user_agent: str | None = None
+    expires: dict[str, float | None] = field(default_factory=dict)
+    saved_at: float | None = None
+
+    def header(self) -> str:
+        """The value of a Cookie request header."""
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def names(self) -> list[str]:
+        return list(self.cookies)
+
+    def __repr__(self) -> str:
+        return (
+            f"SiteCookies(site={self.site!r}, names={sorted(self.cookies)!r}, user_agent={self.user_agent!r})"
+        )
+
+    __str__ = __repr__
+
+
+def normalize_site(site: str) -> str:
+    """'Zhihu', 'zhihu', '.zhihu.com', 'https://www.zhihu.com/' -> 'zhihu.com'; anything else must be a domain."""
+    text = site.strip().lower()
+    if "://" in text:
+        text = urlsplit(text).hostname or ""
+        if text.startswith("www."):
+            text = text[4:]
+    text = text.strip(".")
+    text = SITE_ALIASES.get(text, text)
+    if not _SITE.match(text):
+        raise CookieMissingError(
+            f"{site!r} is not a site name", hint="name the site by its domain, e.g. zhihu.com"
+        )
+    return text
+
+
+def host_matches_site(host: str, site: str) -> bool:
+    """True when `host` is the site's own domain or a subdomain of it (never a lookalike: evil-zhihu.com)."""
+    host = host.strip().lower().rstrip(".")
+    return host == site or host.endswith("." + site)
+
+
+def host_of(url: str) -> str:
+    """The lower-case host name of an absolute URL ('' when there is none)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def netloc_of(url: str) -> str:
+    """host[:port] of a URL, lower case, for exact host aliases (a test server, a mirror)."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        return f"{host}:{parts.port}" if parts.port else host
+    except ValueError:
+        return ""
+
+
+def parse_cookie_header(text: str) -> dict[str, str]:
+    """Parse what a user pastes: a Cookie header value, optionally with a leading 'Cookie:' and line breaks.
+
+    Values keep their '=' and '|' (Zhihu's d_c0 has both); names must be valid cookie tokens.
+    """
+    text = text.strip()
+    if text[:7].lower() == "cookie:":
+        text = text[7:]
+    cookies: dict[str, str] = {}
+    for part in re.split(r"[;\r\n]+", text):
+        part = part.strip()
+        if not part or "=" not in part:
+            continue
+        name, _, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if not _NAME.match(name):
+            raise CookieMissingError(
+                f"{name[:40]!r} is not a cookie name",
+                hint="paste the value of the Cookie request header (name=value; name2=value2)",
+            )
+        cookies[name] = value
+    return cookies
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """What a site's cookie needs: names without which nothing works, and names that limit what works."""
+
+    login_path: str
+    required: Mapping[str, str]
+    recommended: Mapping[str, str]
+    login_cookie: str | None = None
+
+
+SITE_RULES: dict[str, SiteRules] = {
+    "zhihu.com": SiteRules(
+        login_path="/signin",
+        required={"d_c0": "every Zhihu API request is signed with d_c0 (the x-zse-96 header)"},
+        recommended={
+            "z_c0": "without z_c0 (the login cookie) answers and articles come truncated: "
+            "full text needs a signed-in account since 2024",
+            "__zse_ck": "without __zse_ck requests may get Zhihu's verification page "
+            "(Hearth then solves it in a hidden browser page, or asks you to sign in again)",
+        },
+        login_cookie="z_c0",
+    ),
+}
+
+
+def validate_cookies(site: str, cookies: Mapping[str, str]) -> list[str]:
+    """Raise CookieMissingError when a required cookie is absent; return warnings for recommended ones."""
+    if not cookies:
+        raise CookieMissingError(
+            f"no cookies found for {site}",
+            hint="paste the Cookie request header from your browser's developer tools (Network tab)",
+        )
+    rules = SITE_RULES.get(site)
+    if rules is None:
+        return []
+    for name, why in rules.required.items():
+        if not cookies.get(name):
+            raise CookieMissingError(
+                f"the {site} cookie has no {name}: {why}",
+                hint=f"copy the whole Cookie header of a request to {site} while signed in, "
+                f"or run `hearth cookies signin {site}`",
+            )
+    return [f"no {name}: {why}" for name, why in rules.recommended.items() if not cookies.get(name)]
