@@ -1,0 +1,131 @@
+"""`hearth cookies set|show|clear|check|signin SITE`: the per-site cookies kept in the OS keyring.
+
+Values are read from stdin and written to the keyring only; nothing here ever prints a value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.cli import Context
+    from app.vault.store import CookieVault
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("cookies", help="cookies for sites without feeds (kept in the OS keyring)")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    put = verbs.add_parser("set", help="store a Cookie header read from stdin (e.g. pasted from the browser)")
+    put.add_argument("site", help="the site, e.g. zhihu.com")
+    put.add_argument("--user-agent", help="the browser's User-Agent the cookie was earned with")
+    put.set_defaults(func=cmd_set)
+    show = verbs.add_parser("show", help="cookie names and expiry (never values); every site with no SITE")
+    show.add_argument("site", nargs="?")
+    show.set_defaults(func=cmd_show)
+    clear = verbs.add_parser("clear", help="forget a site's cookies")
+    clear.add_argument("site")
+    clear.set_defaults(func=cmd_clear)
+    check = verbs.add_parser("check", help="ask the site who the cookie signs in as")
+    check.add_argument("site")
+    check.set_defaults(func=cmd_check)
+    signin = verbs.add_parser("signin", help="sign in inside a Hearth browser window and keep its cookies")
+    signin.add_argument("site")
+    signin.set_defaults(func=cmd_signin)
+
+
+def _vault(ctx: Context) -> CookieVault:
+    from app.vault.store import CookieVault
+
+    return CookieVault.from_settings(ctx.settings)
+
+
+def cmd_set(ctx: Context, args: argparse.Namespace) -> int:
+    from app.vault.cookies import normalize_site, parse_cookie_header, validate_cookies
+
+    site = normalize_site(args.site)
+    if sys.stdin.isatty():
+        ctx.print(f"Paste the Cookie header for {site}, then press Ctrl-D:", end="")
+    text = sys.stdin.read()
+    cookies = parse_cookie_header(text)
+    warnings = validate_cookies(site, cookies)
+    stored = _vault(ctx).set(site, cookies, args.user_agent)
+    ctx.print(f"stored {len(stored.cookies)} cookies for {site}: {', '.join(stored.names())}")
+    for warning in warnings:
+        ctx.print(f"warning: {warning}")
+    if not args.user_agent:
+        ctx.print(
+            "note: no --user-agent given; pass your browser's User-Agent so challenge cookies stay valid"
+        )
+    return 0
+
+
+def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
+    from app.vault.cookies import normalize_site
+
+    vault = _vault(ctx)
+    sites = [normalize_site(args.site)] if args.site else vault.sites()
+    if not sites:
+        ctx.print("no cookies stored")
+        return 0
+    for site in sites:
+        found = vault.get(site)
+        if found is None:
+            ctx.print(f"{site}: no cookies stored")
+            if args.site:
+                return 1
+            continue
+        saved = _when(found.saved_at) if found.saved_at else "unknown"
+        ctx.print(f"{site}: {len(found.cookies)} cookies, saved {saved}")
+        ctx.print(f"  user agent: {found.user_agent or '(none recorded)'}")
+        for name in found.names():
+            expiry = found.expires.get(name)
+            ctx.print(f"  {name}  expires {_when(expiry) if expiry else 'with the session / unknown'}")
+    return 0
+
+
+def cmd_clear(ctx: Context, args: argparse.Namespace) -> int:
+    from app.vault.cookies import normalize_site
+
+    site = normalize_site(args.site)
+    if _vault(ctx).clear(site):
+        ctx.print(f"cleared the cookies for {site}")
+    else:
+        ctx.print(f"no cookies were stored for {site}")
+    return 0
+
+
+def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
+    from app.vault.check import check_site
+
+    result = check_site(
+        args.site, _vault(ctx), ctx.settings, timeout=float(ctx.settings.get("fetch.timeout"))
+    )
+    ctx.print(f"{result.site}: {result.message}")
+    return 0 if result.ok else 1
+
+
+def cmd_signin(ctx: Context, args: argparse.Namespace) -> int:
+    from app.vault.cookies import normalize_site
+
+    site = normalize_site(args.site)
+    try:
+        from app.ui.signin import run_signin
+    except ImportError as exc:
+        from app.errors import HearthError
+
+        raise HearthError(
+            f"the sign-in window needs QtWebEngine ({exc.name or exc})",
+            hint="install PySide6 with QtWebEngine, or paste the cookie with `hearth cookies set`",
+        ) from None
+    ok = run_signin(ctx.paths, ctx.settings, site)
+    ctx.print(f"signed in to {site}; cookies stored" if ok else f"sign-in to {site} was cancelled")
+    return 0 if ok else 1
+
+
+def _when(stamp: float | None) -> str:
+    if stamp is None:
+        return "unknown"
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
