@@ -1,0 +1,122 @@
+"""The SQLite connection: pragmas, explicit write transactions, and the value conversions every table uses.
+
+Python's implicit transaction handling is off (`isolation_level=None`); writes go through
+`StoreBase._write()`, which issues `BEGIN IMMEDIATE` so a writer waits for the lock up front
+instead of failing half-way. Readers never wait for a writer: the database is in WAL mode.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open `path` with Hearth's pragmas: WAL, foreign keys on, a 5 s busy timeout."""
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a crash loses at most the last commit
+        conn.execute("PRAGMA temp_store = MEMORY")
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(
+            f"cannot open the database {path}: {exc}",
+            hint="check the file is a Hearth database and the disk is writable (move a damaged file away)",
+        ) from exc
+    if str(mode).lower() != "wal" and str(path) != ":memory:":
+        log.warning("database %s is in %s mode, not WAL; readers may wait for writers", path, mode)
+    return conn
+
+
+class StoreBase:
+    """The connection and the write-transaction helper shared by the store's parts."""
+
+    path: Path
+    _conn: sqlite3.Connection
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._depth = 0
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (`BEGIN IMMEDIATE ... COMMIT`); nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self._conn
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StorageError(
+                f"the database is busy: {exc}", hint="another Hearth process is writing; try again"
+            ) from exc
+        self._depth = 1
+        try:
+            yield self._conn
+        except BaseException:
+            self._depth = 0
+            self._conn.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def to_ts(value: datetime | None) -> float | None:
+    """An aware datetime as unix seconds (a naive one is taken as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def from_ts(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def now_ts() -> float:
+    return datetime.now(UTC).timestamp()
+
+
+def dump_json(value: Any) -> str:
+    """Canonical JSON (sorted keys, no spaces) so equal dicts compare equal in SQL."""
+    return json.dumps(
+        value if value is not None else {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+
+
+def load_json(text: str | None, default: Any) -> Any:
+    if not text:
+        return default
+    try:
+        return json.loads(text)
+    except ValueError:
+        log.warning("ignoring malformed JSON in the database: %.60r", text)
+        return default
+
+
+def id_list(ids: Any) -> str:
+    """Ids as a JSON array, for `IN (SELECT value FROM json_each(?))` with any number of ids."""
+    return json.dumps([int(i) for i in ids])

@@ -1,0 +1,201 @@
+"""The schema as a forward-only list of migrations, keyed by `PRAGMA user_version`.
+
+Never edit a released migration: add a new one. Each runs in its own `BEGIN IMMEDIATE ... COMMIT`,
+and re-reads the version inside the transaction so two processes opening a new file at once are safe.
+Old migrations stay in the list so tests can build a database as it was at any earlier version.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+Step = str | Callable[[sqlite3.Connection], None]
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    steps: tuple[Step, ...]
+
+
+# Column order matters for `articles`: the small columns a list shows come first, the big HTML last,
+# so listing rows never reads overflow pages.
+_V1 = (
+    """CREATE TABLE folders (
+        id        INTEGER PRIMARY KEY,
+        name      TEXT NOT NULL,
+        parent_id INTEGER REFERENCES folders(id) ON DELETE SET NULL,
+        position  INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX folders_parent ON folders(parent_id)",
+    """CREATE TABLE feeds (
+        id                 INTEGER PRIMARY KEY,
+        url                TEXT NOT NULL,
+        title              TEXT NOT NULL DEFAULT '',
+        site_url           TEXT,
+        icon_url           TEXT,
+        kind               TEXT NOT NULL DEFAULT 'feed',
+        params             TEXT NOT NULL DEFAULT '{}',
+        folder_id          INTEGER REFERENCES folders(id) ON DELETE SET NULL,
+        update_interval    INTEGER,
+        user_agent         TEXT,
+        extra_headers      TEXT NOT NULL DEFAULT '{}',
+        enabled            INTEGER NOT NULL DEFAULT 1,
+        retention_days     INTEGER,
+        etag               TEXT,
+        last_modified      TEXT,
+        body_hash          TEXT,
+        last_fetch         REAL,
+        next_fetch         REAL,
+        last_status        INTEGER,
+        consecutive_errors INTEGER NOT NULL DEFAULT 0,
+        last_error         TEXT,
+        created            REAL NOT NULL,
+        UNIQUE (url, kind, params)
+    )""",
+    "CREATE INDEX feeds_folder ON feeds(folder_id)",
+    """CREATE TABLE articles (
+        id           INTEGER PRIMARY KEY,
+        feed_id      INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        sort_date    REAL NOT NULL,
+        title        TEXT NOT NULL DEFAULT '',
+        url          TEXT,
+        author       TEXT,
+        published    REAL,
+        updated      REAL,
+        first_seen   REAL NOT NULL,
+        content_hash BLOB NOT NULL,
+        guid         TEXT NOT NULL,
+        enclosures   TEXT NOT NULL DEFAULT '[]',
+        summary_html TEXT NOT NULL DEFAULT '',
+        content_html TEXT NOT NULL DEFAULT '',
+        UNIQUE (feed_id, guid)
+    )""",
+    "CREATE INDEX articles_feed_date ON articles(feed_id, sort_date)",
+    "CREATE INDEX articles_date ON articles(sort_date)",
+    # Statuses live apart from content (NetNewsWire style); feed_id is copied in (an article never
+    # changes feed) so unread counts come from a small partial index without touching articles.
+    """CREATE TABLE statuses (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        feed_id    INTEGER NOT NULL,
+        read       INTEGER NOT NULL DEFAULT 0,
+        starred    INTEGER NOT NULL DEFAULT 0
+    )""",
+    "CREATE INDEX statuses_unread ON statuses(feed_id) WHERE read = 0",
+    "CREATE INDEX statuses_starred ON statuses(feed_id) WHERE starred = 1",
+    """CREATE TRIGGER articles_status AFTER INSERT ON articles BEGIN
+        INSERT INTO statuses(article_id, feed_id) VALUES (new.id, new.feed_id);
+    END""",
+    # Full-text search: article_search holds exactly the text that was indexed (tags stripped, CJK
+    # characters spaced apart), and is the external content of the FTS5 table; triggers keep the two
+    # in step inside whatever transaction touches article_search.
+    """CREATE TABLE article_search (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        title      TEXT NOT NULL,
+        body       TEXT NOT NULL
+    )""",
+    """CREATE VIRTUAL TABLE article_fts USING fts5(
+        title, body, content='article_search', content_rowid='article_id',
+        tokenize='unicode61 remove_diacritics 2'
+    )""",
+    """CREATE TRIGGER article_search_ai AFTER INSERT ON article_search BEGIN
+        INSERT INTO article_fts(rowid, title, body) VALUES (new.article_id, new.title, new.body);
+    END""",
+    """CREATE TRIGGER article_search_ad AFTER DELETE ON article_search BEGIN
+        INSERT INTO article_fts(article_fts, rowid, title, body)
+        VALUES ('delete', old.article_id, old.title, old.body);
+    END""",
+    """CREATE TRIGGER article_search_au AFTER UPDATE ON article_search BEGIN
+        INSERT INTO article_fts(article_fts, rowid, title, body)
+        VALUES ('delete', old.article_id, old.title, old.body);
+        INSERT INTO article_fts(rowid, title, body) VALUES (new.article_id, new.title, new.body);
+    END""",
+)
+
+_V2 = (
+    """CREATE TABLE summaries (
+        article_id     INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        model_id       TEXT NOT NULL,
+        prompt_version TEXT NOT NULL,
+        text           TEXT NOT NULL,
+        created        REAL NOT NULL,
+        PRIMARY KEY (article_id, model_id, prompt_version)
+    )""",
+    """CREATE TABLE site_state (
+        site               TEXT PRIMARY KEY,
+        cooldown_until     REAL,
+        cooldown_level     INTEGER NOT NULL DEFAULT 0,
+        last_request       REAL,
+        requests_this_hour INTEGER NOT NULL DEFAULT 0,
+        hour_started       REAL,
+        last_error         TEXT
+    )""",
+)
+
+# Retention deletes read articles; a feed that still lists one would bring it back as unread.
+# A tombstone per dropped guid stops that (tombstones themselves expire after a year).
+_V3 = (
+    """CREATE TABLE article_tombstones (
+        feed_id    INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        guid       TEXT NOT NULL,
+        dropped_at REAL NOT NULL,
+        PRIMARY KEY (feed_id, guid)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX article_tombstones_dropped ON article_tombstones(dropped_at)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "folders, feeds, articles, statuses, full-text search", _V1),
+    Migration(2, "AI summaries and per-site politeness state", _V2),
+    Migration(3, "tombstones for articles dropped by retention", _V3),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
+    """Bring the database up to `target` (default: the newest version); returns the version reached."""
+    target = SCHEMA_VERSION if target is None else target
+    current = schema_version(conn)
+    if current > SCHEMA_VERSION:
+        raise StorageError(
+            f"the database is at schema version {current}, newer than this Hearth knows ({SCHEMA_VERSION})",
+            hint="upgrade Hearth, or point --data-dir at another folder",
+        )
+    for migration in MIGRATIONS:
+        if current < migration.version <= target:
+            current = _apply(conn, migration)
+    return current
+
+
+def _apply(conn: sqlite3.Connection, migration: Migration) -> int:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = schema_version(conn)
+        if current >= migration.version:  # another process got here first
+            conn.execute("ROLLBACK")
+            return current
+        for step in migration.steps:
+            if isinstance(step, str):
+                conn.execute(step)
+            else:
+                step(conn)
+        conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    log.info("database migrated to version %d (%s)", migration.version, migration.description)
+    return migration.version

@@ -1,0 +1,64 @@
+"""Small keyed records: AI summaries per (article, model, prompt version), and per-site politeness state."""
+
+from __future__ import annotations
+
+from app.errors import NotFoundError
+from app.models import SiteState, Summary
+from app.storage.db import StoreBase, from_ts, to_ts
+
+
+class SummaryStore(StoreBase):
+    def save_summary(self, summary: Summary) -> None:
+        """Store a summary, replacing one for the same article, model and prompt version."""
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM articles WHERE id = ?", (summary.article_id,)).fetchone() is None:
+                raise NotFoundError(f"no article with id {summary.article_id}")
+            conn.execute(
+                "INSERT OR REPLACE INTO summaries(article_id, model_id, prompt_version, text, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    summary.article_id,
+                    summary.model_id,
+                    summary.prompt_version,
+                    summary.text,
+                    to_ts(summary.created),
+                ),
+            )
+
+    def get_summary(self, article_id: int, model_id: str, prompt_version: str) -> Summary | None:
+        row = self._conn.execute(
+            "SELECT text, created FROM summaries WHERE article_id = ? AND model_id = ? AND prompt_version = ?",
+            (article_id, model_id, prompt_version),
+        ).fetchone()
+        if row is None:
+            return None
+        created = from_ts(row[1])
+        assert created is not None  # the column is NOT NULL
+        return Summary(article_id, model_id, prompt_version, row[0], created)
+
+    def get_site_state(self, site: str) -> SiteState | None:
+        row = self._conn.execute(
+            "SELECT site, cooldown_until, cooldown_level, last_request, requests_this_hour, hour_started, "
+            "last_error FROM site_state WHERE site = ?",
+            (site,),
+        ).fetchone()
+        if row is None:
+            return None
+        return SiteState(
+            site=row[0],
+            cooldown_until=from_ts(row[1]),
+            cooldown_level=row[2],
+            last_request=from_ts(row[3]),
+            requests_this_hour=row[4],
+            hour_started=from_ts(row[5]),
+            last_error=row[6],
+        )
+
+    def save_site_state(self, state: SiteState) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO site_state(site, cooldown_until, cooldown_level, last_request, "
+                "requests_this_hour, hour_started, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (state.site, to_ts(state.cooldown_until), state.cooldown_level, to_ts(state.last_request),
+                 state.requests_this_hour, to_ts(state.hour_started), state.last_error),
+            )  # fmt: skip
