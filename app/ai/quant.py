@@ -1,0 +1,63 @@
+"""Projection matrices as callables: dense (fp32/fp16/bf16) or int8 weight-only (per-output-row scales).
+
+A Linear maps activations [..., in] in the activation dtype to [..., out] in the activation dtype; the weight
+may be stored in another dtype (bf16 or int8 weights with fp32 activations on CPU).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+Tensor = torch.Tensor
+
+
+class Linear:
+    """y = x @ W.T with W [out,in] stored contiguous in `weight.dtype` (the layout F.linear wants)."""
+
+    def __init__(self, weight: Tensor, act_dtype: torch.dtype) -> None:
+        self.weight = weight.contiguous()  # [out, in]
+        self.act_dtype = act_dtype
+        self.nbytes = self.weight.numel() * self.weight.element_size()
+        self.out_features, self.in_features = self.weight.shape
+        self._cast = weight.dtype != act_dtype
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if self._cast:
+            return F.linear(x.to(self.weight.dtype), self.weight).to(self.act_dtype)
+        return F.linear(x, self.weight)
+
+
+class Int8Linear:
+    """int8 weight-only: W ≈ q[out,in] * scale[out] (symmetric, per output row)."""
+
+    def __init__(self, weight: Tensor, act_dtype: torch.dtype, compute_dtype: torch.dtype) -> None:
+        w = weight.float()
+        scale = w.abs().amax(dim=1).clamp(min=1e-12) / 127.0  # [out]
+        self.q = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
+        self.compute_dtype = compute_dtype  # bf16 on CPU (the fast _weight_int8pack_mm path), fp16 on CUDA
+        self.scale = scale.to(compute_dtype).contiguous()
+        self.act_dtype = act_dtype
+        self.out_features, self.in_features = self.q.shape
+        self.nbytes = self.q.numel() + self.scale.numel() * self.scale.element_size()
+        self._packed = self.q.device.type == "cpu" and hasattr(torch, "_weight_int8pack_mm")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        shape = x.shape
+        x2 = x.reshape(-1, self.in_features).to(self.compute_dtype)
+        if self._packed:
+            y = torch._weight_int8pack_mm(x2, self.q, self.scale)
+        else:
+            y = F.linear(x2, self.q.to(self.compute_dtype)) * self.scale
+        return y.to(self.act_dtype).reshape(*shape[:-1], self.out_features)
+
+
+def make_linear(
+    weight: Tensor, *, wdtype: str, act_dtype: torch.dtype, device: torch.device
+) -> Linear | Int8Linear:
+    """A projection for a [out,in] weight in the run's weight dtype ("fp32", "fp16", "bf16", "int8")."""
+    if wdtype == "int8":
+        compute = torch.bfloat16 if device.type == "cpu" else torch.float16
+        return Int8Linear(weight.to(device), act_dtype, compute)
+    dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[wdtype]
+    return Linear(weight.to(device=device, dtype=dtype), act_dtype)

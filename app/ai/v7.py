@@ -1,0 +1,224 @@
+"""RWKV-7 "Goose" inference: weights converted once, one-token decode and batched sequence prefill.
+
+Shapes: C = n_embd, H heads of N, T tokens. State per layer: att_x [C], wkv S[h,value,key] [H,N,N] fp32, ffn_x [C].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from app.ai.checkpoint import CheckpointInfo
+from app.ai.model import RWKVModel
+from app.ai.quant import Int8Linear, Linear, make_linear
+
+Tensor = torch.Tensor
+_DECAY = 0.606531  # exp(-0.5), as in the reference implementation
+
+
+@dataclass
+class _Layer:
+    ln1: tuple[Tensor, Tensor]
+    ln2: tuple[Tensor, Tensor]
+    maa: Tensor  # [6,1,C] token-shift mixes for r, w, k, v, a, g
+    w0: Tensor
+    a0: Tensor
+    v0: Tensor | None  # None on layer 0 (v_first is taken there)
+    lora_w: tuple[Tensor, Tensor]  # [C,Dw], [Dw,C]
+    lora_a: tuple[Tensor, Tensor]
+    lora_v: tuple[Tensor, Tensor] | None
+    lora_g: tuple[Tensor, Tensor]
+    k_k: Tensor
+    k_a: Tensor
+    r_k: Tensor  # [H,N]
+    r: Linear | Int8Linear
+    k: Linear | Int8Linear
+    v: Linear | Int8Linear
+    o: Linear | Int8Linear
+    ln_x: tuple[Tensor, Tensor]
+    ffn_maa: Tensor  # [C]
+    ffn_k: Linear | Int8Linear  # [F,C]
+    ffn_v: Linear | Int8Linear  # [C,F]
+
+
+class RWKV7(RWKVModel):
+    def __init__(
+        self,
+        weights: MutableMapping[str, Tensor],
+        info: CheckpointInfo,
+        device: torch.device,
+        dtype: str,
+        progress: Callable[[float], None] | None = None,
+    ) -> None:
+        super().__init__(info, device, dtype)
+        self.C, self.H, self.N = info.n_embd, info.n_head, info.head_size
+        act, dev = self.act, device
+
+        def vec(key: str) -> Tensor:  # small tensors: squeezed, activation dtype
+            return weights.pop(key).to(device=dev, dtype=act).squeeze().contiguous()
+
+        def lin(key: str) -> Linear | Int8Linear:
+            return make_linear(weights.pop(key), wdtype=self.wdtype, act_dtype=act, device=dev)
+
+        emb = weights.pop("emb.weight").to(device=dev, dtype=torch.float32)
+        emb = F.layer_norm(
+            emb, (self.C,), vec("blocks.0.ln0.weight").float(), vec("blocks.0.ln0.bias").float()
+        )
+        self.emb = emb.to(act if self.wdtype == "fp32" or device.type != "cpu" else torch.bfloat16)  # [V,C]
+        del emb
+        self.layers: list[_Layer] = []
+        for i in range(info.n_layer):
+            b, a, f = f"blocks.{i}.", f"blocks.{i}.att.", f"blocks.{i}.ffn."
+            maa = torch.stack([vec(a + f"x_{n}") for n in "rwkvag"]).view(6, 1, self.C)
+            has_v = i > 0
+            layer = _Layer(
+                ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
+                ln2=(vec(b + "ln2.weight"), vec(b + "ln2.bias")),
+                maa=maa,
+                w0=vec(a + "w0"),
+                a0=vec(a + "a0"),
+                v0=vec(a + "v0") if has_v else None,
+                lora_w=(vec(a + "w1"), vec(a + "w2")),
+                lora_a=(vec(a + "a1"), vec(a + "a2")),
+                lora_v=(vec(a + "v1"), vec(a + "v2")) if has_v else None,
+                lora_g=(vec(a + "g1"), vec(a + "g2")),
+                k_k=vec(a + "k_k"),
+                k_a=vec(a + "k_a"),
+                r_k=vec(a + "r_k").view(self.H, self.N),
+                r=lin(a + "receptance.weight"),
+                k=lin(a + "key.weight"),
+                v=lin(a + "value.weight"),
+                o=lin(a + "output.weight"),
+                ln_x=(vec(a + "ln_x.weight"), vec(a + "ln_x.bias")),
+                ffn_maa=vec(f + "x_k"),
+                ffn_k=lin(f + "key.weight"),
+                ffn_v=lin(f + "value.weight"),
+            )
+            for unused in ("v0", "v1", "v2"):
+                weights.pop(a + unused, None)
+            self.layers.append(layer)
+            if progress is not None:
+                progress((i + 1) / (info.n_layer + 1))
+        self.ln_out = (vec("ln_out.weight"), vec("ln_out.bias"))
+        self.head = lin("head.weight")
+        if progress is not None:
+            progress(1.0)
+
+    def _zero_state(self) -> dict[str, Tensor]:
+        L, C, H, N = self.info.n_layer, self.C, self.H, self.N
+        z = dict(device=self.torch_device)
+        return {
+            "att_x": torch.zeros(L, C, dtype=self.act, **z),
+            "wkv": torch.zeros(L, H, N, N, **z),
+            "ffn_x": torch.zeros(L, C, dtype=self.act, **z),
+        }
+
+    def weight_bytes_per_token(self) -> int:
+        total = self.head.nbytes + self.C * self.emb.element_size()
+        for ly in self.layers:
+            total += sum(m.nbytes for m in (ly.r, ly.k, ly.v, ly.o, ly.ffn_k, ly.ffn_v))
+            loras = [ly.lora_w, ly.lora_a, ly.lora_g] + ([ly.lora_v] if ly.lora_v else [])
+            total += sum(t.numel() * t.element_size() for pair in loras for t in pair)
+        return total
+
+    # -- one token -----------------------------------------------------------------------------------------
+    def _forward_one(self, token: int, state) -> Tensor:
+        C, H, N = self.C, self.H, self.N
+        x = self.emb[token].to(self.act)  # [C]
+        v_first = x
+        for i, ly in enumerate(self.layers):
+            xx = F.layer_norm(x, (C,), *ly.ln1)
+            prev = state.att_x[i]
+            mixed = torch.addcmul(xx, prev - xx, ly.maa)  # [6,1,C]
+            prev.copy_(xx)
+            xr, xw, xk, xv, xa, xg = mixed.view(6, C).unbind(0)
+            r, k, v = ly.r(xr), ly.k(xk), ly.v(xv)
+            w = torch.tanh(xw @ ly.lora_w[0]) @ ly.lora_w[1]
+            a = torch.sigmoid(ly.a0 + (xa @ ly.lora_a[0]) @ ly.lora_a[1])
+            g = torch.sigmoid(xg @ ly.lora_g[0]) @ ly.lora_g[1]
+            kk = F.normalize((k * ly.k_k).view(H, N), dim=-1, p=2.0).view(C)
+            k = k * (1 + (a - 1) * ly.k_a)
+            if i == 0:
+                v_first = v
+            else:
+                v = v + (v_first - v) * torch.sigmoid(ly.v0 + (xv @ ly.lora_v[0]) @ ly.lora_v[1])
+            w = torch.exp(-_DECAY * torch.sigmoid((ly.w0 + w).float()))  # [C]
+            S = state.wkv[i]  # [H,N(value),N(key)]
+            sa = torch.bmm(S, (-kk).float().view(H, N, 1))  # [H,N,1]
+            S.mul_(w.view(H, 1, N))
+            S.baddbmm_(sa, (kk * a).float().view(H, 1, N))
+            S.baddbmm_(v.float().view(H, N, 1), k.float().view(H, 1, N))
+            y = torch.bmm(S, r.float().view(H, N, 1)).view(1, C)
+            y = F.group_norm(y, H, ly.ln_x[0].float(), ly.ln_x[1].float(), eps=64e-5).view(C).to(self.act)
+            y = y + ((r * k * ly.r_k.view(C)).view(H, N).sum(-1, keepdim=True) * v.view(H, N)).view(C)
+            x = x + ly.o(y * g)
+
+            xx = F.layer_norm(x, (C,), *ly.ln2)
+            prev = state.ffn_x[i]
+            kx = torch.addcmul(xx, prev - xx, ly.ffn_maa)
+            prev.copy_(xx)
+            x = x + ly.ffn_v(torch.relu(ly.ffn_k(kx)).square())
+        x = F.layer_norm(x, (C,), *self.ln_out)
+        return self.head(x)
+
+    # -- a sequence ----------------------------------------------------------------------------------------
+    def _forward_seq(self, tokens: list[int], state) -> Tensor:
+        C, H, N, T = self.C, self.H, self.N, len(tokens)
+        x = self.emb[torch.tensor(tokens, device=self.torch_device)].to(self.act)  # [T,C]
+        v_first = x
+        for i, ly in enumerate(self.layers):
+            xx = F.layer_norm(x, (C,), *ly.ln1)
+            shifted = torch.cat((state.att_x[i].unsqueeze(0), xx[:-1]))  # [T,C]
+            state.att_x[i].copy_(xx[-1])
+            mixed = torch.addcmul(xx, shifted - xx, ly.maa)  # [6,T,C]
+            xr, xw, xk, xv, xa, xg = mixed.unbind(0)
+            r, k, v = ly.r(xr), ly.k(xk), ly.v(xv)
+            w = torch.tanh(xw @ ly.lora_w[0]) @ ly.lora_w[1]
+            a = torch.sigmoid(ly.a0 + (xa @ ly.lora_a[0]) @ ly.lora_a[1])
+            g = torch.sigmoid(xg @ ly.lora_g[0]) @ ly.lora_g[1]
+            kk = F.normalize((k * ly.k_k).view(T, H, N), dim=-1, p=2.0).view(T, C)
+            k = k * (1 + (a - 1) * ly.k_a)
+            if i == 0:
+                v_first = v
+            else:
+                v = v + (v_first - v) * torch.sigmoid(ly.v0 + (xv @ ly.lora_v[0]) @ ly.lora_v[1])
+            w = torch.exp(-_DECAY * torch.sigmoid((ly.w0 + w).float()))  # [T,C]
+            y = _wkv7_seq(
+                state.wkv[i], r.float(), w, k.float(), v.float(), (-kk).float(), (kk * a).float(), H, N
+            )
+            y = F.group_norm(y, H, ly.ln_x[0].float(), ly.ln_x[1].float(), eps=64e-5).to(self.act)
+            y = y + ((r * k * ly.r_k.view(C)).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)).view(
+                T, C
+            )
+            x = x + ly.o(y * g)
+
+            xx = F.layer_norm(x, (C,), *ly.ln2)
+            shifted = torch.cat((state.ffn_x[i].unsqueeze(0), xx[:-1]))
+            state.ffn_x[i].copy_(xx[-1])
+            kx = torch.addcmul(xx, shifted - xx, ly.ffn_maa)
+            x = x + ly.ffn_v(torch.relu(ly.ffn_k(kx)).square())
+        x = F.layer_norm(x[-1], (C,), *self.ln_out)
+        return self.head(x)
+
+
+def _wkv7_seq(
+    S: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, a: Tensor, b: Tensor, H: int, N: int
+) -> Tensor:
+    """Delta-rule recurrence over T steps, S [H,N(v),N(k)] updated in place; inputs [T,C] fp32; returns y [T,C].
+
+    S ← S·diag(w) + (S·a) bᵀ + v kᵀ ;  y = S·r   (a = −kk, b = kk·a_gate)
+    """
+    T = r.shape[0]
+    r4, a4 = r.view(T, H, N, 1), a.view(T, H, N, 1)
+    w4, b4, k4, v4 = w.view(T, H, 1, N), b.view(T, H, 1, N), k.view(T, H, 1, N), v.view(T, H, N, 1)
+    y = torch.empty(T, H, N, 1, dtype=torch.float32, device=S.device)
+    for t in range(T):
+        sa = torch.bmm(S, a4[t])
+        S.mul_(w4[t])
+        S.baddbmm_(sa, b4[t])
+        S.baddbmm_(v4[t], k4[t])
+        torch.bmm(S, r4[t], out=y[t])
+    return y.view(T, H * N)
