@@ -1,0 +1,20 @@
+"""Zhihu (知乎) as feeds: per-person activities, answers, articles and pins; columns, collections, questions, hot list."""
+
+from __future__ import annotations
+
+from app.sources.zhihu.content import CollectionSource, ColumnSource, HotSource, QuestionSource
+from app.sources.zhihu.people import ActivitiesSource, AnswersSource, PinsSource, PostsSource
+
+# Order matters for URL matching: the more specific /people/<id>/<tab> forms come before the bare profile.
+SOURCES = (
+    AnswersSource(),
+    PostsSource(),
+    PinsSource(),
+    ActivitiesSource(),
+    ColumnSource(),
+    CollectionSource(),
+    QuestionSource(),
+    HotSource(),
+)
+
+__all__ = ["SOURCES"]
