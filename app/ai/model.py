@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import torch
 
 from app.ai.checkpoint import CheckpointInfo, describe, load_time_state, load_weights
+from app.ai.quant import Int8Linear, Linear, make_linear
 from app.ai.state import State
 from app.errors import ModelLoadError
 
@@ -56,6 +57,24 @@ class RWKVModel:
             self.act = torch.float16 if dtype in ("fp16", "int8") else _DTYPES[dtype]
         self.chunk_len = CHUNK_LEN
         self._initial: State | None = None
+
+    # -- weight conversion helpers (each pops the raw tensor so peak memory stays near one copy) -----------
+    def _vec(self, weights: MutableMapping[str, Tensor], key: str) -> Tensor:
+        """A small tensor, squeezed, in the activation dtype."""
+        return weights.pop(key).to(device=self.torch_device, dtype=self.act).squeeze().contiguous()
+
+    def _lin(self, weights: MutableMapping[str, Tensor], key: str) -> Linear | Int8Linear:
+        """A [out,in] projection in the run's weight dtype."""
+        return make_linear(weights.pop(key), wdtype=self.wdtype, act_dtype=self.act, device=self.torch_device)
+
+    def _embedding(self, weights: MutableMapping[str, Tensor]) -> Tensor:
+        """emb [V,C] with blocks.0.ln0 folded in (computed in fp32); bf16 storage unless running fp32 on CPU."""
+        ln_w = weights.pop("blocks.0.ln0.weight").to(self.torch_device, torch.float32)
+        ln_b = weights.pop("blocks.0.ln0.bias").to(self.torch_device, torch.float32)
+        emb = weights.pop("emb.weight").to(device=self.torch_device, dtype=torch.float32)
+        emb = torch.nn.functional.layer_norm(emb, (emb.shape[1],), ln_w.squeeze(), ln_b.squeeze())
+        keep = self.act if self.wdtype == "fp32" or self.torch_device.type != "cpu" else torch.bfloat16
+        return emb.to(keep)
 
     # -- state -------------------------------------------------------------------------------------------
     def _zero_state(self) -> dict[str, Tensor]:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
-from app.ai.quant import Int8Linear, Linear, make_linear
+from app.ai.quant import Int8Linear, Linear
 
 Tensor = torch.Tensor
 _DECAY = 0.606531  # exp(-0.5), as in the reference implementation
@@ -55,20 +56,8 @@ class RWKV7(RWKVModel):
     ) -> None:
         super().__init__(info, device, dtype)
         self.C, self.H, self.N = info.n_embd, info.n_head, info.head_size
-        act, dev = self.act, device
-
-        def vec(key: str) -> Tensor:  # small tensors: squeezed, activation dtype
-            return weights.pop(key).to(device=dev, dtype=act).squeeze().contiguous()
-
-        def lin(key: str) -> Linear | Int8Linear:
-            return make_linear(weights.pop(key), wdtype=self.wdtype, act_dtype=act, device=dev)
-
-        emb = weights.pop("emb.weight").to(device=dev, dtype=torch.float32)
-        emb = F.layer_norm(
-            emb, (self.C,), vec("blocks.0.ln0.weight").float(), vec("blocks.0.ln0.bias").float()
-        )
-        self.emb = emb.to(act if self.wdtype == "fp32" or device.type != "cpu" else torch.bfloat16)  # [V,C]
-        del emb
+        vec, lin = partial(self._vec, weights), partial(self._lin, weights)
+        self.emb = self._embedding(weights)  # [V,C]
         self.layers: list[_Layer] = []
         for i in range(info.n_layer):
             b, a, f = f"blocks.{i}.", f"blocks.{i}.att.", f"blocks.{i}.ffn."

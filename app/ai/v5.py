@@ -1,0 +1,131 @@
+"""RWKV-5.2 "Eagle" inference: multi-head matrix state with a fixed per-channel decay and a gate.
+
+Shapes: C = n_embd, H heads of N, T tokens. State per layer: att_x [C], wkv S[h,key,value] [H,N,N] fp32, ffn_x [C].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+
+from app.ai.checkpoint import CheckpointInfo
+from app.ai.model import RWKVModel
+from app.ai.ops_mix import ChannelMix, shift_seq
+from app.ai.quant import Int8Linear, Linear
+from app.ai.v6 import _wkv6_seq
+
+Tensor = torch.Tensor
+
+
+@dataclass
+class _Layer:
+    ln1: tuple[Tensor, Tensor]
+    maa: Tensor  # [4,1,C] for k, v, r, g  (1 − time_mix)
+    w: Tensor  # [C] fp32 decay exp(−exp(time_decay))
+    u: Tensor  # [C] fp32 bonus
+    r: Linear | Int8Linear
+    k: Linear | Int8Linear
+    v: Linear | Int8Linear
+    g: Linear | Int8Linear
+    o: Linear | Int8Linear
+    ln_x: tuple[Tensor, Tensor]  # fp32
+    ffn: ChannelMix
+
+
+class RWKV5(RWKVModel):
+    def __init__(
+        self,
+        weights: MutableMapping[str, Tensor],
+        info: CheckpointInfo,
+        device: torch.device,
+        dtype: str,
+        progress: Callable[[float], None] | None = None,
+    ) -> None:
+        super().__init__(info, device, dtype)
+        self.C, self.H, self.N = info.n_embd, info.n_head, info.head_size
+        vec, lin = partial(self._vec, weights), partial(self._lin, weights)
+
+        def f32(key: str) -> Tensor:
+            return weights.pop(key).to(device=device, dtype=torch.float32).reshape(-1).contiguous()
+
+        def maa(key: str) -> Tensor:
+            return 1.0 - vec(key)
+
+        self.emb = self._embedding(weights)
+        self.layers: list[_Layer] = []
+        for i in range(info.n_layer):
+            b, a, f = f"blocks.{i}.", f"blocks.{i}.att.", f"blocks.{i}.ffn."
+            # time_faaaa is u itself; older 5.2 files store time_first = log(u)
+            u = f32(a + "time_faaaa") if a + "time_faaaa" in weights else torch.exp(f32(a + "time_first"))
+            ffn = ChannelMix(
+                ln=(vec(b + "ln2.weight"), vec(b + "ln2.bias")),
+                maa_k=maa(f + "time_mix_k"),
+                maa_r=maa(f + "time_mix_r"),
+                key=lin(f + "key.weight"),
+                receptance=lin(f + "receptance.weight"),
+                value=lin(f + "value.weight"),
+            )
+            layer = _Layer(
+                ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
+                maa=torch.stack([maa(a + f"time_mix_{n}") for n in "kvrg"]).unsqueeze(1),
+                w=torch.exp(-torch.exp(f32(a + "time_decay"))),
+                u=u,
+                r=lin(a + "receptance.weight"),
+                k=lin(a + "key.weight"),
+                v=lin(a + "value.weight"),
+                g=lin(a + "gate.weight"),
+                o=lin(a + "output.weight"),
+                ln_x=(f32(a + "ln_x.weight"), f32(a + "ln_x.bias")),
+                ffn=ffn,
+            )
+            self.layers.append(layer)
+            if progress is not None:
+                progress((i + 1) / (info.n_layer + 1))
+        self.ln_out = (vec("ln_out.weight"), vec("ln_out.bias"))
+        self.head = lin("head.weight")
+        if progress is not None:
+            progress(1.0)
+
+    def _zero_state(self) -> dict[str, Tensor]:
+        L, C, H, N = self.info.n_layer, self.C, self.H, self.N
+        dev = self.torch_device
+        return {
+            "att_x": torch.zeros(L, C, dtype=self.act, device=dev),
+            "wkv": torch.zeros(L, H, N, N, device=dev),
+            "ffn_x": torch.zeros(L, C, dtype=self.act, device=dev),
+        }
+
+    def weight_bytes_per_token(self) -> int:
+        total = self.head.nbytes + self.C * self.emb.element_size()
+        for ly in self.layers:
+            total += sum(m.nbytes for m in (ly.r, ly.k, ly.v, ly.g, ly.o)) + ly.ffn.nbytes()
+        return total
+
+    def _time_mix(self, ly: _Layer, xx: Tensor, d: Tensor, S: Tensor) -> Tensor:
+        """xx, d [T,C] -> attention output [T,C]; S [H,key,value] updated in place."""
+        T, H, N = xx.shape[0], self.H, self.N
+        xk, xv, xr, xg = torch.addcmul(xx, d, ly.maa).unbind(0)
+        r, k, v = ly.r(xr).float(), ly.k(xk).float(), ly.v(xv).float()
+        g = F.silu(ly.g(xg))
+        bonus = (r * ly.u * k).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)
+        y = _wkv6_seq(S, r, ly.w.expand(T, -1), k, v, H, N) + bonus.view(T, H * N)
+        y = F.group_norm(y, H, *ly.ln_x, eps=64e-5).to(self.act)
+        return ly.o(y * g)
+
+    def _forward_one(self, token: int, state) -> Tensor:
+        return self._forward_seq([token], state)
+
+    def _forward_seq(self, tokens: list[int], state) -> Tensor:
+        C = self.C
+        x = self.emb[torch.tensor(tokens, device=self.torch_device)].to(self.act)  # [T,C]
+        for i, ly in enumerate(self.layers):
+            xx = F.layer_norm(x, (C,), *ly.ln1)
+            d = shift_seq(xx, state.att_x[i])
+            x = x + self._time_mix(ly, xx, d, state.wkv[i])
+            x = ly.ffn(x, state.ffn_x[i])
+        x = F.layer_norm(x[-1], (C,), *self.ln_out)
+        return self.head(x)
