@@ -1,0 +1,168 @@
+"""Choosing the next token: repetition penalties with decay (the ChatRWKV scheme), top-k, top-p, temperature,
+greedy at T=0, and a seeded generator so a seed reproduces a run. Works on the logits' own device.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+if TYPE_CHECKING:
+    from app.ai.tokenizer import Tokenizer
+
+END_OF_TEXT = 0
+_TOP_P_PROBE = 256  # candidates sorted first for top-p; the whole vocabulary only when they fall short
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How to pick tokens. temperature 0 is greedy; top_p 1 and top_k 0 switch those filters off.
+
+    Penalties follow ChatRWKV: logit[t] -= presence + frequency * occ[t], where occ[t] counts earlier
+    occurrences of t, every count decaying by `penalty_decay` per generated token. Tokens that are only
+    whitespace or digits are exempt (see `penalty_exempt_ids`).
+    """
+
+    temperature: float = 1.0
+    top_p: float = 0.3
+    top_k: int = 0
+    presence_penalty: float = 0.5
+    frequency_penalty: float = 0.5
+    penalty_decay: float = 0.996
+    max_tokens: int = 400
+    stop: tuple[str, ...] = ("\n\n",)
+    seed: int | None = None
+    ban_eos: bool = False  # never pick token 0 (end of text); chat demos do this and stop on "\n\n"
+
+    def __post_init__(self) -> None:
+        if not (self.temperature >= 0 and math.isfinite(self.temperature)):
+            raise ValueError(f"temperature must be >= 0, not {self.temperature}")
+        if not 0 <= self.top_p <= 1:
+            raise ValueError(f"top_p must be in [0, 1], not {self.top_p}")
+        if self.top_k < 0 or self.max_tokens < 0:
+            raise ValueError("top_k and max_tokens must be >= 0")
+        if not 0 < self.penalty_decay <= 1:
+            raise ValueError(f"penalty_decay must be in (0, 1], not {self.penalty_decay}")
+        if any(not s for s in self.stop):
+            raise ValueError("stop strings must not be empty")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0 or self.top_k == 1 or self.top_p == 0
+
+    @property
+    def penalised(self) -> bool:
+        return self.presence_penalty != 0 or self.frequency_penalty != 0
+
+    def with_(self, **changes: object) -> SamplingParams:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+GREEDY = SamplingParams(temperature=0.0, top_p=1.0, presence_penalty=0.0, frequency_penalty=0.0)
+
+
+@lru_cache(maxsize=8)
+def penalty_exempt_ids(tokenizer: Tokenizer) -> tuple[int, ...]:
+    """Ids whose text is only whitespace and/or ASCII digits: repeating them is normal (indents, numbers, the
+    newlines of a bullet list), so they get no penalty. pip exempts ' ', '\\t' and digits from the frequency
+    count only; Hearth exempts them from both penalties, as RWKV-Runner does."""
+    exempt = []
+    for token_id in range(1, tokenizer.vocab_size):
+        data = tokenizer.token_bytes(token_id)
+        if data and all(b in b" \t\n\r\x0b\x0c0123456789" for b in data):
+            exempt.append(token_id)
+    return tuple(exempt)
+
+
+class Sampler:
+    """Stateful per generation: remembers the occurrence counts for the penalties and owns the RNG."""
+
+    def __init__(
+        self,
+        params: SamplingParams,
+        vocab_size: int,
+        *,
+        device: str | torch.device = "cpu",
+        exempt: Sequence[int] = (),
+    ) -> None:
+        self.params = params
+        self.vocab_size = vocab_size
+        self.rng = np.random.default_rng(params.seed)
+        self._occ: torch.Tensor | None = None  # [V] fp32 decayed occurrence counts
+        self._weight: torch.Tensor | None = None  # [V] 1 for penalised tokens, 0 for exempt ones
+        if params.penalised:
+            self._occ = torch.zeros(vocab_size, dtype=torch.float32, device=device)
+            self._weight = torch.ones(vocab_size, dtype=torch.float32, device=device)
+            ids = [i for i in exempt if 0 <= i < vocab_size]
+            if ids:
+                self._weight[torch.tensor(ids, dtype=torch.long, device=device)] = 0.0
+
+    def adjust(self, logits: torch.Tensor) -> torch.Tensor:
+        """Logits [V] after penalties and bans, in fp32; the tensor passed in is never modified."""
+        p = self.params
+        x = logits.float()
+        if self._occ is not None:
+            penalty = torch.where(self._occ > 0, p.presence_penalty + p.frequency_penalty * self._occ, 0.0)
+            x = x - penalty
+        if p.ban_eos:
+            if x is logits:
+                x = x.clone()
+            x[END_OF_TEXT] = -math.inf
+        return x
+
+    def sample(self, logits: torch.Tensor) -> int:
+        """Pick a token from logits [V]; call `observe` with it afterwards."""
+        x = self.adjust(logits)
+        p = self.params
+        if p.greedy:
+            return int(torch.argmax(x))
+        candidates, ids = self._candidates(x)
+        if p.temperature != 1.0:
+            candidates = candidates / p.temperature
+        weights = torch.softmax(candidates, dim=-1).double().cpu().numpy()
+        cumulative = np.cumsum(weights)
+        pick = int(np.searchsorted(cumulative, self.rng.random() * cumulative[-1], side="right"))
+        pick = min(pick, len(weights) - 1)
+        return int(ids[pick]) if ids is not None else pick
+
+    def observe(self, token: int) -> None:
+        """Count `token` for the penalties (decaying all earlier counts first)."""
+        if self._occ is None or self._weight is None:
+            return
+        self._occ.mul_(self.params.penalty_decay)
+        if 0 <= token < self.vocab_size:
+            self._occ[token] += self._weight[token]
+
+    def _candidates(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(logits of the tokens that survive top-k and top-p, their ids) — ids None means all, in order.
+
+        pip order: top-p is computed on the untempered distribution, then temperature reshapes what is left.
+        Only top_k (or a probe of 256) candidates are sorted unless top-p needs more.
+        """
+        p = self.params
+        probs = torch.softmax(x, dim=-1)
+        vocab = x.shape[-1]
+        if p.top_k == 0 and p.top_p >= 1.0:
+            return x, None
+        k = min(p.top_k, vocab) if p.top_k > 0 else min(_TOP_P_PROBE, vocab)
+        top_probs, top_ids = torch.topk(probs, k)  # sorted, largest first
+        if p.top_p < 1.0:
+            cumulative = torch.cumsum(top_probs, dim=-1)
+            reached = int(torch.searchsorted(cumulative, torch.tensor([p.top_p], device=cumulative.device)))
+            if reached >= k - 1 and p.top_k == 0 and k < vocab:
+                top_probs, top_ids = torch.sort(probs, descending=True)
+                cumulative = torch.cumsum(top_probs, dim=-1)
+                reached = int(
+                    torch.searchsorted(cumulative, torch.tensor([p.top_p], device=cumulative.device))
+                )
+            if reached < top_probs.shape[-1]:
+                cutoff = top_probs[reached]
+                keep = int((top_probs >= cutoff).sum())  # ties with the cutoff stay, as in pip
+                top_probs, top_ids = top_probs[:keep], top_ids[:keep]
+        return x[top_ids], top_ids
