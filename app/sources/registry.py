@@ -1,0 +1,199 @@
+"""Every source Hearth knows, URL matching, and the `fetch_source(feed)` the refresher and feed server inject.
+
+    found = match_url("https://www.zhihu.com/people/diygod")     # (ActivitiesSource, {"id": "diygod"})
+    store.add_feed(source_feed_url(*found), kind=found[0].id, params=found[1])
+    fetch_source = make_source_fetcher(settings, vault=vault, site_states=store, data_dir=paths.data_dir)
+    Refresher(store, settings, fetch_source=fetch_source)
+
+A source feed's row stores the canonical public URL (https://www.zhihu.com/people/diygod/activities,
+exec:COMMAND), `kind` = the source id and `params`; it is unique per source+params and clickable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.cookiejar
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app import USER_AGENT
+from app.config import Settings
+from app.errors import SourceError
+from app.models import Feed, ParsedFeed
+from app.sources.base import ChallengeSolver, Source, SourceContext
+from app.sources.politeness import GateRegistry, SiteStateStore
+from app.sources.script import ScriptSource
+from app.sources.zhihu import SOURCES as ZHIHU_SOURCES
+
+log = logging.getLogger(__name__)
+
+SourceFetcher = Callable[[Feed], Awaitable[ParsedFeed]]
+_SOURCES: tuple[Source, ...] = (*ZHIHU_SOURCES, ScriptSource())
+_BY_ID: dict[str, Source] = {s.id: s for s in _SOURCES}
+
+
+def all_sources() -> tuple[Source, ...]:
+    return _SOURCES
+
+
+def get_source(source_id: str) -> Source:
+    try:
+        return _BY_ID[source_id]
+    except KeyError:
+        raise SourceError(
+            f"no source called {source_id!r}", hint=f"known sources: {', '.join(sorted(_BY_ID))}"
+        ) from None
+
+
+def match_url(url: str) -> tuple[Source, dict[str, str]] | None:
+    """The source (and its params) for a pasted URL: a site page, an RSSHub path on any host, exec:COMMAND."""
+    for source in _SOURCES:
+        params = source.match(url)
+        if params is not None:
+            return source, params
+    return None
+
+
+def source_feed_url(source: Source, params: Mapping[str, str]) -> str:
+    """The canonical URL stored on the feed row."""
+    return source.feed_url(params)
+
+
+def source_title(source: Source, params: Mapping[str, str]) -> str:
+    """A display title until the first fetch brings the real one."""
+    return source.title(params)
+
+
+def source_of(feed: Feed) -> tuple[Source, dict[str, str]]:
+    """The source and params of a stored source feed (params from the row, else re-read from its URL)."""
+    source = get_source(feed.kind)
+    params = {str(k): str(v) for k, v in (feed.params or {}).items() if v is not None}
+    if not params:
+        params = source.match(feed.url) or {}
+    return source, params
+
+
+def site_of(feed: Feed) -> str | None:
+    """The cookie site a feed's fetches go to (for per-site scheduling), None for ordinary feeds."""
+    source = _BY_ID.get(feed.kind)
+    return source.site if source is not None else None
+
+
+def _no_cookie_jar() -> http.cookiejar.CookieJar:
+    # Cookies come only from the vault, per request; nothing a response sets is kept or replayed.
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
+def build_source_client(settings: Settings) -> httpx.AsyncClient:
+    proxy = str(settings.get("fetch.proxy")) or None
+    timeout = httpx.Timeout(
+        float(settings.get("fetch.timeout")), connect=float(settings.get("fetch.connect_timeout"))
+    )
+    return httpx.AsyncClient(
+        timeout=timeout,
+        proxy=proxy,
+        follow_redirects=True,
+        max_redirects=5,
+        cookies=_no_cookie_jar(),
+        headers={"User-Agent": str(settings.get("fetch.user_agent")) or USER_AGENT},
+    )
+
+
+class SourceFeedFetcher:
+    """The callable behind `make_source_fetcher`; holds the per-site gates so they outlive single refreshes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        vault: Any = None,
+        site_states: SiteStateStore | Callable[[], SiteStateStore],
+        data_dir: Path | None = None,
+        solve_challenge: ChallengeSolver | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.settings = settings
+        self.vault = vault
+        self.data_dir = data_dir
+        self.solve_challenge = solve_challenge
+        self.client = client
+        self._site_states = site_states
+        self._gates: GateRegistry | None = None
+
+    @property
+    def gates(self) -> GateRegistry:
+        """Built on first use, so a store factory is called on the thread that runs the fetches."""
+        if self._gates is None:
+            states = self._site_states
+            if not hasattr(states, "get_site_state"):
+                states = states()  # type: ignore[operator]
+            self._gates = GateRegistry(
+                states,  # type: ignore[arg-type]
+                min_spacing=float(self.settings.get("sites.min_spacing_seconds")),
+                max_per_hour=int(self.settings.get("sites.max_per_hour")),
+            )
+        return self._gates
+
+    async def __call__(self, feed: Feed) -> ParsedFeed:
+        source, params = source_of(feed)
+        gate = self.gates.gate(source.site) if source.site else None
+        if gate is not None:
+            gate.check(feed.url)  # cooling down: no cookie lookup, no request
+        cookies = None
+        if source.site and self.vault is not None:
+            cookies = await asyncio.to_thread(self.vault.get, source.site)
+        ctx = SourceContext(
+            client=self.client,  # type: ignore[arg-type]  # set below when not shared
+            settings=self.settings,
+            cookies=cookies,
+            gate=gate,
+            solve_challenge=self.solve_challenge,
+            save_cookies=self._saver(source.site, cookies) if source.site else None,
+            data_dir=self.data_dir,
+            extra={"known_title": feed.title, "feed_id": feed.id},
+        )
+        if self.client is not None:
+            return await source.fetch(params, ctx)
+        async with build_source_client(self.settings) as client:
+            ctx.client = client
+            return await source.fetch(params, ctx)
+
+    def _saver(self, site: str, cookies: Any) -> Callable[[dict[str, str]], Awaitable[None]] | None:
+        vault = self.vault
+        if vault is None or not hasattr(vault, "merge"):
+            return None
+        agent = getattr(cookies, "user_agent", None)
+
+        async def save(updated: dict[str, str]) -> None:
+            await asyncio.to_thread(vault.merge, site, updated, agent)
+
+        return save
+
+
+def make_source_fetcher(
+    settings: Settings,
+    *,
+    vault: Any = None,
+    site_states: SiteStateStore | Callable[[], SiteStateStore],
+    data_dir: Path | None = None,
+    solve_challenge: ChallengeSolver | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> SourceFetcher:
+    """`fetch_source(feed) -> ParsedFeed` for feeds whose kind is a source id.
+
+    `vault` is a CookieVault (`get(site)`, and `merge(site, cookies, ua)` to keep a solved challenge's
+    cookie); `site_states` is the store (or a factory for one) holding the per-site cooldowns, used on
+    the thread that awaits the fetcher; `solve_challenge` comes from the UI (a webview), None headless.
+    """
+    return SourceFeedFetcher(
+        settings,
+        vault=vault,
+        site_states=site_states,
+        data_dir=data_dir,
+        solve_challenge=solve_challenge,
+        client=client,
+    )
