@@ -62,10 +62,21 @@ class FolderStore(StoreBase):
             conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
 
     def list_folders(self) -> list[Folder]:
+        """Every folder in tree order: each parent before its children, siblings by position then name."""
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM folders ORDER BY position, name COLLATE NOCASE, id"
         )
-        return [_folder(row) for row in rows]
+        children: dict[int | None, list[Folder]] = {}
+        for row in rows:
+            folder = _folder(row)
+            children.setdefault(folder.parent_id, []).append(folder)
+        ordered: list[Folder] = []
+        stack = list(reversed(children.get(None, [])))
+        while stack:
+            folder = stack.pop()
+            ordered.append(folder)
+            stack.extend(reversed(children.pop(folder.id, [])))
+        return ordered
 
     def get_folder(self, folder_id: int) -> Folder:
         row = self._conn.execute(f"SELECT {_COLUMNS} FROM folders WHERE id = ?", (folder_id,)).fetchone()
