@@ -94,25 +94,30 @@ class Sampler:
         self.params = params
         self.vocab_size = vocab_size
         self.rng = np.random.default_rng(params.seed)
-        self._occ: torch.Tensor | None = None  # [V] fp32 decayed occurrence counts
-        self._weight: torch.Tensor | None = None  # [V] 1 for penalised tokens, 0 for exempt ones
+        self._device = torch.device(device)
+        # Penalties touch only the tokens seen so far. Decay is a running scale instead of a pass over [V]:
+        # the true count is occ[t] * scale, so "every count *= decay" is one multiply of `scale`.
+        self._occ: torch.Tensor | None = None  # [V] fp32 counts in units of 1/scale
+        self._scale = 1.0
+        self._exempt = frozenset(exempt)
+        self._seen: list[int] = []
+        self._seen_set: set[int] = set()
+        self._seen_index: torch.Tensor | None = None  # [n_seen] long, rebuilt when a new token shows up
         if params.penalised:
-            self._occ = torch.zeros(vocab_size, dtype=torch.float32, device=device)
-            self._weight = torch.ones(vocab_size, dtype=torch.float32, device=device)
-            ids = [i for i in exempt if 0 <= i < vocab_size]
-            if ids:
-                self._weight[torch.tensor(ids, dtype=torch.long, device=device)] = 0.0
+            self._occ = torch.zeros(vocab_size, dtype=torch.float32, device=self._device)
 
     def adjust(self, logits: torch.Tensor) -> torch.Tensor:
         """Logits [V] after penalties and bans, in fp32; the tensor passed in is never modified."""
         p = self.params
         x = logits.float()
-        if self._occ is not None:
-            penalty = torch.where(self._occ > 0, p.presence_penalty + p.frequency_penalty * self._occ, 0.0)
-            x = x - penalty
+        if x is logits:
+            x = x.clone()
+        if self._occ is not None and self._seen:
+            if self._seen_index is None or self._seen_index.shape[0] != len(self._seen):
+                self._seen_index = torch.tensor(self._seen, dtype=torch.long, device=x.device)
+            idx = self._seen_index
+            x[idx] -= p.presence_penalty + (p.frequency_penalty * self._scale) * self._occ[idx]
         if p.ban_eos:
-            if x is logits:
-                x = x.clone()
             x[END_OF_TEXT] = -math.inf
         return x
 
@@ -133,11 +138,17 @@ class Sampler:
 
     def observe(self, token: int) -> None:
         """Count `token` for the penalties (decaying all earlier counts first)."""
-        if self._occ is None or self._weight is None:
+        if self._occ is None:
             return
-        self._occ.mul_(self.params.penalty_decay)
-        if 0 <= token < self.vocab_size:
-            self._occ[token] += self._weight[token]
+        self._scale *= self.params.penalty_decay
+        if self._scale < 1e-3:  # fold the scale back in before 1/scale loses fp32 precision
+            self._occ.mul_(self._scale)
+            self._scale = 1.0
+        if 0 <= token < self.vocab_size and token not in self._exempt:
+            if token not in self._seen_set:
+                self._seen_set.add(token)
+                self._seen.append(token)
+            self._occ[token] += 1.0 / self._scale
 
     def _candidates(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(logits of the tokens that survive top-k and top-p, their ids) — ids None means all, in order.
