@@ -1,0 +1,219 @@
+"""`FeedServer`: the feed service on a loopback-only ThreadingHTTPServer, in a background thread.
+
+server = FeedServer(paths, settings, port=1200).start()   # GUI: while the app is open
+...; server.stop()                                        # bounded, joins the thread
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from app.config import Paths
+from app.errors import ConfigError, HearthError
+from app.server.service import FeedService, Reply, text_reply
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT = 16  # requests handled at once; more get a quick 503
+STOP_TIMEOUT = 10.0
+
+
+def check_loopback(host: str) -> str:
+    """The address to bind, which must be a loopback one (127.x.y.z, ::1, localhost)."""
+    name = host.strip() or "127.0.0.1"
+    if name.lower() == "localhost":
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback:
+        raise ConfigError(
+            f"the feed server only listens on this computer (127.0.0.1), not on {host!r}",
+            hint="it serves your cookies' worth of content; use --host 127.0.0.1 (or another 127.x address)",
+        )
+    return str(address)
+
+
+def default_refresh(paths: Paths, settings: Any, *, vault: Any = None, solve_challenge: Any = None) -> Any:
+    """Refresh feeds the way the app does (politeness gates, the vault's cookies), on the calling thread."""
+
+    def refresh(store: Any, feed_ids: Sequence[int]) -> dict[int, str | None]:
+        from app.fetching import Refresher
+        from app.sources.registry import make_source_fetcher
+
+        fetch_source = make_source_fetcher(
+            settings, vault=vault, site_states=store, data_dir=paths.data_dir, solve_challenge=solve_challenge
+        )
+        cookie_lookup = vault.cookie_header_for if vault is not None else None
+        with Refresher(
+            store, settings, fetch_source=fetch_source, cookie_header_for=cookie_lookup
+        ) as refresher:
+            report = refresher.refresh(feed_ids=feed_ids)
+        return {o.feed_id: (None if o.ok else o.error or "the fetch failed") for o in report.outcomes}
+
+    return refresh
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], service: FeedService) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.service = service
+        self.slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "Hearth"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # the path may carry ?key=: log the path only
+        log.debug("feed server: %s %s", self.command, urlsplit(self.path).path)
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def _serve(self, *, head: bool) -> None:
+        if not self.server.slots.acquire(blocking=False):
+            self._send(
+                text_reply(
+                    503,
+                    "503 Service Unavailable: the feed server is busy; try again.",
+                    **{"Retry-After": "5"},
+                ),
+                head,
+            )
+            return
+        try:
+            parts = urlsplit(self.path)
+            query = dict(parse_qsl(parts.query, keep_blank_values=True))
+            try:
+                reply = self.server.service.handle(unquote(parts.path) or "/", query)
+            except HearthError as exc:  # storage could not open, etc.
+                reply = text_reply(500, f"500 Internal Server Error: {exc.user_message()}")
+            self._send(reply, head)
+        finally:
+            self.server.slots.release()
+
+    def _send(self, reply: Reply, head: bool) -> None:
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.send_header("Cache-Control", "no-cache")
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if not head:
+                self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+class FeedServer:
+    """The local feed server; `port=0` picks a free port (see `.port` after `start()`)."""
+
+    def __init__(
+        self,
+        paths: Paths,
+        settings: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        vault: Any = None,
+        refresh: Any = "default",
+        solve_challenge: Any = None,
+    ) -> None:
+        self.host = check_loopback(host)
+        self.requested_port = int(settings.get("server.port")) if port is None else int(port)
+        self.paths = paths
+        if refresh == "default":
+            if vault is None:
+                from app.secrets import CookieVault
+
+                vault = CookieVault.from_settings(settings)
+            refresh = default_refresh(paths, settings, vault=vault, solve_challenge=solve_challenge)
+        self.service = FeedService(
+            settings, self._open_store, refresh=refresh, base_url=lambda: self.base_url
+        )
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def _open_store(self) -> Any:
+        from app.storage import open_store
+
+        self.paths.ensure()
+        return open_store(self.paths.db_path)
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1] if self._httpd else self.requested_port
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def start(self) -> FeedServer:
+        if self._httpd is not None:
+            return self
+        try:
+            self._httpd = _HTTPServer((self.host, self.requested_port), self.service)
+        except OSError as exc:
+            raise ConfigError(
+                f"the feed server could not listen on {self.host}:{self.requested_port} ({exc.strerror or exc})",
+                hint="another program uses that port: pick another with --port or the server.port setting",
+            ) from None
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="hearth-feed-server",
+            daemon=True,
+        )
+        self._thread.start()
+        log.info("feed server listening on %s", self.base_url)
+        return self
+
+    def serve_forever(self) -> None:
+        """Run on this thread until interrupted (for `hearth serve`)."""
+        self.start()
+        assert self._thread is not None
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(STOP_TIMEOUT)
+        log.info("feed server stopped")
+
+    def __enter__(self) -> FeedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
