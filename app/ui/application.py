@@ -1,0 +1,129 @@
+"""`hearth` with no subcommand: one instance per data dir, the QApplication, the controller, the event loop.
+
+HEARTH_BENCH_EXIT_AFTER_PAINT=<idle seconds> (read when run_app runs, for tests/bench/bench_gui.py):
+after the first paint print a JSON line (time to paint, whether torch is loaded, RSS), wait that many
+idle seconds, print the idle RSS and quit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.config import Paths, Settings
+from app.errors import HearthError
+from app.ui.icons import app_icon
+from app.ui.single_instance import InstanceServer, ask_running_instance
+
+log = logging.getLogger(__name__)
+
+BENCH_ENV = "HEARTH_BENCH_EXIT_AFTER_PAINT"
+BENCH_T0_ENV = "HEARTH_BENCH_T0"
+
+
+def make_application(argv: list[str]) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    # the sign-in window and challenge solver use QtWebEngine, which needs this before the app exists
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    app = QApplication(["hearth", *argv])
+    app.setApplicationName("Hearth")
+    app.setOrganizationName("Hearth")
+    app.setDesktopFileName("org.hearth.Hearth")
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)  # the tray keeps Hearth running
+    return app
+
+
+def run_app(paths: Paths, argv: list[str]) -> int:
+    started = time.perf_counter()
+    app = make_application(argv)
+    paths.ensure()
+    if ask_running_instance(paths.data_dir):
+        log.info("Hearth is already running for %s; asked it to show its window", paths.data_dir)
+        return 0
+    server = InstanceServer(paths.data_dir)
+    server.listen()
+    try:
+        from app.ui.controller import AppController
+
+        controller = AppController(paths, Settings.load(paths.settings_path))
+    except HearthError as exc:
+        QMessageBox.critical(None, "Hearth cannot start", exc.user_message())
+        server.close()
+        return 1
+    server.raise_requested.connect(controller.show_window)
+    bench = os.environ.get(BENCH_ENV)
+    if bench is not None:
+        probe = FirstPaintProbe(controller, started, float(bench or 0))
+        controller.window.installEventFilter(probe)
+    controller.start(show=True if bench is not None else None, schedule=bench is None)
+    try:
+        return app.exec()
+    finally:
+        server.close()
+
+
+class FirstPaintProbe(QObject):
+    """Reports the first paint of the main window (bench only), then quits after `idle_s`."""
+
+    def __init__(self, controller: Any, started: float, idle_s: float) -> None:
+        super().__init__(controller)
+        self.controller = controller
+        self.started = started
+        self.idle_s = idle_s
+        self.done = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not self.done and event.type() == QEvent.Type.Paint:
+            self.done = True
+            QTimer.singleShot(0, self._report_paint)
+        return False
+
+    def _report_paint(self) -> None:
+        t0 = os.environ.get(BENCH_T0_ENV)
+        since_launch = time.time() - float(t0) if t0 else None
+        report = {
+            "event": "first_paint",
+            "since_launch_s": round(since_launch, 3) if since_launch is not None else None,
+            "since_run_app_s": round(time.perf_counter() - self.started, 3),
+            "torch_loaded": "torch" in sys.modules,
+            "rss_mb": rss_mb(),
+            "articles_in_list": self.controller.window.list_model.rowCount(),
+        }
+        print(json.dumps(report), flush=True)
+        QTimer.singleShot(int(self.idle_s * 1000), self._report_idle)
+
+    def _report_idle(self) -> None:
+        report = {
+            "event": "idle",
+            "rss_mb": rss_mb(),
+            "torch_loaded": "torch" in sys.modules,
+            "articles_in_list": self.controller.window.list_model.rowCount(),
+        }
+        print(json.dumps(report), flush=True)
+        self.controller.quit()
+
+
+def rss_mb() -> float | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    try:
+        import resource
+
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    except ImportError:
+        return None

@@ -1,0 +1,198 @@
+"""The article list: ids in display order from `store.query_ids`, rows fetched a page at a time.
+
+Only the ids of a view are loaded when it opens (a 100,000-article feed costs one index scan); the
+rows the view paints come from `store.rows` in pages of `PAGE` and are kept in a small LRU cache.
+Read/star changes made in the UI are applied to the cache at once, before the write commits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont
+
+from app.models import ArticleQuery, ArticleRow
+from app.ui.icons import icon
+
+PAGE = 200
+MAX_PAGES = 60
+COLUMNS = ("", "Title", "Feed", "Date")
+STAR, TITLE, FEED, DATE = range(4)
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+
+Index = QModelIndex | QPersistentModelIndex
+_NO_PARENT = QModelIndex()  # the "no parent" default, made once
+
+
+class RowSource(Protocol):
+    def query_ids(self, query: ArticleQuery) -> list[int]: ...
+    def rows(self, ids: Sequence[int]) -> list[ArticleRow]: ...
+
+
+class ArticleListModel(QAbstractTableModel):
+    query_changed = Signal(object)  # ArticleQuery
+
+    def __init__(self, store: RowSource, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._query = ArticleQuery(smart="all")
+        self._ids: list[int] = []
+        self._positions: dict[int, int] | None = None
+        self._pages: OrderedDict[int, dict[int, ArticleRow]] = OrderedDict()
+        self._overrides: dict[int, dict[str, bool]] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # queries ------------------------------------------------------------------------------------
+    @property
+    def query(self) -> ArticleQuery:
+        return self._query
+
+    def set_query(self, query: ArticleQuery) -> None:
+        ids = self._store.query_ids(query)
+        self.beginResetModel()
+        self._query = query
+        self._set_ids(ids)
+        self._overrides.clear()
+        self.endResetModel()
+        self.query_changed.emit(query)
+
+    def reload(self) -> None:
+        """Re-run the current query after new articles arrived; new ones at the top keep the view still."""
+        ids = self._store.query_ids(self._query)
+        old = self._ids
+        added = len(ids) - len(old)
+        if added > 0 and ids[added:] == old:
+            self.beginInsertRows(QModelIndex(), 0, added - 1)
+            self._set_ids(ids)
+            self.endInsertRows()
+            return
+        if ids == old:
+            self._pages.clear()
+            if ids:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(ids) - 1, len(COLUMNS) - 1))
+            return
+        self.beginResetModel()
+        self._set_ids(ids)
+        self.endResetModel()
+
+    def _set_ids(self, ids: list[int]) -> None:
+        self._ids = ids
+        self._positions = None
+        self._pages.clear()
+
+    # lookups ------------------------------------------------------------------------------------
+    def article_id(self, row: int) -> int | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def ids(self) -> list[int]:
+        return list(self._ids)
+
+    def row_of(self, article_id: int) -> int | None:
+        if self._positions is None:
+            self._positions = {aid: i for i, aid in enumerate(self._ids)}
+        return self._positions.get(article_id)
+
+    def row_data(self, row: int) -> ArticleRow | None:
+        if not 0 <= row < len(self._ids):
+            return None
+        page_no = row // PAGE
+        page = self._pages.get(page_no)
+        if page is None:
+            page = self._load_page(page_no)
+        else:
+            self._pages.move_to_end(page_no)
+        found = page.get(self._ids[row])
+        if found is None:
+            return None
+        override = self._overrides.get(found.id)
+        return dataclasses.replace(found, **override) if override else found
+
+    def _load_page(self, page_no: int) -> dict[int, ArticleRow]:
+        ids = self._ids[page_no * PAGE : (page_no + 1) * PAGE]
+        page = {row.id: row for row in self._store.rows(ids)}
+        self._pages[page_no] = page
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        return page
+
+    # local edits (the write goes to the DbExecutor; this keeps the view honest meanwhile) -------
+    def set_flag(self, article_ids: Iterable[int], name: str, value: bool) -> None:
+        assert name in ("read", "starred")
+        for aid in article_ids:
+            self._overrides.setdefault(aid, {})[name] = value
+            row = self.row_of(aid)
+            if row is not None:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    # Qt model interface -------------------------------------------------------------------------
+    def rowCount(self, parent: Index = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Index = _NO_PARENT) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role == ID_ROLE:
+            return self.article_id(index.row())
+        row = self.row_data(index.row())
+        if row is None:
+            return None
+        col = index.column()
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == TITLE:
+                return row.title or "(untitled)"
+            if col == FEED:
+                return row.feed_title
+            if col == DATE:
+                return format_date(row.published)
+            return None
+        if role == Qt.ItemDataRole.DecorationRole and col == STAR:
+            return icon("starred") if row.starred else (None if row.read else icon("unread"))
+        if role == Qt.ItemDataRole.FontRole and not row.read:
+            return self._bold
+        if role == Qt.ItemDataRole.ToolTipRole and col == TITLE:
+            return row.title
+        if role == Qt.ItemDataRole.ToolTipRole and col == DATE and row.published:
+            return row.published.astimezone().strftime("%A %d %B %Y, %H:%M")
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if column == TITLE:
+            sort = "title"
+        elif column == DATE:
+            sort = "oldest" if order == Qt.SortOrder.AscendingOrder else "newest"
+        else:
+            return
+        if sort != self._query.sort:
+            self.set_query(dataclasses.replace(self._query, sort=sort))
+
+
+def format_date(moment: datetime | None, now: datetime | None = None) -> str:
+    """Today: "14:05"; this year: "3 May"; older: "3 May 2021"."""
+    if moment is None:
+        return ""
+    local = moment.astimezone()
+    today = (now or datetime.now(UTC)).astimezone()
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    if local.year == today.year:
+        return f"{local.day} {local.strftime('%b')}"
+    return f"{local.day} {local.strftime('%b %Y')}"

@@ -1,0 +1,282 @@
+"""The running app: owns the store connections, workers, window, tray and scheduler, and wires them.
+
+Background refreshes start from the scheduler (due feeds) or the window (a feed, all); their results
+reach the window by signals only. Closing the window keeps Hearth in the tray; Quit cancels a refresh in
+flight (what was fetched stays committed) and closes every connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+from app.config import Paths, Settings
+from app.ui import autostart
+from app.ui.background import TaskPool
+from app.ui.db_executor import DbExecutor
+from app.ui.main_window import MainWindow
+from app.ui.refresh_worker import RefreshController
+from app.ui.resource_fetcher import ResourceFetcher
+from app.ui.scheduler import RefreshScheduler
+from app.ui.theme import apply_theme
+from app.ui.tray import TrayIcon
+from app.ui.ui_context import UiContext
+
+log = logging.getLogger(__name__)
+
+
+class AppController(QObject):
+    def __init__(
+        self,
+        paths: Paths,
+        settings: Settings,
+        *,
+        tray_available: bool | None = None,
+        scheduler_tick_ms: int | None = None,
+    ) -> None:
+        super().__init__()
+        from app.storage import open_store
+
+        paths.ensure()
+        self.paths = paths
+        self.settings = settings
+        self.store = open_store(paths.db_path)
+        self.db = DbExecutor(paths.db_path, self)
+        self.tasks = TaskPool(parent=self)
+        self.resources = ResourceFetcher(paths.cache_dir / "resources", settings, self)
+        self.ctx = UiContext(paths, settings, self.store, self.db, self.tasks, self.resources)
+        self.window = MainWindow(self.ctx)
+        self.tray = TrayIcon(self)
+        self.tray_available = TrayIcon.available() if tray_available is None else tray_available
+        self.refresher = RefreshController(
+            paths.db_path, settings, source_fetcher_factory=self._source_fetcher, parent=self
+        )
+        tick = {"tick_ms": scheduler_tick_ms} if scheduler_tick_ms else {}
+        self.scheduler = RefreshScheduler(
+            self.refresh_due, paused=bool(settings.get("refresh.paused")), parent=self, **tick
+        )
+        self._pending: set[int] | None = None  # feeds asked for while a refresh ran (None: nothing queued)
+        self._pending_all = False
+        self._new_by_feed: dict[int, tuple[str, int]] = {}
+        self._notified_feeds: list[int] = []
+        self._solver: Any = None
+        self._quitting = False
+        self._wire()
+
+    def _wire(self) -> None:
+        w, t, r = self.window, self.tray, self.refresher
+        w.refresh_requested.connect(self.refresh)
+        w.unread_changed.connect(lambda n: t.set_unread(n, bool(self.settings.get("ui.tray_count"))))
+        w.close_requested.connect(self.on_window_closed)
+        w.quit_requested.connect(self.quit)
+        w.settings_changed.connect(self.apply_settings)
+        t.toggle_window.connect(self.toggle_window)
+        t.open_window.connect(self.show_window)
+        t.refresh_all.connect(lambda: self.refresh(None))
+        t.pause_toggled.connect(self.set_paused)
+        t.quit_requested.connect(self.quit)
+        t.message_clicked.connect(self.open_notified)
+        t.set_paused(self.scheduler.paused)
+        r.started.connect(lambda total: w.show_message("Refreshing…", timeout_ms=0))
+        r.progressed.connect(w.show_progress)
+        r.feed_done.connect(self._on_feed_done)
+        r.finished.connect(self._on_refresh_finished)
+        r.failed.connect(lambda message: w.show_message(message, timeout_ms=15000))
+
+    # start-up -----------------------------------------------------------------------------------
+    def start(self, *, show: bool | None = None, schedule: bool = True) -> None:
+        self.apply_theme()
+        self.window.restore_layout()
+        self.window.reload_library()
+        if show is None:
+            show = not (self.settings.get("ui.start_minimised") and self.tray_available)
+        if self.tray_available:
+            self.tray.show()
+        if show:
+            self.window.show()
+        if schedule:
+            self.scheduler.start()
+
+    def apply_theme(self) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            self.window.apply_colours(apply_theme(app, str(self.settings.get("ui.theme"))))
+
+    def apply_settings(self) -> None:
+        self.apply_theme()
+        self.tray.set_unread(self.tray.unread, bool(self.settings.get("ui.tray_count")))
+        self.set_paused(bool(self.settings.get("refresh.paused")))
+        try:
+            autostart.set_enabled(bool(self.settings.get("ui.autostart")))
+        except OSError as exc:
+            self.window.show_message(f"Could not change start-on-login: {exc}")
+        self.window.list_model.reload()
+
+    # window and tray ----------------------------------------------------------------------------
+    def show_window(self) -> None:
+        self.window.showNormal()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def toggle_window(self) -> None:
+        if self.window.isVisible() and not self.window.isMinimized():
+            self.window.save_layout()
+            self.window.hide()
+        else:
+            self.show_window()
+
+    def on_window_closed(self) -> None:
+        if self.settings.get("ui.close_to_tray") and self.tray_available:
+            self.window.hide()
+            if not self.settings.get("ui.told_about_tray"):
+                self.tray.notify(
+                    "Hearth is still running",
+                    "It keeps refreshing in the tray. Use Quit in its menu to exit.",
+                )
+                self.settings.set("ui.told_about_tray", True)
+                self.settings.save()
+            return
+        self.quit()
+
+    def set_paused(self, paused: bool) -> None:
+        self.scheduler.set_paused(paused)
+        self.tray.set_paused(paused)
+        if bool(self.settings.get("refresh.paused")) != paused:
+            self.settings.set("refresh.paused", paused)
+            self.settings.save()
+        self.window.show_message(
+            "Background refreshing paused" if paused else "Background refreshing resumed"
+        )
+
+    # refreshing ---------------------------------------------------------------------------------
+    def refresh(self, feed_ids: Sequence[int] | None = None) -> None:
+        """Refresh these feeds (None: all enabled feeds); queued if a refresh is running."""
+        if self.refresher.is_running():
+            if feed_ids is None:
+                self._pending_all = True
+            else:
+                self._pending = (self._pending or set()) | set(feed_ids)
+            self.window.show_message("Queued after the refresh in progress")
+            return
+        self._prepare_sources()
+        self.refresher.start(feed_ids, background=False)
+
+    def refresh_due(self) -> None:
+        if not self.refresher.is_running():
+            self._prepare_sources()
+            self.refresher.start(None, background=True)
+
+    def _on_feed_done(self, outcome: Any) -> None:
+        if outcome.new_articles:
+            title, count = self._new_by_feed.get(outcome.feed_id, (outcome.title, 0))
+            self._new_by_feed[outcome.feed_id] = (title, count + outcome.new_articles)
+        self.window.on_feed_refreshed(outcome.feed_id, outcome.new_articles)
+
+    def _on_refresh_finished(self, report: Any) -> None:
+        w = self.window
+        w.progress.hide()
+        if report is not None:
+            errors = len(report.errors)
+            parts = [
+                f"Refreshed {report.done} feed{'s' if report.done != 1 else ''}",
+                f"{report.new_articles} new",
+            ]
+            if errors:
+                parts.append(f"{errors} failed (see the feeds marked ⚠)")
+            if report.cancelled:
+                parts.append("stopped")
+            w.show_message(", ".join(parts), timeout_ms=15000)
+        if self._new_by_feed and self.refresher.background:
+            self._notify(self._new_by_feed)
+        self._new_by_feed = {}
+        w.reload_library()
+        if self._quitting:
+            return
+        if self._pending_all or self._pending:
+            ids = None if self._pending_all else sorted(self._pending or ())
+            self._pending, self._pending_all = None, False
+            QTimer.singleShot(0, lambda: self.refresh(ids))
+
+    def _notify(self, new_by_feed: dict[int, tuple[str, int]]) -> None:
+        if not self.settings.get("ui.notifications"):
+            return
+        total = sum(count for _title, count in new_by_feed.values())
+        lines = [
+            f"{title}: {count}" for title, count in sorted(new_by_feed.values(), key=lambda tc: -tc[1])[:5]
+        ]
+        if len(new_by_feed) > 5:
+            lines.append(f"and {len(new_by_feed) - 5} more feeds")
+        self._notified_feeds = list(new_by_feed)
+        self.last_notification = (f"{total} new article{'s' if total != 1 else ''}", "\n".join(lines))
+        self.tray.notify(*self.last_notification)
+
+    def open_notified(self) -> None:
+        """The user clicked a notification: show the window on those articles."""
+        self.show_window()
+        feeds = self._notified_feeds
+        index = self.window.tree_model.index_of("feed", feeds[0]) if len(feeds) == 1 else None
+        if index is None or not index.isValid():
+            index = self.window.tree_model.index_of("smart", "unread")
+        self.window.tree.setCurrentIndex(index)
+        self.window.next_unread(True)
+
+    def _prepare_sources(self) -> None:
+        """Sources may need the hidden-browser challenge solver, which must be made on the GUI thread."""
+        if self._solver is not None or all(f.kind == "feed" for f in self.window.tree_model.feeds()):
+            return
+        try:
+            from app.ui.challenge import install_challenge_solver
+
+            self._solver = install_challenge_solver(self)
+        except ImportError as exc:
+            log.info("no challenge solver: %s", exc)
+
+    def _source_fetcher(self, store: Any, settings: Any) -> Any:
+        """Runs on the refresh thread: the `fetch_source` for Zhihu and script feeds."""
+        try:
+            from app.sources.registry import make_source_fetcher
+        except ImportError:
+            return None
+        vault = None
+        try:
+            from app.vault.store import CookieVault
+
+            vault = CookieVault.from_settings(settings)
+        except Exception as exc:  # no keyring: source feeds needing cookies will say so themselves
+            log.info("refreshing sources without the vault: %s", exc)
+        solve = self._solver.solve_challenge if self._solver is not None else None
+        return make_source_fetcher(
+            settings, vault=vault, site_states=store, data_dir=self.paths.data_dir, solve_challenge=solve
+        )
+
+    # quitting -----------------------------------------------------------------------------------
+    def quit(self) -> None:
+        if self._quitting:
+            return
+        self._quitting = True
+        self.scheduler.stop()
+        self.window.save_layout()
+        self.window.hide()
+        self.tray.hide()
+        if self.refresher.is_running():
+            self.refresher.cancel()
+            if not self.refresher.wait(15):
+                log.warning("the refresh did not stop within 15 s; quitting anyway")
+        if self._solver is not None:
+            self._solver.close()
+        self.shutdown()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    def shutdown(self) -> None:
+        """Close workers and connections (also used by tests that never run the event loop to the end)."""
+        self.db.wait_idle(10)
+        self.db.close()
+        self.resources.close()
+        self.tasks.close()
+        self.store.close()

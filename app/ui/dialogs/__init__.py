@@ -1,0 +1,1 @@
+"""Dialogs: one module each (add feed, edit feed, settings, shortcut sheet, mark all read)."""

@@ -1,0 +1,122 @@
+"""Edit a feed: title, folder, refresh interval, User-Agent, extra headers, enabled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from app.errors import ConfigError
+from app.models import Feed, Folder
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    """`Name: value` per line; blank lines ignored; raises ConfigError on a line without a colon."""
+    headers: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name.strip() or " " in name.strip():
+            raise ConfigError(
+                f"header line {n} is not 'Name: value'", hint="e.g. Referer: https://example.org/"
+            )
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def folder_choices(combo: QComboBox, folders: list[Folder], current: int | None) -> None:
+    combo.addItem("(top level)", None)
+    by_id = {f.id: f for f in folders}
+
+    def path(f: Folder) -> str:
+        parts, seen = [f.name], {f.id}
+        while f.parent_id is not None and f.parent_id in by_id and f.parent_id not in seen:
+            f = by_id[f.parent_id]
+            seen.add(f.id)
+            parts.append(f.name)
+        return " / ".join(reversed(parts))
+
+    for f in sorted(folders, key=path):
+        combo.addItem(path(f), f.id)
+        if f.id == current:
+            combo.setCurrentIndex(combo.count() - 1)
+
+
+class EditFeedDialog(QDialog):
+    def __init__(self, feed: Feed, folders: list[Folder], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.feed = feed
+        self.setWindowTitle(f"Edit feed — {feed.title or feed.url}")
+        form = QFormLayout(self)
+        self.title = QLineEdit(feed.title)
+        self.url = QLineEdit(feed.url)
+        self.url.setReadOnly(feed.kind != "feed")
+        self.folder = QComboBox()
+        folder_choices(self.folder, folders, feed.folder_id)
+        self.interval = QSpinBox(minimum=0, maximum=7 * 24 * 60, suffix=" min")
+        self.interval.setSpecialValueText("Default")
+        self.interval.setValue((feed.update_interval or 0) // 60)
+        self.user_agent = QLineEdit(feed.user_agent or "")
+        self.user_agent.setPlaceholderText("Default (Settings)")
+        self.headers = QPlainTextEdit("\n".join(f"{k}: {v}" for k, v in feed.extra_headers.items()))
+        self.headers.setPlaceholderText("Referer: https://example.org/")
+        self.headers.setFixedHeight(80)
+        self.enabled = QCheckBox("Refresh this feed")
+        self.enabled.setChecked(feed.enabled)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #d9453d")
+        self.error.setWordWrap(True)
+        form.addRow("Title", self.title)
+        form.addRow("Address", self.url)
+        form.addRow("Folder", self.folder)
+        form.addRow("Refresh every", self.interval)
+        form.addRow("User-Agent", self.user_agent)
+        form.addRow("Extra headers", self.headers)
+        form.addRow("", self.enabled)
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.resize(520, self.sizeHint().height())
+
+    def accept(self) -> None:
+        try:
+            self._changes = self._collect()
+        except ConfigError as exc:
+            self.error.setText(exc.user_message())
+            return
+        super().accept()
+
+    def changes(self) -> dict[str, Any]:
+        """The fields for `store.update_feed` (only what differs from the feed)."""
+        return self._changes
+
+    def _collect(self) -> dict[str, Any]:
+        url = self.url.text().strip()
+        if self.feed.kind == "feed" and not url.startswith(("http://", "https://")):
+            raise ConfigError("the address must start with http:// or https://")
+        wanted: dict[str, Any] = {
+            "title": self.title.text().strip(),
+            "url": url,
+            "folder_id": self.folder.currentData(),
+            "update_interval": self.interval.value() * 60 or None,
+            "user_agent": self.user_agent.text().strip() or None,
+            "extra_headers": parse_headers(self.headers.toPlainText()),
+            "enabled": self.enabled.isChecked(),
+        }
+        return {k: v for k, v in wanted.items() if getattr(self.feed, k) != v}

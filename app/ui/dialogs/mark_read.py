@@ -1,0 +1,37 @@
+"""Mark all read: a confirmation with an "older than" choice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+
+AGES = (("All articles", None), ("Older than a day", 1), ("Older than a week", 7), ("Older than a month", 30))
+
+
+class MarkReadDialog(QDialog):
+    def __init__(self, target: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Mark all as read")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"Mark the articles in <b>{target}</b> as read?"))
+        self.age = QComboBox()
+        for label, days in AGES:
+            self.age.addItem(label, days)
+        layout.addWidget(self.age)
+        note = QLabel("You can undo this from the Edit menu or the status bar.")
+        note.setEnabled(False)
+        layout.addWidget(note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Mark as read")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def older_than(self, now: datetime | None = None) -> datetime | None:
+        days = self.age.currentData()
+        if days is None:
+            return None
+        return (now or datetime.now(UTC)) - timedelta(days=days)

@@ -1,0 +1,105 @@
+"""Settings: refresh interval, retention, tray and start-up behaviour, notifications, proxy, User-Agent, theme.
+
+Every field maps to a key in app.config.SETTING_SPECS and is saved through `Settings.set_text`, the
+same validation the `hearth config set` command uses.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from app.config import SPECS_BY_KEY, Settings
+from app.errors import ConfigError
+
+CHECKS = (
+    ("ui.start_minimised", "Start minimised in the tray"),
+    ("ui.close_to_tray", "Closing the window keeps Hearth in the tray"),
+    ("ui.autostart", "Start Hearth when I log in"),
+    ("ui.notifications", "Notify me of new articles"),
+    ("ui.tray_count", "Show the unread count on the tray icon"),
+    ("ui.mark_read_on_select", "Mark articles read when opened"),
+    ("refresh.paused", "Pause background refreshing"),
+)
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.settings = settings
+        self.changed: set[str] = set()
+        form = QFormLayout(self)
+        self.interval = QSpinBox(minimum=5, maximum=7 * 24 * 60, suffix=" min")
+        self.interval.setValue(int(settings.get("refresh.interval_minutes")))
+        self.retention = QSpinBox(minimum=0, maximum=36500, suffix=" days")
+        self.retention.setSpecialValueText("Keep everything")
+        self.retention.setValue(int(settings.get("retention.days")))
+        self.theme = QComboBox()
+        for choice in SPECS_BY_KEY["ui.theme"].choices:
+            self.theme.addItem(choice.capitalize(), choice)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.get("ui.theme"))))
+        self.proxy = QLineEdit(str(settings.get("fetch.proxy")))
+        self.proxy.setPlaceholderText("none (e.g. http://127.0.0.1:8080 or socks5://host:1080)")
+        self.user_agent = QLineEdit(str(settings.get("fetch.user_agent")))
+        self.user_agent.setPlaceholderText("Hearth's own, honest User-Agent")
+        form.addRow("Refresh feeds every", self.interval)
+        form.addRow("Delete read articles after", self.retention)
+        form.addRow("Theme", self.theme)
+        form.addRow("Proxy", self.proxy)
+        form.addRow("Default User-Agent", self.user_agent)
+        self.checks: dict[str, QCheckBox] = {}
+        for key, label in CHECKS:
+            box = QCheckBox(label)
+            box.setChecked(bool(settings.get(key)))
+            self.checks[key] = box
+            form.addRow("", box)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #d9453d")
+        self.error.setWordWrap(True)
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> dict[str, str]:
+        """The dialog's fields as text, keyed by setting."""
+        values = {
+            "refresh.interval_minutes": str(self.interval.value()),
+            "retention.days": str(self.retention.value()),
+            "ui.theme": str(self.theme.currentData()),
+            "fetch.proxy": self.proxy.text().strip(),
+            "fetch.user_agent": self.user_agent.text().strip(),
+        }
+        values.update({key: "true" if box.isChecked() else "false" for key, box in self.checks.items()})
+        return values
+
+    def accept(self) -> None:
+        proxy = self.proxy.text().strip()
+        if proxy and "://" not in proxy:
+            self.error.setText("The proxy must be a URL such as http://127.0.0.1:8080 or socks5://host:1080.")
+            return
+        before = {key: self.settings.get(key) for key in self.values()}
+        try:
+            for key, text in self.values().items():
+                self.settings.set_text(key, text)
+        except ConfigError as exc:
+            for key, value in before.items():
+                self.settings.set(key, value)
+            self.error.setText(exc.user_message())
+            return
+        self.changed = {key for key, value in before.items() if self.settings.get(key) != value}
+        self.settings.save()
+        super().accept()

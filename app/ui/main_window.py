@@ -1,0 +1,459 @@
+"""The main window: feed tree | article list | reader (with room for side panels), toolbar, status bar.
+
+Reading and navigation live here; feed/folder management is in `library_actions`, the keyboard map
+in `window_actions`. Writes go to the DbExecutor; the models only read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices
+from PySide6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
+
+from app.models import ArticleQuery, Folder
+from app.ui.article_list_view import ArticleListView
+from app.ui.article_model import ArticleListModel
+from app.ui.favicons import FaviconLoader
+from app.ui.feed_tree_model import FeedTreeModel, Node
+from app.ui.feed_tree_view import FeedTreeView
+from app.ui.icons import app_icon
+from app.ui.reader_view import ReaderView
+from app.ui.theme import ThemeColours
+from app.ui.ui_context import UiContext
+from app.ui.window_actions import WindowActions
+
+log = logging.getLogger(__name__)
+
+SEARCH_DELAY_MS = 250
+UNREAD_SCAN_LIMIT = 5000  # rows looked at for the next unread before moving on to the next feed
+
+
+class MainWindow(QMainWindow):
+    refresh_requested = Signal(object)  # list[int] of feed ids, or None for all
+    unread_changed = Signal(int)
+    library_changed = Signal()
+    close_requested = Signal()  # the user closed the window (the controller decides: tray or quit)
+    quit_requested = Signal()
+    settings_changed = Signal()
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Hearth")
+        self.setWindowIcon(app_icon())
+        self.undo_stack: list[tuple[str, list[int]]] = []
+        self._sort = "newest"
+        self._base_query = ArticleQuery(smart="all")
+        self._restoring = False
+
+        self.tree_model = FeedTreeModel(self)
+        self.tree = FeedTreeView()
+        self.tree.setModel(self.tree_model)
+        self.list_model = ArticleListModel(ctx.store, self)
+        self.list = ArticleListView()
+        self.list.setModel(self.list_model)
+        self.list.setup_header()
+        self.reader = ReaderView(ctx.resources)
+        self.favicons = FaviconLoader(ctx.resources, self.tree_model.set_feed_icon)
+
+        self.reader_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.reader_splitter.addWidget(self.reader)
+        self.side_panels: QTabWidget | None = None
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.list)
+        self.splitter.addWidget(self.reader_splitter)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([240, 420, 640])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self.search = QLineEdit()
+        self.search.setObjectName("searchBox")
+        self.search.setPlaceholderText("Search articles  ( / )")
+        self.search.setClearButtonEnabled(True)
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._apply_search)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self._apply_search)
+
+        self._build_status_bar()
+        self.actions_ = WindowActions(self)
+        from app.ui.library_actions import LibraryActions
+
+        self.library = LibraryActions(self)
+        self.actions_.build_menus_and_toolbar()
+
+        self.tree.selectionModel().currentChanged.connect(self._on_tree_current_changed)
+        self.list.selectionModel().currentChanged.connect(self._on_article_current_changed)
+        self.list.doubleClicked.connect(lambda _i: self.open_in_browser())
+        self.tree_model.moved.connect(self.library.move_items)
+        self.tree.context_menu_requested.connect(self.library.show_tree_menu)
+        self.list.context_menu_requested.connect(self.actions_.show_article_menu)
+        self.ctx.db.failed.connect(self.show_message)
+
+    # layout -------------------------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.status_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setFlat(True)
+        self.undo_button.hide()
+        self.undo_button.clicked.connect(self.undo)
+        bar.addWidget(self.status_label, 1)
+        bar.addPermanentWidget(self.undo_button)
+        bar.addPermanentWidget(self.progress)
+
+    def add_side_panel(self, widget: QWidget, title: str) -> None:
+        """Put `widget` beside the reader (a tab per panel), e.g. the AI panel."""
+        if self.side_panels is None:
+            self.side_panels = QTabWidget()
+            self.side_panels.setDocumentMode(True)
+            self.reader_splitter.addWidget(self.side_panels)
+            self.reader_splitter.setSizes([640, 320])
+        self.side_panels.addTab(widget, title)
+
+    def apply_colours(self, colours: ThemeColours) -> None:
+        self.reader.set_colours(colours)
+
+    def save_layout(self) -> None:
+        store = QSettings(str(self.ctx.paths.data_dir / "window.ini"), QSettings.Format.IniFormat)
+        store.setValue("geometry", self.saveGeometry())
+        store.setValue("state", self.saveState())
+        store.setValue("splitter", self.splitter.saveState())
+        store.setValue("reader_splitter", self.reader_splitter.saveState())
+        store.setValue("list_header", self.list.header().saveState())
+        store.sync()
+
+    def restore_layout(self) -> bool:
+        store = QSettings(str(self.ctx.paths.data_dir / "window.ini"), QSettings.Format.IniFormat)
+        geometry = store.value("geometry")
+        if not isinstance(geometry, QByteArray):
+            self.resize(1300, 820)
+            return False
+        self.restoreGeometry(geometry)
+        for key, target in (
+            ("state", self.restoreState),
+            ("splitter", self.splitter.restoreState),
+            ("reader_splitter", self.reader_splitter.restoreState),
+            ("list_header", self.list.header().restoreState),
+        ):
+            value = store.value(key)
+            if isinstance(value, QByteArray):
+                target(value)
+        return True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        event.ignore()
+        self.close_requested.emit()
+
+    # loading ------------------------------------------------------------------------------------
+    def reload_library(self) -> None:
+        """Reload folders and feeds (after an edit), keeping the selection and open folders."""
+
+        def load(store: Any) -> tuple[list[Folder], list[Any], dict[str, Any]]:
+            from app.ui.feed_status import site_of
+
+            feeds = store.list_feeds()
+            sites = {}
+            for site in {site_of(f) for f in feeds} - {None}:
+                state = store.get_site_state(site)
+                if state is not None:
+                    sites[site] = state
+            return store.list_folders(), feeds, sites
+
+        self.ctx.db.submit(load, self._on_library_loaded)
+
+    def _on_library_loaded(self, result: tuple[list[Folder], list[Any], dict[str, Any]]) -> None:
+        folders, feeds, sites = result
+        current = self.tree.current_node()
+        key = (current.kind, current.key) if current else ("smart", "all")
+        expanded = {
+            n.key
+            for n in self.tree_model.walk()
+            if n.kind == "folder" and self.tree.isExpanded(self.tree_model.index_for(n))
+        }
+        first_load = not self.tree_model.feeds() and not self.tree_model.folders()
+        self._restoring = True
+        self.tree_model.set_library(folders, feeds, sites)
+        for node in self.tree_model.walk():
+            if node.kind == "folder" and (first_load or node.key in expanded):
+                self.tree.setExpanded(self.tree_model.index_for(node), True)
+        index = self.tree_model.index_of(*key)
+        if not index.isValid():
+            index = self.tree_model.index_of("smart", "all")
+        self.tree.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self._restoring = False
+        if current is None or (current.kind, current.key) != key or first_load:
+            self._on_tree_current_changed(index, QModelIndex())
+        self.favicons.load(feeds)
+        self.refresh_counts()
+        self.library_changed.emit()
+
+    def refresh_counts(self) -> None:
+        self.ctx.db.submit(lambda store: (store.unread_counts(), store.smart_counts()), self._on_counts)
+
+    def _on_counts(self, result: tuple[dict[int, int], dict[str, int]]) -> None:
+        unread, smart = result
+        self.tree_model.set_counts(unread, smart)
+        total = smart.get("unread", sum(unread.values()))
+        self.setWindowTitle(f"[{total}] Hearth" if total else "Hearth")
+        self.unread_changed.emit(total)
+
+    def on_feed_refreshed(self, feed_id: int, new_articles: int) -> None:
+        """A refresh committed a feed: counts now, and the list if it shows that feed and grew."""
+        self.refresh_counts()
+        if new_articles and self._query_includes(feed_id):
+            self.list_model.reload()
+
+    def _query_includes(self, feed_id: int) -> bool:
+        q = self.list_model.query
+        if q.search:
+            return False
+        if q.feed_ids is not None:
+            return feed_id in q.feed_ids
+        if q.folder_id is not None:
+            node = self.tree_model._folders.get(q.folder_id)
+            return node is not None and feed_id in self.tree_model.feed_ids_under(node)
+        return q.smart in ("all", "unread", "today")
+
+    # choosing what the list shows -----------------------------------------------------------------
+    def _on_tree_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._restoring:
+            return
+        node = self.tree_model.node(current) if current.isValid() else None
+        if node is None or node.kind == "root":
+            return
+        if self.search.text():
+            self.search.blockSignals(True)
+            self.search.clear()
+            self.search.blockSignals(False)
+        if node.kind == "smart":
+            query = ArticleQuery(smart=node.key)
+        elif node.kind == "folder":
+            query = ArticleQuery(folder_id=node.key)
+        else:
+            query = ArticleQuery(feed_ids=(node.key,))
+        self._base_query = query
+        self.show_query(query)
+
+    def show_query(self, query: ArticleQuery) -> None:
+        hide_read = (
+            bool(self.ctx.settings.get("ui.hide_read")) and query.smart != "starred" and not query.search
+        )
+        self.list_model.set_query(
+            dataclasses.replace(query, unread_only=hide_read, sort=self.list_model.query.sort)
+        )
+        self.reader.show_placeholder()
+        self._show_count_message()
+
+    def _show_count_message(self) -> None:
+        q = self.list_model.query
+        n = self.list_model.rowCount()
+        what = f"matching “{q.search}”" if q.search else ("unread" if q.unread_only else "")
+        self.show_message(f"{n:,} articles {what}".strip(), timeout_ms=0)
+
+    def set_hide_read(self, hide: bool) -> None:
+        self.ctx.settings.set("ui.hide_read", hide)
+        self.ctx.save_settings()
+        self.show_query(self.list_model.query if self.list_model.query.search else self._base_query)
+
+    def _apply_search(self) -> None:
+        self._search_timer.stop()
+        text = self.search.text().strip()
+        if text:
+            self.show_query(ArticleQuery(search=text))
+        elif self.list_model.query.search:
+            self.show_query(self._base_query)
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    # the current article --------------------------------------------------------------------------
+    def _on_article_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        article_id = self.list_model.article_id(current.row()) if current.isValid() else None
+        if article_id is None:
+            self.reader.show_placeholder()
+            return
+        try:
+            article = self.ctx.store.get_article(article_id)
+        except Exception as exc:  # the article was deleted by retention meanwhile
+            log.info("article %s vanished: %s", article_id, exc)
+            self.reader.show_placeholder("This article is no longer in the library.")
+            return
+        feed = self.tree_model.feed(article.feed_id)
+        self.reader.show_article(article, feed.title if feed else "")
+        if not article.read and self.ctx.settings.get("ui.mark_read_on_select"):
+            self.set_read([article_id], True)
+
+    def current_article_id(self) -> int | None:
+        return self.list.current_id()
+
+    def select_row(self, row: int) -> bool:
+        if not 0 <= row < self.list_model.rowCount():
+            return False
+        index = self.list_model.index(row, 1)
+        self.list.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.list.scrollTo(index)
+        return True
+
+    def select_article(self, article_id: int) -> bool:
+        row = self.list_model.row_of(article_id)
+        return row is not None and self.select_row(row)
+
+    # marking --------------------------------------------------------------------------------------
+    def target_ids(self) -> list[int]:
+        return self.list.selected_ids() or ([i] if (i := self.current_article_id()) is not None else [])
+
+    def set_read(self, ids: list[int], read: bool) -> None:
+        if not ids:
+            return
+        self.list_model.set_flag(ids, "read", read)
+        self.ctx.db.submit(lambda store: store.mark_read(ids, read), lambda _n: self.refresh_counts())
+
+    def set_starred(self, ids: list[int], starred: bool) -> None:
+        if not ids:
+            return
+        self.list_model.set_flag(ids, "starred", starred)
+        self.ctx.db.submit(lambda store: store.star(ids, starred), lambda _n: self.refresh_counts())
+
+    def toggle_read(self) -> None:
+        ids = self.target_ids()
+        rows = [
+            self.list_model.row_data(r) for r in (self.list_model.row_of(i) for i in ids) if r is not None
+        ]
+        if rows:
+            self.set_read(ids, not all(r.read for r in rows if r))
+
+    def toggle_star(self) -> None:
+        ids = self.target_ids()
+        rows = [
+            self.list_model.row_data(r) for r in (self.list_model.row_of(i) for i in ids) if r is not None
+        ]
+        if rows:
+            self.set_starred(ids, not all(r.starred for r in rows if r))
+
+    def remember_undo(self, description: str, ids: list[int]) -> None:
+        if not ids:
+            self.show_message(f"{description}: nothing was unread")
+            return
+        self.undo_stack.append((description, ids))
+        self.undo_button.setText(f"Undo “{description}”")
+        self.undo_button.show()
+        self.actions_.undo.setEnabled(True)
+        self.show_message(f"{description}: {len(ids):,} articles")
+
+    def undo(self) -> None:
+        if not self.undo_stack:
+            return
+        description, ids = self.undo_stack.pop()
+        self.list_model.set_flag(ids, "read", False)
+        self.ctx.db.submit(lambda store: store.mark_read(ids, False), lambda _n: self.refresh_counts())
+        self.show_message(f"Undone: {description}")
+        if not self.undo_stack:
+            self.undo_button.hide()
+            self.actions_.undo.setEnabled(False)
+        else:
+            self.undo_button.setText(f"Undo “{self.undo_stack[-1][0]}”")
+
+    # navigation -----------------------------------------------------------------------------------
+    def next_article(self, step: int = 1) -> bool:
+        row = self.list.currentIndex().row() if self.list.currentIndex().isValid() else -1
+        return self.select_row(max(0, row + step) if row >= 0 or step > 0 else 0)
+
+    def next_unread(self, forward: bool = True) -> bool:
+        """The next unread article in this list; at its end, the next feed with unread articles."""
+        if self._select_unread_in_list(forward):
+            return True
+        node = self._next_feed_with_unread(forward)
+        if node is None:
+            self.show_message("No more unread articles")
+            return False
+        self.tree.setCurrentIndex(self.tree_model.index_for(node))
+        return self._select_unread_in_list(forward, from_edge=True)
+
+    def _select_unread_in_list(self, forward: bool, *, from_edge: bool = False) -> bool:
+        count = self.list_model.rowCount()
+        current = self.list.currentIndex().row() if self.list.currentIndex().isValid() else -1
+        if from_edge or current < 0:
+            current = -1 if forward else count
+        step = 1 if forward else -1
+        row = current + step
+        for _ in range(UNREAD_SCAN_LIMIT):
+            if not 0 <= row < count:
+                return False
+            data = self.list_model.row_data(row)
+            if data is not None and not data.read:
+                return self.select_row(row)
+            row += step
+        return False
+
+    def _next_feed_with_unread(self, forward: bool) -> Node | None:
+        nodes = [n for n in self.tree_model.walk() if n.kind == "feed"]
+        if not forward:
+            nodes.reverse()
+        current = self.tree.current_node()
+        start = nodes.index(current) + 1 if current in nodes else 0
+        for node in nodes[start:] + nodes[:start]:
+            if node.count > 0 and node is not current:
+                return node
+        return None
+
+    def space(self) -> None:
+        if self.reader.article is None or not self.reader.scroll_page():
+            self.next_unread(True)
+
+    def open_in_browser(self) -> None:
+        article = self.reader.article
+        if article is None or not article.url:
+            return
+        QDesktopServices.openUrl(QUrl(article.url))
+
+    def current_feed_ids(self) -> list[int]:
+        node = self.tree.current_node()
+        if node is None or node.kind == "smart":
+            return []
+        return self.tree_model.feed_ids_under(node)
+
+    def refresh_current(self) -> None:
+        ids = self.current_feed_ids()
+        self.refresh_requested.emit(ids or None)
+
+    # status -------------------------------------------------------------------------------------
+    def show_message(self, text: str, timeout_ms: int = 8000) -> None:
+        self.status_label.setText(text)
+        if timeout_ms:
+            QTimer.singleShot(
+                timeout_ms, lambda t=text: self.status_label.text() == t and self.status_label.clear()
+            )
+
+    def show_progress(self, done: int, total: int, title: str) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done}/{total}")
+        self.progress.setVisible(done < total)
+        if title and done < total:
+            self.status_label.setText(f"Refreshing… {title}")

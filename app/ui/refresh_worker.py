@@ -1,0 +1,119 @@
+"""Refreshing in the background: a thread runs app.fetching's Refresher with its own Store connection.
+
+Network, parsing and writes all happen off the GUI thread; the GUI hears about it only through the
+signals below (one `feed_done` per committed feed, so counts update while the refresh runs).
+Cancelling (Quit, or Stop) keeps what was already committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.errors import HearthError
+
+log = logging.getLogger(__name__)
+
+
+class RefreshController(QObject):
+    started = Signal(int)  # feeds to refresh (0 until the refresher knows)
+    progressed = Signal(int, int, str)  # done, total, feed title
+    feed_done = Signal(object)  # app.fetching.FeedOutcome, after its articles are committed
+    finished = Signal(object)  # RefreshReport, or None when the refresh could not start
+    failed = Signal(str)  # a user-facing message
+
+    def __init__(
+        self,
+        db_path: Path,
+        settings: Any,
+        *,
+        cookie_header_for: Callable[[str], str | None] | None = None,
+        source_fetcher_factory: Callable[[Any, Any], Any] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self.settings = settings
+        self.cookie_header_for = cookie_header_for
+        self.source_fetcher_factory = source_fetcher_factory  # (store, settings) -> fetch_source
+        self._thread: threading.Thread | None = None
+        self._cancel = threading.Event()
+        self.background = False  # the scheduler started the running refresh (not the user)
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, feed_ids: Sequence[int] | None = None, *, background: bool = False) -> bool:
+        """Refresh these feeds (None: the due ones when `background`, else all enabled). False if busy."""
+        if self.is_running():
+            return False
+        self._cancel = threading.Event()
+        self.background = background
+        ids = list(feed_ids) if feed_ids is not None else None
+        self._thread = threading.Thread(
+            target=self._run, args=(ids, background, self._cancel), name="hearth-refresh", daemon=True
+        )
+        self.started.emit(len(ids) if ids is not None else 0)
+        self._thread.start()
+        return True
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def wait(self, timeout: float = 15.0) -> bool:
+        """Block until the worker is gone (quitting): True if it ended in time."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self, feed_ids: list[int] | None, due_only: bool, cancel: threading.Event) -> None:
+        report = None
+        try:
+            report = self._refresh(feed_ids, due_only, cancel)
+        except HearthError as exc:
+            self.failed.emit(exc.user_message())
+        except Exception as exc:  # never let a worker die silently
+            log.exception("refresh failed")
+            self.failed.emit(f"Refresh failed: {exc}")
+        finally:
+            self.finished.emit(report)
+
+    def _refresh(self, feed_ids: list[int] | None, due_only: bool, cancel: threading.Event) -> Any:
+        from app.fetching import Refresher
+        from app.storage import open_store
+
+        def progress(done: int, total: int, feed: Any, outcome: Any) -> None:
+            if outcome is not None:
+                self.feed_done.emit(outcome)
+            self.progressed.emit(done, total, getattr(feed, "title", "") or getattr(feed, "url", ""))
+
+        store = open_store(self.db_path)
+        try:
+            fetch_source = (
+                self.source_fetcher_factory(store, self.settings) if self.source_fetcher_factory else None
+            )
+            with Refresher(
+                store, self.settings, cookie_header_for=self._cookie_lookup(), fetch_source=fetch_source
+            ) as refresher:
+                if feed_ids is not None:
+                    return refresher.refresh(feed_ids=feed_ids, progress=progress, cancel=cancel)
+                return refresher.refresh(all=not due_only, progress=progress, cancel=cancel)
+        finally:
+            store.close()
+
+    def _cookie_lookup(self) -> Callable[[str], str | None] | None:
+        if self.cookie_header_for is not None:
+            return self.cookie_header_for
+        try:
+            from app.vault.store import CookieVault
+
+            return CookieVault.from_settings(self.settings).cookie_header_for
+        except (ImportError, HearthError) as exc:
+            log.info("refreshing without the cookie vault: %s", exc)
+            return None

@@ -1,0 +1,126 @@
+"""Images and favicons through Hearth's own fetcher (app.fetching.http) into a disk cache.
+
+One background thread runs an asyncio loop with one shared client; `fetch(url, on_done)` answers from
+the disk cache when it can and otherwise downloads there, then calls `on_done(path | None)` on the
+GUI thread. Views never touch the network themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from app.errors import HearthError
+from app.ui.background import CallbackRelay
+
+log = logging.getLogger(__name__)
+
+IMAGE_ACCEPT = "image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5"
+MAX_RESOURCE_BYTES = 8 * 1024 * 1024
+
+
+class ResourceFetcher(QObject):
+    def __init__(self, cache_dir: Path, settings: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.cache_dir = Path(cache_dir)
+        self._settings = settings
+        self._relay = CallbackRelay(self)
+        self._failed: set[str] = set()
+        self._waiting: dict[str, list[Callable[[Path | None], None]]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: Any = None
+        self._options: Any = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    def cached_path(self, url: str) -> Path:
+        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:40]
+        return self.cache_dir / digest[:2] / digest
+
+    def cached(self, url: str) -> Path | None:
+        path = self.cached_path(url)
+        return path if path.exists() else None
+
+    def fetch(self, url: str, on_done: Callable[[Path | None], None]) -> None:
+        """`on_done(path)` with the cached file, or `on_done(None)` if it cannot be had."""
+        path = self.cached(url)
+        if path is not None:
+            on_done(path)
+            return
+        if url in self._failed or not url.startswith(("http://", "https://")):
+            on_done(None)
+            return
+        if url in self._waiting:
+            self._waiting[url].append(on_done)
+            return
+        self._waiting[url] = [on_done]
+        loop = self._ensure_loop()
+        future = asyncio.run_coroutine_threadsafe(self._download(url), loop)
+        future.add_done_callback(lambda fut, url=url: self._relay.deliver(self._finish, (url, fut)))
+
+    def _finish(self, item: tuple[str, Any]) -> None:
+        url, future = item
+        try:
+            path = future.result()
+        except HearthError as exc:
+            log.info("could not fetch %s: %s", url, exc.user_message())
+            path = None
+        except Exception:
+            log.exception("fetching %s failed", url)
+            path = None
+        if path is None:
+            self._failed.add(url)
+        for callback in self._waiting.pop(url, []):
+            callback(path)
+
+    async def _download(self, url: str) -> Path | None:
+        from app.fetching.http import get
+
+        result = await get(self._client, url, self._options, headers={"Accept": IMAGE_ACCEPT})
+        if result.status != 200 or not result.body:
+            return None
+        path = self.cached_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(result.body)
+        tmp.replace(path)
+        return path
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._thread = threading.Thread(target=self._run_loop, name="hearth-resources", daemon=True)
+            self._thread.start()
+            self._ready.wait(10)
+        assert self._loop is not None
+        return self._loop
+
+    def _run_loop(self) -> None:
+        from app.fetching.options import FetchOptions, build_client
+
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._options = FetchOptions.from_settings(
+            self._settings, max_body_bytes=MAX_RESOURCE_BYTES, timeout=30.0, connect_timeout=10.0
+        )
+        self._client = build_client(self._options)
+        self._loop = loop
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._client.aclose())
+            loop.close()
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._thread is not None:
+                self._thread.join(5)
+            self._loop = None

@@ -1,0 +1,78 @@
+"""The tray icon: unread count painted on it, a menu (open, refresh all, pause, quit), click to show/hide."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from app.ui.icons import tray_pixmap
+
+
+class TrayIcon(QObject):
+    toggle_window = Signal()
+    open_window = Signal()
+    refresh_all = Signal()
+    pause_toggled = Signal(bool)
+    quit_requested = Signal()
+    message_clicked = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tray = QSystemTrayIcon(self)
+        self.menu = QMenu()
+        self.open_action = QAction("Open Hearth", self.menu)
+        self.refresh_action = QAction("Refresh all", self.menu)
+        self.pause_action = QAction("Pause refreshing", self.menu, checkable=True)
+        self.quit_action = QAction("Quit", self.menu)
+        for action in (self.open_action, self.refresh_action, self.pause_action):
+            self.menu.addAction(action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.quit_action)
+        self.open_action.triggered.connect(self.open_window)
+        self.refresh_action.triggered.connect(self.refresh_all)
+        self.pause_action.toggled.connect(self._on_pause_toggled)
+        self.quit_action.triggered.connect(self.quit_requested)
+        self.tray.setContextMenu(self.menu)
+        self.tray.activated.connect(self._on_activated)
+        self.tray.messageClicked.connect(self.message_clicked)
+        self.unread = 0
+        self.show_count = True
+        self.update_icon()
+
+    @staticmethod
+    def available() -> bool:
+        return QSystemTrayIcon.isSystemTrayAvailable()
+
+    def show(self) -> None:
+        self.tray.show()
+
+    def hide(self) -> None:
+        self.tray.hide()
+
+    def set_unread(self, unread: int, show_count: bool | None = None) -> None:
+        if show_count is not None:
+            self.show_count = show_count
+        self.unread = unread
+        self.update_icon()
+
+    def update_icon(self) -> None:
+        self.tray.setIcon(QIcon(tray_pixmap(self.unread, show_count=self.show_count)))
+        self.tray.setToolTip(f"Hearth — {self.unread} unread" if self.unread else "Hearth")
+
+    def set_paused(self, paused: bool) -> None:
+        self.pause_action.blockSignals(True)
+        self.pause_action.setChecked(paused)
+        self.pause_action.setText("Resume refreshing" if paused else "Pause refreshing")
+        self.pause_action.blockSignals(False)
+
+    def notify(self, title: str, text: str) -> None:
+        self.tray.showMessage(title, text, QIcon(tray_pixmap(0, show_count=False)), 8000)
+
+    def _on_pause_toggled(self, paused: bool) -> None:
+        self.set_paused(paused)
+        self.pause_toggled.emit(paused)
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.MiddleClick):
+            self.toggle_window.emit()

@@ -1,0 +1,146 @@
+"""The main window's actions: menus, toolbar, and the keyboard map (j/k, n/p, space, m, s, o, r, R, A, /, ?).
+
+Single-key shortcuts are window-wide, but a focused line edit claims printable keys first
+(Qt's ShortcutOverride), so typing in the search box never triggers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QSizePolicy, QToolBar, QWidget
+
+from app.ui.icons import icon
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+SIGNIN_SITES = ("zhihu.com",)
+
+
+class WindowActions:
+    def __init__(self, window: MainWindow) -> None:
+        self.w = window
+        w = window
+        self.keyboard: list[QAction] = []
+        self.next_article = self._add("Next article", "J", lambda: w.next_article(1))
+        self.prev_article = self._add("Previous article", "K", lambda: w.next_article(-1))
+        self.next_unread = self._add("Next unread", "N", lambda: w.next_unread(True))
+        self.prev_unread = self._add("Previous unread", "P", lambda: w.next_unread(False))
+        self.space = self._add("Scroll, then next unread", "Space", w.space)
+        self.toggle_read = self._add("Toggle read", "M", w.toggle_read, "mark-read")
+        self.toggle_star = self._add("Toggle star", "S", w.toggle_star, "starred")
+        self.open_browser = self._add("Open in browser", "O", w.open_in_browser, "browser")
+        self.refresh = self._add("Refresh feed", "R", w.refresh_current, "refresh")
+        self.refresh_all = self._add(
+            "Refresh all", "Shift+R", lambda: w.refresh_requested.emit(None), "refresh"
+        )
+        self.mark_feed_read = self._add(
+            "Mark all as read…", "Shift+A", lambda: w.library.mark_all_read(), "mark-read"
+        )
+        self.find = self._add("Search", "/", w.focus_search, "search")
+        self.shortcut_sheet = self._add("Keyboard shortcuts", "?", self.show_shortcuts)
+        self.undo = self._add("Undo mark as read", QKeySequence.StandardKey.Undo, w.undo)
+        self.undo.setEnabled(False)
+        self.hide_read = self._add("Hide read articles", None, None, "hide-read")
+        self.hide_read.setCheckable(True)
+        self.hide_read.setChecked(bool(w.ctx.settings.get("ui.hide_read")))
+        self.hide_read.toggled.connect(w.set_hide_read)
+        # Enter opens the article only from the list (a search box uses Enter itself)
+        self.open_enter = QAction("Open in browser", w.list)
+        self.open_enter.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        self.open_enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.open_enter.triggered.connect(w.open_in_browser)
+        w.list.addAction(self.open_enter)
+
+    def _add(
+        self,
+        text: str,
+        key: str | QKeySequence.StandardKey | None,
+        slot: Callable[[], object] | None,
+        icon_name: str | None = None,
+    ) -> QAction:
+        action = QAction(text, self.w)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if key is not None:
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.keyboard.append(action)
+        if slot is not None:
+            action.triggered.connect(lambda _checked=False: slot())
+        self.w.addAction(action)
+        return action
+
+    def build_menus_and_toolbar(self) -> None:
+        w, lib = self.w, self.w.library
+        bar = w.menuBar()
+        file = bar.addMenu("&File")
+        file.addAction(lib.add_feed_action)
+        file.addAction(lib.new_folder_action)
+        file.addSeparator()
+        file.addAction(lib.import_opml_action)
+        file.addAction(lib.export_opml_action)
+        file.addAction(lib.export_articles_action)
+        file.addSeparator()
+        file.addAction(lib.settings_action)
+        file.addSeparator()
+        quit_action = file.addAction("Quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(w.quit_requested)
+        edit = bar.addMenu("&Edit")
+        edit.addAction(self.undo)
+        edit.addAction(self.find)
+        view = bar.addMenu("&View")
+        view.addAction(self.hide_read)
+        view.addSeparator()
+        for action in (self.next_article, self.prev_article, self.next_unread, self.prev_unread, self.space):
+            view.addAction(action)
+        article = bar.addMenu("&Article")
+        for action in (self.toggle_read, self.toggle_star, self.open_browser):
+            article.addAction(action)
+        feed = bar.addMenu("F&eed")
+        for action in (self.refresh, self.refresh_all, self.mark_feed_read):
+            feed.addAction(action)
+        feed.addSeparator()
+        feed.addAction(lib.edit_feed_action)
+        feed.addAction(lib.rename_folder_action)
+        feed.addAction(lib.remove_action)
+        tools = bar.addMenu("&Tools")
+        for site in SIGNIN_SITES:
+            tools.addAction(f"Sign in to {site}…").triggered.connect(lambda _c=False, s=site: lib.sign_in(s))
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.shortcut_sheet)
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addAction(self.refresh_all)
+        toolbar.addAction(lib.add_feed_action)
+        toolbar.addAction(self.mark_feed_read)
+        toolbar.addAction(self.hide_read)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addWidget(w.search)
+        w.addToolBar(toolbar)
+
+    def show_article_menu(self, pos: QPoint) -> None:
+        if not self.w.target_ids():
+            return
+        menu = QMenu(self.w)
+        menu.addAction(self.toggle_read)
+        menu.addAction(self.toggle_star)
+        menu.addAction(self.open_browser)
+        menu.exec(pos)
+
+    def show_shortcuts(self) -> None:
+        from app.ui.dialogs.shortcuts import ShortcutSheet
+
+        sheet = ShortcutSheet(self.keyboard, self.w)
+        self.w.shortcut_dialog = sheet
+        sheet.open()
