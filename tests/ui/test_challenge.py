@@ -83,3 +83,44 @@ def test_a_worker_thread_event_loop_awaits_the_gui_thread(
     qtbot.waitUntil(results.done, timeout=15000)  # the GUI thread's event loop runs the page meanwhile
     thread.join(timeout=5)
     assert results.result()["__zse_ck"] == f"005_solved_{len(UA)}"
+
+
+def test_a_zhihu_source_in_a_worker_solves_the_fake_zhihu_challenge(
+    qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sources' fake Zhihu in challenge mode: the source (worker thread) hits the page, the GUI-thread
+    solver earns __zse_ck with the same user agent, the source retries and gets the feed."""
+    from tests.sources.conftest import fetch_source
+    from tests.sources.fake_zhihu import FakeZhihu
+
+    monkeypatch.setattr(challenge, "_installed", None)
+    solver = challenge.install_challenge_solver()
+    saved: list[dict[str, str]] = []
+    results: concurrent.futures.Future[object] = concurrent.futures.Future()
+    with FakeZhihu() as zhihu:
+        zhihu.challenge_mode = True
+
+        def worker() -> None:
+            try:
+                results.set_result(
+                    fetch_source(
+                        zhihu,
+                        "zhihu.people.answers",
+                        {"id": "diygod"},
+                        solve_challenge=solve_challenge,
+                        save_cookies=saved.append,
+                    )
+                )
+            except BaseException as exc:
+                results.set_exception(exc)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        qtbot.waitUntil(results.done, timeout=20000)
+        thread.join(timeout=5)
+        parsed = results.result()
+        assert parsed.items  # type: ignore[attr-defined]
+        # one challenge page to the source's request, one to the hidden browser page that solved it
+        assert zhihu.challenges_served == 2 and zhihu.signature_failures == []
+        assert saved and saved[-1]["__zse_ck"].startswith("005_")
+    solver.close()
