@@ -103,12 +103,10 @@ class ArticleStore(StoreBase):
         now = now_ts()
         inserts: list[tuple] = []
         updates: list[tuple[int, ParsedItem, bytes]] = []
-        for guid, item in by_guid.items():
+        for guid, (article_id, old_digest) in existing.items():
+            item = by_guid[guid]
             digest = item_hash(item)
-            if guid in existing:
-                article_id, old_digest = existing[guid]
-                if old_digest == digest:
-                    continue
+            if digest != old_digest:
                 updates.append((article_id, item, digest))
         for guid in fresh:
             item = by_guid[guid]

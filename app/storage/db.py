@@ -66,21 +66,36 @@ class StoreBase:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StorageError(
-                f"the database is busy: {exc}", hint="another Hearth process is writing; try again"
-            ) from exc
+            raise _storage_error(exc) from exc
         self._depth = 1
         try:
             yield self._conn
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:  # locked past the timeout, disk full, I/O error
+            self._rollback()
+            raise _storage_error(exc) from exc
         except BaseException:
-            self._depth = 0
-            self._conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        self._depth = 0
-        self._conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _storage_error(exc: sqlite3.OperationalError) -> StorageError:
+    if "locked" in str(exc) or "busy" in str(exc):
+        return StorageError(
+            f"the database is busy: {exc}", hint="another Hearth process is writing; try again"
+        )
+    return StorageError(
+        f"the database refused a write: {exc}", hint="check the disk has space and is writable"
+    )
 
 
 def to_ts(value: datetime | None) -> float | None:

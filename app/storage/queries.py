@@ -106,8 +106,8 @@ def _conditions(query: ArticleQuery) -> tuple[list[str], list[Any], bool]:
         where.append("s.read = 0")
         need_status = True
     if query.smart == "starred":
-        where.append("s.starred = 1")
-        need_status = True
+        # few articles are starred: start from the partial index rather than probing every article
+        where.append("a.id IN (SELECT article_id FROM statuses WHERE starred = 1)")
     if query.smart == "today":
         where.append("a.sort_date >= ?")
         args.append(start_of_today().timestamp())

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from app.models import ParsedItem
 
 _DROP = re.compile(r"<(script|style|template|noscript)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
+_MAYBE_DROP = re.compile(r"<(?:script|style|template|noscript|!--)", re.I)
 _BLOCK = re.compile(
     r"</?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|pre|tr|table|section|article|header|footer|figure|figcaption|hr|dd|dt)\b[^>]*>",
     re.I,
@@ -32,7 +33,7 @@ def html_to_text(markup: str) -> str:
         return ""
     if "<" not in markup and "&" not in markup:
         return _SPACES.sub(" ", markup).strip()
-    text = _DROP.sub(" ", markup)
+    text = _DROP.sub(" ", markup) if _MAYBE_DROP.search(markup) else markup
     text = _BLOCK.sub("\n", text)
     text = _TAG.sub("", text)
     text = html.unescape(text)

@@ -6,6 +6,9 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from app.errors import StorageError
 from app.models import ArticleQuery
 from app.storage import Store, open_store
 from tests.storage.conftest import make_item
@@ -59,3 +62,17 @@ def test_second_writer_waits_for_the_first(store: Store, db_path: Path) -> None:
     assert not thread.is_alive()
     assert outcome["new"] == 1 and outcome["done_at"] >= committed_at  # type: ignore[operator]
     assert store.count_articles(ArticleQuery()) == 2
+
+
+def test_a_writer_that_waits_too_long_gets_a_clear_error(store: Store, db_path: Path) -> None:
+    feed = store.add_feed("https://a.example/feed")
+    other = open_store(db_path)
+    try:
+        other._conn.execute("PRAGMA busy_timeout = 50")  # instead of 5 s, to keep the test quick
+        with store._write():
+            store._upsert(feed.id, [make_item(1)])
+            with pytest.raises(StorageError, match="busy"):
+                other.mark_read([1])
+        assert other.mark_read([1]) == 1  # fine once the first writer is done
+    finally:
+        other.close()
