@@ -137,23 +137,18 @@ class FeedService:
         return self._serve_feed(store, feed, path, query, fmt)
 
     def _serve_feed(self, store: Store, feed: Feed, path: str, query: dict[str, str], fmt: str) -> Reply:
-        stale_note: str | None = None
-        if self._is_stale(feed) and self.refresh is not None:
+        note: str | None = None  # why what we serve may be stale
+        if self.refresh is not None and self._is_stale(feed):
             cooling = self._cooldown(store, feed)
-            if cooling is not None:
-                until, reason = cooling
-                stale_note = reason
-                if not store.count_articles(ArticleQuery(feed_ids=(feed.id,))):
-                    retry = max(1, int((until - datetime.now(UTC)).total_seconds()))
-                    return text_reply(
-                        503,
-                        f"503 Service Unavailable: {reason}. Hearth is leaving the site alone until "
-                        f"{until.astimezone():%Y-%m-%d %H:%M %Z}; try again later.",
-                        **{"Retry-After": str(retry)},
-                    )
-            else:
-                stale_note = self._refresh_one(store, feed)
+            if cooling is None:
+                note = self._refresh_one(store, feed)
                 feed = store.get_feed(feed.id)
+            else:
+                note = cooling[1]  # never ask a site that is cooling down
+        elif feed.consecutive_errors:
+            note = feed.last_error or "the last fetch failed"
+        if note and not store.count_articles(ArticleQuery(feed_ids=(feed.id,))):
+            return self._failed(store, feed, note)
         reply = self._render(
             store,
             ArticleQuery(feed_ids=(feed.id,)),
@@ -163,19 +158,21 @@ class FeedService:
             fmt,
             link=feed.site_url or feed.url,
         )
-        if stale_note:
-            if reply.status == 200 and not store.count_articles(ArticleQuery(feed_ids=(feed.id,))):
-                return self._failed(store, feed, stale_note)
-            reply.headers["X-Hearth-Stale"] = stale_note.encode("ascii", "replace").decode()[:200]
+        if note:
+            reply.headers["X-Hearth-Stale"] = note.encode("ascii", "replace").decode()[:200]
         return reply
 
     def _failed(self, store: Store, feed: Feed, message: str) -> Reply:
+        """Nothing stored to fall back on: 503 + Retry-After while the site cools down, else 502."""
         cooling = self._cooldown(store, feed)
         if cooling is not None:
             until, reason = cooling
             retry = max(1, int((until - datetime.now(UTC)).total_seconds()))
             return text_reply(
-                503, f"503 Service Unavailable: {reason}; try again later.", **{"Retry-After": str(retry)}
+                503,
+                f"503 Service Unavailable: {reason}. Hearth leaves the site alone until "
+                f"{until.astimezone():%Y-%m-%d %H:%M %Z}; try again later.",
+                **{"Retry-After": str(retry)},
             )
         return text_reply(502, f"502 Bad Gateway: fetching {feed.title or feed.url} failed: {message}")
 
