@@ -1,0 +1,72 @@
+"""Parsing off the event loop: feedparser costs milliseconds of CPU per feed, so bodies go to a small
+process pool (started on first use, kept until `close`) running `app.feeds.parse.parse_feed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+
+from app.errors import FeedParseError
+from app.fetching.options import mp_start_method
+from app.models import ParsedFeed
+
+log = logging.getLogger(__name__)
+
+
+def _parse(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+    from app.feeds.parse import parse_feed
+
+    return parse_feed(body, url=url, content_type=content_type)
+
+
+class ParserPool:
+    """`await pool.parse(body, url, content_type)`; with `workers=0` it parses in a thread instead."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                method = mp_start_method()
+                context = multiprocessing.get_context(method) if method else None
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+                log.debug("started %d parse workers (%s)", self.workers, method or "default")
+            return self._executor
+
+    async def parse(self, body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+        loop = asyncio.get_running_loop()
+        if self.workers <= 0:
+            return await loop.run_in_executor(None, _parse, body, url, content_type)
+        try:
+            return await loop.run_in_executor(self._pool(), _parse, body, url, content_type)
+        except BrokenExecutor:
+            # a worker died (out of memory, killed): start a fresh pool and parse this one in-process
+            log.warning("a parse worker died; restarting the pool")
+            self._discard()
+            return _parse(body, url, content_type)
+        except FeedParseError:
+            raise
+        except (MemoryError, RecursionError) as exc:
+            raise FeedParseError(
+                f"the feed is too large or too deeply nested to parse ({type(exc).__name__})",
+                hint="the server sends a broken feed",
+            ) from None
+
+    def _discard(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
