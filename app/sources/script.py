@@ -115,23 +115,31 @@ async def run_command(argv: list[str], *, timeout: float, cwd: str | None) -> tu
         raise ScriptError(f"cannot run {argv[0]}: permission denied", hint=f"chmod +x {argv[0]}") from None
     except OSError as exc:
         raise ScriptError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    out, err = bytearray(), bytearray()
+    assert proc.stdout is not None and proc.stderr is not None
+    tasks = {
+        asyncio.ensure_future(_pump(proc.stdout, out)),
+        asyncio.ensure_future(_pump(proc.stderr, err)),
+        asyncio.ensure_future(proc.wait()),
+    }
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        _kill(proc, posix)
-        try:
-            _, err = await asyncio.wait_for(proc.communicate(), 5.0)
-        except TimeoutError:  # a grandchild in its own session still holds the pipe
-            err = b""
-        stderr = tail(err.decode("utf-8", "replace"), STDERR_KEPT)
-        raise ScriptError(
-            f"the script ran longer than {timeout:g} s and was stopped",
-            stderr=stderr,
-            hint="raise script.timeout, or make it faster"
-            + (f"; stderr: {tail(stderr, STDERR_SHOWN)}" if stderr else ""),
-        ) from None
+        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        if pending:
+            _kill(proc, posix)
+            _, pending = await asyncio.wait(pending, timeout=5.0)  # what it wrote before dying
+            for task in pending:  # a grandchild in its own session still holds a pipe
+                task.cancel()
+            stderr = tail(err.decode("utf-8", "replace"), STDERR_KEPT)
+            raise ScriptError(
+                f"the script ran longer than {timeout:g} s and was stopped",
+                stderr=stderr,
+                hint="raise script.timeout, or make it faster"
+                + (f"; stderr: {tail(stderr, STDERR_SHOWN)}" if stderr else ""),
+            )
     except asyncio.CancelledError:
         _kill(proc, posix)
+        for task in tasks:
+            task.cancel()
         raise
     if proc.returncode != 0:
         stderr = tail(err.decode("utf-8", "replace"), STDERR_KEPT)
@@ -139,7 +147,12 @@ async def run_command(argv: list[str], *, timeout: float, cwd: str | None) -> tu
         raise ScriptError(f"the script exited with status {proc.returncode}: {shown}", stderr=stderr)
     if err.strip():
         log.info("script %s wrote to stderr: %s", argv[0], tail(err.decode("utf-8", "replace"), STDERR_SHOWN))
-    return out, err
+    return bytes(out), bytes(err)
+
+
+async def _pump(stream: asyncio.StreamReader, into: bytearray) -> None:
+    while chunk := await stream.read(65536):
+        into.extend(chunk)
 
 
 def _kill(proc: asyncio.subprocess.Process, posix: bool) -> None:

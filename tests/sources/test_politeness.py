@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -168,7 +169,7 @@ def test_spread_next_fetch_spreads_feeds_over_the_interval() -> None:
     interval = timedelta(hours=1)
     times = sorted(spread_next_fetch(feed_id, T0, interval) for feed_id in range(1, 31))
     assert all(T0 + interval / 2 <= t < T0 + interval * 1.5 for t in times)
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert min(gaps) > 30  # 30 feeds in an hour: never two within half a minute
     assert max(gaps) < 300
     # a feed keeps its phase from one fetch to the next
