@@ -69,7 +69,7 @@ def test_timeout_kills_the_script_and_its_children(tmp_path: Path) -> None:
         "time.sleep(30)\n"
     )
     start = time.monotonic()
-    with pytest.raises(ScriptError, match="longer than 0.3 s") as err:
+    with pytest.raises(ScriptError, match=r"longer than 0\.3 s") as err:
         run(script(tmp_path, body), tmp_path, **{"script.timeout": 0.3})
     assert time.monotonic() - start < 5
     assert "working..." in err.value.stderr
