@@ -107,8 +107,11 @@ def run_signin(paths: Any, settings: Any, site: str) -> bool:
     from app.ui.webprofile import prepare_webengine
 
     prepare_webengine()
-    app = QApplication.instance() or QApplication(["hearth"])
+    app = QApplication.instance() or QApplication(["hearth"])  # kept referenced until the dialog ends
     vault = CookieVault.from_settings(settings)
     window = SignInWindow(site, vault, login_url(site, settings))
     window.show()
-    return bool(window.exec() == QDialog.DialogCode.Accepted) and app is not None
+    accepted = window.exec() == QDialog.DialogCode.Accepted
+    window.deleteLater()
+    app.processEvents()
+    return accepted
