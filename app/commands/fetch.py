@@ -43,7 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
     from app.fetching import FetchOptions, discover
     from app.fetching.cookies import CookieMemo
+    from app.sources.registry import match_url
 
+    found = match_url(args.url)  # a site without a feed (Zhihu, exec:COMMAND): subscribe to its source
+    if found is not None:
+        return _add_source(ctx, args, *found)
     options = FetchOptions.from_settings(ctx.settings)
     links = discover(args.url, options=options, cookie_header_for=CookieMemo(_vault_lookup(ctx)))
     link = _choose(ctx, links, args.pick)
@@ -57,6 +61,31 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
     feed = store.get_feed(feed.id)
     where = f" in {args.folder}" if args.folder else ""
     ctx.print(f"subscribed to {feed.title or feed.url} (feed {feed.id}){where}")
+    outcome = report.by_feed().get(feed.id)
+    if outcome is not None and outcome.error:
+        print(f"hearth: the first fetch failed: {outcome.error}", file=ctx.err)
+    else:
+        ctx.print(f"{report.new_articles} articles")
+    return 0
+
+
+def _add_source(ctx: Context, args: argparse.Namespace, source: Any, params: dict[str, str]) -> int:
+    """Subscribe to a source (no discovery); the title stays empty so the first fetch names the feed."""
+    from app.sources.registry import source_feed_url, source_title
+
+    store = ctx.store
+    folder_id = _folder_id(store, args.folder) if args.folder else None
+    feed = store.add_feed(
+        source_feed_url(source, params),
+        title=(args.title or "").strip(),
+        kind=source.id,
+        params=params,
+        folder_id=folder_id,
+    )
+    with _refresher(ctx) as refresher:
+        report = refresher.refresh(feed_ids=[feed.id])
+    feed = store.get_feed(feed.id)
+    ctx.print(f"subscribed to {feed.title or source_title(source, params)} ({source.name}, feed {feed.id})")
     outcome = report.by_feed().get(feed.id)
     if outcome is not None and outcome.error:
         print(f"hearth: the first fetch failed: {outcome.error}", file=ctx.err)
@@ -174,7 +203,23 @@ def _is_terminal(stream: Any) -> bool:
 def _refresher(ctx: Context) -> Refresher:
     from app.fetching import Refresher
 
-    return Refresher(ctx.store, ctx.settings, cookie_header_for=_vault_lookup(ctx))
+    return Refresher(
+        ctx.store, ctx.settings, cookie_header_for=_vault_lookup(ctx), fetch_source=_source_fetcher(ctx)
+    )
+
+
+def _source_fetcher(ctx: Context) -> Any:
+    """`fetch_source` for Zhihu and script feeds: the vault's cookies, per-site gates kept in the store.
+    Headless, there is no challenge solver: a challenge tells the user to open the sign-in window."""
+    from app.secrets import CookieVault
+    from app.sources.registry import make_source_fetcher
+
+    return make_source_fetcher(
+        ctx.settings,
+        vault=CookieVault.from_settings(ctx.settings),
+        site_states=ctx.store,
+        data_dir=ctx.paths.data_dir,
+    )
 
 
 def _vault_lookup(ctx: Context) -> Callable[[str], str | None]:

@@ -83,6 +83,15 @@ def site_of(feed: Feed) -> str | None:
     return source.site if source is not None else None
 
 
+def _known_title(source: Source, params: Mapping[str, str], feed: Feed) -> str | None:
+    """The feed's real title, if a fetch already brought one (a placeholder from `source_title` is not)."""
+    try:
+        placeholder = source.title(params)
+    except SourceError:
+        placeholder = ""
+    return feed.title if feed.title and feed.title != placeholder else None
+
+
 def _no_cookie_jar() -> http.cookiejar.CookieJar:
     # Cookies come only from the vault, per request; nothing a response sets is kept or replayed.
     return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
@@ -154,7 +163,7 @@ class SourceFeedFetcher:
             solve_challenge=self.solve_challenge,
             save_cookies=self._saver(source.site, cookies) if source.site else None,
             data_dir=self.data_dir,
-            extra={"known_title": feed.title, "feed_id": feed.id},
+            extra={"known_title": _known_title(source, params, feed), "feed_id": feed.id},
         )
         if self.client is not None:
             return await source.fetch(params, ctx)
