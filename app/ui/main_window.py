@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([240, 420, 640])
+        self.splitter.setSizes([230, 470, 600])
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
 
