@@ -54,7 +54,8 @@ class RawFeed:
 
 def build_feed(raw: RawFeed, url: str) -> ParsedFeed:
     """Turn raw fields into the sanitised, absolute, UTC `ParsedFeed` every layer consumes."""
-    items = tuple(_build_item(entry, url) for entry in raw.entries)
+    atom = raw.version.startswith("atom")
+    items = tuple(_build_item(entry, url, atom=atom) for entry in raw.entries)
     return ParsedFeed(
         title=plain_title(raw.title),
         site_url=absolute_url(url, raw.link),
@@ -66,8 +67,16 @@ def build_feed(raw: RawFeed, url: str) -> ParsedFeed:
     )
 
 
-def _build_item(entry: RawEntry, feed_url: str) -> ParsedItem:
-    link = absolute_url(feed_url, entry.link)
+def _build_item(entry: RawEntry, feed_url: str, *, atom: bool = False) -> ParsedItem:
+    raw_link = entry.link
+    if (
+        atom
+        and raw_link
+        and raw_link == entry.id
+        and not raw_link.lower().startswith(("http://", "https://"))
+    ):
+        raw_link = None  # feedparser copies an Atom <id> into the link; a relative or urn: id is no link
+    link = absolute_url(feed_url, raw_link)
     content = entry.content or entry.summary
     content_html = to_html(content, feed_url)
     summary_html = ""
@@ -78,7 +87,7 @@ def _build_item(entry: RawEntry, feed_url: str) -> ParsedItem:
         title = _title_from_text(content_html)
     published = to_datetime(entry.published)
     updated = to_datetime(entry.updated)
-    guid = (entry.id or "").strip() or link or (entry.link or "").strip()
+    guid = (entry.id or "").strip() or link or (raw_link or "").strip()
     if not guid:
         stamp = (published or updated).isoformat() if (published or updated) else ""
         basis = title + "\n" + stamp + ("" if stamp or title else "\n" + content_html)

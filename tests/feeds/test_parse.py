@@ -16,9 +16,8 @@ from app.models import Enclosure
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "feeds"
 URL = "https://feeds.example.org/path/feed"
-GOOD = sorted(
-    p.name for p in FIXTURES.iterdir() if p.name not in {"empty.xml", "html_page.html", "malformed.xml"}
-)
+BAD = {"empty.xml", "html_page.html", "malformed.xml"}
+GOOD = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".xml", ".json") and p.name not in BAD)
 FAST = {"rss20_enclosures.xml", "atom10_plain.xml", "chinese.xml", "no_declaration.xml", "utf8_bom.xml"}
 
 

@@ -1,0 +1,163 @@
+"""Export stored articles as a feed: RSS 2.0 or Atom 1.0 (feedgen) or JSON Feed 1.1 (our own writer).
+
+Used by `hearth export-rss` and by the local feed server; the output re-parses to the same items.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from app import __version__
+from app.errors import HearthError
+from app.feeds.sanitize import html_to_text
+from app.models import Article
+
+FORMATS = ("rss", "atom", "json")
+MEDIA_TYPES = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+_ATOM = "http://www.w3.org/2005/Atom"
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def export_articles(
+    articles: Sequence[Article],
+    *,
+    title: str,
+    link: str,
+    fmt: str = "rss",
+    description: str = "",
+    self_url: str | None = None,
+) -> bytes:
+    """The articles as one feed document in `fmt` ("rss", "atom" or "json"), newest first as given."""
+    if fmt == "json":
+        return _json_feed(articles, title=title, link=link, description=description, self_url=self_url)
+    if fmt not in FORMATS:
+        raise HearthError(f"unknown feed format {fmt!r}", hint="use rss, atom or json")
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.title(_xml(title) or "Hearth")
+    fg.link(href=link, rel="alternate")
+    fg.description(_xml(description) or _xml(title) or "Hearth")
+    fg.id(self_url or link)
+    fg.generator("Hearth", version=__version__)
+    if self_url:
+        fg.link(href=self_url, rel="self")
+    newest = max((_stamp(a) for a in articles), default=datetime.now(UTC))
+    fg.updated(newest)
+    for article in articles:
+        _add_entry(fg, article, fmt)
+    if fmt == "atom":
+        return _restore_atom_link_attributes(fg.atom_str(pretty=True), articles)
+    return fg.rss_str(pretty=True)
+
+
+def _restore_atom_link_attributes(data: bytes, articles: Sequence[Article]) -> bytes:
+    """feedgen 1.0 writes entry <link>s without rel/type/length (a shadowed variable); put them back."""
+    root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    entries = root.findall(f"{{{_ATOM}}}entry")
+    for entry, article in zip(entries, articles, strict=True):
+        wanted = ([{"rel": "alternate"}] if article.url else []) + [
+            {"rel": "enclosure", "type": e.type, "length": str(e.length) if e.length is not None else "0"}
+            for e in article.enclosures
+        ]
+        for node, attrs in zip(entry.findall(f"{{{_ATOM}}}link"), wanted, strict=False):
+            for key, value in attrs.items():
+                if value:
+                    node.set(key, value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _add_entry(fg: FeedGenerator, article: Article, fmt: str) -> None:
+    fe = fg.add_entry(order="append")
+    fe.id(_xml(article.guid))
+    fe.guid(_xml(article.guid), permalink=bool(article.url) and article.guid == article.url)
+    fe.title(_xml(article.title) or "(untitled)")
+    if article.url:
+        fe.link(href=article.url, rel="alternate")
+    if article.published:
+        fe.published(article.published)
+    fe.updated(article.updated or article.published or article.first_seen)
+    if article.author:
+        if fmt == "atom":
+            fe.author({"name": _xml(article.author)})
+        else:
+            fe.dc.dc_creator(_xml(article.author))
+    content = _xml(article.content_html)
+    summary = _xml(article.summary_html)
+    if fmt == "atom":
+        if content:
+            fe.content(content, type="html")
+        if summary:
+            fe.summary(summary, type="html")
+    else:
+        if content:
+            fe.content(content, type="CDATA")
+        if summary or content:
+            fe.description(summary or content)
+        if article.updated and article.updated != article.published:
+            fe.dc.dc_date(article.updated.isoformat())
+    for index, enclosure in enumerate(article.enclosures):
+        length = str(enclosure.length) if enclosure.length is not None else "0"
+        if fmt == "atom":
+            fe.link(href=enclosure.url, rel="enclosure", type=enclosure.type or None, length=length)
+        elif index == 0:  # RSS 2.0 allows one enclosure per item
+            fe.enclosure(enclosure.url, length, enclosure.type or "application/octet-stream")
+
+
+def _json_feed(
+    articles: Sequence[Article], *, title: str, link: str, description: str, self_url: str | None
+) -> bytes:
+    doc: dict[str, object] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": title,
+        "home_page_url": link,
+    }
+    if self_url:
+        doc["feed_url"] = self_url
+    if description:
+        doc["description"] = description
+    items = []
+    for a in articles:
+        item: dict[str, object] = {"id": a.guid, "title": a.title}
+        if a.url:
+            item["url"] = a.url
+        if a.content_html:
+            item["content_html"] = a.content_html
+        if a.summary_html:
+            item["summary"] = html_to_text(a.summary_html)
+        if a.published:
+            item["date_published"] = _rfc3339(a.published)
+        if a.updated:
+            item["date_modified"] = _rfc3339(a.updated)
+        if a.author:
+            item["authors"] = [{"name": a.author}]
+        if a.enclosures:
+            item["attachments"] = [
+                {"url": e.url, "mime_type": e.type or "application/octet-stream"}
+                | ({"size_in_bytes": e.length} if e.length is not None else {})
+                for e in a.enclosures
+            ]
+        items.append(item)
+    doc["items"] = items
+    return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _rfc3339(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _stamp(article: Article) -> datetime:
+    return article.updated or article.published or article.first_seen
+
+
+def _xml(text: str | None) -> str:
+    return _NOT_XML.sub("", text or "")
