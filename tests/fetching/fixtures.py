@@ -6,8 +6,15 @@ from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
 
 
-def rss(title: str, n: int = 3, *, prefix: str = "item", link_base: str = "http://example.org",
-        encoding: str = "utf-8", extra_item: str = "") -> str:
+def rss(
+    title: str,
+    n: int = 3,
+    *,
+    prefix: str = "item",
+    link_base: str = "http://example.org",
+    encoding: str = "utf-8",
+    extra_item: str = "",
+) -> str:
     now = datetime.now(UTC)
     items = "".join(
         f"<item><title>{prefix} {i}</title><link>{link_base}/{prefix}/{i}</link><guid>{prefix}-{i}</guid>"
