@@ -1,0 +1,128 @@
+"""`hearth import-opml`, `hearth export-opml` and `hearth export-rss`: subscriptions and articles out and in."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.errors import HearthError, OPMLError
+from app.feeds.export import FORMATS, export_articles
+from app.feeds.opml import parse_opml_counted, write_opml
+from app.models import ArticleQuery, Outline
+
+if TYPE_CHECKING:
+    from app.cli import Context
+
+DEFAULT_EXPORT_LIMIT = 200
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    imp = sub.add_parser("import-opml", help="subscribe to every feed in an OPML file (folders kept)")
+    imp.add_argument("file", metavar="FILE", help="an OPML file from another reader ('-' reads stdin)")
+    imp.set_defaults(func=cmd_import)
+
+    exp = sub.add_parser("export-opml", help="write all subscriptions as OPML 2.0")
+    exp.add_argument("file", metavar="FILE", nargs="?", default="-", help="where to write (default: stdout)")
+    exp.set_defaults(func=cmd_export)
+
+    rss = sub.add_parser("export-rss", help="write articles as an RSS, Atom or JSON feed")
+    which = rss.add_mutually_exclusive_group(required=True)
+    which.add_argument("--feed", type=int, metavar="ID", help="one feed's articles")
+    which.add_argument(
+        "--folder", type=int, metavar="ID", help="the articles of a folder (and its sub-folders)"
+    )
+    which.add_argument("--starred", action="store_true", help="starred articles")
+    which.add_argument("--search", metavar="QUERY", help="articles matching a full-text search")
+    rss.add_argument("--format", choices=FORMATS, default="rss", help="rss (default), atom or json")
+    rss.add_argument(
+        "--limit", type=int, default=DEFAULT_EXPORT_LIMIT, metavar="N", help="newest N (default 200)"
+    )
+    rss.add_argument("-o", "--output", metavar="FILE", default="-", help="where to write (default: stdout)")
+    rss.set_defaults(func=cmd_export_rss)
+
+
+def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
+    data = _read(args.file)
+    try:
+        outlines, file_duplicates = parse_opml_counted(data)
+    except OPMLError as exc:
+        ctx.err.write(f"hearth: {args.file}: {exc.user_message()}\n")
+        return 1
+    added, store_duplicates, _folders_added = ctx.store.import_outlines(outlines)
+    folders = _count_folders(outlines)
+    ctx.print(
+        f"imported {added} feeds in {folders} folders, {file_duplicates + store_duplicates} duplicates merged"
+    )
+    return 0
+
+
+def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
+    outlines = ctx.store.export_outlines()
+    _write(ctx, args.file, write_opml(outlines))
+    if args.file != "-":
+        feeds = _count_feeds(outlines)
+        ctx.print(f"exported {feeds} feeds in {_count_folders(outlines)} folders to {args.file}")
+    return 0
+
+
+def cmd_export_rss(ctx: Context, args: argparse.Namespace) -> int:
+    store = ctx.store
+    if args.limit < 1:
+        raise HearthError("--limit must be at least 1")
+    if args.feed is not None:
+        feed = store.get_feed(args.feed)
+        title, link = feed.title or feed.url, feed.site_url or feed.url
+        rows = store.list_articles(ArticleQuery(feed_ids=(feed.id,)), limit=args.limit)
+    elif args.folder is not None:
+        folder = store.get_folder(args.folder)
+        title, link = folder.name, f"https://hearth.invalid/folder/{folder.id}"
+        rows = store.list_articles(ArticleQuery(folder_id=folder.id), limit=args.limit)
+    elif args.starred:
+        title, link = "Starred", "https://hearth.invalid/starred"
+        rows = store.list_articles(ArticleQuery(smart="starred"), limit=args.limit)
+    else:
+        title, link = f"Search: {args.search}", "https://hearth.invalid/search"
+        rows = store.search(args.search, limit=args.limit)
+    articles = [store.get_article(row.id) for row in rows]
+    data = export_articles(
+        articles, title=title, link=link, fmt=args.format, description=f"Exported by Hearth: {title}"
+    )
+    _write(ctx, args.output, data)
+    if args.output != "-":
+        ctx.print(f"exported {len(articles)} articles to {args.output}")
+    return 0
+
+
+def _read(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    path = Path(name)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise HearthError(f"cannot read {name}: {exc.strerror or exc}", hint="check the path") from exc
+
+
+def _write(ctx: Context, name: str, data: bytes) -> None:
+    if name == "-":
+        out = getattr(ctx.out, "buffer", None)
+        if out is not None:
+            out.write(data)
+            out.flush()
+        else:
+            ctx.out.write(data.decode("utf-8"))
+        return
+    try:
+        Path(name).write_bytes(data)
+    except OSError as exc:
+        raise HearthError(f"cannot write {name}: {exc.strerror or exc}", hint="check the path") from exc
+
+
+def _count_folders(outlines: list[Outline] | tuple[Outline, ...]) -> int:
+    return sum(1 + _count_folders(o.children) for o in outlines if o.url is None)
+
+
+def _count_feeds(outlines: list[Outline] | tuple[Outline, ...]) -> int:
+    return sum(1 if o.url is not None else _count_feeds(o.children) for o in outlines)
