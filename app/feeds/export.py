@@ -19,6 +19,7 @@ from app.feeds.sanitize import html_to_text
 from app.models import Article
 
 FORMATS = ("rss", "atom", "json")
+PLACEHOLDER_LINK = "https://hearth.invalid/"
 MEDIA_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
@@ -32,12 +33,16 @@ def export_articles(
     articles: Sequence[Article],
     *,
     title: str,
-    link: str,
+    link: str | None = None,
     fmt: str = "rss",
     description: str = "",
     self_url: str | None = None,
 ) -> bytes:
-    """The articles as one feed document in `fmt` ("rss", "atom" or "json"), newest first as given."""
+    """The articles as one feed document in `fmt` ("rss", "atom" or "json"), in the order given.
+
+    `link` is the feed's web page; without one the self URL (or a placeholder) stands in.
+    """
+    link = link or self_url or PLACEHOLDER_LINK
     if fmt == "json":
         return _json_feed(articles, title=title, link=link, description=description, self_url=self_url)
     if fmt not in FORMATS:

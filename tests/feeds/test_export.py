@@ -78,3 +78,9 @@ def test_empty_export_and_bad_format() -> None:
     assert parse_feed(data, url="https://hearth.local/x").items == ()
     with pytest.raises(HearthError, match="unknown feed format"):
         export_articles([], title="x", link="https://hearth.local/", fmt="csv")
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
+def test_link_is_optional(fmt: str) -> None:
+    feed = parse_feed(export_articles(ARTICLES[:1], title="No link", fmt=fmt), url="https://hearth.local/x")
+    assert feed.title == "No link" and feed.items[0].guid == ARTICLES[0].guid
