@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
+from app import HOMEPAGE
 from app.errors import HearthError
 from app.models import ArticleQuery, FeedLink
 from app.ui.feed_tree_model import Node
@@ -273,7 +274,9 @@ class LibraryActions:
         def job(store: Any) -> int:
             ids = store.query_ids(query)[:EXPORT_LIMIT]
             articles = [store.get_article(i) for i in ids]
-            Path(path).write_bytes(export_articles(articles, title=f"Hearth: {title}", fmt=fmt))
+            Path(path).write_bytes(
+                export_articles(articles, title=f"Hearth: {title}", link=HOMEPAGE, fmt=fmt)
+            )
             return len(articles)
 
         self.w.ctx.db.submit(
