@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -95,14 +95,9 @@ async def _try_common_paths(
     client: httpx.AsyncClient, page_url: str, options: FetchOptions, cookies: http.CookieLookup | None
 ) -> FeedLink | None:
     """Try /feed, /rss.xml ... on the page's host, one request at a time; the first feed wins."""
-    from app.feeds.discovery import COMMON_FEED_PATHS, looks_like_feed
+    from app.feeds.discovery import common_feed_urls, looks_like_feed
 
-    seen: set[str] = set()
-    for path in COMMON_FEED_PATHS:
-        candidate = urljoin(page_url, path)
-        if candidate in seen:
-            continue
-        seen.add(candidate)
+    for candidate in dict.fromkeys(common_feed_urls(page_url)):
         try:
             result = await http.get(client, candidate, options, cookie_header_for=cookies)
         except FetchError as exc:
