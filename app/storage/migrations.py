@@ -152,10 +152,31 @@ _V3 = (
     "CREATE INDEX article_tombstones_dropped ON article_tombstones(dropped_at)",
 )
 
+# Unread and starred lists are the most used views: with the article's date copied into statuses
+# (kept in step by triggers), they come straight from partial indexes in display order.
+_V4 = (
+    "ALTER TABLE statuses ADD COLUMN sort_date REAL NOT NULL DEFAULT 0",
+    "UPDATE statuses SET sort_date = (SELECT a.sort_date FROM articles a WHERE a.id = statuses.article_id)",
+    "DROP TRIGGER articles_status",
+    """CREATE TRIGGER articles_status AFTER INSERT ON articles BEGIN
+        INSERT INTO statuses(article_id, feed_id, sort_date) VALUES (new.id, new.feed_id, new.sort_date);
+    END""",
+    """CREATE TRIGGER articles_status_date AFTER UPDATE OF sort_date ON articles BEGIN
+        UPDATE statuses SET sort_date = new.sort_date WHERE article_id = new.id;
+    END""",
+    "DROP INDEX statuses_unread",
+    "DROP INDEX statuses_starred",
+    # the flag is repeated as a column so SQLite sees the indexes as covering (and it is constant)
+    "CREATE INDEX statuses_unread ON statuses(feed_id, read, sort_date) WHERE read = 0",
+    "CREATE INDEX statuses_unread_date ON statuses(read, sort_date, feed_id) WHERE read = 0",
+    "CREATE INDEX statuses_starred ON statuses(starred, sort_date) WHERE starred = 1",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "folders, feeds, articles, statuses, full-text search", _V1),
     Migration(2, "AI summaries and per-site politeness state", _V2),
     Migration(3, "tombstones for articles dropped by retention", _V3),
+    Migration(4, "article dates in statuses, for fast unread and starred lists", _V4),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -17,8 +17,8 @@ from app.storage.text import fts_query
 
 SMART_VIEWS = ("all", "unread", "starred", "today")
 _ORDER = {
-    "newest": "a.sort_date DESC, a.id DESC",
-    "oldest": "a.sort_date ASC, a.id ASC",
+    "newest": "{date} DESC, {id} DESC",
+    "oldest": "{date} ASC, {id} ASC",
     "title": "a.title COLLATE NOCASE, a.id",
 }
 _SUBTREE = """WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT f.id FROM folders f JOIN tree ON f.parent_id = tree.id)
@@ -33,13 +33,13 @@ def start_of_today() -> datetime:
 class QueryStore(StoreBase):
     def query_ids(self, query: ArticleQuery) -> list[int]:
         """Every id matching `query`, in display order."""
-        sql, args = self._select(query, "a.id")
+        sql, args = self._select(query, "{id}")
         return [row[0] for row in self._conn.execute(sql, args)]
 
     def list_articles(
         self, query: ArticleQuery, *, offset: int = 0, limit: int | None = None
     ) -> list[ArticleRow]:
-        ids_sql, args = self._select(query, "a.id")
+        ids_sql, args = self._select(query, "{id}")
         if limit is not None or offset:
             ids_sql += " LIMIT ? OFFSET ?"
             args += [-1 if limit is None else limit, offset]
@@ -65,7 +65,9 @@ class QueryStore(StoreBase):
         return self.rows(ids)  # type: ignore[attr-defined]
 
     def unread_counts(self) -> dict[int, int]:
-        rows = self._conn.execute("SELECT feed_id, count(*) FROM statuses WHERE read = 0 GROUP BY feed_id")
+        rows = self._conn.execute(
+            "SELECT feed_id, count(*) FROM statuses INDEXED BY statuses_unread WHERE read = 0 GROUP BY feed_id"
+        )
         return dict(rows.fetchall())
 
     def smart_counts(self) -> dict[str, int]:
@@ -80,52 +82,55 @@ class QueryStore(StoreBase):
         }
 
     def _select(self, query: ArticleQuery, what: str, *, ordered: bool = True) -> tuple[str, list[Any]]:
-        where, args, need_status = _conditions(query)
-        sql = f"SELECT {what} FROM articles a"
-        if need_status:
-            sql += " JOIN statuses s ON s.article_id = a.id"
+        if query.sort not in _ORDER:
+            raise StorageError(f"unknown sort order {query.sort!r}", hint=f"use one of {', '.join(_ORDER)}")
+        if query.smart not in (None, *SMART_VIEWS):
+            raise StorageError(
+                f"unknown smart view {query.smart!r}", hint=f"use one of {', '.join(SMART_VIEWS)}"
+            )
+        by_status = query.smart in ("unread", "starred") or query.unread_only
+        if by_status and query.sort != "title":
+            # statuses carries feed_id and sort_date too: the whole query runs on its partial indexes
+            table, cols = "statuses s", {"id": "s.article_id", "feed": "s.feed_id", "date": "s.sort_date"}
+        else:
+            table, cols = "articles a", {"id": "a.id", "feed": "a.feed_id", "date": "a.sort_date"}
+            if by_status:
+                table += " JOIN statuses s ON s.article_id = a.id"
+        where, args = _conditions(query, cols)
+        sql = f"SELECT {what.format(**cols)} FROM {table}"
         if where:
             sql += " WHERE " + " AND ".join(where)
         if ordered:
-            try:
-                sql += " ORDER BY " + _ORDER[query.sort]
-            except KeyError:
-                raise StorageError(
-                    f"unknown sort order {query.sort!r}", hint=f"use one of {', '.join(_ORDER)}"
-                ) from None
+            sql += " ORDER BY " + _ORDER[query.sort].format(**cols)
         return sql, args
 
 
-def _conditions(query: ArticleQuery) -> tuple[list[str], list[Any], bool]:
+def _conditions(query: ArticleQuery, cols: dict[str, str]) -> tuple[list[str], list[Any]]:
+    id_, feed, date = cols["id"], cols["feed"], cols["date"]
     where: list[str] = []
     args: list[Any] = []
-    need_status = False
-    if query.smart not in (None, *SMART_VIEWS):
-        raise StorageError(f"unknown smart view {query.smart!r}", hint=f"use one of {', '.join(SMART_VIEWS)}")
     if query.smart == "unread" or query.unread_only:
         where.append("s.read = 0")
-        need_status = True
     if query.smart == "starred":
-        # few articles are starred: start from the partial index rather than probing every article
-        where.append("a.id IN (SELECT article_id FROM statuses WHERE starred = 1)")
+        where.append("s.starred = 1")
     if query.smart == "today":
-        where.append("a.sort_date >= ?")
+        where.append(f"{date} >= ?")
         args.append(start_of_today().timestamp())
     if query.feed_ids is not None:
         if len(query.feed_ids) == 1:
-            where.append("a.feed_id = ?")  # lets SQLite walk articles(feed_id, sort_date) in order
+            where.append(f"{feed} = ?")  # lets SQLite walk the (feed_id, sort_date) index in order
             args.append(query.feed_ids[0])
         else:
-            where.append("a.feed_id IN (SELECT value FROM json_each(?))")
+            where.append(f"{feed} IN (SELECT value FROM json_each(?))")
             args.append(id_list(query.feed_ids))
     if query.folder_id is not None:
-        where.append(f"a.feed_id IN ({_SUBTREE})")
+        where.append(f"{feed} IN ({_SUBTREE})")
         args.append(query.folder_id)
     if query.search is not None:
         match = fts_query(query.search)
         if match is None:
             where.append("0")
         else:
-            where.append("a.id IN (SELECT rowid FROM article_fts WHERE article_fts MATCH ?)")
+            where.append(f"{id_} IN (SELECT rowid FROM article_fts WHERE article_fts MATCH ?)")
             args.append(match)
-    return where, args, need_status
+    return where, args

@@ -52,7 +52,7 @@ def fts_query(text: str) -> str | None:
     Words are ANDed; "quoted words" form a phrase; a trailing * makes a prefix search. Every piece is
     passed as a quoted FTS5 string, so operators, stray quotes and brackets never raise a syntax error.
     """
-    parts = text.split('"')
+    parts = text.replace("\x00", " ").split('"')  # FTS5's parser stops a string at NUL
     balanced = len(parts) % 2 == 1
     phrases: list[str] = []
     for index, part in enumerate(parts):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -104,3 +105,17 @@ def test_item_without_guid_is_skipped(store: Store) -> None:
     feed = store.add_feed("https://a.example/feed")
     result = store.upsert_articles(feed.id, [ParsedItem(guid="", url=None, title="x"), make_item(1)])
     assert len(result.new_ids) == 1
+
+
+def test_a_new_date_moves_the_article_in_every_view(store: Store) -> None:
+    feed = store.add_feed("https://a.example/feed")
+    items = [make_item(i, days_ago=i) for i in range(3)]
+    ids = store.upsert_articles(feed.id, items).new_ids
+    store.star([ids[2]])
+    store.upsert_articles(feed.id, [replace(items[2], published=T0 + timedelta(days=1))])  # now the newest
+    expected = [ids[2], ids[0], ids[1]]
+    assert store.query_ids(ArticleQuery(feed_ids=(feed.id,))) == expected
+    assert store.query_ids(ArticleQuery(smart="unread")) == expected  # served from statuses
+    assert store.query_ids(ArticleQuery(feed_ids=(feed.id,), unread_only=True)) == expected
+    store.star([ids[0]])
+    assert store.query_ids(ArticleQuery(smart="starred")) == [ids[2], ids[0]]

@@ -70,6 +70,11 @@ def test_upgrade_from_every_earlier_version_keeps_data(tmp_path: Path, version: 
         assert store.get_folder(2).parent_id == 1
         assert store.query_ids(ArticleQuery(feed_ids=(1,))) == [1, 2, 3]
         assert store.get_article(1).read and store.get_article(2).starred and not store.get_article(3).read
+        # views served from statuses see the dates the upgrade copied there
+        assert store.query_ids(ArticleQuery(smart="unread")) == [2, 3]
+        assert store.query_ids(ArticleQuery(smart="unread", sort="oldest")) == [3, 2]
+        assert store.query_ids(ArticleQuery(smart="starred")) == [2]
+        assert store.unread_counts() == {1: 2}
         assert [r.id for r in store.search("旧文章 article 1")] == [2]
         fts_ok(store)
         # the stored hashes still match: re-fetching the same items changes nothing

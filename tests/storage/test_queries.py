@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.errors import StorageError
 from app.models import ArticleQuery
@@ -119,7 +121,7 @@ def test_search_words_phrases_prefix_and_ranking(store: Store) -> None:
 @pytest.mark.parametrize(
     "text",
     ['"', '""', "AND", "OR NOT", "*", "**", "rust AND", '"unbalanced', "NEAR(a b)", "a:b", "^x", "(", ")",
-     "-", "+", "col:rust", "{title}: rust", "'", "\\", "\x00", "   ", "", "_", "rust*)", "🔥", 'a" OR "b'],
+     "-", "+", "col:rust", "{title}: rust", "'", "\\", "\x00", "0\x00", "   ", "", "_", "rust*)", "🔥", 'a" OR "b'],
 )  # fmt: skip
 def test_hostile_search_text_never_raises(store: Store, text: str) -> None:
     feed = store.add_feed("https://a.example/feed")
@@ -181,3 +183,13 @@ def test_rows_report_today_dates_in_utc(store: Store) -> None:
     row = store.rows([aid])[0]
     assert row.published is not None and row.published.tzinfo is not None
     assert abs(row.published - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=40))
+def test_any_search_text_is_a_valid_query(store: Store, text: str) -> None:
+    if not store.list_feeds():
+        feed = store.add_feed("https://a.example/feed")
+        store.upsert_articles(feed.id, [make_item(1, title='Quotes " and AND * ( ) 中文 çafé')])
+    store.search(text)
+    store.count_articles(ArticleQuery(search=text))
