@@ -28,7 +28,7 @@ class CookieMemo:
             try:
                 self._by_host[key] = self._lookup(url)
             except HearthError as exc:
-                log.warning("no cookies for this refresh: %s", exc.user_message())
+                log.info("no cookies for this refresh: %s", exc.user_message())
                 self._broken = True
                 return None
         return self._by_host[key]

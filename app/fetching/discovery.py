@@ -27,7 +27,7 @@ def normalize_url(url: str) -> str:
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
         raise DiscoveryError(f"{url!r} is not a web address", hint="use an http:// or https:// address")
     return url
 
