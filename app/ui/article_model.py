@@ -82,6 +82,12 @@ class ArticleListModel(QAbstractTableModel):
         self._set_ids(ids)
         self.endResetModel()
 
+    def clear(self) -> None:
+        """Show nothing (before the store closes: a late repaint must not query a closed connection)."""
+        self.beginResetModel()
+        self._set_ids([])
+        self.endResetModel()
+
     def _set_ids(self, ids: list[int]) -> None:
         self._ids = ids
         self._positions = None

@@ -275,6 +275,7 @@ class AppController(QObject):
 
     def shutdown(self) -> None:
         """Close workers and connections (also used by tests that never run the event loop to the end)."""
+        self.window.close_down()
         self.db.wait_idle(10)
         self.db.close()
         self.resources.close()

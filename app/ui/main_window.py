@@ -162,6 +162,13 @@ class MainWindow(QMainWindow):
                 target(value)
         return True
 
+    def close_down(self) -> None:
+        """Before the store closes: stop timers and show nothing, so nothing late queries it."""
+        self._search_timer.stop()
+        self.search.blockSignals(True)
+        self.hide()
+        self.list_model.clear()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         event.ignore()
@@ -388,12 +395,12 @@ class MainWindow(QMainWindow):
         """The next unread article in this list; at its end, the next feed with unread articles."""
         if self._select_unread_in_list(forward):
             return True
-        node = self._next_feed_with_unread(forward)
-        if node is None:
-            self.show_message("No more unread articles")
-            return False
-        self.tree.setCurrentIndex(self.tree_model.index_for(node))
-        return self._select_unread_in_list(forward, from_edge=True)
+        for node in self._feeds_with_unread(forward):
+            self.tree.setCurrentIndex(self.tree_model.index_for(node))
+            if self._select_unread_in_list(forward, from_edge=True):
+                return True  # (counts may lag a write by a moment: a feed without unread is skipped)
+        self.show_message("No more unread articles")
+        return False
 
     def _select_unread_in_list(self, forward: bool, *, from_edge: bool = False) -> bool:
         count = self.list_model.rowCount()
@@ -411,16 +418,13 @@ class MainWindow(QMainWindow):
             row += step
         return False
 
-    def _next_feed_with_unread(self, forward: bool) -> Node | None:
+    def _feeds_with_unread(self, forward: bool) -> list[Node]:
         nodes = [n for n in self.tree_model.walk() if n.kind == "feed"]
         if not forward:
             nodes.reverse()
         current = self.tree.current_node()
         start = nodes.index(current) + 1 if current in nodes else 0
-        for node in nodes[start:] + nodes[:start]:
-            if node.count > 0 and node is not current:
-                return node
-        return None
+        return [n for n in nodes[start:] + nodes[:start] if n.count > 0 and n is not current]
 
     def space(self) -> None:
         if self.reader.article is None or not self.reader.scroll_page():

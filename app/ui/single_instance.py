@@ -44,6 +44,7 @@ class InstanceServer(QObject):
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._on_new_connection)
+        self._sockets: list[QLocalSocket] = []
 
     def listen(self) -> bool:
         if self._server.listen(self.name):
@@ -56,17 +57,32 @@ class InstanceServer(QObject):
         return ok
 
     def close(self) -> None:
+        for socket in list(self._sockets):
+            socket.abort()
+        self._sockets.clear()
         self._server.close()
 
     def _on_new_connection(self) -> None:
         while self._server.hasPendingConnections():
             socket = self._server.nextPendingConnection()
-            socket.readyRead.connect(lambda s=socket: self._on_ready_read(s))
-            socket.disconnected.connect(socket.deleteLater)
+            self._sockets.append(socket)
+            socket.readyRead.connect(self._on_ready_read)
+            socket.disconnected.connect(self._on_disconnected)
             if socket.bytesAvailable():
-                self._on_ready_read(socket)
+                self._answer(socket)
 
-    def _on_ready_read(self, socket: QLocalSocket) -> None:
+    def _on_ready_read(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket):
+            self._answer(socket)
+
+    def _on_disconnected(self) -> None:
+        socket = self.sender()
+        if isinstance(socket, QLocalSocket) and socket in self._sockets:
+            self._sockets.remove(socket)
+            socket.deleteLater()
+
+    def _answer(self, socket: QLocalSocket) -> None:
         data = bytes(socket.readAll().data())
         if RAISE.strip() in data:
             socket.write(b"ok\n")

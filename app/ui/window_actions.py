@@ -43,6 +43,8 @@ class WindowActions:
         )
         self.find = self._add("Search", "/", w.focus_search, "search")
         self.shortcut_sheet = self._add("Keyboard shortcuts", "?", self.show_shortcuts)
+        # "?" arrives with Shift on most layouts; accept both forms
+        self.shortcut_sheet.setShortcuts([QKeySequence("?"), QKeySequence("Shift+?")])
         self.undo = self._add("Undo mark as read", QKeySequence.StandardKey.Undo, w.undo)
         self.undo.setEnabled(False)
         self.hide_read = self._add("Hide read articles", None, None, "hide-read")

@@ -22,7 +22,7 @@ class ShortcutSheet(QDialog):
         self.setWindowTitle("Keyboard shortcuts")
         rows = [
             (
-                ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts()),
+                a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
                 a.text().replace("&", ""),
             )
             for a in actions
