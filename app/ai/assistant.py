@@ -1,0 +1,306 @@
+"""The one facade over local AI for the window and the CLI: the configured model (loaded on first use),
+article summaries cached in the database, chats about an article on a cached state, and digests.
+
+Nothing here imports torch until a model is needed: cached summaries and the model id come from the
+settings and the file's name and size only. One Assistant belongs to one thread (its store's thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from app.ai.prompts import (
+    PROMPT_VERSION,
+    SUMMARY_STOP,
+    article_context,
+    digest_prompt,
+    fit_article,
+    reply_text,
+    summary_prompt,
+)
+from app.ai.state_cache import StateCache, StateKey, content_hash
+from app.config import Paths, Settings
+from app.errors import HearthError, ModelLoadError
+from app.models import Article, ArticleQuery, Summary
+from app.storage.text import html_to_text
+
+if TYPE_CHECKING:
+    from app.ai.chat import ArticleChat, ChatSession
+    from app.ai.model import Model
+    from app.ai.sampler import SamplingParams
+    from app.ai.tokenizer import Tokenizer
+
+log = logging.getLogger(__name__)
+
+OnText = Callable[[str], None]
+DIGEST_MAX_ARTICLES = 12
+ARTICLE_LINK = "hearth://article/{id}"
+
+
+class SummaryStore(Protocol):
+    """What the assistant needs of `app.storage.Store` (the store of the calling thread)."""
+
+    def get_article(self, article_id: int) -> Article: ...
+    def get_summary(self, article_id: int, model_id: str, prompt_version: str) -> Summary | None: ...
+    def save_summary(self, summary: Summary) -> None: ...
+    def query_ids(self, query: ArticleQuery) -> list[int]: ...
+
+
+@dataclass
+class SummaryResult:
+    article_id: int
+    text: str
+    cached: bool  # came from the database, nothing was generated
+    finish_reason: str  # "cached", "stop", "length", "eos", "cancelled"
+    model_id: str
+    cut_to: int | None = None  # the article was cut to this many tokens
+
+
+@dataclass
+class DigestItem:
+    article_id: int
+    title: str
+    url: str | None
+
+    @property
+    def link(self) -> str:
+        return ARTICLE_LINK.format(id=self.article_id)
+
+
+@dataclass
+class DigestResult:
+    text: str
+    items: list[DigestItem] = field(default_factory=list)
+    finish_reason: str = "stop"
+
+
+def model_id_for(path: Path) -> str:
+    """A stable id for a model file without reading it: its name and size (a new download differs)."""
+    try:
+        return f"{path.name}#{path.stat().st_size}"
+    except OSError:
+        raise ModelLoadError(
+            f"model file not found: {path}", hint="choose a model in the model manager or `hearth model use`"
+        ) from None
+
+
+def article_plain_text(article: Article) -> str:
+    return html_to_text(article.content_html or article.summary_html or "")
+
+
+class Assistant:
+    def __init__(
+        self,
+        settings: Settings,
+        paths: Paths,
+        store: SummaryStore,
+        *,
+        state_cache: StateCache | None = None,
+    ) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.store = store
+        self.states = state_cache if state_cache is not None else StateCache(paths.states_dir)
+        self.model: Model | None = None
+        self.tokenizer: Tokenizer | None = None
+        self._loaded_key: tuple[Any, ...] | None = None
+
+    # the model -----------------------------------------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        return bool(self.settings.get("ai.enabled"))
+
+    def model_path(self) -> Path:
+        text = str(self.settings.get("ai.model_path") or "").strip()
+        if not text:
+            raise ModelLoadError(
+                "no AI model is chosen",
+                hint="download or open one in the model manager, or run `hearth model use PATH`",
+            )
+        return Path(text).expanduser()
+
+    def model_id(self) -> str:
+        return model_id_for(self.model_path())
+
+    def _wanted(self) -> tuple[Any, ...]:
+        s = self.settings
+        return (str(self.model_path()), s.get("ai.device"), s.get("ai.dtype"), s.get("ai.threads"))
+
+    @property
+    def loaded(self) -> bool:
+        return self.model is not None
+
+    def load(self, progress: Callable[[float], None] | None = None) -> Model:
+        """The configured model, loaded on first use (and again after the settings changed)."""
+        if not self.enabled:
+            raise ModelLoadError("local AI is switched off", hint="turn on ai.enabled in the settings")
+        wanted = self._wanted()
+        if self.model is not None and wanted == self._loaded_key:
+            return self.model
+        self.unload()
+        path = Path(wanted[0])
+        model_id_for(path)  # a clear "not found" before torch is imported
+        from app.ai.model import load_model
+        from app.ai.tokenizer import tokenizer_for
+
+        started = time.perf_counter()
+        model = load_model(path, device=wanted[1], dtype=wanted[2], threads=int(wanted[3]), progress=progress)
+        self.tokenizer = tokenizer_for(model.info)
+        self.model, self._loaded_key = model, wanted
+        log.info("model %s ready in %.1fs on %s", path.name, time.perf_counter() - started, model.device)
+        return model
+
+    def unload(self) -> None:
+        self.model, self.tokenizer, self._loaded_key = None, None, None
+
+    def sampling(self, preset: str) -> SamplingParams:
+        """Sampling for "summary", "chat" or "creative" from the settings."""
+        from app.ai.sampler import SamplingParams
+
+        s = self.settings
+        return SamplingParams(
+            temperature=float(s.get(f"ai.{preset}_temperature")),
+            top_p=float(s.get(f"ai.{preset}_top_p")),
+            max_tokens=int(s.get("ai.max_tokens")),
+        )
+
+    def _fit(self, text: str, budget: int | None = None) -> tuple[str, int | None]:
+        assert self.tokenizer is not None
+        budget = int(self.settings.get("ai.context_tokens")) if budget is None else budget
+        fitted, cut = fit_article(text, self.tokenizer, budget)
+        return fitted, (len(self.tokenizer.encode(fitted)) if cut else None)
+
+    # summaries ------------------------------------------------------------------------------------
+    def cached_summary(self, article_id: int) -> Summary | None:
+        """The stored summary for the active model and prompt version (never loads the model)."""
+        return self.store.get_summary(article_id, self.model_id(), PROMPT_VERSION)
+
+    def summarize(
+        self,
+        article: Article | int,
+        *,
+        refresh: bool = False,
+        on_text: OnText | None = None,
+        cancel: threading.Event | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> SummaryResult:
+        """A few bullet points and a one-line gist, streamed to `on_text`; cached per article+model+prompt."""
+        if isinstance(article, int):
+            article = self.store.get_article(article)
+        model_id = self.model_id()
+        if not refresh:
+            cached = self.store.get_summary(article.id, model_id, PROMPT_VERSION)
+            if cached is not None:
+                if on_text is not None:
+                    on_text(cached.text)
+                return SummaryResult(article.id, cached.text, True, "cached", model_id)
+        from app.ai.generate import generate
+
+        model = self.load(progress)
+        assert self.tokenizer is not None
+        text, cut_to = self._fit(article_plain_text(article))
+        prompt = summary_prompt(article.title or "", text)
+        params = self.sampling("summary").with_(stop=SUMMARY_STOP)
+        gen = generate(model, self.tokenizer, prompt, params, on_text=on_text, cancel=cancel)
+        summary = reply_text(gen.text)
+        if gen.finish_reason != "cancelled" and summary:
+            self.store.save_summary(Summary(article.id, model_id, PROMPT_VERSION, summary, datetime.now(UTC)))
+        return SummaryResult(article.id, summary, False, gen.finish_reason, model_id, cut_to)
+
+    # chat -----------------------------------------------------------------------------------------
+    def article_chat(
+        self,
+        article: Article | int,
+        *,
+        cancel: threading.Event | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> ArticleChat | None:
+        """A chat that has read `article`: its state from the cache, else prefilled once and cached.
+        None if `cancel` was set while reading the article."""
+        from app.ai.chat import ArticleChat
+        from app.ai.generate import prefill
+
+        if isinstance(article, int):
+            article = self.store.get_article(article)
+        model = self.load(progress)
+        assert self.tokenizer is not None
+        text, cut_to = self._fit(article_plain_text(article))
+        context = article_context(article.title or "", text)
+        key = StateKey(f"{self.model_id()}|{model.dtype}", PROMPT_VERSION, article.id, content_hash(context))
+        source = ""
+        before = dict(self.states.hits)
+        cached = self.states.get(key, device=model.device)
+        if cached is not None:
+            base, tokens = cached.state, int(cached.meta.get("tokens", 0))
+            source = "memory" if self.states.hits["memory"] > before["memory"] else "disk"
+        else:
+            ids = self.tokenizer.encode(context)
+            result = prefill(model, ids, cancel=cancel)
+            if result is None:
+                return None
+            base, tokens = result[1], len(ids)
+            self.states.put(key, base, {"tokens": tokens, "cut_to": cut_to})
+        return ArticleChat(
+            model, self.tokenizer, self.sampling("chat"), base,
+            article_id=article.id, title=article.title or "", context_tokens=tokens, cut_to=cut_to,
+            from_cache=source,
+        )  # fmt: skip
+
+    def chat(self, progress: Callable[[float], None] | None = None) -> ChatSession:
+        """A plain chat with no article."""
+        from app.ai.chat import ChatSession
+
+        model = self.load(progress)
+        assert self.tokenizer is not None
+        return ChatSession(model, self.tokenizer, self.sampling("chat"))
+
+    # digests --------------------------------------------------------------------------------------
+    def digest_ids(self, scope: str, *, limit: int = DIGEST_MAX_ARTICLES) -> list[int]:
+        """Unread article ids for "unread", "folder:ID" or a feed id (newest first, at most `limit`)."""
+        query = parse_scope(scope)
+        return self.store.query_ids(query)[:limit]
+
+    def digest(
+        self,
+        article_ids: list[int],
+        *,
+        on_text: OnText | None = None,
+        cancel: threading.Event | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> DigestResult:
+        """One briefing over these articles; `items` link back to each (hearth://article/ID)."""
+        articles = [self.store.get_article(i) for i in article_ids[:DIGEST_MAX_ARTICLES]]
+        items = [DigestItem(a.id, a.title or "(untitled)", a.url) for a in articles]
+        if not articles:
+            return DigestResult("There are no unread articles here.", [], "empty")
+        from app.ai.generate import generate
+
+        model = self.load(progress)
+        assert self.tokenizer is not None
+        share = max(64, int(self.settings.get("ai.context_tokens")) // len(articles))
+        pairs = [(a.title or "(untitled)", self._fit(article_plain_text(a), share)[0]) for a in articles]
+        prompt = digest_prompt(pairs)
+        params = self.sampling("summary").with_(
+            stop=SUMMARY_STOP, max_tokens=int(self.settings.get("ai.max_tokens")) * 2
+        )
+        gen = generate(model, self.tokenizer, prompt, params, on_text=on_text, cancel=cancel)
+        return DigestResult(reply_text(gen.text), items, gen.finish_reason)
+
+
+def parse_scope(scope: str) -> ArticleQuery:
+    """`unread`, `folder:ID` or `FEED_ID` -> the query for its unread articles."""
+    scope = scope.strip()
+    if scope == "unread":
+        return ArticleQuery(smart="unread", unread_only=True)
+    if scope.startswith("folder:") and scope[7:].isdigit():
+        return ArticleQuery(folder_id=int(scope[7:]), unread_only=True)
+    if scope.isdigit():
+        return ArticleQuery(feed_ids=(int(scope),), unread_only=True)
+    raise HearthError(f"unknown digest scope {scope!r}", hint="use a feed id, folder:ID or unread")
