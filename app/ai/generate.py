@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from app.ai.sampler import END_OF_TEXT, Sampler, SamplingParams, penalty_exempt_ids
 from app.ai.tokenizer import StreamDecoder, Tokenizer
+from app.errors import ModelError
 
 if TYPE_CHECKING:
     import torch
@@ -87,6 +88,11 @@ def generate(
     text that might be the start of a stop string is held back until it is known not to be one.
     """
     ids = tokenizer.encode(prompt) if isinstance(prompt, str) else [int(t) for t in prompt]
+    if ids and (max(ids) >= model.vocab_size or min(ids) < 0):
+        raise ModelError(
+            f"the prompt has token ids outside this model's vocabulary (0..{model.vocab_size - 1})",
+            hint="the tokenizer does not match the model: use the model's own tokenizer",
+        )
     started = time.perf_counter()
     if ids or logits is None or state is None:
         fed = ids or [END_OF_TEXT]

@@ -5,10 +5,13 @@ measure its speed, or write a random one for tests. app.ai (and torch) are impor
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +37,13 @@ def _probability(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def _decay(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text}")
     return value
 
 
@@ -84,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--top-k", type=_count, default=0, help="0 = off")
     gen.add_argument("--presence-penalty", type=float, help="default 0 (0.5 with --chat)")
     gen.add_argument("--frequency-penalty", type=float, help="default 0 (0.5 with --chat)")
-    gen.add_argument("--penalty-decay", type=_probability, default=0.996)
+    gen.add_argument("--penalty-decay", type=_decay, default=0.996, help="per token (default 0.996)")
     gen.add_argument(
         "--stop", action="append", default=None, help="stop string (repeatable; escapes like \\n work)"
     )
@@ -181,18 +191,15 @@ def cmd_generate(ctx: Context, args: argparse.Namespace) -> int:
         top_k=args.top_k,
         presence_penalty=default_penalty if args.presence_penalty is None else args.presence_penalty,
         frequency_penalty=default_penalty if args.frequency_penalty is None else args.frequency_penalty,
-        penalty_decay=args.penalty_decay if args.penalty_decay > 0 else 0.996,
+        penalty_decay=args.penalty_decay,
         max_tokens=args.max_tokens,
         stop=stops,
         seed=args.seed,
     )
     cancel = threading.Event()
     on_text = None if args.ids else (lambda piece: ctx.print(piece, end=""))
-    try:
+    with _ctrl_c_cancels(cancel):
         result = generate(model, tokenizer, prompt, params, on_text=on_text, cancel=cancel)
-    except KeyboardInterrupt:
-        cancel.set()
-        raise
     if args.ids:
         ctx.print(" ".join(str(i) for i in result.token_ids))
     else:
@@ -213,6 +220,25 @@ def _read_prompt(args: argparse.Namespace) -> str:
     if args.prompt == "-":
         return sys.stdin.read()
     return args.prompt
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
+    """The first Ctrl-C stops generation after the current token (the text so far stays); a second one aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _unescape(text: str) -> str:

@@ -317,3 +317,10 @@ def test_measure_speed(byte_model) -> None:
     speed = measure_speed(byte_model, prefill_tokens=32, decode_tokens=4)
     assert speed["prefill_tokens"] == 32 and speed["decode_tokens"] == 4
     assert speed["prefill_tokens_per_s"] > 0 and speed["decode_tokens_per_s"] > 0
+
+
+def test_prompt_ids_outside_the_vocabulary_are_a_model_error(byte_model, world: WorldTokenizer) -> None:
+    from app.errors import ModelError
+
+    with pytest.raises(ModelError, match="vocabulary"):
+        generate(byte_model, world, "User: hi", FREE)  # World ids >> 257

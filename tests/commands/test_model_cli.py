@@ -263,3 +263,35 @@ def test_registering_the_model_command_does_not_import_torch() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+def test_ctrl_c_stops_generation_and_keeps_the_text(checkpoint: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    env = dict(os.environ, HEARTH_DATA_DIR=str(tmp_path))
+    argv = [
+        sys.executable,
+        "-m",
+        "app",
+        "model",
+        "generate",
+        str(checkpoint),
+        "--prompt",
+        "Once",
+        "--max-tokens",
+        "100000",
+    ]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.read(1)  # the first streamed byte: generation is running
+        assert first
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert b"cancelled" in err
+    assert len(first + out) > 0
