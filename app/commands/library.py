@@ -242,6 +242,8 @@ def _table(
 
 def _width(text: str) -> int:
     """Terminal columns: East Asian wide characters take two."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
