@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from app.errors import HearthError, NotFoundError, StorageError
+from app.errors import HearthError, NotFoundError, SourceError, StorageError
 from app.models import FEED_KIND, ArticleQuery, Feed
 from app.server import pages
 
@@ -114,7 +114,7 @@ class FeedService:
     # -- feeds -----------------------------------------------------------------------------------
 
     def _serve_rsshub(self, store: Store, path: str, query: dict[str, str], fmt: str) -> Reply:
-        from app.sources.registry import match_url, source_feed_url, source_title
+        from app.sources.registry import match_url, source_feed_url
 
         found = match_url(path)
         if found is None or not path.startswith("/") or found[0].id.startswith("script"):
@@ -128,7 +128,8 @@ class FeedService:
         feed = store.find_feed_by_url(url)
         if feed is None or feed.kind != source.id:
             try:
-                feed = store.add_feed(url, title=source_title(source, params), kind=source.id, params=params)
+                # An empty title lets the first fetch fill in the site's own name for the feed.
+                feed = store.add_feed(url, title="", kind=source.id, params=params)
                 log.info("feed server subscribed %s for %s", url, path)
             except StorageError:  # another request subscribed it a moment ago
                 feed = store.find_feed_by_url(url)
@@ -152,7 +153,7 @@ class FeedService:
         reply = self._render(
             store,
             ArticleQuery(feed_ids=(feed.id,)),
-            feed.title or feed.url,
+            feed.title or source_title_of(feed),
             path,
             query,
             fmt,
@@ -271,3 +272,15 @@ class FeedService:
 
     def _url(self, path: str) -> str:
         return self.base_url() + path
+
+
+def source_title_of(feed: Feed) -> str:
+    """A display title for a feed not fetched yet: its source's own placeholder, else its URL."""
+    if feed.kind == FEED_KIND:
+        return feed.url
+    from app.sources.registry import source_of, source_title
+
+    try:
+        return source_title(*source_of(feed))
+    except SourceError:  # an unknown kind: the URL is honest enough
+        return feed.url
