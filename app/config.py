@@ -137,6 +137,9 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("ai.chat_temperature", float, 1.0, "temperature for chat"),
     SettingSpec("ai.chat_top_p", float, 0.3, "top-p for chat"),
     SettingSpec("ai.max_tokens", int, 400, "longest answer in tokens"),
+    SettingSpec("ai.creative_temperature", float, 1.2, "temperature for free generation"),
+    SettingSpec("ai.creative_top_p", float, 0.7, "top-p for free generation"),
+    SettingSpec("ai.auto_summary_feeds", str, "", "feeds (ids, comma-separated) summarised in background"),
 )
 SPECS_BY_KEY: dict[str, SettingSpec] = {spec.key: spec for spec in SETTING_SPECS}
 _TRUE = {"1", "true", "yes", "on"}

@@ -120,6 +120,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     rnd.add_argument("out", type=Path, help="output file (.pth, or .safetensors)")
     rnd.set_defaults(func=cmd_make_random)
 
+    use = verbs.add_parser("use", help="make a model file the active one (checks it, sets ai.model_path)")
+    use.add_argument("path", type=Path)
+    use.set_defaults(func=cmd_use)
+
 
 # --- info -------------------------------------------------------------------------------------------------
 def cmd_info(ctx: Context, args: argparse.Namespace) -> int:
@@ -318,3 +322,15 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
     return f"{n:.1f} GB"
+
+
+# --- use --------------------------------------------------------------------------------------------------
+def cmd_use(ctx: Context, args: argparse.Namespace) -> int:
+    from app.ai.checkpoint import inspect_checkpoint
+
+    path = _existing(args.path).resolve()
+    info = inspect_checkpoint(path)
+    ctx.settings.set("ai.model_path", str(path))
+    ctx.settings.save()
+    ctx.print(f"active model: {path.name} (RWKV-{info.version}, {info.params / 1e6:.1f} M parameters)")
+    return 0
