@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.errors import HearthError, OPMLError
-from app.feeds.export import FORMATS, export_articles
-from app.feeds.opml import parse_opml_counted, write_opml
 from app.models import ArticleQuery, Outline
 
 if TYPE_CHECKING:
@@ -35,7 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     which.add_argument("--starred", action="store_true", help="starred articles")
     which.add_argument("--search", metavar="QUERY", help="articles matching a full-text search")
-    rss.add_argument("--format", choices=FORMATS, default="rss", help="rss (default), atom or json")
+    rss.add_argument(
+        "--format", choices=("rss", "atom", "json"), default="rss", help="rss (default), atom or json"
+    )
     rss.add_argument(
         "--limit", type=int, default=DEFAULT_EXPORT_LIMIT, metavar="N", help="newest N (default 200)"
     )
@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
     data = _read(args.file)
     try:
+        from app.feeds.opml import parse_opml_counted
+
         outlines, file_duplicates = parse_opml_counted(data)
     except OPMLError as exc:
         ctx.err.write(f"hearth: {args.file}: {exc.user_message()}\n")
@@ -60,6 +62,8 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
     outlines = ctx.store.export_outlines()
+    from app.feeds.opml import write_opml
+
     _write(ctx, args.file, write_opml(outlines))
     if args.file != "-":
         feeds = _count_feeds(outlines)
@@ -86,6 +90,8 @@ def cmd_export_rss(ctx: Context, args: argparse.Namespace) -> int:
         title, link = f"Search: {args.search}", "https://hearth.invalid/search"
         rows = store.search(args.search, limit=args.limit)
     articles = [store.get_article(row.id) for row in rows]
+    from app.feeds.export import export_articles
+
     data = export_articles(
         articles, title=title, link=link, fmt=args.format, description=f"Exported by Hearth: {title}"
     )
