@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 BENCH_ENV = "HEARTH_BENCH_EXIT_AFTER_PAINT"
 BENCH_T0_ENV = "HEARTH_BENCH_T0"
+GIL_SWITCH_INTERVAL_S = 0.002
 
 
 def make_application(argv: list[str]) -> QApplication:
@@ -40,6 +41,8 @@ def make_application(argv: list[str]) -> QApplication:
     app.setDesktopFileName("org.hearth.Hearth")
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)  # the tray keeps Hearth running
+    # worker threads (refresh, database, images) hand the GIL back to the GUI thread sooner
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     return app
 
 

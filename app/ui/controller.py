@@ -8,6 +8,7 @@ flight (what was fetched stays committed) and closes every connection.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ from app.ui.tray import TrayIcon
 from app.ui.ui_context import UiContext
 
 log = logging.getLogger(__name__)
+
+WARM_UP_DELAY_MS = 1500
 
 
 class AppController(QObject):
@@ -65,6 +68,8 @@ class AppController(QObject):
         self._notified_feeds: list[int] = []
         self._solver: Any = None
         self._quitting = False
+        self._warm = threading.Event()
+        self._warming = False
         self._wire()
 
     def _wire(self) -> None:
@@ -100,6 +105,23 @@ class AppController(QObject):
             self.window.show()
         if schedule:
             self.scheduler.start()
+        QTimer.singleShot(WARM_UP_DELAY_MS, self.warm_up)
+
+    def warm_up(self) -> None:
+        """Import the fetch engine in the background once the window is up, so the first refresh does
+        not import (and hold the GIL for) feedparser, lxml and httpx while the user watches."""
+        if self._warm.is_set() or self._warming:
+            return
+        self._warming = True
+
+        def load() -> None:
+            try:
+                import app.fetching
+                import app.storage  # noqa: F401
+            finally:
+                self._warm.set()
+
+        threading.Thread(target=load, name="hearth-warm-up", daemon=True).start()
 
     def apply_theme(self) -> None:
         app = QApplication.instance()

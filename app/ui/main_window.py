@@ -38,6 +38,7 @@ from app.ui.window_actions import WindowActions
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 250
+LIVE_UPDATE_MS = 250  # counts/list follow a running refresh at most this often
 UNREAD_SCAN_LIMIT = 5000  # rows looked at for the next unread before moving on to the next feed
 
 
@@ -58,6 +59,9 @@ class MainWindow(QMainWindow):
         self._sort = "newest"
         self._base_query = ArticleQuery(smart="all")
         self._restoring = False
+        self._list_stale = False
+        self._live_timer = QTimer(self, singleShot=True, interval=LIVE_UPDATE_MS)
+        self._live_timer.timeout.connect(self._apply_live_update)
 
         self.tree_model = FeedTreeModel(self)
         self.tree = FeedTreeView()
@@ -165,6 +169,7 @@ class MainWindow(QMainWindow):
     def close_down(self) -> None:
         """Before the store closes: stop timers and show nothing, so nothing late queries it."""
         self._search_timer.stop()
+        self._live_timer.stop()
         self.search.blockSignals(True)
         self.hide()
         self.list_model.clear()
@@ -228,9 +233,17 @@ class MainWindow(QMainWindow):
         self.unread_changed.emit(total)
 
     def on_feed_refreshed(self, feed_id: int, new_articles: int) -> None:
-        """A refresh committed a feed: counts now, and the list if it shows that feed and grew."""
-        self.refresh_counts()
+        """A refresh committed a feed: counts and (if it shows that feed and it grew) the list update
+        soon; feeds committed close together share one update."""
         if new_articles and self._query_includes(feed_id):
+            self._list_stale = True
+        if not self._live_timer.isActive():
+            self._live_timer.start()
+
+    def _apply_live_update(self) -> None:
+        self.refresh_counts()
+        if self._list_stale:
+            self._list_stale = False
             self.list_model.reload()
 
     def _query_includes(self, feed_id: int) -> bool:

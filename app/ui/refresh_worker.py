@@ -8,6 +8,7 @@ Cancelling (Quit, or Stop) keeps what was already committed.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +19,8 @@ from PySide6.QtCore import QObject, Signal
 from app.errors import HearthError
 
 log = logging.getLogger(__name__)
+
+_STOP = object()
 
 
 class RefreshController(QObject):
@@ -41,12 +44,16 @@ class RefreshController(QObject):
         self.settings = settings
         self.cookie_header_for = cookie_header_for
         self.source_fetcher_factory = source_fetcher_factory  # (store, settings) -> fetch_source
+        # one long-lived thread keeps its Store and Refresher (and so the refresher's forked parse
+        # workers) between refreshes: forking a big GUI process holds the GIL, so do it once
+        self._requests: queue.Queue[Any] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._busy = threading.Event()
         self._cancel = threading.Event()
         self.background = False  # the scheduler started the running refresh (not the user)
 
     def is_running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._busy.is_set()
 
     def start(self, feed_ids: Sequence[int] | None = None, *, background: bool = False) -> bool:
         """Refresh these feeds (None: the due ones when `background`, else all enabled). False if busy."""
@@ -55,57 +62,91 @@ class RefreshController(QObject):
         self._cancel = threading.Event()
         self.background = background
         ids = list(feed_ids) if feed_ids is not None else None
-        self._thread = threading.Thread(
-            target=self._run, args=(ids, background, self._cancel), name="hearth-refresh", daemon=True
-        )
+        self._busy.set()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="hearth-refresh", daemon=True)
+            self._thread.start()
         self.started.emit(len(ids) if ids is not None else 0)
-        self._thread.start()
+        self._requests.put((ids, background, self._cancel))
         return True
 
     def cancel(self) -> None:
         self._cancel.set()
 
     def wait(self, timeout: float = 15.0) -> bool:
-        """Block until the worker is gone (quitting): True if it ended in time."""
+        """Stop the worker (quitting): True if it ended in time; a refresh in flight is cancelled."""
+        self._cancel.set()
         if self._thread is None:
             return True
+        self._requests.put(_STOP)
         self._thread.join(timeout)
-        return not self._thread.is_alive()
+        alive = self._thread.is_alive()
+        if not alive:
+            self._thread = None
+        return not alive
 
-    def _run(self, feed_ids: list[int] | None, due_only: bool, cancel: threading.Event) -> None:
-        report = None
-        try:
-            report = self._refresh(feed_ids, due_only, cancel)
-        except HearthError as exc:
-            self.failed.emit(exc.user_message())
-        except Exception as exc:  # never let a worker die silently
-            log.exception("refresh failed")
-            self.failed.emit(f"Refresh failed: {exc}")
-        finally:
-            self.finished.emit(report)
-
-    def _refresh(self, feed_ids: list[int] | None, due_only: bool, cancel: threading.Event) -> Any:
-        from app.fetching import Refresher
+    def _serve(self) -> None:
         from app.storage import open_store
 
+        store = open_store(self.db_path)
+        refresher: Any = None
+        options: Any = None
+        try:
+            while True:
+                request = self._requests.get()
+                if request is _STOP:
+                    break
+                feed_ids, due_only, cancel = request
+                report = None
+                try:
+                    refresher, options = self._refresher(store, refresher, options)
+                    report = self._refresh(refresher, feed_ids, due_only, cancel)
+                except HearthError as exc:
+                    self.failed.emit(exc.user_message())
+                except Exception as exc:  # never let the worker die silently
+                    log.exception("refresh failed")
+                    self.failed.emit(f"Refresh failed: {exc}")
+                finally:
+                    self._busy.clear()
+                    self.finished.emit(report)
+        finally:
+            if refresher is not None:
+                refresher.close()
+            store.close()
+
+    def _refresher(self, store: Any, current: Any, options: Any) -> tuple[Any, Any]:
+        """The Refresher to use: the last one, unless the fetch settings changed since."""
+        from app.fetching import FetchOptions, Refresher
+
+        wanted = FetchOptions.from_settings(self.settings)
+        if current is not None and wanted == options:
+            return current, options
+        if current is not None:
+            current.close()
+        fetch_source = None
+        if self.source_fetcher_factory is not None:
+            fetch_source = self.source_fetcher_factory(store, self.settings)
+        refresher = Refresher(
+            store,
+            self.settings,
+            options=wanted,
+            cookie_header_for=self._cookie_lookup(),
+            fetch_source=fetch_source,
+        )
+        return refresher, wanted
+
+    def _refresh(
+        self, refresher: Any, feed_ids: list[int] | None, due_only: bool, cancel: threading.Event
+    ) -> Any:
         def progress(done: int, total: int, feed: Any, outcome: Any) -> None:
             if outcome is not None:
                 self.feed_done.emit(outcome)
             self.progressed.emit(done, total, getattr(feed, "title", "") or getattr(feed, "url", ""))
 
-        store = open_store(self.db_path)
-        try:
-            fetch_source = (
-                self.source_fetcher_factory(store, self.settings) if self.source_fetcher_factory else None
-            )
-            with Refresher(
-                store, self.settings, cookie_header_for=self._cookie_lookup(), fetch_source=fetch_source
-            ) as refresher:
-                if feed_ids is not None:
-                    return refresher.refresh(feed_ids=feed_ids, progress=progress, cancel=cancel)
-                return refresher.refresh(all=not due_only, progress=progress, cancel=cancel)
-        finally:
-            store.close()
+        refresher.retention_days = int(self.settings.get("retention.days"))
+        if feed_ids is not None:
+            return refresher.refresh(feed_ids=feed_ids, progress=progress, cancel=cancel)
+        return refresher.refresh(all=not due_only, progress=progress, cancel=cancel)
 
     def _cookie_lookup(self) -> Callable[[str], str | None] | None:
         if self.cookie_header_for is not None:

@@ -9,7 +9,19 @@ import pytest
 
 import app.ui  # noqa: F401  (applies the PySide6 6.12 reference-count fix before Qt runs)
 from app.config import Paths, Settings
+from app.ui.application import GIL_SWITCH_INTERVAL_S
 from tests.ui.sample_profile import build_large, build_sample
+
+
+@pytest.fixture(autouse=True)
+def gui_switch_interval() -> Iterator[None]:
+    """As in the app (make_application): workers hand the GIL back to the GUI thread every 2 ms."""
+    import sys
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    yield
+    sys.setswitchinterval(before)
 
 
 @pytest.fixture
