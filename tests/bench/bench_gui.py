@@ -1,0 +1,84 @@
+"""Time from `hearth` launch to the first painted window on a 100,000-article profile, and idle RSS.
+
+    python tests/bench/bench_gui.py [--articles 100000] [--runs 3]
+
+Runs the real `python -m app` in a subprocess (offscreen unless DISPLAY is set) with
+HEARTH_BENCH_EXIT_AFTER_PAINT, which makes run_app print the time to the first paint, whether torch
+was imported, and the RSS after a few idle seconds. Peer figure in the same run: a bare PySide6
+window (QApplication + an empty QMainWindow) launched the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+BARE = """
+import os, sys, time, json
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication([]); w = QMainWindow(); w.resize(1300, 820); w.show()
+def done():
+    print(json.dumps({"since_launch_s": round(time.time() - float(os.environ["HEARTH_BENCH_T0"]), 3)}))
+    app.quit()
+QTimer.singleShot(0, done); app.exec()
+"""
+
+
+def launch(args: list[str], env: dict[str, str]) -> list[dict]:
+    env = dict(env, HEARTH_BENCH_T0=repr(time.time()))
+    out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        raise SystemExit(f"no report from {args}: {out.stderr[-2000:]}")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--idle", type=float, default=3.0, help="idle seconds before measuring RSS")
+    opts = parser.parse_args()
+    from tests.ui.sample_profile import build_large, build_sample
+
+    env = dict(os.environ)
+    if not env.get("DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        started = time.perf_counter()
+        build_large(data / "hearth.sqlite3", opts.articles)
+        build_sample(data / "sample.sqlite3")  # unused; keeps the sample builder exercised
+        print(f"profile: {opts.articles:,} articles built in {time.perf_counter() - started:.1f} s")
+        env["HEARTH_BENCH_EXIT_AFTER_PAINT"] = str(opts.idle)
+        paints, idles = [], []
+        for _ in range(opts.runs):
+            paint, idle = launch([sys.executable, "-m", "app", "--data-dir", str(data)], env)[:2]
+            assert not paint["torch_loaded"], "torch was imported before the window showed"
+            assert paint["articles_in_list"] == opts.articles, paint
+            paints.append(paint["since_launch_s"])
+            idles.append(idle["rss_mb"])
+        bare = [launch([sys.executable, "-c", BARE], env)[0]["since_launch_s"] for _ in range(opts.runs)]
+    print(
+        f"hearth launch -> first painted window: best {min(paints):.2f} s, median {sorted(paints)[len(paints) // 2]:.2f} s"
+        f"  (aim < 1.5 s; torch loaded: no)"
+    )
+    print(f"peer: bare PySide6 QMainWindow launch -> shown: best {min(bare):.2f} s")
+    print(
+        f"RSS after {opts.idle:g} s idle with {opts.articles:,} articles listed: {max(idles):.0f} MB (aim < 250 MB)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
