@@ -71,6 +71,13 @@ class AppController(QObject):
         self._warm = threading.Event()
         self._warming = False
         self._wire()
+        self.ai_panel = self._install_ai()
+
+    def _install_ai(self) -> Any:
+        """The AI panel beside the reader; None (and no torch, ever) while ai.enabled is off."""
+        from app.ui.ai_panel import install_ai
+
+        return install_ai(self)
 
     def _wire(self) -> None:
         w, t, r = self.window, self.tray, self.refresher
@@ -137,6 +144,8 @@ class AppController(QObject):
         except OSError as exc:
             self.window.show_message(f"Could not change start-on-login: {exc}")
         self.window.list_model.reload()
+        if self.ai_panel is None:
+            self.ai_panel = self._install_ai()
 
     # window and tray ----------------------------------------------------------------------------
     def show_window(self) -> None:
@@ -297,6 +306,8 @@ class AppController(QObject):
 
     def shutdown(self) -> None:
         """Close workers and connections (also used by tests that never run the event loop to the end)."""
+        if self.ai_panel is not None:
+            self.ai_panel.worker.close(10)
         self.window.close_down()
         self.db.wait_idle(10)
         self.db.close()

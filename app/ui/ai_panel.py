@@ -1,0 +1,453 @@
+"""The AI panel beside the reader: summary of the current article (streamed, cached, copyable), a chat about
+it (follow-ups, regenerate, continue, reset, instruction and free modes, temperature / top-p per message),
+and a digest of the unread articles of the selected feed or folder with links back to each article.
+
+Every model call goes to the AiWorker; the panel only sends requests and paints what comes back.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import HearthError
+from app.models import Article
+from app.ui.ai_worker import AiWorker
+
+log = logging.getLogger(__name__)
+
+MODES = (("Chat", "chat_ask"), ("Instruct", "chat_instruct"), ("Free", "chat_free"))
+MAX_TRANSCRIPTS = 32
+AUTO_SUMMARY_LIMIT = 5  # background summaries per feed per refresh
+
+
+class AiPanel(QWidget):
+    article_link_clicked = Signal(int)  # a hearth://article/ID link in a digest
+    manage_models_requested = Signal()
+
+    def __init__(
+        self,
+        worker: AiWorker,
+        ctx: Any,  # app.ui.ui_context.UiContext
+        *,
+        digest_scope: Callable[[], tuple[str, str] | None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("aiPanel")
+        self.worker = worker
+        self.ctx = ctx
+        self.digest_scope = digest_scope
+        self.article: Article | None = None
+        self.summary_text = ""
+        self._summary_req: int | None = None
+        self._chat_req: int | None = None
+        self._transcripts: dict[int, str] = {}
+        self._build()
+        worker.started.connect(self._on_started)
+        worker.text_arrived.connect(self._on_text)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.loading.connect(self._on_loading)
+        worker.model_ready.connect(self._on_model_ready)
+        worker.chat_opened.connect(self._on_chat_opened)
+        self.set_article(None)
+
+    # layout ---------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.load_bar = QProgressBar()
+        self.load_bar.setRange(0, 100)
+        self.load_bar.hide()
+        self.summarise_button = QPushButton("Summarise")
+        self.resummarise_button = QPushButton("↻")
+        self.resummarise_button.setToolTip("Summarise again (replaces the saved summary)")
+        self.stop_button = QPushButton("Stop")
+        self.copy_button = QPushButton("Copy summary")
+        self.digest_button = QPushButton("Digest unread")
+        self.digest_button.setToolTip("One briefing over the unread articles of the selected feed or folder")
+        self.models_button = QPushButton("Models…")
+        self.summarise_button.clicked.connect(lambda: self.summarise())
+        self.resummarise_button.clicked.connect(lambda: self.summarise(refresh=True))
+        self.stop_button.clicked.connect(self.stop)
+        self.copy_button.clicked.connect(self.copy_summary)
+        self.digest_button.clicked.connect(self.digest)
+        self.models_button.clicked.connect(self.manage_models_requested)
+        self.cut_label = QLabel("")
+        self.cut_label.setObjectName("aiCutNote")
+        self.cut_label.hide()
+        self.summary_view = QTextBrowser()
+        self.summary_view.setOpenLinks(False)
+        self.summary_view.anchorClicked.connect(self._on_anchor)
+        self.summary_view.setPlaceholderText("Summarise the article to see its main points here.")
+        self.auto_box = QCheckBox("Summarise this feed's new articles in the background")
+        self.auto_box.toggled.connect(self._on_auto_toggled)
+
+        self.chat_view = QTextBrowser()
+        self.chat_view.setPlaceholderText("Ask about the article: “explain…”, “translate to French”…")
+        self.mode = QComboBox()
+        for label, _kind in MODES:
+            self.mode.addItem(label)
+        self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=3.0, singleStep=0.1)
+        self.temperature.setValue(float(self.ctx.settings.get("ai.chat_temperature")))
+        self.temperature.setToolTip("Temperature for the next message (0 = greedy)")
+        self.top_p = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
+        self.top_p.setValue(float(self.ctx.settings.get("ai.chat_top_p")))
+        self.top_p.setToolTip("Top-p for the next message")
+        self.input = QLineEdit()
+        self.input.setPlaceholderText("Ask a question…")
+        self.input.returnPressed.connect(self.send)
+        self.send_button = QPushButton("Send")
+        self.send_button.clicked.connect(self.send)
+        self.regen_button = QPushButton("Regenerate")
+        self.continue_button = QPushButton("Continue")
+        self.reset_button = QPushButton("Reset chat")
+        self.regen_button.clicked.connect(lambda: self._chat("chat_regen"))
+        self.continue_button.clicked.connect(lambda: self._chat("chat_continue"))
+        self.reset_button.clicked.connect(self.reset_chat)
+
+        top = QHBoxLayout()
+        for w in (self.summarise_button, self.resummarise_button, self.stop_button, self.copy_button):
+            top.addWidget(w)
+        top.addStretch(1)
+        tools = QHBoxLayout()
+        tools.addWidget(self.digest_button)
+        tools.addStretch(1)
+        tools.addWidget(self.models_button)
+        sampling = QHBoxLayout()
+        sampling.addWidget(self.mode)
+        sampling.addWidget(QLabel("T"))
+        sampling.addWidget(self.temperature)
+        sampling.addWidget(QLabel("top-p"))
+        sampling.addWidget(self.top_p)
+        sampling.addStretch(1)
+        ask = QHBoxLayout()
+        ask.addWidget(self.input, 1)
+        ask.addWidget(self.send_button)
+        actions = QHBoxLayout()
+        for w in (self.regen_button, self.continue_button, self.reset_button):
+            actions.addWidget(w)
+        actions.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.status)
+        layout.addWidget(self.load_bar)
+        layout.addLayout(top)
+        layout.addWidget(self.cut_label)
+        layout.addWidget(self.summary_view, 2)
+        layout.addWidget(self.auto_box)
+        layout.addLayout(tools)
+        layout.addWidget(self.chat_view, 3)
+        layout.addLayout(sampling)
+        layout.addLayout(ask)
+        layout.addLayout(actions)
+
+    # the current article --------------------------------------------------------------------------
+    def set_article(self, article: Article | None) -> None:
+        """Show `article`'s saved summary at once (no model involved) and its chat so far."""
+        if article is not None and self.article is not None and article.id == self.article.id:
+            return
+        if self.article is not None:
+            self._transcripts[self.article.id] = self.chat_view.toPlainText()
+            while len(self._transcripts) > MAX_TRANSCRIPTS:
+                self._transcripts.pop(next(iter(self._transcripts)))
+        self.worker.cancel("summary")
+        self.worker.cancel("chat")
+        self._summary_req = self._chat_req = None
+        self.article = article
+        self.summary_text = ""
+        self.summary_view.clear()
+        self.cut_label.hide()
+        self.chat_view.setPlainText(self._transcripts.get(article.id, "") if article else "")
+        has = article is not None
+        for w in (self.summarise_button, self.resummarise_button, self.send_button, self.input,
+                  self.regen_button, self.continue_button, self.reset_button, self.auto_box):  # fmt: skip
+            w.setEnabled(has)
+        self._set_busy(False)
+        if article is None:
+            return
+        self.auto_box.blockSignals(True)
+        self.auto_box.setChecked(article.feed_id in auto_summary_feeds(self.ctx.settings))
+        self.auto_box.blockSignals(False)
+        cached = self.cached_summary(article.id)
+        if cached is not None:
+            self._show_summary(cached)
+            self.status.setText("Saved summary")
+
+    def cached_summary(self, article_id: int) -> str | None:
+        """The summary saved for the active model and prompt version: a trivial read, no torch."""
+        try:
+            from app.ai.assistant import model_id_for
+            from app.ai.prompts import PROMPT_VERSION
+
+            path = str(self.ctx.settings.get("ai.model_path") or "")
+            if not path:
+                return None
+            found = self.ctx.store.get_summary(article_id, model_id_for(Path(path)), PROMPT_VERSION)
+        except HearthError as exc:
+            self.status.setText(exc.user_message())
+            return None
+        return found.text if found is not None else None
+
+    # summaries ------------------------------------------------------------------------------------
+    def summarise(self, *, refresh: bool = False) -> None:
+        if self.article is None:
+            return
+        if not refresh:
+            cached = self.cached_summary(self.article.id)
+            if cached is not None:
+                self._show_summary(cached)
+                self.status.setText("Saved summary")
+                return
+        self.summary_text = ""
+        self.summary_view.clear()
+        self.status.setText("Summarising…")
+        self._summary_req = self.worker.submit(
+            "summarize", "summary", article_id=self.article.id, refresh=refresh
+        )
+        self._set_busy(True)
+
+    def _show_summary(self, text: str) -> None:
+        self.summary_text = text
+        self.summary_view.setPlainText(text)
+
+    def copy_summary(self) -> None:
+        """The summary as Markdown with the article's title and link, ready to paste or export."""
+        if self.article is None or not self.summary_text:
+            return
+        QGuiApplication.clipboard().setText(summary_markdown(self.article, self.summary_text))
+        self.status.setText("Summary copied")
+
+    def digest(self) -> None:
+        scope = self.digest_scope() if self.digest_scope else None
+        if scope is None:
+            scope = ("unread", "all unread articles")
+        self.summary_text = ""
+        self.summary_view.clear()
+        self.cut_label.hide()
+        self.status.setText(f"Writing a digest of {scope[1]}…")
+        self._summary_req = self.worker.submit("digest", "summary", scope=scope[0])
+        self._set_busy(True)
+
+    # chat -----------------------------------------------------------------------------------------
+    def send(self) -> None:
+        text = self.input.text().strip()
+        if not text or self.article is None:
+            return
+        _label, kind = MODES[self.mode.currentIndex()]
+        prefix = {"chat_ask": "You", "chat_instruct": "Instruction", "chat_free": "Prompt"}[kind]
+        self._append_chat(f"\n{prefix}: {text}\n")
+        self.input.clear()
+        self._chat(kind, text=text)
+
+    def reset_chat(self) -> None:
+        if self.article is None:
+            return
+        self.chat_view.clear()
+        self._chat("chat_reset")
+
+    def _chat(self, kind: str, **args: Any) -> None:
+        if self.article is None:
+            return
+        if kind in ("chat_ask", "chat_regen", "chat_instruct", "chat_free"):
+            args.update(temperature=self.temperature.value(), top_p=self.top_p.value())
+        if kind == "chat_regen":
+            self._append_chat("\n(regenerating)\n")
+        if kind != "chat_reset":
+            self._append_chat("AI:" if kind != "chat_continue" else "")
+        self._chat_req = self.worker.submit(kind, "chat", article_id=self.article.id, **args)
+        self._set_busy(True)
+
+    def _append_chat(self, text: str) -> None:
+        cursor = self.chat_view.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+        self.chat_view.setTextCursor(cursor)
+        self.chat_view.ensureCursorVisible()
+
+    def stop(self) -> None:
+        self.worker.cancel("summary")
+        self.worker.cancel("chat")
+        self.status.setText("Stopped")
+        self._set_busy(False)
+
+    # worker signals -------------------------------------------------------------------------------
+    def _on_started(self, req: int, kind: str) -> None:
+        if req == self._summary_req and kind == "summarize":
+            self.status.setText("Summarising…")
+
+    def _on_text(self, req: int, text: str) -> None:
+        if req == self._summary_req:
+            self.summary_text += text
+            cursor = self.summary_view.textCursor()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(text)
+        elif req == self._chat_req:
+            self._append_chat(text)
+
+    def _on_finished(self, req: int, kind: str, result: Any) -> None:
+        if req == self._summary_req:
+            self._summary_req = None
+            if kind == "digest":
+                self._show_digest(result)
+            elif result is not None:
+                if result.text:
+                    self._show_summary(result.text)
+                self._show_cut(result.cut_to)
+                state = {"cancelled": "Stopped", "cached": "Saved summary"}.get(
+                    result.finish_reason, "Summary saved"
+                )
+                self.status.setText(state)
+        elif req == self._chat_req:
+            self._chat_req = None
+            reason = getattr(result, "finish_reason", "stop")
+            if kind != "chat_reset":
+                self._append_chat("\n" if reason in ("stop", "eos") else f" [{reason}]\n")
+            self.status.setText("")
+        self._set_busy(self._summary_req is not None or self._chat_req is not None)
+
+    def _on_failed(self, req: int, kind: str, message: str) -> None:
+        if req == self._summary_req:
+            self._summary_req = None
+        elif req == self._chat_req:
+            self._chat_req = None
+            self._append_chat(f"\n⚠ {message}\n")
+        else:
+            log.info("background AI request failed: %s", message)
+            return
+        self.load_bar.hide()
+        self.status.setText(f"⚠ {message}")
+        self._set_busy(self._summary_req is not None or self._chat_req is not None)
+
+    def _on_loading(self, fraction: float) -> None:
+        self.load_bar.show()
+        self.load_bar.setValue(int(fraction * 100))
+        self.status.setText("Loading the model…")
+
+    def _on_model_ready(self, note: str) -> None:
+        self.load_bar.hide()
+        self.models_button.setToolTip(note)
+        self.status.setText(f"Model ready: {note}")
+
+    def _on_chat_opened(self, article_id: int, facts: dict) -> None:
+        if self.article is not None and article_id == self.article.id:
+            self._show_cut(facts.get("cut_to"))
+
+    def _show_cut(self, cut_to: int | None) -> None:
+        self.cut_label.setVisible(cut_to is not None)
+        if cut_to is not None:
+            self.cut_label.setText(f"✂ article cut to {cut_to:,} tokens (ai.context_tokens)")
+
+    def _show_digest(self, result: Any) -> None:
+        body = html.escape(result.text).replace("\n", "<br>")
+        links = "".join(
+            f"<li><a href='{item.link}'>{html.escape(item.title)}</a></li>" for item in result.items
+        )
+        self.summary_text = result.text
+        self.summary_view.setHtml(
+            f"<p>{body}</p>" + (f"<p><b>Articles</b></p><ol>{links}</ol>" if links else "")
+        )
+        self.status.setText(f"Digest of {len(result.items)} articles")
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == "hearth" and url.host() == "article":
+            try:
+                self.article_link_clicked.emit(int(url.path().strip("/")))
+            except ValueError:
+                log.info("bad article link %s", url.toString())
+
+    def _on_auto_toggled(self, on: bool) -> None:
+        if self.article is None:
+            return
+        feeds = auto_summary_feeds(self.ctx.settings)
+        feeds = feeds | {self.article.feed_id} if on else feeds - {self.article.feed_id}
+        self.ctx.settings.set("ai.auto_summary_feeds", ",".join(str(i) for i in sorted(feeds)))
+        self.ctx.save_settings()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.stop_button.setEnabled(busy)
+
+
+def auto_summary_feeds(settings: Any) -> set[int]:
+    text = str(settings.get("ai.auto_summary_feeds") or "")
+    return {int(part) for part in text.replace(" ", "").split(",") if part.isdigit()}
+
+
+def summary_markdown(article: Article, summary: str) -> str:
+    link = f"<{article.url}>\n\n" if article.url else "\n"
+    return f"# {article.title or '(untitled)'}\n{link}{summary}\n"
+
+
+# mounting -----------------------------------------------------------------------------------------------
+def install_ai(controller: Any) -> AiPanel | None:
+    """Mount the AI panel beside the reader and wire it (nothing at all when ai.enabled is off)."""
+    if not controller.settings.get("ai.enabled"):
+        return None
+    window = controller.window
+    worker = AiWorker(controller.paths, controller.settings, controller)
+    panel = AiPanel(worker, controller.ctx, digest_scope=lambda: current_scope(window))
+    window.add_side_panel(panel, "AI")
+    # the window's own slot (connected first) has already shown the article in the reader
+    window.list.selectionModel().currentChanged.connect(lambda *_a: panel.set_article(window.reader.article))
+    panel.article_link_clicked.connect(lambda article_id: open_article(window, article_id))
+    panel.manage_models_requested.connect(lambda: open_model_manager(panel, controller.ctx, worker))
+    controller.refresher.feed_done.connect(lambda outcome: auto_summarise(panel, outcome))
+    return panel
+
+
+def current_scope(window: Any) -> tuple[str, str] | None:
+    """The digest scope of the tree's selection: ("FEED_ID" | "folder:ID" | "unread", its name)."""
+    node = window.tree.current_node()
+    if node is None or node.kind in ("root", "smart"):
+        return ("unread", "all unread articles")
+    if node.kind == "folder":
+        return (f"folder:{node.key}", node.title)
+    return (str(node.key), node.title)
+
+
+def open_article(window: Any, article_id: int) -> None:
+    if window.select_article(article_id):
+        return
+    window.tree.setCurrentIndex(window.tree_model.index_of("smart", "all"))
+    if not window.select_article(article_id):
+        window.show_message("That article is no longer in the library")
+
+
+def auto_summarise(panel: AiPanel, outcome: Any) -> None:
+    """After a refresh committed new articles of a feed that asked for it: summaries in the background,
+    at most a few per refresh, behind every user request."""
+    if not outcome.new_articles or outcome.feed_id not in auto_summary_feeds(panel.ctx.settings):
+        return
+    panel.worker.submit(
+        "auto_summary", f"auto-feed:{outcome.feed_id}", background=True, feed_id=outcome.feed_id,
+        limit=min(outcome.new_articles, AUTO_SUMMARY_LIMIT),
+    )  # fmt: skip
+
+
+def open_model_manager(parent: QWidget, ctx: Any, worker: AiWorker) -> None:
+    from app.ui.model_manager import ModelManagerDialog
+
+    dialog = ModelManagerDialog(ctx, parent)
+    dialog.model_changed.connect(lambda _path: worker.submit("load", "load"))
+    dialog.open()
+    parent._model_manager = dialog  # keep a reference while it is open
