@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self._list_stale = False
         self._live_timer = QTimer(self, singleShot=True, interval=LIVE_UPDATE_MS)
         self._live_timer.timeout.connect(self._apply_live_update)
+        self._message_timer = QTimer(self, singleShot=True)
 
         self.tree_model = FeedTreeModel(self)
         self.tree = FeedTreeView()
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self.undo_button.setFlat(True)
         self.undo_button.hide()
         self.undo_button.clicked.connect(self.undo)
+        self._message_timer.timeout.connect(self.status_label.clear)
         bar.addWidget(self.status_label, 1)
         bar.addPermanentWidget(self.undo_button)
         bar.addPermanentWidget(self.progress)
@@ -170,6 +172,7 @@ class MainWindow(QMainWindow):
         """Before the store closes: stop timers and show nothing, so nothing late queries it."""
         self._search_timer.stop()
         self._live_timer.stop()
+        self._message_timer.stop()
         self.search.blockSignals(True)
         self.hide()
         self.list_model.clear()
@@ -462,10 +465,9 @@ class MainWindow(QMainWindow):
     # status -------------------------------------------------------------------------------------
     def show_message(self, text: str, timeout_ms: int = 8000) -> None:
         self.status_label.setText(text)
+        self._message_timer.stop()
         if timeout_ms:
-            QTimer.singleShot(
-                timeout_ms, lambda t=text: self.status_label.text() == t and self.status_label.clear()
-            )
+            self._message_timer.start(timeout_ms)
 
     def show_progress(self, done: int, total: int, title: str) -> None:
         self.progress.setMaximum(max(total, 1))
