@@ -210,16 +210,26 @@ def _refresher(ctx: Context) -> Refresher:
 
 def _source_fetcher(ctx: Context) -> Any:
     """`fetch_source` for Zhihu and script feeds: the vault's cookies, per-site gates kept in the store.
-    Headless, there is no challenge solver: a challenge tells the user to open the sign-in window."""
-    from app.secrets import CookieVault
-    from app.sources.registry import make_source_fetcher
+    Headless, there is no challenge solver: a challenge tells the user to open the sign-in window.
+    Built on the first source feed, so a refresh of plain feeds never pays for importing the sources."""
+    built: list[Any] = []
 
-    return make_source_fetcher(
-        ctx.settings,
-        vault=CookieVault.from_settings(ctx.settings),
-        site_states=ctx.store,
-        data_dir=ctx.paths.data_dir,
-    )
+    async def fetch_source(feed: Feed) -> Any:
+        if not built:
+            from app.secrets import CookieVault
+            from app.sources.registry import make_source_fetcher
+
+            built.append(
+                make_source_fetcher(
+                    ctx.settings,
+                    vault=CookieVault.from_settings(ctx.settings),
+                    site_states=ctx.store,
+                    data_dir=ctx.paths.data_dir,
+                )
+            )
+        return await built[0](feed)
+
+    return fetch_source
 
 
 def _vault_lookup(ctx: Context) -> Callable[[str], str | None]:

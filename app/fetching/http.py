@@ -88,6 +88,7 @@ async def _get(
                     permanent = target
                 else:
                     still_permanent = False
+                await _read_body(response, current, options)  # read to the end: the connection is reused
                 current = target
                 continue
             body = await _read_body(response, current, options)
@@ -142,8 +143,6 @@ async def _send(
 
 async def _read_body(response: httpx.Response, url: str, options: FetchOptions) -> bytes:
     cap = options.max_body_bytes
-    if response.status_code == 304:
-        return b""
     declared = response.headers.get("content-length")
     if (
         declared

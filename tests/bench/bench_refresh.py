@@ -34,13 +34,15 @@ class Run:
     wall: float
     maxrss_mb: float  # the largest single process (getrusage / wait4 semantics)
     tree_mb: float  # the largest sum of RSS over the process and its children, sampled every 10 ms
+    pss_mb: float  # the same with PSS: pages shared between processes (forked workers) counted once
     requests: int
     not_modified: int
     rc: int
     tail: str = ""
 
 
-def _tree_rss_kb(pid: int) -> int:
+def _tree_kb(pid: int, field: str) -> int:
+    """The sum of `field` (VmRSS in /proc/PID/status, or Pss in smaps_rollup) over PID and its children."""
     total = 0
     pids = [pid]
     try:
@@ -48,10 +50,11 @@ def _tree_rss_kb(pid: int) -> int:
         pids += [int(c) for c in children]
     except OSError:
         return 0
+    source = "status" if field == "VmRSS" else "smaps_rollup"
     for p in pids:
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{p}/{source}").read_text().splitlines():
+                if line.startswith(field + ":"):
                     total += int(line.split()[1])
         except OSError:
             pass
@@ -62,13 +65,14 @@ def measure(name: str, argv: list[str], server: BenchServer, env: dict[str, str]
     requests, not_modified = server.requests, server.not_modified
     started = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    peak_tree = 0
+    peak_tree = peak_pss = 0
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak_tree
+        nonlocal peak_tree, peak_pss
         while not stop.is_set():
-            peak_tree = max(peak_tree, _tree_rss_kb(proc.pid))
+            peak_tree = max(peak_tree, _tree_kb(proc.pid, "VmRSS"))
+            peak_pss = max(peak_pss, _tree_kb(proc.pid, "Pss"))
             stop.wait(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -84,6 +88,7 @@ def measure(name: str, argv: list[str], server: BenchServer, env: dict[str, str]
         wall,
         usage.ru_maxrss / 1024,
         peak_tree / 1024,
+        peak_pss / 1024,
         server.requests - requests,
         server.not_modified - not_modified,
         proc.returncode,
@@ -161,12 +166,12 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
         f"concurrency {args.concurrency}"
     )
     print(
-        f"{'run':32} {'wall s':>8} {'items/s':>9} {'maxRSS MB':>10} {'tree MB':>8} {'req':>5} {'304':>5} rc"
+        f"{'run':32} {'wall s':>8} {'items/s':>9} {'maxRSS MB':>10} {'tree MB':>8} {'PSS MB':>7} {'req':>5} {'304':>5} rc"
     )
     for r in runs:
         rate = items / r.wall if r.not_modified == 0 else 0
         print(
-            f"{r.name:32} {r.wall:8.2f} {rate:9.0f} {r.maxrss_mb:10.1f} {r.tree_mb:8.1f} {r.requests:5d} "
+            f"{r.name:32} {r.wall:8.2f} {rate:9.0f} {r.maxrss_mb:10.1f} {r.tree_mb:8.1f} {r.pss_mb:7.1f} {r.requests:5d} "
             f"{r.not_modified:5d} {r.rc}"
         )
         if r.rc:
@@ -186,6 +191,9 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
         n_tree = max(r.tree_mb for r in runs if r.name.startswith("newsboat"))
         print(f"hearth / newsboat, peak RSS (largest process): {h_peak / n_peak:.2f}x (target <= 1.5x)")
         print(f"hearth / newsboat, peak RSS (whole process tree): {h_tree / n_tree:.2f}x")
+        h_pss = max(h_full.pss_mb, h_304.pss_mb)
+        n_pss = max(r.pss_mb for r in runs if r.name.startswith("newsboat"))
+        print(f"hearth / newsboat, peak PSS (whole process tree): {h_pss / n_pss:.2f}x")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from tests.fetching.conftest import run_refresh
 from tests.fetching.fixtures import rss
 from tests.support.http import Reply
@@ -11,7 +13,7 @@ RSS = {"Content-Type": "application/rss+xml"}
 
 def _overlaps(reqs) -> bool:
     spans = sorted((r.started, r.finished) for r in reqs)
-    return any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
+    return any(b[0] < a[1] for a, b in itertools.pairwise(spans))
 
 
 def test_feeds_on_one_host_never_overlap(store, hosts):
@@ -64,7 +66,7 @@ def test_host_spacing_separates_requests_to_one_host(store, hosts):
     report = run_refresh(store, host_spacing=0.3)
     assert not report.errors
     reqs = sorted(srv.requests, key=lambda r: r.started)
-    gaps = [b.started - a.finished for a, b in zip(reqs, reqs[1:], strict=False)]
+    gaps = [b.started - a.finished for a, b in itertools.pairwise(reqs)]
     assert len(gaps) == 2 and min(gaps) >= 0.28
     # spacing is per host: the other host was not held back behind them
     assert other.requests[0].started < reqs[1].started
