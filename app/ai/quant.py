@@ -12,20 +12,25 @@ import torch.nn.functional as F
 Tensor = torch.Tensor
 
 
-class Linear:
-    """y = x @ W.T with W [out,in] stored contiguous in `weight.dtype` (the layout F.linear wants)."""
+LAYOUT = {"fp32": "io"}
 
-    def __init__(self, weight: Tensor, act_dtype: torch.dtype) -> None:
-        self.weight = weight.contiguous()  # [out, in]
+
+class Linear:
+    """y = x @ W.T for W [out,in], stored as [in,out] ("io", what MKL's fp32 gemv reads fastest here) or
+    [out,in] ("oi", what oneDNN's bf16 matmul wants), contiguous, in `weight.dtype`."""
+
+    def __init__(self, weight: Tensor, act_dtype: torch.dtype, layout: str = "oi") -> None:
+        self.layout = layout
+        self.weight = (weight.t() if layout == "io" else weight).contiguous()
         self.act_dtype = act_dtype
         self.nbytes = self.weight.numel() * self.weight.element_size()
-        self.out_features, self.in_features = self.weight.shape
+        self.out_features, self.in_features = weight.shape
         self._cast = weight.dtype != act_dtype
 
     def __call__(self, x: Tensor) -> Tensor:
-        if self._cast:
-            return F.linear(x.to(self.weight.dtype), self.weight).to(self.act_dtype)
-        return F.linear(x, self.weight)
+        xw = x.to(self.weight.dtype) if self._cast else x
+        y = xw @ self.weight if self.layout == "io" else F.linear(xw, self.weight)
+        return y.to(self.act_dtype) if self._cast else y
 
 
 class Int8Linear:
@@ -60,4 +65,4 @@ def make_linear(
         compute = torch.bfloat16 if device.type == "cpu" else torch.float16
         return Int8Linear(weight.to(device), act_dtype, compute)
     dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[wdtype]
-    return Linear(weight.to(device=device, dtype=dtype), act_dtype)
+    return Linear(weight.to(device=device, dtype=dtype), act_dtype, LAYOUT.get(wdtype, "oi"))

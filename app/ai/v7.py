@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
+from app.ai.ops_wkv7 import wkv7_chunked
 from app.ai.quant import Int8Linear, Linear
 
 Tensor = torch.Tensor
@@ -174,10 +175,9 @@ class RWKV7(RWKVModel):
                 v_first = v
             else:
                 v = v + (v_first - v) * torch.sigmoid(ly.v0 + (xv @ ly.lora_v[0]) @ ly.lora_v[1])
-            w = torch.exp(-_DECAY * torch.sigmoid((ly.w0 + w).float()))  # [T,C]
-            y = _wkv7_seq(
-                state.wkv[i], r.float(), w, k.float(), v.float(), (-kk).float(), (kk * a).float(), H, N
-            )
+            log_w = -_DECAY * torch.sigmoid((ly.w0 + w).float())  # [T,C]
+            inputs = (t.float().view(T, H, N) for t in (r, log_w, k, v, -kk, kk * a))
+            y = wkv7_chunked(*inputs, S=state.wkv[i]).view(T, C)
             y = F.group_norm(y, H, ly.ln_x[0].float(), ly.ln_x[1].float(), eps=64e-5).to(self.act)
             y = y + ((r * k * ly.r_k.view(C)).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)).view(
                 T, C
@@ -191,23 +191,3 @@ class RWKV7(RWKVModel):
             x = x + ly.ffn_v(torch.relu(ly.ffn_k(kx)).square())
         x = F.layer_norm(x[-1], (C,), *self.ln_out)
         return self.head(x)
-
-
-def _wkv7_seq(
-    S: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, a: Tensor, b: Tensor, H: int, N: int
-) -> Tensor:
-    """Delta-rule recurrence over T steps, S [H,N(v),N(k)] updated in place; inputs [T,C] fp32; returns y [T,C].
-
-    S ← S·diag(w) + (S·a) bᵀ + v kᵀ ;  y = S·r   (a = −kk, b = kk·a_gate)
-    """
-    T = r.shape[0]
-    r4, a4 = r.view(T, H, N, 1), a.view(T, H, N, 1)
-    w4, b4, k4, v4 = w.view(T, H, 1, N), b.view(T, H, 1, N), k.view(T, H, 1, N), v.view(T, H, N, 1)
-    y = torch.empty(T, H, N, 1, dtype=torch.float32, device=S.device)
-    for t in range(T):
-        sa = torch.bmm(S, a4[t])
-        S.mul_(w4[t])
-        S.baddbmm_(sa, b4[t])
-        S.baddbmm_(v4[t], k4[t])
-        torch.bmm(S, r4[t], out=y[t])
-    return y.view(T, H * N)

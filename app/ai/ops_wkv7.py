@@ -1,0 +1,75 @@
+"""RWKV-7 WKV (generalised delta rule) over a sequence: the per-step loop and a chunked parallel form.
+
+Per head, S [N(value),N(key)]:  S_t = S_{t−1}·diag(w_t) + (S_{t−1}·a_t) b_tᵀ + v_t k_tᵀ ;  y_t = S_t·r_t.
+The chunked form (as in flash-linear-attention's DPLR delta rule) solves each chunk of L steps with batched
+matmuls and a unit-triangular solve, leaving only two small matmuls per chunk sequential. RWKV-7 bounds the
+decay (w ≥ exp(−e^{−0.5}) ≈ 0.545 per step), so with L = 16 the cumulative decay stays ≥ 6e−5: safe in fp32.
+"""
+
+from __future__ import annotations
+
+import torch
+
+Tensor = torch.Tensor
+CHUNK = 16
+
+
+def wkv7_loop(S: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """Reference loop. S [H,N,N] updated in place; r, w, k, v, a, b [T,H,N]; returns y [T,H,N]."""
+    T, H, N = r.shape
+    y = torch.empty(T, H, N, 1, dtype=S.dtype, device=S.device)
+    for t in range(T):
+        sa = torch.bmm(S, a[t].unsqueeze(-1))  # [H,N,1]
+        S.mul_(w[t].unsqueeze(1))
+        S.baddbmm_(sa, b[t].unsqueeze(1))
+        S.baddbmm_(v[t].unsqueeze(-1), k[t].unsqueeze(1))
+        torch.bmm(S, r[t].unsqueeze(-1), out=y[t])
+    return y.view(T, H, N)
+
+
+def wkv7_chunked(
+    r: Tensor, log_w: Tensor, k: Tensor, v: Tensor, a: Tensor, b: Tensor, *, S: Tensor, chunk: int = CHUNK
+) -> Tensor:
+    """Same result as `wkv7_loop` with w = exp(log_w). S [H,N,N] updated in place; inputs [T,H,N]; y [T,H,N]."""
+    T, H, N = r.shape
+    L = chunk
+    pad = (-T) % L
+    if pad:  # padded steps have w = 1 and zero inputs: they leave S unchanged
+        r, log_w, k, v, a, b = (
+            torch.nn.functional.pad(x, (0, 0, 0, 0, 0, pad)) for x in (r, log_w, k, v, a, b)
+        )
+    n = (T + pad) // L
+
+    def chunks(x: Tensor) -> Tensor:  # [T,H,N] -> [n,H,L,N]
+        return x.view(n, L, H, N).transpose(1, 2)
+
+    r, log_w, k, v, a, b = map(chunks, (r, log_w, k, v, a, b))
+    cum = torch.cumsum(log_w, dim=2)  # log Γ_t (inclusive)
+    gamma = torch.exp(cum)  # Γ_t
+    a_hat = a * torch.exp(cum - log_w)  # Γ_{t−1}·a_t
+    r_hat = r * gamma  # Γ_t·r_t
+    inv = torch.exp(-cum)
+    b_til, k_til = b * inv, k * inv  # b_s/Γ_s, k_s/Γ_s
+    g_last = gamma[:, :, -1:, :]  # Γ_L [n,H,1,N]
+
+    strict = torch.ones(L, L, dtype=torch.bool, device=S.device).tril(-1)
+    incl = torch.ones(L, L, dtype=torch.bool, device=S.device).tril(0)
+    P = (a_hat @ b_til.transpose(-1, -2)).masked_fill_(~strict, 0.0)  # [n,H,L,L]
+    Qm = (a_hat @ k_til.transpose(-1, -2)).masked_fill_(~strict, 0.0)
+    Rb = (r_hat @ b_til.transpose(-1, -2)).masked_fill_(~incl, 0.0)
+    Rk = (r_hat @ k_til.transpose(-1, -2)).masked_fill_(~incl, 0.0)
+    eye = torch.eye(L, dtype=S.dtype, device=S.device)
+    rhs = torch.cat((a_hat, Qm @ v), dim=-1)  # [n,H,L,2N]
+    sol = torch.linalg.solve_triangular(eye - P, rhs, upper=False, unitriangular=True)
+    Wa, Uv = sol[..., :N], sol[..., N:]  # U = Wa·S0ᵀ + Uv
+    Gy = r_hat + Rb @ Wa  # Y = Gy·S0ᵀ + Yc
+    Yc = Rb @ Uv + Rk @ v
+    b_bar, k_bar = b_til * g_last, k_til * g_last
+    Ms = torch.diag_embed(g_last.squeeze(2)) + Wa.transpose(-1, -2) @ b_bar  # S ← S·Ms + Cs
+    Cs = Uv.transpose(-1, -2) @ b_bar + v.transpose(-1, -2) @ k_bar
+
+    y = torch.empty(n, H, L, N, dtype=S.dtype, device=S.device)
+    for c in range(n):
+        torch.baddbmm(Yc[c], Gy[c], S.transpose(1, 2), out=y[c])
+        S.copy_(torch.baddbmm(Cs[c], S, Ms[c]))
+    return y.transpose(1, 2).reshape(n * L, H, N)[:T].contiguous()

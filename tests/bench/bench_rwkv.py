@@ -1,0 +1,190 @@
+"""Benchmark: RWKV-7 decode and 512-token prefill, ours (fp32, bf16, int8) vs the rwkv pip package `cpu fp32`.
+
+usage: python tests/bench/bench_rwkv.py [--sizes 0.1b,0.4b] [--threads 2] [--json out.json] [--dir DIR]
+Random checkpoints at real shapes (0.1B: L12 C768, 0.4B: L24 C1024, V65536) are built in a temp dir (or --dir, kept).
+The reference runs in a subprocess (RWKV_V7_ON=1 must be set before its import) in the same run.
+Also prints decode as a fraction of this machine's matrix-vector bandwidth (a large torch.mv, measured here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIZES = {"0.1b": (12, 768), "0.4b": (24, 1024)}
+VOCAB = 65536
+PREFILL = 512
+DECODE = 48
+
+
+def _prompt(n: int) -> list[int]:
+    return [(i * 7919 + 13) % (VOCAB - 1) + 1 for i in range(n)]
+
+
+def _time_decode(step, first_logits, n: int) -> float:
+    """tokens/s of n greedy steps; `step(token) -> logits`."""
+    import torch
+
+    logits = first_logits
+    for _ in range(4):  # warm-up
+        logits = step(int(torch.argmax(logits)))
+    t0 = time.perf_counter()
+    for _ in range(n):
+        logits = step(int(torch.argmax(logits)))
+    return n / (time.perf_counter() - t0)
+
+
+def _time_prefill(run, repeats: int = 2) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+    return PREFILL / best
+
+
+def reference_main(path: str, threads: int) -> None:
+    """Runs in the subprocess: the rwkv pip package, `cpu fp32`, JIT on (its fastest CPU setting)."""
+    os.environ["RWKV_V7_ON"] = "1"
+    os.environ.setdefault("RWKV_JIT_ON", "1")
+    os.environ["RWKV_CUDA_ON"] = "0"
+    import torch
+
+    torch.set_num_threads(threads)
+    from rwkv.model import RWKV
+
+    model = RWKV(model=path[: -len(".pth")], strategy="cpu fp32")
+    prompt = _prompt(PREFILL)
+
+    def prefill() -> None:
+        state = None
+        for i in range(0, PREFILL, 256):
+            _, state = model.forward(prompt[i : i + 256], state)
+
+    prefill_tps = _time_prefill(prefill)
+    logits, state = model.forward(prompt[:16], None)
+
+    def step(tok: int):
+        nonlocal state
+        out, state = model.forward([tok], state)
+        return out
+
+    decode_tps = _time_decode(step, logits, DECODE)
+    print(json.dumps({"decode": decode_tps, "prefill": prefill_tps}))
+
+
+def measure_mv_bandwidth() -> float:
+    """GB/s of torch.mv over fp32 matrices much larger than the caches (rotating through 512 MB)."""
+    import torch
+
+    mats = [torch.randn(16384, 2048) for _ in range(4)]  # 128 MB each
+    x = torch.randn(2048)
+    for m in mats:
+        torch.mv(m, x)
+    best = 0.0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(3):
+            for m in mats:
+                torch.mv(m, x)
+        dt = time.perf_counter() - t0
+        best = max(best, 12 * mats[0].numel() * 4 / dt / 1e9)
+    return best
+
+
+def ours(path: Path, dtype: str) -> dict:
+    import torch
+
+    from app.ai.model import load_model
+
+    model = load_model(path, device="cpu", dtype=dtype)
+    prompt = _prompt(PREFILL)
+    prefill_tps = _time_prefill(lambda: model.forward(prompt))
+    logits, state = model.forward(prompt[:16])
+
+    def step(tok: int) -> torch.Tensor:
+        out, _ = model.forward([tok], state, inplace=True)
+        return out
+
+    decode_tps = _time_decode(step, logits, DECODE)
+    nbytes = model.weight_bytes_per_token()
+    return {"decode": decode_tps, "prefill": prefill_tps, "bytes_per_token": nbytes}
+
+
+def run_reference(path: Path, threads: int) -> dict:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--reference", str(path), "--threads", str(threads)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"reference failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="0.1b,0.4b")
+    ap.add_argument("--dtypes", default="fp32,bf16,int8")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--dir", type=Path)
+    ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--reference", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.reference:
+        reference_main(args.reference, args.threads)
+        return 0
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    import torch
+
+    from app.ai.make_random import make_random_checkpoint
+
+    torch.set_num_threads(args.threads)
+    bw = measure_mv_bandwidth()
+    print(f"torch {torch.__version__}, {args.threads} threads; large fp32 torch.mv: {bw:.1f} GB/s")
+    summary: dict = {"threads": args.threads, "mv_gbps": bw, "sizes": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = args.dir or Path(tmp)
+        for size in args.sizes.split(","):
+            n_layer, n_embd = SIZES[size]
+            path = root / f"rwkv7-random-{size}.pth"
+            if not path.exists():
+                make_random_checkpoint(path, version="7", n_layer=n_layer, n_embd=n_embd, vocab_size=VOCAB)
+            ref = None if args.no_reference else run_reference(path, args.threads)
+            rows = {"reference fp32": ref} if ref else {}
+            for dtype in args.dtypes.split(","):
+                rows[f"ours {dtype}"] = ours(path, dtype)
+            print(f"\nRWKV-7 {size} (L{n_layer} C{n_embd} V{VOCAB}), prefill {PREFILL} tokens")
+            print(
+                f"{'':16}{'decode tok/s':>13}{'x ref':>7}{'prefill tok/s':>15}{'x ref':>7}{'GB/s':>7}{'of mv':>7}"
+            )
+            for name, r in rows.items():
+                if r is None:
+                    continue
+                gbps = r.get("bytes_per_token", 0) * r["decode"] / 1e9
+                r["decode_gbps"] = gbps
+                r["bandwidth_fraction"] = gbps / bw if gbps else None
+                dx = f"{r['decode'] / ref['decode']:.2f}" if ref else "-"
+                px = f"{r['prefill'] / ref['prefill']:.2f}" if ref else "-"
+                frac = f"{gbps / bw:.0%}" if gbps else "-"
+                print(f"{name:16}{r['decode']:13.1f}{dx:>7}{r['prefill']:15.1f}{px:>7}{gbps:7.1f}{frac:>7}")
+                if ref:
+                    r["decode_x_ref"] = r["decode"] / ref["decode"]
+                    r["prefill_x_ref"] = r["prefill"] / ref["prefill"]
+            summary["sizes"][size] = rows
+    print("\n" + json.dumps(summary))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
