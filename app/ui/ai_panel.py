@@ -346,7 +346,7 @@ class AiPanel(QWidget):
 
     def _on_model_ready(self, note: str) -> None:
         self.load_bar.hide()
-        self.models_button.setToolTip(note)
+        self.models_button.setToolTip(f"Model: {note}")
         self.status.setText(f"Model ready: {note}")
 
     def _on_chat_opened(self, article_id: int, facts: dict) -> None:

@@ -168,27 +168,31 @@ class AiWorker(QObject):
         try:
             result = self._perform(request, stream)
         except HearthError as exc:
-            stream.flush()
-            self.failed.emit(request.id, request.kind, exc.user_message())
+            message = exc.user_message()
         except MemoryError:
-            self.failed.emit(request.id, request.kind, "Out of memory — choose a smaller model or int8.")
+            message = "Out of memory — choose a smaller model or int8."
         except RuntimeError as exc:  # torch reports CUDA/CPU allocation failures as RuntimeError
-            stream.flush()
             log.exception("model run failed")
             text = str(exc)
             if "out of memory" in text.lower():
-                text = "Out of memory while running the model — use int8, a smaller model or the CPU."
-            self.failed.emit(request.id, request.kind, f"The model failed: {text.splitlines()[0][:300]}")
+                message = "Out of memory while running the model — use int8, a smaller model or the CPU."
+            else:
+                message = f"The model failed: {text.splitlines()[0][:300] if text else type(exc).__name__}"
         except Exception as exc:  # never let one request kill the model thread
-            stream.flush()
             log.exception("AI request %s failed", request.kind)
-            self.failed.emit(request.id, request.kind, f"Internal error: {exc}")
+            message = f"Internal error: {exc}"
         else:
             stream.flush()
+            self._announce(was_loaded)
             self.finished.emit(request.id, request.kind, result)
-        finally:
-            if not was_loaded and self.assistant.loaded:
-                self.model_ready.emit(self._loaded_note())
+            return
+        stream.flush()
+        self._announce(was_loaded)
+        self.failed.emit(request.id, request.kind, message)
+
+    def _announce(self, was_loaded: bool) -> None:
+        if not was_loaded and self.assistant.loaded:
+            self.model_ready.emit(self._loaded_note())
 
     def _perform(self, request: AiRequest, stream: _Batcher) -> Any:
         a, args, cancel = self.assistant, request.args, request.cancel

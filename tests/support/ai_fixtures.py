@@ -46,7 +46,7 @@ def build_library(db_path: Path, *, long_words: int = 0) -> dict[str, int]:
                     guid="o2",
                     url="http://example.org/o2",
                     title="Long report",
-                    content_html=long_text or OTTERS,
+                    content_html=long_text if long_words else OTTERS,
                 ),
             ],
         )

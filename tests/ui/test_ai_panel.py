@@ -1,0 +1,224 @@
+"""The AI panel in the real window (offscreen) with a tiny random RWKV-7: streamed and cached summaries, Stop,
+chat follow-ups on the cached state, pre-emption, errors, GUI responsiveness, digest links, auto-summaries."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer, QUrl
+
+from app.ai.prompts import PROMPT_VERSION
+from app.fetching.report import FeedOutcome
+from app.storage import open_store
+from app.ui.ai_panel import auto_summarise
+from tests.support.ai_fixtures import ForwardCounter, build_library, tiny_checkpoint
+from tests.ui.conftest import make_controller, select_node, wait_loaded
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_checkpoint(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture
+def ai(qtbot, data_dir: Path, tiny: Path):
+    ids = build_library(data_dir / "hearth.sqlite3")
+    ctl = make_controller(data_dir, ai__model_path=str(tiny), ai__device="cpu", ai__max_tokens=6)
+    qtbot.addWidget(ctl.window)
+    ctl.start(show=True, schedule=False)
+    wait_loaded(qtbot, ctl)
+    events: dict[str, list] = {"started": [], "text": [], "finished": [], "failed": []}
+    worker = ctl.ai_panel.worker
+    worker.started.connect(lambda req, kind: events["started"].append((req, kind)))
+    worker.text_arrived.connect(lambda req, text: events["text"].append((req, text, time.perf_counter())))
+    worker.finished.connect(lambda req, kind, result: events["finished"].append((req, kind, result)))
+    worker.failed.connect(lambda req, kind, message: events["failed"].append((req, kind, message)))
+    yield ctl, ctl.ai_panel, ids, events
+    ctl.shutdown()
+
+
+def open_article(qtbot, ctl, feed_id: int, row: int = 0) -> None:
+    select_node(qtbot, ctl, "feed", feed_id)
+    ctl.window.select_row(row)
+    qtbot.waitUntil(
+        lambda: ctl.ai_panel.article is not None and ctl.ai_panel.article.id == ctl.window.reader.article.id
+    )
+
+
+def done(events, req: int) -> bool:
+    return any(e[0] == req for e in events["finished"] + events["failed"])
+
+
+def result_of(events, req: int):
+    return next(e[2] for e in events["finished"] if e[0] == req)
+
+
+def test_summary_streams_then_shows_instantly_from_the_cache(qtbot, ai) -> None:
+    ctl, panel, ids, events = ai
+    open_article(qtbot, ctl, ids["otters_feed"])
+    article_id = panel.article.id
+    assert panel.summary_view.toPlainText() == ""
+    qtbot.mouseClick(panel.summarise_button, Qt.MouseButton.LeftButton)
+    req = panel._summary_req
+    qtbot.waitUntil(lambda: done(events, req), timeout=60000)
+    assert [e for e in events["text"] if e[0] == req], "the summary streamed in"
+    assert panel.summary_view.toPlainText() == panel.summary_text != ""
+    assert panel.status.text() == "Summary saved"
+    with open_store(ctl.paths.db_path) as store:
+        model_id = result_of(events, req).model_id
+        assert store.get_summary(article_id, model_id, PROMPT_VERSION).text == panel.summary_text
+    saved = panel.summary_text
+    open_article(qtbot, ctl, ids["news_feed"])
+    assert panel.summary_view.toPlainText() == ""
+    started = len(events["started"])
+    open_article(qtbot, ctl, ids["otters_feed"])
+    assert panel.summary_view.toPlainText() == saved  # shown at once on selection
+    qtbot.mouseClick(panel.summarise_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(100)
+    assert panel.summary_view.toPlainText() == saved and len(events["started"]) == started  # no generation
+
+
+def test_stop_cancels_within_a_token(qtbot, ai) -> None:
+    ctl, panel, ids, events = ai
+    ctl.settings.set("ai.max_tokens", 400)
+    open_article(qtbot, ctl, ids["otters_feed"])
+    qtbot.mouseClick(panel.summarise_button, Qt.MouseButton.LeftButton)
+    req = panel._summary_req
+    qtbot.waitUntil(lambda: any(e[0] == req for e in events["text"]), timeout=60000)
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    stopped = time.perf_counter()
+    qtbot.waitUntil(lambda: done(events, req), timeout=10000)
+    result = result_of(events, req)
+    assert result.finish_reason == "cancelled"
+    late = [e for e in events["text"] if e[0] == req and e[2] > stopped]
+    assert len(late) <= 1  # at most the token already being decoded
+    assert panel.status.text() == "Stopped"
+    with open_store(ctl.paths.db_path) as store:  # a cancelled summary is not saved
+        assert store.get_summary(panel.article.id, result.model_id, PROMPT_VERSION) is None
+
+
+def test_chat_follow_up_reuses_the_article_state(qtbot, ai) -> None:
+    ctl, panel, ids, events = ai
+    opened: list[dict] = []
+    panel.worker.chat_opened.connect(lambda _aid, facts: opened.append(facts))
+    open_article(qtbot, ctl, ids["otters_feed"])
+    panel.input.setText("What do otters eat?")
+    qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+    first = panel._chat_req
+    qtbot.waitUntil(lambda: done(events, first), timeout=60000)
+    assert opened and opened[0]["tokens"] > 50 and opened[0]["from_cache"] == ""
+    assert "You: What do otters eat?" in panel.chat_view.toPlainText()
+    counter = ForwardCounter(panel.worker.assistant.model)
+    try:
+        panel.temperature.setValue(0.7)
+        panel.input.setText("And why?")
+        qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+        second = panel._chat_req
+        qtbot.waitUntil(lambda: done(events, second), timeout=60000)
+        reply = result_of(events, second)
+        assert counter.sizes[0] == reply.prompt_tokens < opened[0]["tokens"]  # only the question was read
+        assert max(counter.sizes) < opened[0]["tokens"] and len(opened) == 1
+        for kind, button in (("chat_regen", panel.regen_button), ("chat_continue", panel.continue_button)):
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+            req = panel._chat_req
+            qtbot.waitUntil(lambda req=req: done(events, req), timeout=60000)
+            assert any(e[0] == req and e[1] == kind for e in events["finished"] + events["failed"])
+        assert max(counter.sizes) < opened[0]["tokens"]
+    finally:
+        counter.restore()
+    qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
+    assert panel.chat_view.toPlainText() == ""
+
+
+def test_a_second_request_pre_empts_the_first(qtbot, ai) -> None:
+    ctl, panel, ids, events = ai
+    ctl.settings.set("ai.max_tokens", 400)
+    open_article(qtbot, ctl, ids["otters_feed"])
+    panel.input.setText("Tell me everything")
+    panel.send()
+    first = panel._chat_req
+    qtbot.waitUntil(lambda: any(e[0] == first for e in events["text"]), timeout=60000)
+    ctl.settings.set("ai.max_tokens", 4)
+    panel.mode.setCurrentIndex(1)  # instruction mode
+    panel.input.setText("Translate to French")
+    panel.send()
+    second = panel._chat_req
+    qtbot.waitUntil(lambda: done(events, first) and done(events, second), timeout=60000)
+    assert result_of(events, first).finish_reason == "cancelled"
+    assert result_of(events, second).kind == "instruct"
+
+
+def test_broken_model_shows_an_error_and_the_app_stays_usable(qtbot, ai, tmp_path: Path, tiny: Path) -> None:
+    ctl, panel, ids, events = ai
+    broken = tmp_path / "broken.pth"
+    broken.write_bytes(b"\x00not a model" * 64)
+    ctl.settings.set("ai.model_path", str(broken))
+    open_article(qtbot, ctl, ids["otters_feed"])
+    qtbot.mouseClick(panel.summarise_button, Qt.MouseButton.LeftButton)
+    req = panel._summary_req
+    qtbot.waitUntil(lambda: done(events, req), timeout=60000)
+    assert events["failed"] and panel.status.text().startswith("⚠")
+    assert "Traceback" not in panel.status.text()
+    open_article(qtbot, ctl, ids["news_feed"])  # the reader still works
+    assert ctl.window.reader.article.title == "Rain"
+    ctl.settings.set("ai.model_path", str(tiny))
+    qtbot.mouseClick(panel.summarise_button, Qt.MouseButton.LeftButton)
+    req = panel._summary_req
+    qtbot.waitUntil(lambda: done(events, req), timeout=60000)
+    assert result_of(events, req).text and panel.status.text() == "Summary saved"
+
+
+def test_gui_thread_stays_responsive_while_generating(qtbot, ai) -> None:
+    ctl, panel, ids, events = ai
+    load = panel.worker.submit("load", "load")
+    qtbot.waitUntil(lambda: done(events, load), timeout=60000)
+    ctl.settings.set("ai.max_tokens", 40)
+    open_article(qtbot, ctl, ids["otters_feed"])
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    probe = QTimer(interval=10)
+
+    def tick() -> None:
+        if clock.isValid():
+            gaps.append(clock.restart())
+        else:
+            clock.start()
+
+    probe.timeout.connect(tick)
+    qtbot.mouseClick(panel.summarise_button, Qt.MouseButton.LeftButton)
+    req = panel._summary_req
+    probe.start()
+    qtbot.waitUntil(lambda: done(events, req), timeout=60000)
+    probe.stop()
+    assert len(gaps) > 20
+    assert max(gaps) < 50, f"the GUI thread stalled for {max(gaps)} ms"
+
+
+def test_digest_links_select_the_article(qtbot, ai) -> None:
+    ctl, panel, ids, events = ai
+    select_node(qtbot, ctl, "folder", ids["folder"])
+    qtbot.mouseClick(panel.digest_button, Qt.MouseButton.LeftButton)
+    req = panel._summary_req
+    qtbot.waitUntil(lambda: done(events, req), timeout=60000)
+    result = result_of(events, req)
+    assert sorted(i.article_id for i in result.items) == sorted([ids["otters"], ids["long"]])
+    assert f"hearth://article/{ids['long']}" in panel.summary_view.toHtml()
+    panel._on_anchor(QUrl(f"hearth://article/{ids['rain']}"))  # not in this folder: the list switches to All
+    assert ctl.window.reader.article.id == ids["rain"]
+
+
+def test_auto_summaries_run_in_the_background_only_for_chosen_feeds(qtbot, ai) -> None:
+    ctl, panel, ids, events = ai
+    panel.worker.background_gap_s = 0.0
+    outcome = FeedOutcome(ids["news_feed"], "News", "u", "updated", new_articles=1)
+    auto_summarise(panel, outcome)  # not chosen: nothing happens
+    open_article(qtbot, ctl, ids["otters_feed"])
+    panel.auto_box.setChecked(True)
+    assert str(ids["otters_feed"]) in ctl.settings.get("ai.auto_summary_feeds")
+    auto_summarise(panel, FeedOutcome(ids["otters_feed"], "Otters", "u", "updated", new_articles=2))
+    qtbot.waitUntil(lambda: sum(1 for e in events["finished"] if e[1] == "summarize") >= 2, timeout=60000)
+    assert not any(e[1] == "summarize" and e[2] is not None and e[2].article_id == ids["rain"]
+                   for e in events["finished"])  # fmt: skip
+    assert panel.cached_summary(ids["otters"]) and panel.cached_summary(ids["long"])
