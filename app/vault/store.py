@@ -197,7 +197,7 @@ class CookieVault:
             return op(backend)
         except _backend_errors() as exc:
             # the backend's own message names the service, never the secret; keep only its type
-            log.warning("keyring %s failed: %s", what, type(exc).__name__)
+            log.info("keyring %s failed: %s", what, type(exc).__name__)  # the VaultError tells the caller
             raise VaultError(
                 f"could not {what} the OS keyring ({type(exc).__name__})", hint=KEYRING_HINT
             ) from None
