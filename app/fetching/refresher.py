@@ -16,7 +16,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from app.errors import BlockedError, HearthError, SourceError, StorageError
@@ -34,7 +34,7 @@ from app.fetching.http import CookieLookup, host_of
 from app.fetching.options import FetchOptions, build_client
 from app.fetching.parsing import ParserPool
 from app.fetching.report import FeedOutcome, RefreshReport
-from app.fetching.schedule import next_after_success
+from app.fetching.schedule import spread_next_fetch
 from app.fetching.transport import PerHostTransport
 from app.fetching.writer import StoreWriter
 from app.models import FEED_KIND, Feed, FetchState, ParsedFeed
@@ -241,7 +241,9 @@ class _Run:
             return error_fetch(feed, exc, now, self.options, status=exc.status, retry_after=wait)
         except HearthError as exc:
             return error_fetch(feed, exc, now, self.options)
-        state = FetchState(now, next_after_success(now, interval_of(feed, self.options), None), 200)
+        # A site's feeds keep their own phase of the interval, so they never come due as one burst.
+        interval = timedelta(seconds=interval_of(feed, self.options))
+        state = FetchState(now, spread_next_fetch(feed.id, now, interval), 200)
         return FeedFetch(feed, state, UPDATED), parsed
 
     async def _finish(self, fetched: FeedFetch | tuple[FeedFetch, ParsedFeed]) -> None:

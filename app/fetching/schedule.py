@@ -126,3 +126,20 @@ def _reason_phrase(status: int) -> str:
         return httpx.codes.get_reason_phrase(status)
     except ValueError:
         return ""
+
+
+_GOLDEN = 0.6180339887498949  # low-discrepancy phases: consecutive feed ids land far apart
+
+
+def spread_next_fetch(feed_id: int, after: datetime, interval: timedelta) -> datetime:
+    """The next fetch time for a site feed, on its own phase of the interval.
+
+    Each feed gets a fixed phase (feed_id times the golden ratio, mod 1) so N feeds of one site
+    fall evenly across the interval and stay spread, instead of all coming due together. The result
+    is the first slot at least half an interval after `after`, so it is never sooner than that.
+    """
+    seconds = max(interval.total_seconds(), 1.0)
+    phase = ((feed_id * _GOLDEN) % 1.0) * seconds
+    earliest = after.timestamp() + seconds / 2
+    k = -(-(earliest - phase) // seconds)  # ceil
+    return datetime.fromtimestamp(k * seconds + phase, UTC)

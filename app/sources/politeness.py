@@ -5,7 +5,7 @@ A `SiteGate` sits on top of the fetch engine's per-host gate. Before each reques
 429 or captcha calls `gate.report_blocked()`, which starts a cooldown of 30 min doubling per strike up
 to 24 h, saved in the store's `site_state` so a restart does not hammer a site that blocked us; a
 success resets the level. Waiting is `asyncio.sleep`, and each site has its own lock, so one slow or
-blocked site never holds up another. `spread_next_fetch` spreads a site's feeds over the interval.
+blocked site never holds up another. `app.fetching.schedule.spread_next_fetch` spreads a site's feeds over the interval.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 BASE_COOLDOWN = timedelta(minutes=30)
 MAX_COOLDOWN = timedelta(hours=24)
 HOUR = timedelta(hours=1)
-_GOLDEN = 0.6180339887498949  # low-discrepancy phases: consecutive feed ids land far apart
 
 
 class SiteStateStore(Protocol):
@@ -190,20 +189,6 @@ class GateRegistry:
                 clock=self.clock,
             )
         return self._gates[site]
-
-
-def spread_next_fetch(feed_id: int, after: datetime, interval: timedelta) -> datetime:
-    """The next fetch time for a site feed, on its own phase of the interval.
-
-    Each feed gets a fixed phase (feed_id times the golden ratio, mod 1) so N feeds of one site
-    fall evenly across the interval and stay spread, instead of all coming due together. The result
-    is the first slot at least half an interval after `after`, so it is never sooner than that.
-    """
-    seconds = max(interval.total_seconds(), 1.0)
-    phase = ((feed_id * _GOLDEN) % 1.0) * seconds
-    earliest = after.timestamp() + seconds / 2
-    k = -(-(earliest - phase) // seconds)  # ceil
-    return datetime.fromtimestamp(k * seconds + phase, UTC)
 
 
 def stagger_due(

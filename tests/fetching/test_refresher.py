@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sqlite3
@@ -99,6 +100,25 @@ def test_sources_go_through_the_injected_adapter(store):
         report = refresher.refresh(all=True)
     assert calls == [feed.id] and report.new_articles == 1
     assert store.get_feed(feed.id).title == "Someone on Zhihu"
+
+
+def test_a_sites_feeds_come_due_spread_over_the_interval_not_as_a_burst(store):
+    ids = [
+        store.add_feed(f"https://www.zhihu.com/people/u{i}", kind="zhihu.people", params={"id": f"u{i}"}).id
+        for i in range(12)
+    ]
+
+    async def fetch_source(f):
+        return ParsedFeed(title=f"u{f.id}", items=(), format="zhihu")
+
+    before = datetime.now(UTC)
+    with Refresher(store, options=TEST_OPTIONS, fetch_source=fetch_source) as refresher:
+        refresher.refresh(all=True)
+    interval = TEST_OPTIONS.default_interval
+    due = sorted(store.get_feed(i).next_fetch.timestamp() - before.timestamp() for i in ids)
+    assert all(interval / 2 - 2 <= d <= interval * 1.5 + 2 for d in due)
+    gaps = [b - a for a, b in itertools.pairwise(due)]
+    assert min(gaps) > interval / 12 / 4  # no two feeds of the site come due together
 
 
 def test_a_source_feed_without_an_adapter_errors(store):

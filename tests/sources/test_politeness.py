@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from app.errors import BlockedError
+from app.fetching.schedule import spread_next_fetch
 from app.models import Feed
-from app.sources.politeness import SiteGate, cooldown_for, spread_next_fetch, stagger_due
+from app.sources.politeness import SiteGate, cooldown_for, stagger_due
 from app.storage import open_store
 from tests.sources.conftest import fetch_source
 from tests.sources.fake_zhihu import FakeZhihu
