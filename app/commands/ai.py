@@ -51,7 +51,16 @@ def _assistant(ctx: Context) -> Assistant:
 
 
 def _stream(ctx: Context) -> Callable[[str], None]:
-    return lambda piece: ctx.print(piece, end="")
+    """Print streamed text as it comes, without the space the model puts after "Assistant:"."""
+    started = [False]
+
+    def emit(piece: str) -> None:
+        if not started[0]:
+            piece = piece.lstrip()
+            started[0] = bool(piece)
+        ctx.print(piece, end="")
+
+    return emit
 
 
 def cmd_summarize(ctx: Context, args: argparse.Namespace) -> int:
