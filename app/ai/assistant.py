@@ -249,8 +249,8 @@ class Assistant:
             self.states.put(key, base, {"tokens": tokens, "cut_to": cut_to})
         return ArticleChat(
             model, self.tokenizer, self.sampling("chat"), base,
-            article_id=article.id, title=article.title or "", context_tokens=tokens, cut_to=cut_to,
-            from_cache=source,
+            creative=self.sampling("creative"), article_id=article.id, title=article.title or "",
+            context_tokens=tokens, cut_to=cut_to, from_cache=source,
         )  # fmt: skip
 
     def chat(self, progress: Callable[[float], None] | None = None) -> ChatSession:
@@ -259,7 +259,7 @@ class Assistant:
 
         model = self.load(progress)
         assert self.tokenizer is not None
-        return ChatSession(model, self.tokenizer, self.sampling("chat"))
+        return ChatSession(model, self.tokenizer, self.sampling("chat"), creative=self.sampling("creative"))
 
     # digests --------------------------------------------------------------------------------------
     def digest_ids(self, scope: str, *, limit: int = DIGEST_MAX_ARTICLES) -> list[int]:

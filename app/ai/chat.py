@@ -68,6 +68,7 @@ class ChatSession:
     params: SamplingParams
     base: State | None = None  # the state every reset returns to (None: an empty context)
     messages: list[ChatMessage] = field(default_factory=list)
+    creative: SamplingParams | None = None  # free generation's sampling (None: the chat's)
 
     def __post_init__(self) -> None:
         self.params = self.params.with_(stop=CHAT_STOP)
@@ -170,7 +171,7 @@ class ChatSession:
         text = free_prompt(prompt)
         if not text:
             raise ModelError("the prompt is empty", hint="type a prompt first")
-        params = self._params(temperature, top_p).with_(
+        params = self._params(temperature, top_p, base=self.creative).with_(
             stop=(), max_tokens=max_tokens or self.params.max_tokens
         )
         run = _Run("free", text, self.base, params, list(self.messages), self._open)
