@@ -11,7 +11,7 @@ from typing import Protocol
 import torch
 
 from app.ai.checkpoint import CheckpointInfo, describe, load_time_state, load_weights
-from app.ai.quant import Int8Linear, Linear, make_linear
+from app.ai.quant import Projection, make_linear
 from app.ai.state import State
 from app.errors import ModelLoadError
 
@@ -63,9 +63,11 @@ class RWKVModel:
         """A small tensor, squeezed, in the activation dtype."""
         return weights.pop(key).to(device=self.torch_device, dtype=self.act).squeeze().contiguous()
 
-    def _lin(self, weights: MutableMapping[str, Tensor], key: str) -> Linear | Int8Linear:
-        """A [out,in] projection in the run's weight dtype."""
-        return make_linear(weights.pop(key), wdtype=self.wdtype, act_dtype=self.act, device=self.torch_device)
+    def _lin(self, weights: MutableMapping[str, Tensor], key: str, *, scaled: bool = False) -> Projection:
+        """A [out,in] projection in the run's weight dtype (`scaled`: its input may exceed the fp16 range)."""
+        return make_linear(
+            weights.pop(key), wdtype=self.wdtype, act_dtype=self.act, device=self.torch_device, scaled=scaled
+        )
 
     def _embedding(self, weights: MutableMapping[str, Tensor]) -> Tensor:
         """emb [V,C] with blocks.0.ln0 folded in (computed in fp32); bf16 storage unless running fp32 on CPU."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from app.ai.quant import Int8Linear, Linear
+from app.ai.quant import Projection
 
 Tensor = torch.Tensor
 
@@ -33,9 +33,9 @@ class ChannelMix:
     ln: tuple[Tensor, Tensor]
     maa_k: Tensor  # [C]  (v4/v5 files store time_mix m; maa = 1 − m)
     maa_r: Tensor
-    key: Linear | Int8Linear  # [F,C]
-    receptance: Linear | Int8Linear  # [C,C]
-    value: Linear | Int8Linear  # [C,F]
+    key: Projection  # [F,C]
+    receptance: Projection  # [C,C]
+    value: Projection  # [C,F]
 
     def __call__(self, x: Tensor, prev: Tensor) -> Tensor:
         """x: residual [C] or [T,C]; returns the residual after the block (prev updated in place)."""

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
-from app.ai.quant import Int8Linear, Linear
+from app.ai.quant import Projection
 
 Tensor = torch.Tensor
 
@@ -26,10 +26,10 @@ class _Layer:
     maa: Tensor  # [3,1,C] for k, v, r  (1 − time_mix)
     w: Tensor  # [C] fp32, −exp(time_decay)
     u: Tensor  # [C] fp32, time_first
-    r: Linear | Int8Linear
-    k: Linear | Int8Linear
-    v: Linear | Int8Linear
-    o: Linear | Int8Linear
+    r: Projection
+    k: Projection
+    v: Projection
+    o: Projection
     ffn: ChannelMix
 
 
@@ -62,7 +62,7 @@ class RWKV4(RWKVModel):
                 maa_r=maa(f + "time_mix_r"),
                 key=lin(f + "key.weight"),
                 receptance=lin(f + "receptance.weight"),
-                value=lin(f + "value.weight"),
+                value=lin(f + "value.weight", scaled=True),
             )
             layer = _Layer(
                 ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
@@ -72,7 +72,7 @@ class RWKV4(RWKVModel):
                 r=lin(a + "receptance.weight"),
                 k=lin(a + "key.weight"),
                 v=lin(a + "value.weight"),
-                o=lin(a + "output.weight"),
+                o=lin(a + "output.weight", scaled=True),
                 ffn=ffn,
             )
             self.layers.append(layer)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
-from app.ai.quant import Int8Linear, Linear
+from app.ai.quant import Projection
 from app.ai.v6 import _wkv6_seq
 
 Tensor = torch.Tensor
@@ -27,11 +27,11 @@ class _Layer:
     maa: Tensor  # [4,1,C] for k, v, r, g  (1 − time_mix)
     w: Tensor  # [C] fp32 decay exp(−exp(time_decay))
     u: Tensor  # [C] fp32 bonus
-    r: Linear | Int8Linear
-    k: Linear | Int8Linear
-    v: Linear | Int8Linear
-    g: Linear | Int8Linear
-    o: Linear | Int8Linear
+    r: Projection
+    k: Projection
+    v: Projection
+    g: Projection
+    o: Projection
     ln_x: tuple[Tensor, Tensor]  # fp32
     ffn: ChannelMix
 
@@ -67,7 +67,7 @@ class RWKV5(RWKVModel):
                 maa_r=maa(f + "time_mix_r"),
                 key=lin(f + "key.weight"),
                 receptance=lin(f + "receptance.weight"),
-                value=lin(f + "value.weight"),
+                value=lin(f + "value.weight", scaled=True),
             )
             layer = _Layer(
                 ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
@@ -78,7 +78,7 @@ class RWKV5(RWKVModel):
                 k=lin(a + "key.weight"),
                 v=lin(a + "value.weight"),
                 g=lin(a + "gate.weight"),
-                o=lin(a + "output.weight"),
+                o=lin(a + "output.weight", scaled=True),
                 ln_x=(f32(a + "ln_x.weight"), f32(a + "ln_x.bias")),
                 ffn=ffn,
             )

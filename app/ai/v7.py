@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_wkv7 import wkv7_chunked
-from app.ai.quant import Int8Linear, Linear
+from app.ai.quant import Projection
 
 Tensor = torch.Tensor
 _DECAY = 0.606531  # exp(-0.5), as in the reference implementation
@@ -36,14 +36,14 @@ class _Layer:
     k_k: Tensor
     k_a: Tensor
     r_k: Tensor  # [H,N]
-    r: Linear | Int8Linear
-    k: Linear | Int8Linear
-    v: Linear | Int8Linear
-    o: Linear | Int8Linear
+    r: Projection
+    k: Projection
+    v: Projection
+    o: Projection
     ln_x: tuple[Tensor, Tensor]
     ffn_maa: Tensor  # [C]
-    ffn_k: Linear | Int8Linear  # [F,C]
-    ffn_v: Linear | Int8Linear  # [C,F]
+    ffn_k: Projection  # [F,C]
+    ffn_v: Projection  # [C,F]
 
 
 class RWKV7(RWKVModel):
@@ -81,11 +81,11 @@ class RWKV7(RWKVModel):
                 r=lin(a + "receptance.weight"),
                 k=lin(a + "key.weight"),
                 v=lin(a + "value.weight"),
-                o=lin(a + "output.weight"),
+                o=lin(a + "output.weight", scaled=True),
                 ln_x=(vec(a + "ln_x.weight"), vec(a + "ln_x.bias")),
                 ffn_maa=vec(f + "x_k"),
                 ffn_k=lin(f + "key.weight"),
-                ffn_v=lin(f + "value.weight"),
+                ffn_v=lin(f + "value.weight", scaled=True),
             )
             for unused in ("v0", "v1", "v2"):
                 weights.pop(a + unused, None)
@@ -137,11 +137,13 @@ class RWKV7(RWKVModel):
                 v = v + (v_first - v) * torch.sigmoid(ly.v0 + (xv @ ly.lora_v[0]) @ ly.lora_v[1])
             w = torch.exp(-_DECAY * torch.sigmoid((ly.w0 + w).float()))  # [C]
             S = state.wkv[i]  # [H,N(value),N(key)]
-            sa = torch.bmm(S, (-kk).float().view(H, N, 1))  # [H,N,1]
+            sa = (S * (-kk).float().view(H, 1, N)).sum(
+                -1, keepdim=True
+            )  # [H,N,1] (mul+sum beats a batched gemv)
             S.mul_(w.view(H, 1, N))
             S.baddbmm_(sa, (kk * a).float().view(H, 1, N))
             S.baddbmm_(v.float().view(H, N, 1), k.float().view(H, 1, N))
-            y = torch.bmm(S, r.float().view(H, N, 1)).view(1, C)
+            y = (S * r.float().view(H, 1, N)).sum(-1).view(1, C)
             y = F.group_norm(y, H, ly.ln_x[0].float(), ly.ln_x[1].float(), eps=64e-5).view(C).to(self.act)
             y = y + ((r * k * ly.r_k.view(C)).view(H, N).sum(-1, keepdim=True) * v.view(H, N)).view(C)
             x = x + ly.o(y * g)
