@@ -34,6 +34,9 @@ class FetchOptions:
     default_interval: float = 3600.0  # seconds between fetches of a feed without its own interval
     max_redirects: int = 5
     parse_workers: int = 0  # processes parsing feeds; 0 = min(4, cores)
+    # How parse workers start: None = fork on Linux (cheapest for the CLI). A GUI process passes
+    # "forkserver": forking a process with Qt's threads and ~100 MB mapped stalls every thread in it.
+    parse_start_method: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> FetchOptions:
@@ -79,6 +82,9 @@ def build_client(options: FetchOptions, transport: PerHostTransport | None = Non
     )
 
 
-def mp_start_method() -> str | None:
-    """Parse workers fork on Linux (fast, nothing to re-import); elsewhere the platform default."""
+def mp_start_method(wanted: str | None = None) -> str | None:
+    """Parse workers fork on Linux (fast, nothing to re-import) unless told otherwise; elsewhere the
+    platform default."""
+    if wanted:
+        return wanted
     return "fork" if sys.platform.startswith("linux") else None

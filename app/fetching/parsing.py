@@ -26,16 +26,19 @@ def _parse(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
 class ParserPool:
     """`await pool.parse(body, url, content_type)`; with `workers=0` it parses in a thread instead."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, start_method: str | None = None) -> None:
         self.workers = workers
+        self.start_method = start_method
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
-                method = mp_start_method()
+                method = mp_start_method(self.start_method)
                 context = multiprocessing.get_context(method) if method else None
+                if method == "forkserver":
+                    context.set_forkserver_preload(["app.feeds.parse"])
                 self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
                 log.debug("started %d parse workers (%s)", self.workers, method or "default")
             return self._executor

@@ -69,7 +69,7 @@ class Refresher:
         self.fetch_source = fetch_source
         self.cookie_header_for = cookie_header_for
         self.retention_days = retention_days
-        self._parser = ParserPool(options.workers())
+        self._parser = ParserPool(options.workers(), options.parse_start_method)
 
     # lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:

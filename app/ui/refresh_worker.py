@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -118,7 +119,9 @@ class RefreshController(QObject):
         """The Refresher to use: the last one, unless the fetch settings changed since."""
         from app.fetching import FetchOptions, Refresher
 
-        wanted = FetchOptions.from_settings(self.settings)
+        # forkserver: parse workers must not be forked from this process (Qt threads, a big heap)
+        start = "forkserver" if sys.platform.startswith("linux") else None
+        wanted = FetchOptions.from_settings(self.settings, parse_start_method=start)
         if current is not None and wanted == options:
             return current, options
         if current is not None:

@@ -38,7 +38,6 @@ class ResourceFetcher(QObject):
         self._client: Any = None
         self._options: Any = None
         self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
 
     def cached_path(self, url: str) -> Path:
         digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:40]
@@ -83,6 +82,13 @@ class ResourceFetcher(QObject):
     async def _download(self, url: str) -> Path | None:
         from app.fetching.http import get
 
+        if self._client is None:  # built here, on the loop's thread, so the GUI never waits for imports
+            from app.fetching.options import FetchOptions, build_client
+
+            self._options = FetchOptions.from_settings(
+                self._settings, max_body_bytes=MAX_RESOURCE_BYTES, timeout=30.0, connect_timeout=10.0
+            )
+            self._client = build_client(self._options)
         result = await get(self._client, url, self._options, headers={"Accept": IMAGE_ACCEPT})
         if result.status != 200 or not result.body:
             return None
@@ -94,28 +100,22 @@ class ResourceFetcher(QObject):
         return path
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop exists at once (nothing to wait for); its thread runs it and does the imports."""
         if self._loop is None:
-            self._thread = threading.Thread(target=self._run_loop, name="hearth-resources", daemon=True)
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(
+                target=self._run_loop, args=(self._loop,), name="hearth-resources", daemon=True
+            )
             self._thread.start()
-            self._ready.wait(10)
-        assert self._loop is not None
         return self._loop
 
-    def _run_loop(self) -> None:
-        from app.fetching.options import FetchOptions, build_client
-
-        loop = asyncio.new_event_loop()
+    def _run_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         asyncio.set_event_loop(loop)
-        self._options = FetchOptions.from_settings(
-            self._settings, max_body_bytes=MAX_RESOURCE_BYTES, timeout=30.0, connect_timeout=10.0
-        )
-        self._client = build_client(self._options)
-        self._loop = loop
-        self._ready.set()
         try:
             loop.run_forever()
         finally:
-            loop.run_until_complete(self._client.aclose())
+            if self._client is not None:
+                loop.run_until_complete(self._client.aclose())
             loop.close()
 
     def close(self) -> None:
