@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 Tensor = torch.Tensor
 Progress = Callable[[float], None]
+RESCALE_EVERY = 6
 CHUNK_LEN = 256  # prefill chunk: bounds activation memory; results equal token-by-token (verified in tests)
 _DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -57,17 +58,33 @@ class RWKVModel:
             self.act = torch.float16 if dtype in ("fp16", "int8") else _DTYPES[dtype]
         self.chunk_len = CHUNK_LEN
         self._initial: State | None = None
+        # fp16 activations overflow in RWKV-4/5/6 residual streams (as in the rwkv package): halve x after
+        # every RESCALE_EVERY layers and pre-divide those layers' output/value weights; LayerNorm hides it.
+        self.rescale_every = self._rescale_policy()
+
+    def _rescale_policy(self) -> int:
+        return RESCALE_EVERY if self.act == torch.float16 and self.info.version != "7" else 0
 
     # -- weight conversion helpers (each pops the raw tensor so peak memory stays near one copy) -----------
     def _vec(self, weights: MutableMapping[str, Tensor], key: str) -> Tensor:
         """A small tensor, squeezed, in the activation dtype."""
         return weights.pop(key).to(device=self.torch_device, dtype=self.act).squeeze().contiguous()
 
-    def _lin(self, weights: MutableMapping[str, Tensor], key: str, *, scaled: bool = False) -> Projection:
-        """A [out,in] projection in the run's weight dtype (`scaled`: its input may exceed the fp16 range)."""
-        return make_linear(
-            weights.pop(key), wdtype=self.wdtype, act_dtype=self.act, device=self.torch_device, scaled=scaled
-        )
+    def _lin(
+        self, weights: MutableMapping[str, Tensor], key: str, *, scaled: bool = False, layer: int = -1
+    ) -> Projection:
+        """A [out,in] projection in the run's weight dtype (`scaled`: its input may exceed the fp16 range;
+        `layer`: an output/value projection of that layer, pre-divided when fp16 rescaling is on)."""
+        w = weights.pop(key)
+        if layer >= 0 and self.rescale_every:
+            w = w.float() / 2 ** (layer // self.rescale_every)
+        return make_linear(w, wdtype=self.wdtype, act_dtype=self.act, device=self.torch_device, scaled=scaled)
+
+    def _rescaled(self, x: Tensor, layer: int) -> Tensor:
+        """x / 2 after every `rescale_every`-th layer (fp16 only)."""
+        if self.rescale_every and (layer + 1) % self.rescale_every == 0:
+            return x / 2
+        return x
 
     def _embedding(self, weights: MutableMapping[str, Tensor]) -> Tensor:
         """emb [V,C] with blocks.0.ln0 folded in (computed in fp32); bf16 storage unless running fp32 on CPU."""

@@ -62,7 +62,7 @@ class RWKV4(RWKVModel):
                 maa_r=maa(f + "time_mix_r"),
                 key=lin(f + "key.weight"),
                 receptance=lin(f + "receptance.weight"),
-                value=lin(f + "value.weight", scaled=True),
+                value=lin(f + "value.weight", scaled=True, layer=i),
             )
             layer = _Layer(
                 ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
@@ -72,7 +72,7 @@ class RWKV4(RWKVModel):
                 r=lin(a + "receptance.weight"),
                 k=lin(a + "key.weight"),
                 v=lin(a + "value.weight"),
-                o=lin(a + "output.weight", scaled=True),
+                o=lin(a + "output.weight", scaled=True, layer=i),
                 ffn=ffn,
             )
             self.layers.append(layer)
@@ -119,7 +119,7 @@ class RWKV4(RWKVModel):
             xx = F.layer_norm(x, (C,), *ly.ln1)
             d = shift_seq(xx, state.att_x[i])
             x = x + self._time_mix(ly, xx, d, state, i)
-            x = ly.ffn(x, state.ffn_x[i])
+            x = self._rescaled(ly.ffn(x, state.ffn_x[i]), i)
         x = F.layer_norm(x[-1], (C,), *self.ln_out)
         return self.head(x)
 

@@ -67,7 +67,7 @@ class RWKV6(RWKVModel):
                 maa_r=vec(f + "time_maa_r"),
                 key=lin(f + "key.weight"),
                 receptance=lin(f + "receptance.weight"),
-                value=lin(f + "value.weight", scaled=True),
+                value=lin(f + "value.weight", scaled=True, layer=i),
             )
             layer = _Layer(
                 ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
@@ -83,7 +83,7 @@ class RWKV6(RWKVModel):
                 k=lin(a + "key.weight"),
                 v=lin(a + "value.weight"),
                 g=lin(a + "gate.weight"),
-                o=lin(a + "output.weight", scaled=True),
+                o=lin(a + "output.weight", scaled=True, layer=i),
                 ln_x=(f32(a + "ln_x.weight"), f32(a + "ln_x.bias")),
                 ffn=ffn,
             )
@@ -141,7 +141,7 @@ class RWKV6(RWKVModel):
             xx = F.layer_norm(x, (C,), *ly.ln1)
             d = shift_seq(xx, state.att_x[i])
             x = x + self._time_mix(ly, xx, d, state.wkv[i])
-            x = ly.ffn(x, state.ffn_x[i])
+            x = self._rescaled(ly.ffn(x, state.ffn_x[i]), i)
         x = F.layer_norm(x[-1], (C,), *self.ln_out)
         return self.head(x)
 

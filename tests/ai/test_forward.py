@@ -96,3 +96,24 @@ def test_tuned_state_file_sets_the_initial_state(tmp_path):
     assert torch.equal(state.wkv[1], tuned["blocks.1.att.time_state"])  # RWKV-7 keeps the file layout
     plain = load_model(path, device="cpu", dtype="fp32")
     assert not torch.equal(model.forward([1, 2])[0], plain.forward([1, 2])[0])
+
+
+@pytest.mark.parametrize("version", ["4", "5.2", "6"])
+def test_fp16_rescaling_leaves_logits_unchanged(tmp_path, monkeypatch, version):
+    """The RWKV-4/5/6 fp16 overflow guard (x/2 every N layers) leaves the logits as they were, up to the
+    LayerNorm eps (1e-5 on a smaller x); checked in fp32, with rescaling every 2 of 7 layers (x/8 at the end)."""
+    import app.ai.model as model_mod
+
+    path = make_random_checkpoint(tmp_path / "m", version=version, n_layer=7, n_embd=64, vocab_size=100)
+    plain = load_model(path, device="cpu", dtype="fp32").forward(PROMPT)[0]
+    engine = model_mod._engine_class(version)
+
+    class Rescaled(engine):
+        def _rescale_policy(self) -> int:
+            return 2
+
+    monkeypatch.setattr(model_mod, "_engine_class", lambda v: Rescaled)
+    rescaled = load_model(path, device="cpu", dtype="fp32")
+    assert rescaled.rescale_every == 2
+    logits = rescaled.forward(PROMPT)[0]
+    assert torch.allclose(logits, plain, rtol=0, atol=2e-3 * float(plain.abs().max()))
