@@ -67,6 +67,7 @@ class AppController(QObject):
         self._new_by_feed: dict[int, tuple[str, int]] = {}
         self._notified_feeds: list[int] = []
         self._solver: Any = None
+        self.feed_server: Any = None  # app.server.FeedServer while server.enabled is on
         self._quitting = False
         self._warm = threading.Event()
         self._warming = False
@@ -113,6 +114,7 @@ class AppController(QObject):
         if schedule:
             self.scheduler.start()
         QTimer.singleShot(WARM_UP_DELAY_MS, self.warm_up)
+        self.sync_feed_server()
 
     def warm_up(self) -> None:
         """Import the fetch engine in the background once the window is up, so the first refresh does
@@ -146,6 +148,28 @@ class AppController(QObject):
         self.window.list_model.reload()
         if self.ai_panel is None:
             self.ai_panel = self._install_ai()
+        self.sync_feed_server()
+
+    def sync_feed_server(self) -> None:
+        """Run the local feed server while `server.enabled` is on (restarting it when the port changes)."""
+        wanted = bool(self.settings.get("server.enabled"))
+        port = int(self.settings.get("server.port"))
+        running = self.feed_server
+        if running is not None and (not wanted or running.requested_port != port):
+            running.stop()
+            self.feed_server = None
+        if not wanted or self.feed_server is not None:
+            return
+        from app.errors import HearthError
+        from app.server import FeedServer
+
+        solve = self._solver.solve_challenge if self._solver is not None else None
+        try:
+            self.feed_server = FeedServer(self.paths, self.settings, solve_challenge=solve).start()
+        except HearthError as exc:
+            self.window.show_message(f"Feed server: {exc.user_message()}", timeout_ms=15000)
+            return
+        self.window.show_message(f"Serving your feeds at {self.feed_server.base_url}", timeout_ms=8000)
 
     # window and tray ----------------------------------------------------------------------------
     def show_window(self) -> None:
@@ -308,6 +332,9 @@ class AppController(QObject):
         """Close workers and connections (also used by tests that never run the event loop to the end)."""
         if self.ai_panel is not None:
             self.ai_panel.worker.close(10)
+        if self.feed_server is not None:
+            self.feed_server.stop()
+            self.feed_server = None
         self.window.close_down()
         self.db.wait_idle(10)
         self.db.close()

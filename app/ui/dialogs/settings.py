@@ -1,4 +1,5 @@
-"""Settings: refresh interval, retention, tray and start-up behaviour, notifications, proxy, User-Agent, theme.
+"""Settings: refresh interval, retention, tray and start-up behaviour, notifications, proxy, User-Agent, theme,
+local AI on/off and the local feed server.
 
 Every field maps to a key in app.config.SETTING_SPECS and is saved through `Settings.set_text`, the
 same validation the `hearth config set` command uses.
@@ -29,6 +30,8 @@ CHECKS = (
     ("ui.tray_count", "Show the unread count on the tray icon"),
     ("ui.mark_read_on_select", "Mark articles read when opened"),
     ("refresh.paused", "Pause background refreshing"),
+    ("ai.enabled", "Local AI (summaries and chat; off: the model is never loaded)"),
+    ("server.enabled", "Serve my feeds as RSS on this computer (127.0.0.1) while Hearth runs"),
 )
 
 
@@ -57,6 +60,9 @@ class SettingsDialog(QDialog):
         form.addRow("Theme", self.theme)
         form.addRow("Proxy", self.proxy)
         form.addRow("Default User-Agent", self.user_agent)
+        self.server_port = QSpinBox(minimum=1024, maximum=65535)
+        self.server_port.setValue(int(settings.get("server.port")))
+        form.addRow("Feed server port", self.server_port)
         self.checks: dict[str, QCheckBox] = {}
         for key, label in CHECKS:
             box = QCheckBox(label)
@@ -82,6 +88,7 @@ class SettingsDialog(QDialog):
             "ui.theme": str(self.theme.currentData()),
             "fetch.proxy": self.proxy.text().strip(),
             "fetch.user_agent": self.user_agent.text().strip(),
+            "server.port": str(self.server_port.value()),
         }
         values.update({key: "true" if box.isChecked() else "false" for key, box in self.checks.items()})
         return values
