@@ -222,3 +222,13 @@ def test_auto_summaries_run_in_the_background_only_for_chosen_feeds(qtbot, ai) -
     assert not any(e[1] == "summarize" and e[2] is not None and e[2].article_id == ids["rain"]
                    for e in events["finished"])  # fmt: skip
     assert panel.cached_summary(ids["otters"]) and panel.cached_summary(ids["long"])
+
+
+def test_tools_menu_opens_the_model_manager(qtbot, ai) -> None:
+    ctl, panel, _ids, _events = ai
+    tools = next(a.menu() for a in ctl.window.menuBar().actions() if a.text() == "&Tools")
+    action = next(a for a in tools.actions() if a.text() == "AI models…")
+    action.trigger()
+    qtbot.waitUntil(lambda: getattr(panel, "_model_manager", None) is not None, timeout=5000)
+    assert panel._model_manager.isVisible()
+    panel._model_manager.close()
