@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--limit", type=int, default=DEFAULT_EXPORT_LIMIT, metavar="N", help="newest N (default 200)"
     )
     rss.add_argument("-o", "--output", metavar="FILE", default="-", help="where to write (default: stdout)")
+    rss.add_argument(
+        "--with-summaries", action="store_true", help="put each article's local AI summary above its content"
+    )
     rss.set_defaults(func=cmd_export_rss)
 
 
@@ -92,8 +95,14 @@ def cmd_export_rss(ctx: Context, args: argparse.Namespace) -> int:
     articles = [store.get_article(row.id) for row in rows]
     from app.feeds.export import export_articles
 
+    summaries = ctx.store.latest_summaries([a.id for a in articles]) if args.with_summaries else None
     data = export_articles(
-        articles, title=title, link=link, fmt=args.format, description=f"Exported by Hearth: {title}"
+        articles,
+        title=title,
+        link=link,
+        fmt=args.format,
+        description=f"Exported by Hearth: {title}",
+        ai_summaries=summaries,
     )
     _write(ctx, args.output, data)
     if args.output != "-":

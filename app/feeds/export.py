@@ -5,9 +5,11 @@ Used by `hearth export-rss` and by the local feed server; the output re-parses t
 
 from __future__ import annotations
 
+import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
@@ -16,7 +18,7 @@ from lxml import etree
 from app import __version__
 from app.errors import HearthError
 from app.feeds.sanitize import html_to_text
-from app.models import Article
+from app.models import Article, Summary
 
 FORMATS = ("rss", "atom", "json")
 PLACEHOLDER_LINK = "https://hearth.invalid/"
@@ -37,12 +39,17 @@ def export_articles(
     fmt: str = "rss",
     description: str = "",
     self_url: str | None = None,
+    ai_summaries: Mapping[int, Summary] | None = None,
 ) -> bytes:
     """The articles as one feed document in `fmt` ("rss", "atom" or "json"), in the order given.
 
     `link` is the feed's web page; without one the self URL (or a placeholder) stands in.
+    `ai_summaries` (article id -> Summary) puts each article's local AI summary, marked as such, at the
+    top of its content, so it travels with the article into any other reader.
     """
     link = link or self_url or PLACEHOLDER_LINK
+    if ai_summaries:
+        articles = [with_ai_summary(a, ai_summaries[a.id]) if a.id in ai_summaries else a for a in articles]
     if fmt == "json":
         return _json_feed(articles, title=title, link=link, description=description, self_url=self_url)
     if fmt not in FORMATS:
@@ -63,6 +70,16 @@ def export_articles(
     if fmt == "atom":
         return _restore_atom_link_attributes(fg.atom_str(pretty=True), articles)
     return fg.rss_str(pretty=True)
+
+
+def with_ai_summary(article: Article, summary: Summary) -> Article:
+    """The article with its AI summary as a marked block before its content."""
+    lines = "".join(f"<p>{html.escape(line)}</p>" for line in summary.text.splitlines() if line.strip())
+    block = (
+        f'<aside class="hearth-ai-summary"><p><strong>AI summary</strong> '
+        f"<small>({html.escape(summary.model_id)}, made on this computer)</small></p>{lines}</aside><hr>"
+    )
+    return replace(article, content_html=block + (article.content_html or article.summary_html))
 
 
 def _restore_atom_link_attributes(data: bytes, articles: Sequence[Article]) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from app.errors import NotFoundError
 from app.models import SiteState, Summary
 from app.storage.db import StoreBase, from_ts, to_ts
@@ -35,6 +37,24 @@ class SummaryStore(StoreBase):
         created = from_ts(row[1])
         assert created is not None  # the column is NOT NULL
         return Summary(article_id, model_id, prompt_version, row[0], created)
+
+    def latest_summaries(self, article_ids: Sequence[int]) -> dict[int, Summary]:
+        """The newest summary of each of these articles (any model or prompt version), for exports."""
+        found: dict[int, Summary] = {}
+        ids = list(dict.fromkeys(article_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT article_id, model_id, prompt_version, text, created FROM summaries "
+                f"WHERE article_id IN ({marks}) ORDER BY created",
+                chunk,
+            )
+            for article_id, model_id, version, text, created in rows:
+                when = from_ts(created)
+                assert when is not None  # the column is NOT NULL
+                found[article_id] = Summary(article_id, model_id, version, text, when)
+        return found
 
     def get_site_state(self, site: str) -> SiteState | None:
         row = self._conn.execute(

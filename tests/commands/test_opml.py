@@ -122,3 +122,27 @@ def _shape(outlines) -> frozenset:
     return frozenset(
         (o.title, o.url, o.site_url, o.kind, _shape(o.children) if o.url is None else None) for o in outlines
     )
+
+
+def test_export_rss_with_ai_summaries(data_dir: Path, library: dict, tmp_path: Path) -> None:
+    from app.models import ArticleQuery, Summary
+
+    with open_store(data_dir / "hearth.sqlite3") as store:
+        first, *_ = store.query_ids(ArticleQuery(feed_ids=(library["feed"],), sort="oldest"))
+        store.save_summary(Summary(first, "old-model", "v0", "- stale", T0))
+        store.save_summary(
+            Summary(first, "rwkv7-g1-0.4b", "v1", "- Body one <b>\nGist: about one", T0.replace(day=2))
+        )
+    out = tmp_path / "with.xml"
+    argv = ["export-rss", "--feed", str(library["feed"]), "-o", str(out)]
+    assert hearth(data_dir, *argv, "--with-summaries") == 0
+    items = {i.guid: i for i in parse_feed(out.read_bytes(), url="https://hearth.invalid/x").items}
+    with_summary = items["g1"].content_html
+    assert (
+        "AI summary" in with_summary and "rwkv7-g1-0.4b" in with_summary and "Gist: about one" in with_summary
+    )
+    assert "&lt;b&gt;" in with_summary and "stale" not in with_summary  # newest summary, escaped
+    assert with_summary.endswith("<p>Body 1</p>")
+    assert items["g2"].content_html == "<p>Body 2</p>"
+    assert hearth(data_dir, *argv) == 0  # without the flag: the articles as they are
+    assert "AI summary" not in out.read_text(encoding="utf-8")
