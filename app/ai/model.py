@@ -131,7 +131,7 @@ class RWKVModel:
             state = self.new_state()
         elif not inplace:
             state = state.copy()
-        with torch.inference_mode():
+        with torch.no_grad():  # not inference_mode: callers edit logits and states in place afterwards
             if len(ids) == 1:
                 logits = self._forward_one(ids[0], state)
             else:

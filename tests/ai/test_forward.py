@@ -117,3 +117,11 @@ def test_fp16_rescaling_leaves_logits_unchanged(tmp_path, monkeypatch, version):
     assert rescaled.rescale_every == 2
     logits = rescaled.forward(PROMPT)[0]
     assert torch.allclose(logits, plain, rtol=0, atol=2e-3 * float(plain.abs().max()))
+
+
+def test_outputs_can_be_edited_in_place_by_callers(model):
+    logits, state = model.forward(PROMPT)
+    logits[0] -= 1e10  # samplers ban tokens in place
+    for t in state.tensors.values():
+        t.add_(1.0)
+    state.copy_from(model.new_state())
