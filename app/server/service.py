@@ -249,6 +249,7 @@ class FeedService:
             fmt=fmt,
             description=f"{title} — served by Hearth",
             self_url=self_url,
+            ai_summaries=store.latest_summaries(ids) if params.get("summaries") in ("1", "true") else None,
         )
         return Reply(200, body, FORMATS[fmt])
 

@@ -117,6 +117,23 @@ def test_folders_starred_search_index_and_opml(paths: Paths, settings: Settings,
         assert outline.find(f"./body/outline[@xmlUrl='{srv.url(f'/feeds/{other.id}')}']") is not None
 
 
+def test_ai_summaries_are_served_on_request(paths: Paths, settings: Settings, store: Store) -> None:
+    from app.models import Summary
+
+    feed = store.add_feed("https://a.example/feed", title="Feed A")
+    (article_id,) = store.upsert_articles(
+        feed.id, [ParsedItem("a1", "https://a.example/1", "Kettles", content_html="<p>Body</p>")]
+    ).new_ids
+    store.save_summary(
+        Summary(article_id, "rwkv7-g1-0.1b", "v1", "- kettles boil\nGist: kettles", datetime.now(UTC))
+    )
+    with _start(paths, settings, refresh=None) as srv:
+        plain = feedparser.parse(httpx.get(srv.url(f"/feeds/{feed.id}")).content)
+        assert "AI summary" not in plain.entries[0].content[0].value
+        rich = feedparser.parse(httpx.get(srv.url(f"/feeds/{feed.id}?summaries=1")).content)
+        assert "Gist: kettles" in rich.entries[0].content[0].value
+
+
 def test_access_key(paths: Paths, settings: Settings, store: Store) -> None:
     settings.set("server.access_key", "s3cret")
     with _start(paths, settings, refresh=None) as srv:
