@@ -67,8 +67,8 @@ class RWKVModel:
 
     # -- weight conversion helpers (each pops the raw tensor so peak memory stays near one copy) -----------
     def _vec(self, weights: MutableMapping[str, Tensor], key: str) -> Tensor:
-        """A small tensor, squeezed, in the activation dtype."""
-        return weights.pop(key).to(device=self.torch_device, dtype=self.act).squeeze().contiguous()
+        """A small tensor, squeezed, in the activation dtype (a copy: nothing keeps the file mapped)."""
+        return weights.pop(key).to(device=self.torch_device, dtype=self.act).squeeze().clone()
 
     def _lin(
         self, weights: MutableMapping[str, Tensor], key: str, *, scaled: bool = False, layer: int = -1

@@ -47,7 +47,7 @@ class RWKV4(RWKVModel):
         vec, lin = partial(self._vec, weights), partial(self._lin, weights)
 
         def f32(key: str) -> Tensor:
-            return weights.pop(key).to(device=device, dtype=torch.float32).reshape(-1).contiguous()
+            return weights.pop(key).to(device=device, dtype=torch.float32).reshape(-1).clone()
 
         def maa(key: str) -> Tensor:
             return 1.0 - vec(key)

@@ -54,13 +54,13 @@ class RWKV6(RWKVModel):
         vec, lin = partial(self._vec, weights), partial(self._lin, weights)
 
         def f32(key: str) -> Tensor:
-            return weights.pop(key).to(device=device, dtype=torch.float32).squeeze().contiguous()
+            return weights.pop(key).to(device=device, dtype=torch.float32).squeeze().clone()
 
         self.emb = self._embedding(weights)
         self.layers: list[_Layer] = []
         for i in range(info.n_layer):
             b, a, f = f"blocks.{i}.", f"blocks.{i}.att.", f"blocks.{i}.ffn."
-            maa_w2 = weights.pop(a + "time_maa_w2").to(device=device, dtype=self.act).contiguous()  # [5,D,C]
+            maa_w2 = weights.pop(a + "time_maa_w2").to(device=device, dtype=self.act).clone()  # [5,D,C]
             ffn = ChannelMix(
                 ln=(vec(b + "ln2.weight"), vec(b + "ln2.bias")),
                 maa_k=vec(f + "time_maa_k"),

@@ -125,3 +125,13 @@ def test_outputs_can_be_edited_in_place_by_callers(model):
     for t in state.tensors.values():
         t.add_(1.0)
     state.copy_from(model.new_state())
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "bf16", "int8"])
+def test_loaded_model_does_not_keep_the_file_mapped(tmp_path, dtype):
+    """Every runtime tensor is a copy, so the checkpoint can be replaced or deleted while the model runs."""
+    path = make_random_checkpoint(tmp_path / "m", version="6", n_layer=2, n_embd=128, vocab_size=100)
+    model = load_model(path, device="cpu", dtype=dtype)
+    before = model.forward(PROMPT)[0]
+    path.write_bytes(b"overwritten")
+    assert torch.equal(model.forward(PROMPT)[0], before)
