@@ -5,7 +5,7 @@ Shapes: C = n_embd, T tokens. State per layer: att_x [C], aa, bb, pp [C] fp32 (p
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -16,6 +16,7 @@ from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
 from app.ai.quant import Projection
+from app.ai.state import State
 
 Tensor = torch.Tensor
 
@@ -93,7 +94,7 @@ class RWKV4(RWKVModel):
             "ffn_x": torch.zeros(L, C, dtype=self.act, device=dev),
         }
 
-    def set_initial_wkv(self, per_layer) -> None:
+    def set_initial_wkv(self, per_layer: Sequence[Tensor]) -> None:
         raise NotImplementedError("RWKV-4 has no tuned-state files")
 
     def weight_bytes_per_token(self) -> int:
@@ -102,17 +103,17 @@ class RWKV4(RWKVModel):
             total += sum(m.nbytes for m in (ly.r, ly.k, ly.v, ly.o)) + ly.ffn.nbytes()
         return total
 
-    def _time_mix(self, ly: _Layer, xx: Tensor, d: Tensor, state, i: int) -> Tensor:
+    def _time_mix(self, ly: _Layer, xx: Tensor, d: Tensor, state: State, i: int) -> Tensor:
         xk, xv, xr = torch.addcmul(xx, d, ly.maa).unbind(0)
         r = torch.sigmoid(ly.r(xr))
         k, v = ly.k(xk).float(), ly.v(xv).float()
         wkv = _wkv4_seq(state.aa[i], state.bb[i], state.pp[i], ly.w, ly.u, k, v)
         return ly.o(r * wkv.to(self.act))
 
-    def _forward_one(self, token: int, state) -> Tensor:
+    def _forward_one(self, token: int, state: State) -> Tensor:
         return self._forward_seq([token], state)
 
-    def _forward_seq(self, tokens: list[int], state) -> Tensor:
+    def _forward_seq(self, tokens: list[int], state: State) -> Tensor:
         C = self.C
         x = self.emb[torch.tensor(tokens, device=self.torch_device)].to(self.act)  # [T,C]
         for i, ly in enumerate(self.layers):

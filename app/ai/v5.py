@@ -16,6 +16,7 @@ from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
 from app.ai.quant import Projection
+from app.ai.state import State
 from app.ai.v6 import _wkv6_seq
 
 Tensor = torch.Tensor
@@ -116,10 +117,10 @@ class RWKV5(RWKVModel):
         y = F.group_norm(y, H, *ly.ln_x, eps=64e-5).to(self.act)
         return ly.o(y * g)
 
-    def _forward_one(self, token: int, state) -> Tensor:
+    def _forward_one(self, token: int, state: State) -> Tensor:
         return self._forward_seq([token], state)
 
-    def _forward_seq(self, tokens: list[int], state) -> Tensor:
+    def _forward_seq(self, tokens: list[int], state: State) -> Tensor:
         C = self.C
         x = self.emb[torch.tensor(tokens, device=self.torch_device)].to(self.act)  # [T,C]
         for i, ly in enumerate(self.layers):

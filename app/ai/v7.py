@@ -16,6 +16,7 @@ from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_wkv7 import wkv7_chunked
 from app.ai.quant import Projection
+from app.ai.state import State
 
 Tensor = torch.Tensor
 _DECAY = 0.606531  # exp(-0.5), as in the reference implementation
@@ -115,7 +116,7 @@ class RWKV7(RWKVModel):
         return total
 
     # -- one token -----------------------------------------------------------------------------------------
-    def _forward_one(self, token: int, state) -> Tensor:
+    def _forward_one(self, token: int, state: State) -> Tensor:
         C, H, N = self.C, self.H, self.N
         x = self.emb[token].to(self.act)  # [C]
         v_first = x
@@ -137,9 +138,8 @@ class RWKV7(RWKVModel):
                 v = v + (v_first - v) * torch.sigmoid(ly.v0 + (xv @ ly.lora_v[0]) @ ly.lora_v[1])
             w = torch.exp(-_DECAY * torch.sigmoid((ly.w0 + w).float()))  # [C]
             S = state.wkv[i]  # [H,N(value),N(key)]
-            sa = (S * (-kk).float().view(H, 1, N)).sum(
-                -1, keepdim=True
-            )  # [H,N,1] (mul+sum beats a batched gemv)
+            # S·a and S·r as multiply+sum: faster than a batched GEMV for [H,N,N] x [H,N]
+            sa = (S * (-kk).float().view(H, 1, N)).sum(-1, keepdim=True)  # [H,N,1]
             S.mul_(w.view(H, 1, N))
             S.baddbmm_(sa, (kk * a).float().view(H, 1, N))
             S.baddbmm_(v.float().view(H, N, 1), k.float().view(H, 1, N))
@@ -157,7 +157,7 @@ class RWKV7(RWKVModel):
         return self.head(x)
 
     # -- a sequence ----------------------------------------------------------------------------------------
-    def _forward_seq(self, tokens: list[int], state) -> Tensor:
+    def _forward_seq(self, tokens: list[int], state: State) -> Tensor:
         C, H, N, T = self.C, self.H, self.N, len(tokens)
         x = self.emb[torch.tensor(tokens, device=self.torch_device)].to(self.act)  # [T,C]
         v_first = x
