@@ -60,7 +60,7 @@ def _missing(what: str) -> None:
     pytest.skip(message)
 
 
-def start_secret_service(timeout: float = 10.0) -> SecretServiceDaemon:
+def start_secret_service(timeout: float = 30.0) -> SecretServiceDaemon:
     """Start a private session bus and an unlocked gnome-keyring (its "login" collection is created)."""
     dbus_daemon = shutil.which("dbus-daemon")
     gkd = shutil.which("gnome-keyring-daemon")
@@ -118,7 +118,9 @@ def _wait_ready(daemon: SecretServiceDaemon, timeout: float) -> None:
         try:
             with open_dbus_connection(bus=daemon.bus_address) as conn:
                 if secretstorage.check_service_availability(conn):
-                    collection = secretstorage.get_default_collection(conn)
+                    # by alias only: get_default_collection would *create* one (a prompt nobody answers)
+                    # if we asked before the daemon has made the login keyring from the password
+                    collection = secretstorage.get_collection_by_alias(conn, "default")
                     if not collection.is_locked():
                         return
         except Exception as exc:  # the daemon is still coming up; keep polling until the deadline
