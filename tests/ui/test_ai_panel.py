@@ -217,6 +217,9 @@ def test_auto_summaries_run_in_the_background_only_for_chosen_feeds(qtbot, ai) -
     open_article(qtbot, ctl, ids["otters_feed"])
     panel.auto_box.setChecked(True)
     assert str(ids["otters_feed"]) in ctl.settings.get("ai.auto_summary_feeds")
+    ctl.db.wait_idle()  # opening the article marked it read; new articles arrive unread
+    with open_store(ctl.paths.db_path) as store:
+        store.mark_read([ids["otters"], ids["long"]], read=False)
     auto_summarise(panel, FeedOutcome(ids["otters_feed"], "Otters", "u", "updated", new_articles=2))
     qtbot.waitUntil(lambda: sum(1 for e in events["finished"] if e[1] == "summarize") >= 2, timeout=60000)
     assert not any(e[1] == "summarize" and e[2] is not None and e[2].article_id == ids["rain"]
