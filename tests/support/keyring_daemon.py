@@ -108,7 +108,8 @@ def start_secret_service(timeout: float = 30.0) -> SecretServiceDaemon:
 def _wait_ready(daemon: SecretServiceDaemon, timeout: float) -> None:
     """Poll (bounded) until the daemon owns org.freedesktop.secrets and the login collection is unlocked."""
     import secretstorage
-    from jeepney.io.blocking import open_dbus_connection
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import Proxy, open_dbus_connection
 
     deadline = time.monotonic() + timeout
     last: Exception | None = None
@@ -117,7 +118,9 @@ def _wait_ready(daemon: SecretServiceDaemon, timeout: float) -> None:
             raise RuntimeError(f"gnome-keyring-daemon exited with status {daemon.keyring.returncode}")
         try:
             with open_dbus_connection(bus=daemon.bus_address) as conn:
-                if secretstorage.check_service_availability(conn):
+                # Only once *our* daemon owns the name: any call before that would make the bus
+                # D-Bus-activate a second gnome-keyring (no password, no login keyring) that wins.
+                if Proxy(message_bus, conn).NameHasOwner("org.freedesktop.secrets")[0] == 1:
                     # by alias only: get_default_collection would *create* one (a prompt nobody answers)
                     # if we asked before the daemon has made the login keyring from the password
                     collection = secretstorage.get_collection_by_alias(conn, "default")
