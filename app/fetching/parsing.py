@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import signal
+import sys
 import threading
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 
@@ -15,6 +18,21 @@ from app.fetching.options import mp_start_method
 from app.models import ParsedFeed
 
 log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """Worker initializer: a parse worker must not outlive Hearth (a killed app would leave it behind:
+    with fork it holds both ends of its task pipe, so it never sees end-of-file)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(0)
 
 
 def _parse(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
@@ -39,7 +57,9 @@ class ParserPool:
                 context = multiprocessing.get_context(method) if method else None
                 if method == "forkserver":
                     context.set_forkserver_preload(["app.feeds.parse"])
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=_die_with_parent
+                )
                 log.debug("started %d parse workers (%s)", self.workers, method or "default")
             return self._executor
 

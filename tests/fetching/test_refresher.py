@@ -154,6 +154,19 @@ def test_retention_runs_after_a_refresh(store, server):
     assert store.count_articles(ArticleQuery(feed_ids=(feed_id,))) == 1
 
 
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for proc_dir in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (proc_dir / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(proc_dir.name))
+    return found
+
+
 def test_killing_a_refresh_midway_loses_nothing_already_committed(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -184,6 +197,11 @@ def test_killing_a_refresh_midway_loses_nothing_already_committed(tmp_path):
             if proc.poll() is None:
                 proc.kill()
     assert proc.returncode == -signal.SIGKILL
+    # its parse workers go with it (nothing of a killed Hearth keeps running)
+    deadline = time.monotonic() + 10
+    while _processes_mentioning(str(data)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_mentioning(str(data)) == []
     with sqlite3.connect(data / "hearth.sqlite3") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     after = open_store(data / "hearth.sqlite3")
