@@ -100,7 +100,10 @@ class AiPanel(QWidget):
         self.summary_view.setOpenLinks(False)
         self.summary_view.anchorClicked.connect(self._on_anchor)
         self.summary_view.setPlaceholderText("Summarise the article to see its main points here.")
-        self.auto_box = QCheckBox("Summarise this feed's new articles in the background")
+        self.auto_box = QCheckBox("Auto-summarise this feed's new articles")
+        self.auto_box.setToolTip(
+            "Summarise new articles of this feed in the background, when the model is idle"
+        )
         self.auto_box.toggled.connect(self._on_auto_toggled)
 
         self.chat_view = QTextBrowser()
@@ -127,10 +130,11 @@ class AiPanel(QWidget):
         self.reset_button.clicked.connect(self.reset_chat)
 
         top = QHBoxLayout()
-        for w in (self.summarise_button, self.resummarise_button, self.stop_button, self.copy_button):
+        for w in (self.summarise_button, self.resummarise_button, self.stop_button):
             top.addWidget(w)
         top.addStretch(1)
         tools = QHBoxLayout()
+        tools.addWidget(self.copy_button)
         tools.addWidget(self.digest_button)
         tools.addStretch(1)
         tools.addWidget(self.models_button)

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 250
 LIVE_UPDATE_MS = 250  # counts/list follow a running refresh at most this often
+SIDE_PANEL_MIN_WIDTH = 300  # the AI panel's controls fit in this
 UNREAD_SCAN_LIMIT = 5000  # rows looked at for the next unread before moving on to the next feed
 
 
@@ -130,13 +131,39 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.progress)
 
     def add_side_panel(self, widget: QWidget, title: str) -> None:
-        """Put `widget` beside the reader (a tab per panel), e.g. the AI panel."""
+        """Put `widget` beside the reader (a tab per panel), e.g. the AI panel. The panels start hidden
+        (the reader keeps its width); View → Side panel (Ctrl+I) or the toolbar button shows them."""
         if self.side_panels is None:
             self.side_panels = QTabWidget()
             self.side_panels.setDocumentMode(True)
+            self.side_panels.setMinimumWidth(SIDE_PANEL_MIN_WIDTH)
             self.reader_splitter.addWidget(self.side_panels)
-            self.reader_splitter.setSizes([640, 320])
+            self.reader_splitter.setStretchFactor(0, 3)
+            self.reader_splitter.setStretchFactor(1, 1)
+            self.reader_splitter.setChildrenCollapsible(False)
+            self.side_panel_action = QAction(title, self, checkable=True)
+            self.side_panel_action.setShortcut(QKeySequence("Ctrl+I"))
+            self.side_panel_action.setToolTip(f"Show or hide the {title} panel beside the reader (Ctrl+I)")
+            self.side_panel_action.toggled.connect(self.set_side_panel_visible)
+            self.actions_.add_side_panel_toggle(self.side_panel_action)
+            store = QSettings(str(self.ctx.paths.data_dir / "window.ini"), QSettings.Format.IniFormat)
+            self.side_panel_action.setChecked(store.value("side_panel_visible", "false") == "true")
+            self.set_side_panel_visible(self.side_panel_action.isChecked())
         self.side_panels.addTab(widget, title)
+
+    def set_side_panel_visible(self, visible: bool) -> None:
+        """Show or hide the side panels; showing one makes room for it out of the reader."""
+        if self.side_panels is None:
+            return
+        if visible and not self.side_panels.isVisible():
+            total = sum(self.reader_splitter.sizes()) or self.reader_splitter.width()
+            side = max(SIDE_PANEL_MIN_WIDTH, total // 3)
+            self.side_panels.show()
+            self.reader_splitter.setSizes([max(total - side, 200), side])
+        elif not visible:
+            self.side_panels.hide()
+        if self.side_panel_action.isChecked() != visible:
+            self.side_panel_action.setChecked(visible)
 
     def apply_colours(self, colours: ThemeColours) -> None:
         self.reader.set_colours(colours)
@@ -147,6 +174,8 @@ class MainWindow(QMainWindow):
         store.setValue("state", self.saveState())
         store.setValue("splitter", self.splitter.saveState())
         store.setValue("reader_splitter", self.reader_splitter.saveState())
+        if self.side_panels is not None:
+            store.setValue("side_panel_visible", "true" if self.side_panel_action.isChecked() else "false")
         store.setValue("list_header", self.list.header().saveState())
         store.sync()
 

@@ -96,7 +96,7 @@ class WindowActions:
         edit = bar.addMenu("&Edit")
         edit.addAction(self.undo)
         edit.addAction(self.find)
-        view = bar.addMenu("&View")
+        view = self.view_menu = bar.addMenu("&View")
         view.addAction(self.hide_read)
         view.addSeparator()
         for action in (self.next_article, self.prev_article, self.next_unread, self.prev_unread, self.space):
@@ -130,6 +130,15 @@ class WindowActions:
         toolbar.addWidget(spacer)
         toolbar.addWidget(w.search)
         w.addToolBar(toolbar)
+        self.toolbar = toolbar
+        self._toolbar_spacer = spacer
+
+    def add_side_panel_toggle(self, action: QAction) -> None:
+        """A checkable View-menu entry and toolbar button for the side panels (added once they exist)."""
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(action)
+        self.toolbar.insertAction(self.toolbar.actions()[-2], action)  # before the spacer and the search
+        self.w.addAction(action)
 
     def show_article_menu(self, pos: QPoint) -> None:
         if not self.w.target_ids():

@@ -235,3 +235,22 @@ def test_tools_menu_opens_the_model_manager(qtbot, ai) -> None:
     qtbot.waitUntil(lambda: getattr(panel, "_model_manager", None) is not None, timeout=5000)
     assert panel._model_manager.isVisible()
     panel._model_manager.close()
+
+
+def test_the_panel_starts_hidden_toggles_and_is_remembered(qtbot, ai) -> None:
+    ctl, panel, _ids, _events = ai
+    w = ctl.window
+    assert not panel.isVisible() and not w.side_panel_action.isChecked()
+    reader_before = w.reader.width()
+    w.side_panel_action.trigger()
+    qtbot.waitUntil(panel.isVisible)
+    assert w.side_panels.width() >= 300 and w.reader.width() < reader_before
+    w.save_layout()
+    again = make_controller(ctl.paths.data_dir, ai__model_path=str(ctl.settings.get("ai.model_path")))
+    qtbot.addWidget(again.window)
+    try:
+        assert again.window.side_panel_action.isChecked()
+        again.window.side_panel_action.trigger()
+        assert not again.window.side_panels.isVisible()
+    finally:
+        again.shutdown()
