@@ -86,6 +86,19 @@ class RWKVModel:
             return x / 2
         return x
 
+    def _f32(self, weights: MutableMapping[str, Tensor], key: str) -> Tensor:
+        """A per-channel tensor kept in fp32 whatever the run's dtype (decays, bonuses), flattened."""
+        return weights.pop(key).to(device=self.torch_device, dtype=torch.float32).reshape(-1).clone()
+
+    def _load_output(
+        self, weights: MutableMapping[str, Tensor], progress: Callable[[float], None] | None
+    ) -> None:
+        """The last LayerNorm and the head: what every generation loads after its blocks."""
+        self.ln_out = (self._vec(weights, "ln_out.weight"), self._vec(weights, "ln_out.bias"))
+        self.head = self._lin(weights, "head.weight")
+        if progress is not None:
+            progress(1.0)
+
     def _embedding(self, weights: MutableMapping[str, Tensor]) -> Tensor:
         """emb [V,C] with blocks.0.ln0 folded in (computed in fp32); bf16 storage unless running fp32 on CPU."""
         ln_w = weights.pop("blocks.0.ln0.weight").to(self.torch_device, torch.float32)
@@ -97,7 +110,15 @@ class RWKVModel:
 
     # -- state -------------------------------------------------------------------------------------------
     def _zero_state(self) -> dict[str, Tensor]:
-        raise NotImplementedError
+        """RWKV-5/6/7: per layer the last normed input of each mixer [C] and the WKV matrix [H,N,N] (fp32).
+        RWKV-4 overrides this with its five vectors."""
+        L, C, H, N = self.info.n_layer, self.info.n_embd, self.info.n_head, self.info.head_size
+        z = dict(device=self.torch_device)
+        return {
+            "att_x": torch.zeros(L, C, dtype=self.act, **z),
+            "wkv": torch.zeros(L, H, N, N, **z),
+            "ffn_x": torch.zeros(L, C, dtype=self.act, **z),
+        }
 
     def new_state(self) -> State:
         if self._initial is not None:

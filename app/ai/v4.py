@@ -45,10 +45,7 @@ class RWKV4(RWKVModel):
     ) -> None:
         super().__init__(info, device, dtype)
         self.C = info.n_embd
-        vec, lin = partial(self._vec, weights), partial(self._lin, weights)
-
-        def f32(key: str) -> Tensor:
-            return weights.pop(key).to(device=device, dtype=torch.float32).reshape(-1).clone()
+        vec, lin, f32 = (partial(m, weights) for m in (self._vec, self._lin, self._f32))
 
         def maa(key: str) -> Tensor:
             return 1.0 - vec(key)
@@ -79,10 +76,7 @@ class RWKV4(RWKVModel):
             self.layers.append(layer)
             if progress is not None:
                 progress((i + 1) / (info.n_layer + 1))
-        self.ln_out = (vec("ln_out.weight"), vec("ln_out.bias"))
-        self.head = lin("head.weight")
-        if progress is not None:
-            progress(1.0)
+        self._load_output(weights, progress)
 
     def _zero_state(self) -> dict[str, Tensor]:
         L, C, dev = self.info.n_layer, self.C, self.torch_device

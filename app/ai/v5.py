@@ -48,10 +48,7 @@ class RWKV5(RWKVModel):
     ) -> None:
         super().__init__(info, device, dtype)
         self.C, self.H, self.N = info.n_embd, info.n_head, info.head_size
-        vec, lin = partial(self._vec, weights), partial(self._lin, weights)
-
-        def f32(key: str) -> Tensor:
-            return weights.pop(key).to(device=device, dtype=torch.float32).reshape(-1).clone()
+        vec, lin, f32 = (partial(m, weights) for m in (self._vec, self._lin, self._f32))
 
         def maa(key: str) -> Tensor:
             return 1.0 - vec(key)
@@ -86,19 +83,7 @@ class RWKV5(RWKVModel):
             self.layers.append(layer)
             if progress is not None:
                 progress((i + 1) / (info.n_layer + 1))
-        self.ln_out = (vec("ln_out.weight"), vec("ln_out.bias"))
-        self.head = lin("head.weight")
-        if progress is not None:
-            progress(1.0)
-
-    def _zero_state(self) -> dict[str, Tensor]:
-        L, C, H, N = self.info.n_layer, self.C, self.H, self.N
-        dev = self.torch_device
-        return {
-            "att_x": torch.zeros(L, C, dtype=self.act, device=dev),
-            "wkv": torch.zeros(L, H, N, N, device=dev),
-            "ffn_x": torch.zeros(L, C, dtype=self.act, device=dev),
-        }
+        self._load_output(weights, progress)
 
     def weight_bytes_per_token(self) -> int:
         total = self.head.nbytes + self.C * self.emb.element_size()

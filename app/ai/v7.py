@@ -93,19 +93,7 @@ class RWKV7(RWKVModel):
             self.layers.append(layer)
             if progress is not None:
                 progress((i + 1) / (info.n_layer + 1))
-        self.ln_out = (vec("ln_out.weight"), vec("ln_out.bias"))
-        self.head = lin("head.weight")
-        if progress is not None:
-            progress(1.0)
-
-    def _zero_state(self) -> dict[str, Tensor]:
-        L, C, H, N = self.info.n_layer, self.C, self.H, self.N
-        z = dict(device=self.torch_device)
-        return {
-            "att_x": torch.zeros(L, C, dtype=self.act, **z),
-            "wkv": torch.zeros(L, H, N, N, **z),
-            "ffn_x": torch.zeros(L, C, dtype=self.act, **z),
-        }
+        self._load_output(weights, progress)
 
     def weight_bytes_per_token(self) -> int:
         total = self.head.nbytes + self.C * self.emb.element_size()
