@@ -251,6 +251,11 @@ class MainWindow(QMainWindow):
         if current is None or (current.kind, current.key) != key or first_load:
             self._on_tree_current_changed(index, QModelIndex())
         self.favicons.load(feeds)
+        if self.reader.article is None:
+            if feeds:
+                self.reader.show_placeholder()
+            else:
+                self.reader.show_welcome()
         self.refresh_counts()
         self.library_changed.emit()
 

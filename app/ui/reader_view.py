@@ -64,6 +64,21 @@ class ReaderView(QTextBrowser):
             f"<br><br>{html.escape(text)}</p></body></html>"
         )
 
+    def show_welcome(self) -> None:
+        """What a new library shows: how to get the first feeds in."""
+        self.article = None
+        self._feed_title = ""
+        css = reader_css(self._colours)
+        self._set_html(
+            f"<html><head><style>{css}</style></head><body><h1>Welcome to Hearth</h1>"
+            "<p><b>Add your first feed:</b> press Ctrl+N (File → Add feed…) and paste a site's address, a feed "
+            "URL, or a Zhihu page — Hearth finds the feed or turns the page into one.</p>"
+            "<p><b>Coming from another reader?</b> File → Import OPML… brings your subscriptions and folders.</p>"
+            "<p>Hearth fetches everything itself, from this computer, and keeps refreshing in the background: "
+            "closing the window leaves it in the tray. Press <b>?</b> for the keyboard shortcuts.</p>"
+            "</body></html>"
+        )
+
     def show_article(self, article: Article, feed_title: str = "") -> None:
         self.article = article
         self._feed_title = feed_title

@@ -118,3 +118,23 @@ def test_settings_dialog_saves_through_settings(qtbot, controller) -> None:
     assert saved.get("refresh.interval_minutes") == 15 and saved.get("ui.theme") == "dark"
     assert saved.get("ui.tray_count") is False
     assert {"refresh.interval_minutes", "ui.theme", "ui.tray_count"} <= dialog.changed
+
+
+def test_a_new_library_shows_how_to_begin(qtbot, data_dir: Path) -> None:
+    from app.storage import open_store
+    from tests.ui.conftest import make_controller
+
+    ctl = make_controller(data_dir)
+    qtbot.addWidget(ctl.window)
+    ctl.start(show=True, schedule=False)
+    try:
+        reader = ctl.window.reader
+        qtbot.waitUntil(lambda: "Welcome to Hearth" in reader.toPlainText(), timeout=5000)
+        assert "Import OPML" in reader.toPlainText()
+        with open_store(data_dir / "hearth.sqlite3") as store:
+            store.add_feed("https://example.org/feed.xml", title="Example")
+        ctl.window.reload_library()
+        qtbot.waitUntil(lambda: "Welcome" not in reader.toPlainText(), timeout=5000)
+        assert "Select an article" in reader.toPlainText()
+    finally:
+        ctl.shutdown()
