@@ -28,4 +28,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def server() -> Iterator[LocalServer]:
     with LocalServer() as srv:
         yield srv
+
+
 from tests.support.keyring_daemon import _secret_service_daemon, secret_service  # noqa: E402, F401

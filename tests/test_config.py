@@ -12,7 +12,9 @@ from app.errors import ConfigError
 
 
 def test_data_dir_resolution_order(tmp_path: Path) -> None:
-    assert resolve_paths(tmp_path / "a", env={"HEARTH_DATA_DIR": str(tmp_path / "b")}).data_dir == tmp_path / "a"
+    assert (
+        resolve_paths(tmp_path / "a", env={"HEARTH_DATA_DIR": str(tmp_path / "b")}).data_dir == tmp_path / "a"
+    )
     assert resolve_paths(None, env={"HEARTH_DATA_DIR": str(tmp_path / "b")}).data_dir == tmp_path / "b"
     assert resolve_paths(None, env={}).data_dir.name.lower() == "hearth"
 

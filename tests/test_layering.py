@@ -13,8 +13,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app"
-CORE_PACKAGES = ["app", "app.config", "app.models", "app.errors", "app.cli", "app.storage", "app.fetching",
-                 "app.feeds", "app.sources", "app.server", "app.secrets"]
+CORE_PACKAGES = [
+    "app",
+    "app.config",
+    "app.models",
+    "app.errors",
+    "app.cli",
+    "app.storage",
+    "app.fetching",
+    "app.feeds",
+    "app.sources",
+    "app.server",
+    "app.secrets",
+]
 
 
 def _imports(path: Path) -> set[str]:
@@ -57,7 +68,9 @@ def test_core_import_loads_neither_qt_nor_torch(module: str) -> None:
         "import importlib, json, sys; importlib.import_module(sys.argv[1]); "
         "print(json.dumps([m for m in ('torch', 'PySide6') if m in sys.modules]))"
     )
-    out = subprocess.run([sys.executable, "-c", code, module], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code, module], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert json.loads(out.stdout) == []
 
 
@@ -69,5 +82,7 @@ def test_cli_help_and_config_do_not_load_torch(tmp_path: Path) -> None:
         "    run(['--data-dir', sys.argv[1], 'config', 'list'])\n"
         "print(json.dumps([m for m in ('torch', 'PySide6') if m in sys.modules]))"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
