@@ -258,7 +258,8 @@ class LibraryActions:
         )
 
     def export_articles(self, path: str | None = None, fmt: str | None = None) -> None:
-        """The list's current view (a feed, a folder, Starred, a search) as a feed file."""
+        """The list's current view (a feed, a folder, Starred, a search) as a feed file, with any saved
+        AI summaries above their articles."""
         if path is None:
             path, chosen = QFileDialog.getSaveFileName(
                 self.w, "Export articles", "hearth-export.xml", ";;".join(EXPORT_FORMATS)
@@ -274,8 +275,12 @@ class LibraryActions:
         def job(store: Any) -> int:
             ids = store.query_ids(query)[:EXPORT_LIMIT]
             articles = [store.get_article(i) for i in ids]
+            # summaries the user made travel with their articles (marked as AI summaries)
+            summaries = store.latest_summaries(ids)
             Path(path).write_bytes(
-                export_articles(articles, title=f"Hearth: {title}", link=HOMEPAGE, fmt=fmt)
+                export_articles(
+                    articles, title=f"Hearth: {title}", link=HOMEPAGE, fmt=fmt, ai_summaries=summaries
+                )
             )
             return len(articles)
 

@@ -139,11 +139,19 @@ def test_opml_export_then_import_into_a_fresh_profile(qtbot, controller, tmp_pat
 
 def test_export_starred_as_atom(qtbot, controller, tmp_path: Path) -> None:
     ctl, w = controller, controller.window
+    from datetime import UTC, datetime
+
+    from app.models import Summary
+
+    with open_store(ctl.paths.db_path) as store:
+        starred_ids = store.query_ids(ArticleQuery(smart="starred"))
+        store.save_summary(Summary(starred_ids[0], "rwkv7-g1-0.4b", "v1", "Gist: kettles", datetime.now(UTC)))
     select_node(qtbot, ctl, "smart", "starred")
     out = tmp_path / "starred.atom"
     w.library.export_articles(str(out), "atom")
     qtbot.waitUntil(out.exists, timeout=3000)
     with open_store(ctl.paths.db_path) as store:
-        starred = store.rows(store.query_ids(ArticleQuery(smart="starred")))
+        starred = store.rows(starred_ids)
     body = out.read_text()
     assert "<feed" in body and starred[0].title.split()[0] in body
+    assert "AI summary" in body and "Gist: kettles" in body  # the saved summary travels with its article
