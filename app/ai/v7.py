@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
+from app.ai.ops_lora import LoRAStack
 from app.ai.ops_wkv7 import wkv7_chunked
 from app.ai.quant import Projection
 from app.ai.state import State
@@ -26,14 +27,8 @@ _DECAY = 0.606531  # exp(-0.5), as in the reference implementation
 class _Layer:
     ln1: tuple[Tensor, Tensor]
     ln2: tuple[Tensor, Tensor]
-    maa: Tensor  # [6,1,C] token-shift mixes for r, w, k, v, a, g
-    w0: Tensor
-    a0: Tensor
-    v0: Tensor | None  # None on layer 0 (v_first is taken there)
-    lora_w: tuple[Tensor, Tensor]  # [C,Dw], [Dw,C]
-    lora_a: tuple[Tensor, Tensor]
-    lora_v: tuple[Tensor, Tensor] | None
-    lora_g: tuple[Tensor, Tensor]
+    maa: Tensor  # [nb+2,1,C] token-shift mixes, rows g×ng, w, a, v (the LoRA inputs), r, k
+    lora: LoRAStack  # w, a, v-gate, g (layer 0 has no v map: v_first is taken there)
     k_k: Tensor
     k_a: Tensor
     r_k: Tensor  # [H,N]
@@ -63,19 +58,21 @@ class RWKV7(RWKVModel):
         self.layers: list[_Layer] = []
         for i in range(info.n_layer):
             b, a, f = f"blocks.{i}.", f"blocks.{i}.att.", f"blocks.{i}.ffn."
-            maa = torch.stack([vec(a + f"x_{n}") for n in "rwkvag"]).view(6, 1, self.C)
             has_v = i > 0
+            lora = LoRAStack(
+                w=(vec(a + "w1"), vec(a + "w2")),
+                a=(vec(a + "a1"), vec(a + "a2")),
+                v=(vec(a + "v1"), vec(a + "v2")) if has_v else None,
+                g=(vec(a + "g1"), vec(a + "g2")),
+                bias=(vec(a + "w0"), vec(a + "a0"), vec(a + "v0") if has_v else None),
+            )
+            mixes = {n: vec(a + f"x_{n}") for n in "rwkvag"}
+            maa = torch.stack([mixes[n] for n in "g" * lora.ng + "wavrk"]).unsqueeze(1)
             layer = _Layer(
                 ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
                 ln2=(vec(b + "ln2.weight"), vec(b + "ln2.bias")),
                 maa=maa,
-                w0=vec(a + "w0"),
-                a0=vec(a + "a0"),
-                v0=vec(a + "v0") if has_v else None,
-                lora_w=(vec(a + "w1"), vec(a + "w2")),
-                lora_a=(vec(a + "a1"), vec(a + "a2")),
-                lora_v=(vec(a + "v1"), vec(a + "v2")) if has_v else None,
-                lora_g=(vec(a + "g1"), vec(a + "g2")),
+                lora=lora,
                 k_k=vec(a + "k_k"),
                 k_a=vec(a + "k_a"),
                 r_k=vec(a + "r_k").view(self.H, self.N),
@@ -88,7 +85,7 @@ class RWKV7(RWKVModel):
                 ffn_k=lin(f + "key.weight"),
                 ffn_v=lin(f + "value.weight", scaled=True),
             )
-            for unused in ("v0", "v1", "v2"):
+            for unused in ("v0", "v1", "v2"):  # layer 0 has them too, unused
                 weights.pop(a + unused, None)
             self.layers.append(layer)
             if progress is not None:
@@ -98,9 +95,7 @@ class RWKV7(RWKVModel):
     def weight_bytes_per_token(self) -> int:
         total = self.head.nbytes + self.C * self.emb.element_size()
         for ly in self.layers:
-            total += sum(m.nbytes for m in (ly.r, ly.k, ly.v, ly.o, ly.ffn_k, ly.ffn_v))
-            loras = [ly.lora_w, ly.lora_a, ly.lora_g] + ([ly.lora_v] if ly.lora_v else [])
-            total += sum(t.numel() * t.element_size() for pair in loras for t in pair)
+            total += sum(m.nbytes for m in (ly.r, ly.k, ly.v, ly.o, ly.ffn_k, ly.ffn_v)) + ly.lora.nbytes
         return total
 
     # -- one token -----------------------------------------------------------------------------------------
@@ -111,20 +106,18 @@ class RWKV7(RWKVModel):
         for i, ly in enumerate(self.layers):
             xx = F.layer_norm(x, (C,), *ly.ln1)
             prev = state.att_x[i]
-            mixed = torch.addcmul(xx, prev - xx, ly.maa)  # [6,1,C]
+            mixed = torch.addcmul(xx, prev - xx, ly.maa)  # [nb+2,1,C]
             prev.copy_(xx)
-            xr, xw, xk, xv, xa, xg = mixed.view(6, C).unbind(0)
-            r, k, v = ly.r(xr), ly.k(xk), ly.v(xv)
-            w = torch.tanh(xw @ ly.lora_w[0]) @ ly.lora_w[1]
-            a = torch.sigmoid(ly.a0 + (xa @ ly.lora_a[0]) @ ly.lora_a[1])
-            g = torch.sigmoid(xg @ ly.lora_g[0]) @ ly.lora_g[1]
+            nb = ly.lora.nb
+            w, a, v_gate, g = (t.view(C) for t in ly.lora(mixed[:nb]))
+            r, k, v = ly.r(mixed[nb, 0]), ly.k(mixed[nb + 1, 0]), ly.v(mixed[nb - 1, 0])
             kk = F.normalize((k * ly.k_k).view(H, N), dim=-1, p=2.0).view(C)
             k = k * (1 + (a - 1) * ly.k_a)
             if i == 0:
                 v_first = v
             else:
-                v = v + (v_first - v) * torch.sigmoid(ly.v0 + (xv @ ly.lora_v[0]) @ ly.lora_v[1])
-            w = torch.exp(-_DECAY * torch.sigmoid((ly.w0 + w).float()))  # [C]
+                v = v + (v_first - v) * v_gate
+            w = torch.exp(-_DECAY * w.float())  # [C]
             S = state.wkv[i]  # [H,N(value),N(key)]
             # S·a and S·r as multiply+sum: faster than a batched GEMV for [H,N,N] x [H,N]
             sa = (S * (-kk).float().view(H, 1, N)).sum(-1, keepdim=True)  # [H,N,1]
@@ -153,19 +146,17 @@ class RWKV7(RWKVModel):
             xx = F.layer_norm(x, (C,), *ly.ln1)
             shifted = torch.cat((state.att_x[i].unsqueeze(0), xx[:-1]))  # [T,C]
             state.att_x[i].copy_(xx[-1])
-            mixed = torch.addcmul(xx, shifted - xx, ly.maa)  # [6,T,C]
-            xr, xw, xk, xv, xa, xg = mixed.unbind(0)
-            r, k, v = ly.r(xr), ly.k(xk), ly.v(xv)
-            w = torch.tanh(xw @ ly.lora_w[0]) @ ly.lora_w[1]
-            a = torch.sigmoid(ly.a0 + (xa @ ly.lora_a[0]) @ ly.lora_a[1])
-            g = torch.sigmoid(xg @ ly.lora_g[0]) @ ly.lora_g[1]
+            mixed = torch.addcmul(xx, shifted - xx, ly.maa)  # [nb+2,T,C]
+            nb = ly.lora.nb
+            w, a, v_gate, g = ly.lora(mixed[:nb])
+            r, k, v = ly.r(mixed[nb]), ly.k(mixed[nb + 1]), ly.v(mixed[nb - 1])
             kk = F.normalize((k * ly.k_k).view(T, H, N), dim=-1, p=2.0).view(T, C)
             k = k * (1 + (a - 1) * ly.k_a)
             if i == 0:
                 v_first = v
             else:
-                v = v + (v_first - v) * torch.sigmoid(ly.v0 + (xv @ ly.lora_v[0]) @ ly.lora_v[1])
-            log_w = -_DECAY * torch.sigmoid((ly.w0 + w).float())  # [T,C]
+                v = v + (v_first - v) * v_gate
+            log_w = -_DECAY * w.float()  # [T,C]
             inputs = (t.float().view(T, H, N) for t in (r, log_w, k, v, -kk, kk * a))
             y = wkv7_chunked(*inputs, S=state.wkv[i]).view(T, C)
             y = F.group_norm(y, H, ly.ln_x[0].float(), ly.ln_x[1].float(), eps=64e-5).to(self.act)
