@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer, QUrl, Signal
 from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
@@ -112,6 +112,10 @@ def run_signin(paths: Any, settings: Any, site: str) -> bool:
     window = SignInWindow(site, vault, login_url(site, settings))
     window.show()
     accepted = window.exec() == QDialog.DialogCode.Accepted
+    # Tear down now, page before profile: left to interpreter exit, the profile can go first and
+    # QtWebEngine crashes ("Release of profile requested but WebEnginePage still not deleted").
+    window.page.deleteLater()
     window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     app.processEvents()
     return accepted
