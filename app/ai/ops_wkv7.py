@@ -73,3 +73,16 @@ def wkv7_chunked(
         torch.baddbmm(Yc[c], Gy[c], S.transpose(1, 2), out=y[c])
         S.copy_(torch.baddbmm(Cs[c], S, Ms[c]))
     return y.transpose(1, 2).reshape(n * L, H, N)[:T].contiguous()
+
+
+def wkv7_step(S: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, kk: Tensor, ka: Tensor) -> Tensor:
+    """One token of the recurrence with a = −kk, b = kk⊙a: S ← S·diag(w) − (S·kk)(kk⊙a)ᵀ + v kᵀ; y = S·r.
+
+    S [H,N,N] fp32 updated in place; the rest [H,N] fp32; returns y [H,N]. S·kk and S·r run as multiply+sum
+    (faster than a batched GEMV for [H,N,N]·[H,N] on the CPU); both rank-1 updates go in one baddbmm (K = 2).
+    """
+    sa = (S * kk.unsqueeze(1)).sum(-1, keepdim=True)  # S·kk [H,N,1]
+    S.mul_(w.unsqueeze(1))
+    S.baddbmm_(sa, ka.unsqueeze(1), alpha=-1.0)
+    S.baddbmm_(v.unsqueeze(-1), k.unsqueeze(1))
+    return (S * r.unsqueeze(1)).sum(-1)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_lora import LoRAStack
-from app.ai.ops_wkv7 import wkv7_chunked
+from app.ai.ops_wkv7 import wkv7_chunked, wkv7_step
 from app.ai.quant import Projection
 from app.ai.state import State
 
@@ -31,6 +31,7 @@ class _Layer:
     lora: LoRAStack  # w, a, v-gate, g (layer 0 has no v map: v_first is taken there)
     k_k: Tensor
     k_a: Tensor
+    k_a1: Tensor  # 1 − k_a
     r_k: Tensor  # [H,N]
     r: Projection
     k: Projection
@@ -67,6 +68,7 @@ class RWKV7(RWKVModel):
                 bias=(vec(a + "w0"), vec(a + "a0"), vec(a + "v0") if has_v else None),
             )
             mixes = {n: vec(a + f"x_{n}") for n in "rwkvag"}
+            k_a = vec(a + "k_a")
             maa = torch.stack([mixes[n] for n in "g" * lora.ng + "wavrk"]).unsqueeze(1)
             layer = _Layer(
                 ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
@@ -74,7 +76,8 @@ class RWKV7(RWKVModel):
                 maa=maa,
                 lora=lora,
                 k_k=vec(a + "k_k"),
-                k_a=vec(a + "k_a"),
+                k_a=k_a,
+                k_a1=1 - k_a,
                 r_k=vec(a + "r_k").view(self.H, self.N),
                 r=lin(a + "receptance.weight"),
                 k=lin(a + "key.weight"),
@@ -111,22 +114,19 @@ class RWKV7(RWKVModel):
             nb = ly.lora.nb
             w, a, v_gate, g = (t.view(C) for t in ly.lora(mixed[:nb]))
             r, k, v = ly.r(mixed[nb, 0]), ly.k(mixed[nb + 1, 0]), ly.v(mixed[nb - 1, 0])
-            kk = F.normalize((k * ly.k_k).view(H, N), dim=-1, p=2.0).view(C)
-            k = k * (1 + (a - 1) * ly.k_a)
+            kk = F.normalize((k * ly.k_k).view(H, N), dim=-1, p=2.0)  # [H,N]
+            k = k * torch.addcmul(ly.k_a1, a, ly.k_a)  # k·(1 + (a−1)·k_a)
             if i == 0:
                 v_first = v
             else:
-                v = v + (v_first - v) * v_gate
-            w = torch.exp(-_DECAY * w.float())  # [C]
-            S = state.wkv[i]  # [H,N(value),N(key)]
-            # S·a and S·r as multiply+sum: faster than a batched GEMV for [H,N,N] x [H,N]
-            sa = (S * (-kk).float().view(H, 1, N)).sum(-1, keepdim=True)  # [H,N,1]
-            S.mul_(w.view(H, 1, N))
-            S.baddbmm_(sa, (kk * a).float().view(H, 1, N))
-            S.baddbmm_(v.float().view(H, N, 1), k.float().view(H, 1, N))
-            y = (S * r.float().view(H, 1, N)).sum(-1).view(1, C)
-            y = F.group_norm(y, H, ly.ln_x[0].float(), ly.ln_x[1].float(), eps=64e-5).view(C).to(self.act)
-            y = y + ((r * k * ly.r_k.view(C)).view(H, N).sum(-1, keepdim=True) * v.view(H, N)).view(C)
+                v = torch.lerp(v, v_first, v_gate)
+            w = w.float().mul_(-_DECAY).exp_()  # [C]
+            f32 = (t.float().view(H, N) for t in (r, w, k, v, kk, kk.view(C) * a))
+            y = wkv7_step(state.wkv[i], *f32).view(1, C)
+            y = F.group_norm(y, H, ly.ln_x[0].float(), ly.ln_x[1].float(), eps=64e-5).view(H, N).to(self.act)
+            y = torch.addcmul(
+                y, (r * k * ly.r_k.view(C)).view(H, N).sum(-1, keepdim=True), v.view(H, N)
+            ).view(C)
             x = x + ly.o(y * g)
 
             xx = F.layer_norm(x, (C,), *ly.ln2)
@@ -151,11 +151,11 @@ class RWKV7(RWKVModel):
             w, a, v_gate, g = ly.lora(mixed[:nb])
             r, k, v = ly.r(mixed[nb]), ly.k(mixed[nb + 1]), ly.v(mixed[nb - 1])
             kk = F.normalize((k * ly.k_k).view(T, H, N), dim=-1, p=2.0).view(T, C)
-            k = k * (1 + (a - 1) * ly.k_a)
+            k = k * torch.addcmul(ly.k_a1, a, ly.k_a)
             if i == 0:
                 v_first = v
             else:
-                v = v + (v_first - v) * v_gate
+                v = torch.lerp(v, v_first, v_gate)
             log_w = -_DECAY * w.float()  # [T,C]
             inputs = (t.float().view(T, H, N) for t in (r, log_w, k, v, -kk, kk * a))
             y = wkv7_chunked(*inputs, S=state.wkv[i]).view(T, C)
