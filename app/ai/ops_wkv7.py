@@ -64,14 +64,17 @@ def wkv7_chunked(
     Wa, Uv = sol[..., :N], sol[..., N:]  # U = Wa·S0ᵀ + Uv
     Gy = r_hat + Rb @ Wa  # Y = Gy·S0ᵀ + Yc
     Yc = Rb @ Uv + Rk @ v
-    b_bar, k_bar = b_til * g_last, k_til * g_last
-    Ms = torch.diag_embed(g_last.squeeze(2)) + Wa.transpose(-1, -2) @ b_bar  # S ← S·Ms + Cs
-    Cs = Uv.transpose(-1, -2) @ b_bar + v.transpose(-1, -2) @ k_bar
+    b_bar = b_til * g_last
+    # S ← S·diag(Γ_L) + (S·Waᵀ)·b̄ + Cs, Cs = Uvᵀ·b̄ + vᵀ·k̄: the [N,N] transition S·(diag(Γ_L) + Waᵀ·b̄) is
+    # never built (it cost more than the two thin per-chunk matmuls).
+    Cs = torch.cat((Uv, v), 2).transpose(-1, -2) @ torch.cat((b_bar, k_til * g_last), 2)  # [n,H,N,N]
+    WaT = Wa.transpose(-1, -2)  # [n,H,N,L]
 
     y = torch.empty(n, H, L, N, dtype=S.dtype, device=S.device)
     for c in range(n):
         torch.baddbmm(Yc[c], Gy[c], S.transpose(1, 2), out=y[c])
-        S.copy_(torch.baddbmm(Cs[c], S, Ms[c]))
+        Cs[c].baddbmm_(S @ WaT[c], b_bar[c])
+        S.mul_(g_last[c]).add_(Cs[c])
     return y.transpose(1, 2).reshape(n * L, H, N)[:T].contiguous()
 
 
