@@ -5,7 +5,7 @@ Shapes: C = n_embd, H heads of N, T tokens. State per layer: att_x [C], wkv S[h,
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -101,16 +101,20 @@ class RWKV7(RWKVModel):
             total += sum(m.nbytes for m in (ly.r, ly.k, ly.v, ly.o, ly.ffn_k, ly.ffn_v)) + ly.lora.nbytes
         return total
 
+    def _per_layer(self, state: State) -> Iterator[tuple[_Layer, Tensor, Tensor, Tensor]]:
+        """Each layer with its state views att_x [C], S [H,N,N], ffn_x [C] (one unbind each, not L selects)."""
+        views = (state.att_x.unbind(0), state.wkv.unbind(0), state.ffn_x.unbind(0))
+        return zip(self.layers, *views, strict=True)
+
     # -- one token -----------------------------------------------------------------------------------------
     def _forward_one(self, token: int, state: State) -> Tensor:
         C, H, N = self.C, self.H, self.N
         x = self.emb[token].to(self.act)  # [C]
         v_first = x
-        for i, ly in enumerate(self.layers):
+        for i, (ly, att_x, S, ffn_x) in enumerate(self._per_layer(state)):
             xx = F.layer_norm(x, (C,), *ly.ln1)
-            prev = state.att_x[i]
-            mixed = torch.addcmul(xx, prev - xx, ly.maa)  # [nb+2,1,C]
-            prev.copy_(xx)
+            mixed = torch.addcmul(xx, att_x - xx, ly.maa)  # [nb+2,1,C]
+            att_x.copy_(xx)
             nb = ly.lora.nb
             w, a, v_gate, g = (t.view(C) for t in ly.lora(mixed[:nb]))
             r, k, v = ly.r(mixed[nb, 0]), ly.k(mixed[nb + 1, 0]), ly.v(mixed[nb - 1, 0])
@@ -122,7 +126,7 @@ class RWKV7(RWKVModel):
                 v = torch.lerp(v, v_first, v_gate)
             w = w.float().mul_(-_DECAY).exp_()  # [C]
             f32 = (t.float().view(H, N) for t in (r, w, k, v, kk, kk.view(C) * a))
-            y = wkv7_step(state.wkv[i], *f32).view(1, C)
+            y = wkv7_step(S, *f32).view(1, C)
             y = F.group_norm(y, H, ly.ln_x[0].float(), ly.ln_x[1].float(), eps=64e-5).view(H, N).to(self.act)
             y = torch.addcmul(
                 y, (r * k * ly.r_k.view(C)).view(H, N).sum(-1, keepdim=True), v.view(H, N)
@@ -130,9 +134,8 @@ class RWKV7(RWKVModel):
             x = x + ly.o(y * g)
 
             xx = F.layer_norm(x, (C,), *ly.ln2)
-            prev = state.ffn_x[i]
-            kx = torch.addcmul(xx, prev - xx, ly.ffn_maa)
-            prev.copy_(xx)
+            kx = torch.addcmul(xx, ffn_x - xx, ly.ffn_maa)
+            ffn_x.copy_(xx)
             x = x + ly.ffn_v(torch.relu(ly.ffn_k(kx)).square())
         x = F.layer_norm(x, (C,), *self.ln_out)
         return self.head(x)
@@ -142,10 +145,10 @@ class RWKV7(RWKVModel):
         C, H, N, T = self.C, self.H, self.N, len(tokens)
         x = self.emb[torch.tensor(tokens, device=self.torch_device)].to(self.act)  # [T,C]
         v_first = x
-        for i, ly in enumerate(self.layers):
+        for i, (ly, att_x, S, ffn_x) in enumerate(self._per_layer(state)):
             xx = F.layer_norm(x, (C,), *ly.ln1)
-            shifted = torch.cat((state.att_x[i].unsqueeze(0), xx[:-1]))  # [T,C]
-            state.att_x[i].copy_(xx[-1])
+            shifted = torch.cat((att_x.unsqueeze(0), xx[:-1]))  # [T,C]
+            att_x.copy_(xx[-1])
             mixed = torch.addcmul(xx, shifted - xx, ly.maa)  # [nb+2,T,C]
             nb = ly.lora.nb
             w, a, v_gate, g = ly.lora(mixed[:nb])
@@ -158,7 +161,7 @@ class RWKV7(RWKVModel):
                 v = torch.lerp(v, v_first, v_gate)
             log_w = -_DECAY * w.float()  # [T,C]
             inputs = (t.float().view(T, H, N) for t in (r, log_w, k, v, -kk, kk * a))
-            y = wkv7_chunked(*inputs, S=state.wkv[i]).view(T, C)
+            y = wkv7_chunked(*inputs, S=S).view(T, C)
             y = F.group_norm(y, H, ly.ln_x[0].float(), ly.ln_x[1].float(), eps=64e-5).to(self.act)
             y = y + ((r * k * ly.r_k.view(C)).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)).view(
                 T, C
@@ -166,8 +169,8 @@ class RWKV7(RWKVModel):
             x = x + ly.o(y * g)
 
             xx = F.layer_norm(x, (C,), *ly.ln2)
-            shifted = torch.cat((state.ffn_x[i].unsqueeze(0), xx[:-1]))
-            state.ffn_x[i].copy_(xx[-1])
+            shifted = torch.cat((ffn_x.unsqueeze(0), xx[:-1]))
+            ffn_x.copy_(xx[-1])
             kx = torch.addcmul(xx, shifted - xx, ly.ffn_maa)
             x = x + ly.ffn_v(torch.relu(ly.ffn_k(kx)).square())
         x = F.layer_norm(x[-1], (C,), *self.ln_out)
