@@ -32,12 +32,12 @@ class _Layer:
     k_k: Tensor
     k_a: Tensor
     k_a1: Tensor  # 1 − k_a
-    r_k: Tensor  # [H,N]
+    r_k: Tensor  # [C] (H heads of N)
     r: Projection
     k: Projection
     v: Projection
     o: Projection
-    ln_x: tuple[Tensor, Tensor]
+    ln_x: tuple[Tensor, Tensor]  # fp32: the group norm runs on the fp32 WKV output
     ffn_maa: Tensor  # [C]
     ffn_k: Projection  # [F,C]
     ffn_v: Projection  # [C,F]
@@ -78,12 +78,12 @@ class RWKV7(RWKVModel):
                 k_k=vec(a + "k_k"),
                 k_a=k_a,
                 k_a1=1 - k_a,
-                r_k=vec(a + "r_k").view(self.H, self.N),
+                r_k=vec(a + "r_k").reshape(self.C),
                 r=lin(a + "receptance.weight"),
                 k=lin(a + "key.weight"),
                 v=lin(a + "value.weight"),
                 o=lin(a + "output.weight", scaled=True),
-                ln_x=(vec(a + "ln_x.weight"), vec(a + "ln_x.bias")),
+                ln_x=(self._f32(weights, a + "ln_x.weight"), self._f32(weights, a + "ln_x.bias")),
                 ffn_maa=vec(f + "x_k"),
                 ffn_k=lin(f + "key.weight"),
                 ffn_v=lin(f + "value.weight", scaled=True),
@@ -127,10 +127,8 @@ class RWKV7(RWKVModel):
             w = w.float().mul_(-_DECAY).exp_()  # [C]
             f32 = (t.float().view(H, N) for t in (r, w, k, v, kk, kk.view(C) * a))
             y = wkv7_step(S, *f32).view(1, C)
-            y = F.group_norm(y, H, ly.ln_x[0].float(), ly.ln_x[1].float(), eps=64e-5).view(H, N).to(self.act)
-            y = torch.addcmul(
-                y, (r * k * ly.r_k.view(C)).view(H, N).sum(-1, keepdim=True), v.view(H, N)
-            ).view(C)
+            y = F.group_norm(y, H, *ly.ln_x, eps=64e-5).view(H, N).to(self.act)
+            y = torch.addcmul(y, (r * k * ly.r_k).view(H, N).sum(-1, keepdim=True), v.view(H, N)).view(C)
             x = x + ly.o(y * g)
 
             xx = F.layer_norm(x, (C,), *ly.ln2)
@@ -162,10 +160,8 @@ class RWKV7(RWKVModel):
             log_w = -_DECAY * w.float()  # [T,C]
             inputs = (t.float().view(T, H, N) for t in (r, log_w, k, v, -kk, kk * a))
             y = wkv7_chunked(*inputs, S=S).view(T, C)
-            y = F.group_norm(y, H, ly.ln_x[0].float(), ly.ln_x[1].float(), eps=64e-5).to(self.act)
-            y = y + ((r * k * ly.r_k.view(C)).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)).view(
-                T, C
-            )
+            y = F.group_norm(y, H, *ly.ln_x, eps=64e-5).to(self.act)
+            y = y + ((r * k * ly.r_k).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)).view(T, C)
             x = x + ly.o(y * g)
 
             xx = F.layer_norm(x, (C,), *ly.ln2)
