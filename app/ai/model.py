@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 import torch
 
 from app.ai.checkpoint import CheckpointInfo, describe, load_time_state, load_weights
+from app.ai.ops_mix import ChannelMix
 from app.ai.quant import Projection, make_linear
 from app.ai.state import State
 from app.errors import ModelLoadError
@@ -89,6 +91,25 @@ class RWKVModel:
     def _f32(self, weights: MutableMapping[str, Tensor], key: str) -> Tensor:
         """A per-channel tensor kept in fp32 whatever the run's dtype (decays, bonuses), flattened."""
         return weights.pop(key).to(device=self.torch_device, dtype=torch.float32).reshape(-1).clone()
+
+    def _channel_mix(self, weights: MutableMapping[str, Tensor], i: int, *, mix: str) -> ChannelMix:
+        """Layer i's RWKV-4/5/6 channel mix. `mix` "time_mix" stores 1 − the lerp weight (v4, v5.2);
+        "time_maa" stores it as used (v6)."""
+        vec, lin = partial(self._vec, weights), partial(self._lin, weights)
+        b, f = f"blocks.{i}.", f"blocks.{i}.ffn."
+
+        def lerp(name: str) -> Tensor:
+            value = vec(f + f"{mix}_{name}")
+            return 1.0 - value if mix == "time_mix" else value
+
+        return ChannelMix(
+            ln=(vec(b + "ln2.weight"), vec(b + "ln2.bias")),
+            maa_k=lerp("k"),
+            maa_r=lerp("r"),
+            key=lin(f + "key.weight"),
+            receptance=lin(f + "receptance.weight"),
+            value=lin(f + "value.weight", scaled=True, layer=i),
+        )
 
     def _load_output(
         self, weights: MutableMapping[str, Tensor], progress: Callable[[float], None] | None

@@ -53,15 +53,8 @@ class RWKV4(RWKVModel):
         self.emb = self._embedding(weights)
         self.layers: list[_Layer] = []
         for i in range(info.n_layer):
-            b, a, f = f"blocks.{i}.", f"blocks.{i}.att.", f"blocks.{i}.ffn."
-            ffn = ChannelMix(
-                ln=(vec(b + "ln2.weight"), vec(b + "ln2.bias")),
-                maa_k=maa(f + "time_mix_k"),
-                maa_r=maa(f + "time_mix_r"),
-                key=lin(f + "key.weight"),
-                receptance=lin(f + "receptance.weight"),
-                value=lin(f + "value.weight", scaled=True, layer=i),
-            )
+            b, a = f"blocks.{i}.", f"blocks.{i}.att."
+            ffn = self._channel_mix(weights, i, mix="time_mix")
             layer = _Layer(
                 ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
                 maa=torch.stack([maa(a + f"time_mix_{n}") for n in "kvr"]).unsqueeze(1),

@@ -56,17 +56,10 @@ class RWKV5(RWKVModel):
         self.emb = self._embedding(weights)
         self.layers: list[_Layer] = []
         for i in range(info.n_layer):
-            b, a, f = f"blocks.{i}.", f"blocks.{i}.att.", f"blocks.{i}.ffn."
+            b, a = f"blocks.{i}.", f"blocks.{i}.att."
             # time_faaaa is u itself; older 5.2 files store time_first = log(u)
             u = f32(a + "time_faaaa") if a + "time_faaaa" in weights else torch.exp(f32(a + "time_first"))
-            ffn = ChannelMix(
-                ln=(vec(b + "ln2.weight"), vec(b + "ln2.bias")),
-                maa_k=maa(f + "time_mix_k"),
-                maa_r=maa(f + "time_mix_r"),
-                key=lin(f + "key.weight"),
-                receptance=lin(f + "receptance.weight"),
-                value=lin(f + "value.weight", scaled=True, layer=i),
-            )
+            ffn = self._channel_mix(weights, i, mix="time_mix")
             layer = _Layer(
                 ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
                 maa=torch.stack([maa(a + f"time_mix_{n}") for n in "kvrg"]).unsqueeze(1),

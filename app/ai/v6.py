@@ -60,16 +60,9 @@ class RWKV6(RWKVModel):
         self.emb = self._embedding(weights)
         self.layers: list[_Layer] = []
         for i in range(info.n_layer):
-            b, a, f = f"blocks.{i}.", f"blocks.{i}.att.", f"blocks.{i}.ffn."
+            b, a = f"blocks.{i}.", f"blocks.{i}.att."
             maa_w2 = weights.pop(a + "time_maa_w2").to(device=device, dtype=self.act).clone()  # [5,D,C]
-            ffn = ChannelMix(
-                ln=(vec(b + "ln2.weight"), vec(b + "ln2.bias")),
-                maa_k=vec(f + "time_maa_k"),
-                maa_r=vec(f + "time_maa_r"),
-                key=lin(f + "key.weight"),
-                receptance=lin(f + "receptance.weight"),
-                value=lin(f + "value.weight", scaled=True, layer=i),
-            )
+            ffn = self._channel_mix(weights, i, mix="time_maa")
             layer = _Layer(
                 ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
                 maa_x=vec(a + "time_maa_x"),
