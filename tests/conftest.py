@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
 os.environ.pop("HEARTH_DATA_DIR", None)
+# Native kernels compile once per test session into a private folder, never into the user's cache.
+os.environ.setdefault("HEARTH_NATIVE_DIR", tempfile.mkdtemp(prefix="hearth-native-"))
 
 from tests.support.http import LocalServer
 

@@ -59,6 +59,7 @@ class RWKVModel:
         else:
             self.act = torch.float16 if dtype in ("fp16", "int8") else _DTYPES[dtype]
         self.chunk_len = CHUNK_LEN
+        self.native_layout = False  # set by engines with a native decode kernel, before their weights load
         self._initial: State | None = None
         # fp16 activations overflow in RWKV-4/5/6 residual streams (as in the rwkv package): halve x after
         # every RESCALE_EVERY layers and pre-divide those layers' output/value weights; LayerNorm hides it.
@@ -80,7 +81,14 @@ class RWKVModel:
         w = weights.pop(key)
         if layer >= 0 and self.rescale_every:
             w = w.float() / 2 ** (layer // self.rescale_every)
-        return make_linear(w, wdtype=self.wdtype, act_dtype=self.act, device=self.torch_device, scaled=scaled)
+        return make_linear(
+            w,
+            wdtype=self.wdtype,
+            act_dtype=self.act,
+            device=self.torch_device,
+            scaled=scaled,
+            native=self.native_layout,
+        )
 
     def _rescaled(self, x: Tensor, layer: int) -> Tensor:
         """x / 2 after every `rescale_every`-th layer (fp16 only)."""

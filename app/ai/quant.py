@@ -15,20 +15,22 @@ Tensor = torch.Tensor
 class Linear:
     """y = x @ W.T for W [out,in] in `weight.dtype`.
 
+    `rows`: keep W as [out,in] rows (for the native decode kernel, which reads rows; sequences use F.linear).
+
     fp32 on CPU stores Wᵀ [in,out] and multiplies one token as p partial products over blocks of the input,
     one bmm [p,1,in/p] x [p,in/p,out] and a sum: MKL's fp32 GEMV runs on one thread, while bmm spreads the p
     blocks over the threads (1.1-1.6x the bandwidth of splitting the output columns on 2 cores, ~1.7x a plain
     GEMV). A sequence multiplies by Wᵀ in one GEMM. Other dtypes/devices keep [out,in] for F.linear.
     """
 
-    def __init__(self, weight: Tensor, act_dtype: torch.dtype) -> None:
+    def __init__(self, weight: Tensor, act_dtype: torch.dtype, *, rows: bool = False) -> None:
         out_f, in_f = weight.shape
         self.out_features, self.in_features = out_f, in_f
         self.act_dtype = act_dtype
         self._cast = weight.dtype != act_dtype
         p = (
             min(torch.get_num_threads(), 8)
-            if weight.device.type == "cpu" and weight.dtype == torch.float32
+            if weight.device.type == "cpu" and weight.dtype == torch.float32 and not rows
             else 0
         )
         while p > 1 and in_f % p:
@@ -72,12 +74,20 @@ class Half16Linear:
 
 
 class Int8Linear:
-    """int8 weight-only: W ≈ q[out,in] * scale[out] (symmetric, per output row)."""
+    """int8 weight-only: W ≈ q[out,in] * scale[out] (symmetric, per output row).
 
-    def __init__(self, weight: Tensor, act_dtype: torch.dtype, compute_dtype: torch.dtype) -> None:
+    `biased`: store q + 128 as unsigned bytes (the native kernel's VNNI layout) with fp32 scales beside the
+    compute-dtype ones; the torch path recovers q with one xor per call (sequences only, ~1 % of a prefill)."""
+
+    def __init__(
+        self, weight: Tensor, act_dtype: torch.dtype, compute_dtype: torch.dtype, *, biased: bool = False
+    ) -> None:
         w = weight.float()
         scale = w.abs().amax(dim=1).clamp(min=1e-12) / 127.0  # [out]
-        self.q = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
+        q = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
+        self.biased = biased
+        self.q = torch.bitwise_xor(q, -128).view(torch.uint8) if biased else q  # q ^ 0x80 == q + 128
+        self.scale_f32 = scale.contiguous() if biased else None
         self.compute_dtype = compute_dtype  # bf16 on CPU (the fast _weight_int8pack_mm path), fp16 on CUDA
         self.scale = scale.to(compute_dtype).contiguous()
         self.act_dtype = act_dtype
@@ -85,13 +95,16 @@ class Int8Linear:
         self.nbytes = self.q.numel() + self.scale.numel() * self.scale.element_size()
         self._packed = self.q.device.type == "cpu" and hasattr(torch, "_weight_int8pack_mm")
 
+    def signed(self) -> Tensor:
+        return torch.bitwise_xor(self.q.view(torch.int8), -128) if self.biased else self.q
+
     def __call__(self, x: Tensor) -> Tensor:
         shape = x.shape
         x2 = x.reshape(-1, self.in_features).to(self.compute_dtype)
         if self._packed:
-            y = torch._weight_int8pack_mm(x2, self.q, self.scale)
+            y = torch._weight_int8pack_mm(x2, self.signed(), self.scale)
         else:
-            y = F.linear(x2, self.q.to(self.compute_dtype)) * self.scale
+            y = F.linear(x2, self.signed().to(self.compute_dtype)) * self.scale
         return y.to(self.act_dtype).reshape(*shape[:-1], self.out_features)
 
 
@@ -99,11 +112,18 @@ Projection = Linear | Half16Linear | Int8Linear
 
 
 def make_linear(
-    weight: Tensor, *, wdtype: str, act_dtype: torch.dtype, device: torch.device, scaled: bool = False
+    weight: Tensor,
+    *,
+    wdtype: str,
+    act_dtype: torch.dtype,
+    device: torch.device,
+    scaled: bool = False,
+    native: bool = False,
 ) -> Projection:
     """A projection for a [out,in] weight in the run's weight dtype ("fp32", "fp16", "bf16", "int8").
 
-    `scaled`: the input may exceed the fp16 range (relu² of the FFN, the gated attention output)."""
+    `scaled`: the input may exceed the fp16 range (relu² of the FFN, the gated attention output).
+    `native`: lay the weight out for the native CPU decode kernel (fp32 rows, biased int8)."""
     cpu_half = wdtype == "bf16" and device.type == "cpu" and act_dtype == torch.float32
     if (
         cpu_half and float(weight.abs().amax()) < 60000.0
@@ -111,6 +131,6 @@ def make_linear(
         return Half16Linear(weight, act_dtype, scaled)
     if wdtype == "int8":
         compute = torch.bfloat16 if device.type == "cpu" else torch.float16
-        return Int8Linear(weight.to(device), act_dtype, compute)
+        return Int8Linear(weight.to(device), act_dtype, compute, biased=native)
     dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[wdtype]
-    return Linear(weight.to(device=device, dtype=dtype), act_dtype)
+    return Linear(weight.to(device=device, dtype=dtype), act_dtype, rows=native)

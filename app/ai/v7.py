@@ -5,6 +5,7 @@ Shapes: C = n_embd, H heads of N, T tokens. State per layer: att_x [C], wkv S[h,
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from functools import partial
@@ -18,7 +19,9 @@ from app.ai.ops_lora import LoRAStack
 from app.ai.ops_wkv7 import wkv7_chunked, wkv7_step
 from app.ai.quant import Projection
 from app.ai.state import State
+from app.ai.v7_native import NativeV7, eligible
 
+log = logging.getLogger(__name__)
 Tensor = torch.Tensor
 _DECAY = 0.606531  # exp(-0.5), as in the reference implementation
 
@@ -54,6 +57,9 @@ class RWKV7(RWKVModel):
     ) -> None:
         super().__init__(info, device, dtype)
         self.C, self.H, self.N = info.n_embd, info.n_head, info.head_size
+        self.native: NativeV7 | None = None
+        self.native_reason = eligible(self)
+        self.native_layout = not self.native_reason
         vec, lin = partial(self._vec, weights), partial(self._lin, weights)
         self.emb = self._embedding(weights)  # [V,C]
         self.layers: list[_Layer] = []
@@ -94,6 +100,13 @@ class RWKV7(RWKVModel):
             if progress is not None:
                 progress((i + 1) / (info.n_layer + 1))
         self._load_output(weights, progress)
+        if self.native_layout:
+            try:
+                self.native = NativeV7.bind(self)
+            except ValueError as exc:
+                self.native_reason = str(exc)
+        if self.native is None:
+            log.info("RWKV-7 decode runs on torch ops: %s", self.native_reason)
 
     def weight_bytes_per_token(self) -> int:
         total = self.head.nbytes + self.C * self.emb.element_size()
@@ -108,6 +121,8 @@ class RWKV7(RWKVModel):
 
     # -- one token -----------------------------------------------------------------------------------------
     def _forward_one(self, token: int, state: State) -> Tensor:
+        if self.native is not None:
+            return self.native.decode(token, state)
         C, H, N = self.C, self.H, self.N
         x = self.emb[token].to(self.act)  # [C]
         v_first = x
