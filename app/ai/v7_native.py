@@ -29,7 +29,10 @@ _P = ctypes.c_void_p
 
 class _V7Model(ctypes.Structure):
     _fields_ = [
-        *((n, ctypes.c_int32) for n in ("L", "C", "H", "N", "V", "F", "nb", "ng", "db", "wkind", "emb_bf16", "pad")),
+        *(
+            (n, ctypes.c_int32)
+            for n in ("L", "C", "H", "N", "V", "F", "nb", "ng", "db", "wkind", "emb_bf16", "pad")
+        ),
         ("emb", _P),
         ("ln_out_w", _P),
         ("ln_out_b", _P),
