@@ -116,19 +116,18 @@ def build(name: str, *, extra_flags: list[str] | None = None, directory: Path | 
 
 
 def load(name: str) -> Native:
-    """The named kernel library, built if needed; once per process."""
+    """The named kernel library, built if needed (once per process), unless HEARTH_NATIVE=0 says not to."""
+    if not enabled():
+        return Native(name, None, "turned off by HEARTH_NATIVE=0")
     with _lock:
         if name in _loaded:
             return _loaded[name]
-        if not enabled():
-            native = Native(name, None, "turned off by HEARTH_NATIVE=0")
-        else:
-            import torch  # noqa: F401  (load torch's libgomp first: the kernel must share its thread pool)
+        import torch  # noqa: F401  (load torch's libgomp first: the kernel must share its thread pool)
 
-            try:
-                native = Native(name, ctypes.CDLL(str(build(name))))
-            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-                native = Native(name, None, str(exc))
-                log.info("native kernel %s unavailable: %s", name, exc)
+        try:
+            native = Native(name, ctypes.CDLL(str(build(name))))
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            native = Native(name, None, str(exc))
+            log.info("native kernel %s unavailable: %s", name, exc)
         _loaded[name] = native
         return native

@@ -75,39 +75,50 @@ def _close(ours: torch.Tensor, ref: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def models(reference) -> dict:
-    return {name: load_model(path, device="cpu", dtype="fp32") for name, (path, _) in reference.items()}
+    loaded = {name: load_model(path, device="cpu", dtype="fp32") for name, (path, _) in reference.items()}
+    with (
+        pytest.MonkeyPatch.context() as mp
+    ):  # RWKV-7 also through its torch ops, as without the native kernel
+        mp.setenv("HEARTH_NATIVE", "0")
+        loaded["7-torch"] = load_model(reference["7"][0], device="cpu", dtype="fp32")
+    assert loaded["7-torch"].native is None
+    return loaded
 
 
-@pytest.mark.parametrize("version", [*VERSIONS, "6-state"])
+def _ref(reference: dict, name: str) -> dict:
+    return reference["7" if name == "7-torch" else name][1]
+
+
+@pytest.mark.parametrize("version", [*VERSIONS, "6-state", "7-torch"])
 def test_whole_prompt_matches(reference, models, version):
     logits, _ = models[version].forward(PROMPT)
     assert logits.dtype == torch.float32 and logits.shape == (VOCAB,)
-    assert _close(logits, reference[version][1]["seq"]) < RTOL
+    assert _close(logits, _ref(reference, version)["seq"]) < RTOL
 
 
-@pytest.mark.parametrize("version", [*VERSIONS, "6-state"])
+@pytest.mark.parametrize("version", [*VERSIONS, "6-state", "7-torch"])
 def test_token_by_token_matches(reference, models, version):
     state = None
     for t in PROMPT:
         logits, state = models[version].forward([t], state)
-    assert _close(logits, reference[version][1]["one"]) < RTOL
+    assert _close(logits, _ref(reference, version)["one"]) < RTOL
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", [*VERSIONS, "7-torch"])
 def test_chunked_prefill_matches(reference, models, version):
     model = models[version]
     _, state = model.forward(PROMPT[:4])
     logits, _ = model.forward(PROMPT[4:], state)
-    assert _close(logits, reference[version][1]["chunked"]) < RTOL
+    assert _close(logits, _ref(reference, version)["chunked"]) < RTOL
     model.chunk_len = 3  # the internal chunking: 3+3+3+1 tokens
     try:
         logits, _ = model.forward(PROMPT)
     finally:
         model.chunk_len = 256
-    assert _close(logits, reference[version][1]["seq"]) < RTOL
+    assert _close(logits, _ref(reference, version)["seq"]) < RTOL
 
 
-@pytest.mark.parametrize("version", [*VERSIONS, "6-state"])
+@pytest.mark.parametrize("version", [*VERSIONS, "6-state", "7-torch"])
 def test_greedy_ids_match(reference, models, version):
     model = models[version]
     logits, state = model.forward(PROMPT)
@@ -115,7 +126,7 @@ def test_greedy_ids_match(reference, models, version):
     for _ in range(10):
         ids.append(int(torch.argmax(logits)))
         logits, state = model.forward([ids[-1]], state, inplace=True)
-    assert ids == reference[version][1]["greedy"].tolist()
+    assert ids == _ref(reference, version)["greedy"].tolist()
 
 
 def test_safetensors_gives_the_same_logits(reference, models, tmp_path):
