@@ -172,9 +172,14 @@ class RWKV7(RWKVModel):
                 v_first = v
             else:
                 v = torch.lerp(v, v_first, v_gate)
-            log_w = -_DECAY * w.float()  # [T,C]
-            inputs = (t.float().view(T, H, N) for t in (r, log_w, k, v, -kk, kk * a))
-            y = wkv7_chunked(*inputs, S=S).view(T, C)
+            if self.native is not None:  # the recurrence token by token in C: faster than the chunked form
+                w = w.float().mul_(-_DECAY).exp_()
+                inputs = [t.float().view(T, H, N) for t in (r, w, k, v, -kk, kk * a)]
+                y = self.native.wkv_seq(S, *inputs).view(T, C)
+            else:
+                log_w = -_DECAY * w.float()  # [T,C]
+                inputs = [t.float().view(T, H, N) for t in (r, log_w, k, v, -kk, kk * a)]
+                y = wkv7_chunked(*inputs, S=S).view(T, C)
             y = F.group_norm(y, H, *ly.ln_x, eps=64e-5).to(self.act)
             y = y + ((r * k * ly.r_k).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)).view(T, C)
             x = x + ly.o(y * g)

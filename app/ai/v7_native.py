@@ -49,8 +49,8 @@ def eligible(model: RWKV7) -> str:
         return "the native kernel runs on the CPU only"
     if model.wdtype not in _KINDS:
         return f"no native kernel for {model.wdtype} weights"
-    if info.n_embd % 64 or info.ffn_dim % 64 or info.head_size > 1024:
-        return "the model's widths are not multiples of 64"
+    if info.n_embd % 64 or info.ffn_dim % 64 or info.head_size % 16 or info.head_size > 256:
+        return "the native kernel needs widths in multiples of 64 and heads of at most 256"
     native = native_build.load("rwkv7_cpu")
     if not native.ok:
         return native.reason
@@ -129,6 +129,9 @@ class NativeV7:
         lib.rwkv7_scratch_bytes.argtypes = [ctypes.POINTER(_V7Model)]
         self._scratch = torch.empty(lib.rwkv7_scratch_bytes(ctypes.byref(self._m)), dtype=torch.uint8)
         self._mref = ctypes.byref(self._m)
+        self._wkv = lib.rwkv7_wkv_seq
+        self._wkv.restype = None
+        self._wkv.argtypes = [ctypes.c_int] * 3 + [_P] * 8 + [ctypes.c_int]
         self.vocab = model.vocab_size
         self._lock = threading.Lock()  # one scratch area: one token at a time per model
 
@@ -157,3 +160,14 @@ class NativeV7:
                 torch.get_num_threads(),
             )
         return logits
+
+    def wkv_seq(self, S: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, a: Tensor, b: Tensor) -> Tensor:
+        """The WKV recurrence over a sequence, as `wkv7_loop` (w: decay multipliers): S [H,N,N] fp32 updated in
+        place, inputs [T,H,N] fp32; returns y [T,H,N]."""
+        T, H, N = r.shape
+        ins = [t.contiguous() for t in (r, w, k, v, a, b)]
+        if not S.is_contiguous() or any(t.dtype != torch.float32 for t in (S, *ins)):
+            raise ValueError("wkv_seq needs contiguous fp32 tensors")
+        y = torch.empty(T, H, N, dtype=torch.float32)
+        self._wkv(T, H, N, *(t.data_ptr() for t in ins), S.data_ptr(), y.data_ptr(), torch.get_num_threads())
+        return y

@@ -110,11 +110,11 @@ def test_chunked_prefill_matches(reference, models, version):
     _, state = model.forward(PROMPT[:4])
     logits, _ = model.forward(PROMPT[4:], state)
     assert _close(logits, _ref(reference, version)["chunked"]) < RTOL
-    model.chunk_len = 3  # the internal chunking: 3+3+3+1 tokens
+    before, model.chunk_len = model.chunk_len, 3  # the internal chunking: 3+3+3+1 tokens
     try:
         logits, _ = model.forward(PROMPT)
     finally:
-        model.chunk_len = 256
+        model.chunk_len = before
     assert _close(logits, _ref(reference, version)["seq"]) < RTOL
 
 

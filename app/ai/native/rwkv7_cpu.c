@@ -380,3 +380,57 @@ void rwkv7_decode(const V7Model *m, int token, float *att_x, float *ffn_x, float
         }
     }
 }
+
+/* ---------------------------------------------------------------------------------------------------------
+ * the WKV recurrence over a sequence (prefill), token by token as the reference does it
+ * ------------------------------------------------------------------------------------------------------- */
+/* One head over T steps. The head's state is held transposed (key-major, St[j][i] = S[i][j]) so that every
+ * product is a vertical FMA over the value index i, with no horizontal sums:
+ *   sa = Σ_j a_j St[j,:];  St[j,:] = St[j,:]·w_j + b_j·sa + k_j·v;  y = Σ_j r_j St[j,:]. */
+static inline void wkv_head(int T, int H, int N, int h, const float *r, const float *w, const float *k,
+                            const float *v, const float *a, const float *b, float *S, float *y) {
+    const int nv = N / 16;
+    float St[N * N] __attribute__((aligned(64)));
+    float *Sh = S + (long)h * N * N;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) St[j * N + i] = Sh[i * N + j];
+    for (int t = 0; t < T; t++) {
+        const long off = ((long)t * H + h) * N;
+        __m512 sa[16], vv[16], yy[16];
+        for (int q = 0; q < nv; q++) {
+            sa[q] = _mm512_setzero_ps();
+            yy[q] = _mm512_setzero_ps();
+            vv[q] = _mm512_loadu_ps(v + off + 16 * q);
+        }
+        for (int j = 0; j < N; j++) {
+            const __m512 aj = _mm512_set1_ps(a[off + j]);
+            for (int q = 0; q < nv; q++) sa[q] = _mm512_fmadd_ps(aj, _mm512_load_ps(St + j * N + 16 * q), sa[q]);
+        }
+        for (int j = 0; j < N; j++) {
+            const __m512 wj = _mm512_set1_ps(w[off + j]), bj = _mm512_set1_ps(b[off + j]);
+            const __m512 kj = _mm512_set1_ps(k[off + j]), rj = _mm512_set1_ps(r[off + j]);
+            float *row = St + j * N;
+            for (int q = 0; q < nv; q++) {
+                __m512 s = _mm512_mul_ps(_mm512_load_ps(row + 16 * q), wj);
+                s = _mm512_fmadd_ps(sa[q], bj, s);
+                s = _mm512_fmadd_ps(vv[q], kj, s);
+                _mm512_store_ps(row + 16 * q, s);
+                yy[q] = _mm512_fmadd_ps(rj, s, yy[q]);
+            }
+        }
+        for (int q = 0; q < nv; q++) _mm512_storeu_ps(y + off + 16 * q, yy[q]);
+    }
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) Sh[i * N + j] = St[j * N + i];
+}
+
+/* r, w (decay multipliers), k, v, a, b, y: [T,H,N]; S: [H,N(value),N(key)] updated in place; N % 16 == 0,
+ * N <= 256. Heads run in parallel. */
+void rwkv7_wkv_seq(int T, int H, int N, const float *r, const float *w, const float *k, const float *v,
+                   const float *a, const float *b, float *S, float *y, int nthreads) {
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (int h = 0; h < H; h++) {
+        if (N == 64) wkv_head(T, H, 64, h, r, w, k, v, a, b, S, y); /* constant N: registers, unrolled */
+        else wkv_head(T, H, N, h, r, w, k, v, a, b, S, y);
+    }
+}
