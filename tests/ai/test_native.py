@@ -110,6 +110,21 @@ def test_prefill_recurrence_equals_the_reference_loop(ckpt, monkeypatch, N):
 
 
 @needs_native
+@pytest.mark.parametrize("kind,dtype", [(0, torch.float32), (1, torch.float16)])
+def test_the_standalone_matvec_equals_torch(kind, dtype):
+    import ctypes
+
+    lib = native_build.load("rwkv7_cpu").lib
+    assert lib is not None
+    fn = lib.rwkv7_matvec
+    fn.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_int] * 3
+    w = torch.randn(333, 192).to(dtype)  # an odd row count: the threads' shares differ
+    x, y = torch.randn(192), torch.full((333,), float("nan"))
+    fn(kind, w.data_ptr(), x.data_ptr(), y.data_ptr(), 333, 192, 2)
+    assert torch.allclose(y, w.float() @ x, rtol=1e-4, atol=1e-4)
+
+
+@needs_native
 def test_saved_and_copied_states_continue_identically(ckpt, monkeypatch):
     model = _load(ckpt, "fp32", True, monkeypatch)
     _, state = model.forward(TOKENS[:6])

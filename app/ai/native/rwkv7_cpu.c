@@ -434,3 +434,14 @@ void rwkv7_wkv_seq(int T, int H, int N, const float *r, const float *w, const fl
         else wkv_head(T, H, N, h, r, w, k, v, a, b, S, y);
     }
 }
+
+/* y = W·x for fp32 (kind 0) or fp16 (kind 1) rows W [rows,in], in % 64 == 0: the decode step's own
+ * matrix-vector loop on its own, which the benchmark uses to measure this machine's matvec bandwidth. */
+void rwkv7_matvec(int kind, const void *w, const float *x, float *y, int rows, int in, int nthreads) {
+    if (kind != W_F32 && kind != W_F16) return;
+#pragma omp parallel num_threads(nthreads)
+    {
+        Job j = {kind, POST_STORE, rows, in, 0, w, NULL, x, NULL, NULL, 0.f, y};
+        run_jobs(&j, 1);
+    }
+}
