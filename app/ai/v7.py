@@ -162,10 +162,10 @@ class RWKV7(RWKVModel):
             xx = F.layer_norm(x, (C,), *ly.ln1)
             shifted = torch.cat((att_x.unsqueeze(0), xx[:-1]))  # [T,C]
             att_x.copy_(xx[-1])
-            mixed = torch.addcmul(xx, shifted - xx, ly.maa)  # [nb+2,T,C]
-            nb = ly.lora.nb
-            w, a, v_gate, g = ly.lora(mixed[:nb])
-            r, k, v = ly.r(mixed[nb]), ly.k(mixed[nb + 1]), ly.v(mixed[nb - 1])
+            ng = ly.lora.ng
+            mixed = torch.addcmul(xx, shifted - xx, ly.maa[ng - 1 :])  # [6,T,C]: g, w, a, v, r, k once each
+            w, a, v_gate, g = ly.lora.seq(mixed[0], mixed[1], mixed[2], mixed[3])
+            r, k, v = ly.r(mixed[4]), ly.k(mixed[5]), ly.v(mixed[3])
             kk = F.normalize((k * ly.k_k).view(T, H, N), dim=-1, p=2.0).view(T, C)
             k = k * torch.addcmul(ly.k_a1, a, ly.k_a)
             if i == 0:
@@ -188,6 +188,6 @@ class RWKV7(RWKVModel):
             shifted = torch.cat((ffn_x.unsqueeze(0), xx[:-1]))
             ffn_x.copy_(xx[-1])
             kx = torch.addcmul(xx, shifted - xx, ly.ffn_maa)
-            x = x + ly.ffn_v(torch.relu(ly.ffn_k(kx)).square())
+            x = x + ly.ffn_v(ly.ffn_k(kx).relu_().square_())
         x = F.layer_norm(x[-1], (C,), *self.ln_out)
         return self.head(x)
