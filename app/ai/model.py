@@ -11,6 +11,7 @@ from typing import Protocol
 
 import torch
 
+from app.ai import native_ops
 from app.ai.checkpoint import CheckpointInfo, describe, load_time_state, load_weights
 from app.ai.ops_mix import ChannelMix
 from app.ai.quant import Projection, make_linear
@@ -59,11 +60,26 @@ class RWKVModel:
         else:
             self.act = torch.float16 if dtype in ("fp16", "int8") else _DTYPES[dtype]
         self.chunk_len = CHUNK_LEN
-        self.native_layout = False  # set by engines with a native decode kernel, before their weights load
         self._initial: State | None = None
         # fp16 activations overflow in RWKV-4/5/6 residual streams (as in the rwkv package): halve x after
         # every RESCALE_EVERY layers and pre-divide those layers' output/value weights; LayerNorm hides it.
         self.rescale_every = self._rescale_policy()
+        # Native CPU kernels (app/ai/native): decided before any weight loads, since they set the layout.
+        self.native_reason = self._native_reason()
+        self.native_layout = not self.native_reason
+
+    def _native_reason(self) -> str:
+        """Why the native CPU kernels cannot run this model ("" when they can)."""
+        info = self.info
+        if self.torch_device.type != "cpu" or self.act != torch.float32:
+            return "the native kernels run on the CPU only"
+        if self.wdtype not in ("fp32", "bf16", "int8"):
+            return f"no native kernel for {self.wdtype} weights"
+        if info.n_embd % 64 or info.ffn_dim % 64 or info.head_size % 16 or info.head_size > 256:
+            return "the native kernels need widths in multiples of 64 and heads of 16 to 256"
+        if not native_ops.available():
+            return native_ops.reason()
+        return ""
 
     def _rescale_policy(self) -> int:
         return RESCALE_EVERY if self.act == torch.float16 and self.info.version != "7" else 0

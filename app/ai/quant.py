@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from app.ai import native_ops
+
 Tensor = torch.Tensor
 DEQUANT_ROWS = 32  # int8 inputs of this many tokens or more multiply by widened weights
 
@@ -16,7 +18,8 @@ DEQUANT_ROWS = 32  # int8 inputs of this many tokens or more multiply by widened
 class Linear:
     """y = x @ W.T for W [out,in] in `weight.dtype`.
 
-    `rows`: keep W as [out,in] rows (for the native decode kernel, which reads rows; sequences use F.linear).
+    `rows`: keep W as [out,in] rows for the native kernels, which then run one-token inputs (fp32 weights);
+    sequences use F.linear.
 
     fp32 on CPU stores Wᵀ [in,out] and multiplies one token as p partial products over blocks of the input,
     one bmm [p,1,in/p] x [p,in/p,out] and a sum: MKL's fp32 GEMV runs on one thread, while bmm spreads the p
@@ -25,6 +28,9 @@ class Linear:
     """
 
     def __init__(self, weight: Tensor, act_dtype: torch.dtype, *, rows: bool = False) -> None:
+        self.native = (
+            rows and weight.dtype == torch.float32 and act_dtype == torch.float32 and native_ops.available()
+        )
         out_f, in_f = weight.shape
         self.out_features, self.in_features = out_f, in_f
         self.act_dtype = act_dtype
@@ -37,10 +43,13 @@ class Linear:
         while p > 1 and in_f % p:
             p -= 1
         self.parts = p
-        self.weight = weight.t().contiguous() if p else weight.contiguous()  # [in,out] if p else [out,in]
+        # [in,out] if p else [out,in]; always a copy, so nothing keeps a memory-mapped checkpoint alive
+        self.weight = weight.t().contiguous() if p else weight.clone(memory_format=torch.contiguous_format)
         self.nbytes = self.weight.numel() * self.weight.element_size()
 
     def __call__(self, x: Tensor) -> Tensor:
+        if self.native and x.numel() == self.in_features:
+            return native_ops.matvec(native_ops.KIND_F32, self.weight, None, x).view(*x.shape[:-1], -1)
         xw = x.to(self.weight.dtype) if self._cast else x
         if not self.parts:
             y = F.linear(xw, self.weight)
@@ -58,14 +67,18 @@ class Half16Linear:
     Activations stay fp32; `scaled` inputs (relu², gated outputs) are divided by their max before the fp16
     cast so they cannot overflow. bf16 checkpoint weights convert to fp16 exactly in its normal range."""
 
-    def __init__(self, weight: Tensor, act_dtype: torch.dtype, scaled: bool) -> None:
+    def __init__(self, weight: Tensor, act_dtype: torch.dtype, scaled: bool, *, native: bool = False) -> None:
         self.weight = weight.to(torch.float16).contiguous()  # [out, in]
+        # one token: the native fp16 rows with the fp32 input (no overflow, so no scaling either)
+        self.native = native and act_dtype == torch.float32 and native_ops.available()
         self.act_dtype = act_dtype
         self.scaled = scaled
         self.nbytes = self.weight.numel() * 2
         self.out_features, self.in_features = self.weight.shape
 
     def __call__(self, x: Tensor) -> Tensor:
+        if self.native and x.numel() == self.in_features:
+            return native_ops.matvec(native_ops.KIND_F16, self.weight, None, x).view(*x.shape[:-1], -1)
         if x.dim() > 1 and x.shape[0] > 1:
             return F.linear(x.to(torch.bfloat16), self.weight.to(torch.bfloat16)).to(self.act_dtype)
         if self.scaled:
@@ -78,7 +91,7 @@ class Int8Linear:
     """int8 weight-only: W ≈ q[out,in] * scale[out] (symmetric, per output row).
 
     `biased`: store q + 128 as unsigned bytes (the native kernel's VNNI layout) with fp32 scales beside the
-    compute-dtype ones; the torch path recovers q with one xor per call (sequences only, ~1 % of a prefill)."""
+    compute-dtype ones; one-token inputs then run natively, sequences widen the weights or recover q."""
 
     def __init__(
         self, weight: Tensor, act_dtype: torch.dtype, compute_dtype: torch.dtype, *, biased: bool = False
@@ -89,6 +102,7 @@ class Int8Linear:
         self.biased = biased
         self.q = torch.bitwise_xor(q, -128).view(torch.uint8) if biased else q  # q ^ 0x80 == q + 128
         self.scale_f32 = scale.contiguous() if biased else None
+        self.native = biased and act_dtype == torch.float32 and native_ops.available()
         self.compute_dtype = compute_dtype  # bf16 on CPU (the fast _weight_int8pack_mm path), fp16 on CUDA
         self.scale = scale.to(compute_dtype).contiguous()
         self.act_dtype = act_dtype
@@ -106,6 +120,8 @@ class Int8Linear:
         return self.q.to(self.compute_dtype)
 
     def __call__(self, x: Tensor) -> Tensor:
+        if self.native and x.numel() == self.in_features:
+            return native_ops.matvec(native_ops.KIND_Q8, self.q, self.scale_f32, x).view(*x.shape[:-1], -1)
         shape = x.shape
         x2 = x.reshape(-1, self.in_features).to(self.compute_dtype)
         if self._packed and x2.shape[0] < DEQUANT_ROWS:
@@ -130,12 +146,13 @@ def make_linear(
     """A projection for a [out,in] weight in the run's weight dtype ("fp32", "fp16", "bf16", "int8").
 
     `scaled`: the input may exceed the fp16 range (relu² of the FFN, the gated attention output).
-    `native`: lay the weight out for the native CPU decode kernel (fp32 rows, biased int8)."""
+    `native`: lay the weight out for the native CPU kernels (fp32 rows, biased int8) and run one-token inputs
+    through them; only when they are available (the engine checks)."""
     cpu_half = wdtype == "bf16" and device.type == "cpu" and act_dtype == torch.float32
     if (
         cpu_half and float(weight.abs().amax()) < 60000.0
     ):  # else true bf16 (no such weights in released models)
-        return Half16Linear(weight, act_dtype, scaled)
+        return Half16Linear(weight, act_dtype, scaled, native=native)
     if wdtype == "int8":
         compute = torch.bfloat16 if device.type == "cpu" else torch.float16
         return Int8Linear(weight.to(device), act_dtype, compute, biased=native)

@@ -12,6 +12,7 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
+from app.ai import native_ops
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
@@ -94,7 +95,8 @@ class RWKV4(RWKVModel):
         xk, xv, xr = torch.addcmul(xx, d, ly.maa).unbind(0)
         r = torch.sigmoid(ly.r(xr))
         k, v = ly.k(xk).float(), ly.v(xv).float()
-        wkv = _wkv4_seq(state.aa[i], state.bb[i], state.pp[i], ly.w, ly.u, k, v)
+        wkv_seq = native_ops.wkv4_seq if self.native_layout else _wkv4_seq
+        wkv = wkv_seq(state.aa[i], state.bb[i], state.pp[i], ly.w, ly.u, k, v)
         return ly.o(r * wkv.to(self.act))
 
     def _forward_one(self, token: int, state: State) -> Tensor:

@@ -12,6 +12,7 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
+from app.ai import native_ops
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
@@ -91,7 +92,8 @@ class RWKV5(RWKVModel):
         r, k, v = ly.r(xr).float(), ly.k(xk).float(), ly.v(xv).float()
         g = F.silu(ly.g(xg))
         bonus = (r * ly.u * k).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)
-        y = _wkv6_seq(S, r, ly.w.expand(T, -1), k, v, H, N) + bonus.view(T, H * N)
+        wkv = native_ops.wkv6_seq if self.native_layout else _wkv6_seq
+        y = wkv(S, r, ly.w.expand(T, -1), k, v, H, N) + bonus.view(T, H * N)
         y = F.group_norm(y, H, *ly.ln_x, eps=64e-5).to(self.act)
         return ly.o(y * g)
 

@@ -12,6 +12,7 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
+from app.ai import native_ops
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
@@ -109,7 +110,8 @@ class RWKV6(RWKVModel):
         g = F.silu(ly.g(xg))
         w = torch.exp(-torch.exp(ly.decay + (torch.tanh(xw @ ly.decay_w1) @ ly.decay_w2).float()))  # [T,C]
         bonus = (r * ly.u.view(-1) * k).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)  # [T,H,N]
-        y = _wkv6_seq(S, r, w, k, v, H, N) + bonus.view(T, H * N)
+        wkv = native_ops.wkv6_seq if self.native_layout else _wkv6_seq
+        y = wkv(S, r, w, k, v, H, N) + bonus.view(T, H * N)
         y = F.group_norm(y, H, *ly.ln_x, eps=64e-5).to(self.act)
         return ly.o(y * g)
 

@@ -19,7 +19,7 @@ from app.ai.ops_lora import LoRAStack
 from app.ai.ops_wkv7 import wkv7_chunked, wkv7_step
 from app.ai.quant import Projection
 from app.ai.state import State
-from app.ai.v7_native import NativeV7, eligible
+from app.ai.v7_native import NativeV7
 
 log = logging.getLogger(__name__)
 Tensor = torch.Tensor
@@ -58,8 +58,6 @@ class RWKV7(RWKVModel):
         super().__init__(info, device, dtype)
         self.C, self.H, self.N = info.n_embd, info.n_head, info.head_size
         self.native: NativeV7 | None = None
-        self.native_reason = eligible(self)
-        self.native_layout = not self.native_reason
         vec, lin = partial(self._vec, weights), partial(self._lin, weights)
         self.emb = self._embedding(weights)  # [V,C]
         self.layers: list[_Layer] = []

@@ -1,4 +1,4 @@
-"""RWKV-7 decode through the native CPU kernel (app/ai/native/rwkv7_cpu.c): one C call per token.
+"""RWKV-7 decode through the native CPU kernel (app/ai/native/rwkv_cpu.c): one C call per token.
 
 `NativeV7.bind(model)` hands the kernel pointers to the model's own tensors (nothing is copied) and refuses,
 with a reason, whatever the kernel cannot run; the engine then keeps its torch path. The tensors stay owned
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from app.ai import native_build
+from app.ai import native_build, native_ops
 from app.ai.quant import Half16Linear, Int8Linear, Linear, Projection
 from app.ai.state import State
 
@@ -40,21 +40,6 @@ class _V7Model(ctypes.Structure):
         ("head_s", _P),
         ("layers", _P),
     ]
-
-
-def eligible(model: RWKV7) -> str:
-    """Why the kernel cannot run this model ("" when it can), before any weight is loaded."""
-    info = model.info
-    if model.torch_device.type != "cpu" or model.act != torch.float32:
-        return "the native kernel runs on the CPU only"
-    if model.wdtype not in _KINDS:
-        return f"no native kernel for {model.wdtype} weights"
-    if info.n_embd % 64 or info.ffn_dim % 64 or info.head_size % 16 or info.head_size > 256:
-        return "the native kernel needs widths in multiples of 64 and heads of at most 256"
-    native = native_build.load("rwkv7_cpu")
-    if not native.ok:
-        return native.reason
-    return ""
 
 
 def _ptr(t: Tensor | None) -> int:
@@ -137,7 +122,7 @@ class NativeV7:
 
     @classmethod
     def bind(cls, model: RWKV7) -> NativeV7:
-        native = native_build.load("rwkv7_cpu")
+        native = native_build.load(native_ops.LIBRARY)
         if native.lib is None:
             raise ValueError(native.reason)
         return cls(model, native.lib)

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from app.ai import native_build
+from app.ai import native_build, native_ops
 from app.ai.make_random import make_random_checkpoint
 from app.ai.model import load_model
 from app.ai.ops_wkv7 import wkv7_loop
+from app.ai.quant import Int8Linear
 from app.ai.state import State
 from app.ai.v7_native import NativeV7
 
@@ -59,7 +60,7 @@ def _decode_all(model, tokens=TOKENS) -> tuple[torch.Tensor, State]:
 
 def test_the_kernel_builds_wherever_the_cpu_can_run_it():
     """On this kind of machine (CI's too) the kernel must build: a broken source would otherwise hide."""
-    native = native_build.load("rwkv7_cpu")
+    native = native_build.load("rwkv_cpu")
     assert native.ok == CAN_RUN, native.reason
 
 
@@ -110,18 +111,53 @@ def test_prefill_recurrence_equals_the_reference_loop(ckpt, monkeypatch, N):
 
 
 @needs_native
-@pytest.mark.parametrize("kind,dtype", [(0, torch.float32), (1, torch.float16)])
-def test_the_standalone_matvec_equals_torch(kind, dtype):
-    import ctypes
+@pytest.mark.parametrize("dtype", ["fp32", "fp16", "int8"])
+def test_the_standalone_matvec_equals_torch(dtype):
+    w = torch.randn(333, 192)  # an odd row count: the threads' shares differ
+    x = torch.randn(192)
+    if dtype == "int8":
+        lin = Int8Linear(w, torch.float32, torch.bfloat16, biased=True)
+        y = native_ops.matvec(native_ops.KIND_Q8, lin.q, lin.scale_f32, x)
+        exact = (lin.signed().float() * lin.scale_f32[:, None]) @ x
+        assert ((y - exact).abs().max() / exact.abs().max()) < 1e-2  # the input is quantised in blocks of 64
+    else:
+        kind, wt = (native_ops.KIND_F32, w) if dtype == "fp32" else (native_ops.KIND_F16, w.half())
+        y = native_ops.matvec(kind, wt, None, x)
+        assert torch.allclose(y, wt.float() @ x, rtol=1e-4, atol=1e-4)
 
-    lib = native_build.load("rwkv7_cpu").lib
-    assert lib is not None
-    fn = lib.rwkv7_matvec
-    fn.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_int] * 3
-    w = torch.randn(333, 192).to(dtype)  # an odd row count: the threads' shares differ
-    x, y = torch.randn(192), torch.full((333,), float("nan"))
-    fn(kind, w.data_ptr(), x.data_ptr(), y.data_ptr(), 333, 192, 2)
-    assert torch.allclose(y, w.float() @ x, rtol=1e-4, atol=1e-4)
+
+@needs_native
+def test_rwkv6_recurrence_equals_the_torch_loop():
+    from app.ai.v6 import _wkv6_seq
+
+    g = torch.Generator().manual_seed(6)
+    T, H, N = 30, 3, 64
+    r, k, v = (torch.randn(T, H * N, generator=g) for _ in range(3))
+    w = torch.exp(-torch.exp(torch.randn(T, H * N, generator=g)))
+    S0 = torch.randn(H, N, N, generator=g)
+    S_ref, S_fast = S0.clone(), S0.clone()
+    y_ref = _wkv6_seq(S_ref, r, w, k, v, H, N)
+    y_fast = native_ops.wkv6_seq(S_fast, r, w, k, v, H, N)
+    assert torch.allclose(y_fast, y_ref, rtol=1e-4, atol=1e-4)
+    assert torch.allclose(S_fast, S_ref, rtol=1e-4, atol=1e-4)
+
+
+@needs_native
+def test_rwkv4_recurrence_equals_the_torch_loop():
+    from app.ai.v4 import _wkv4_seq
+
+    g = torch.Generator().manual_seed(4)
+    T, C = 30, 200  # not a multiple of the thread count's share
+    k, v = torch.randn(T, C, generator=g) * 3, torch.randn(T, C, generator=g)
+    w, u = -torch.exp(torch.randn(C, generator=g)), torch.randn(C, generator=g)
+    init = (torch.randn(C, generator=g), torch.rand(C, generator=g) + 0.5, torch.randn(C, generator=g))
+    ref_state = [t.clone() for t in init]
+    fast_state = [t.clone() for t in init]
+    out_ref = _wkv4_seq(*ref_state, w, u, k, v)
+    out_fast = native_ops.wkv4_seq(*fast_state, w, u, k, v)
+    assert torch.allclose(out_fast, out_ref, rtol=1e-5, atol=1e-5)
+    for a, b in zip(fast_state, ref_state, strict=True):
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
 @needs_native
@@ -176,11 +212,11 @@ def test_switched_off_the_model_runs_its_torch_path(ckpt, monkeypatch):
 
 @needs_native
 def test_build_is_cached_and_keyed_by_flags(tmp_path):
-    first = native_build.build("rwkv7_cpu", directory=tmp_path)
+    first = native_build.build("rwkv_cpu", directory=tmp_path)
     mtime = first.stat().st_mtime_ns
-    assert native_build.build("rwkv7_cpu", directory=tmp_path) == first
+    assert native_build.build("rwkv_cpu", directory=tmp_path) == first
     assert first.stat().st_mtime_ns == mtime
-    other = native_build.build("rwkv7_cpu", directory=tmp_path, extra_flags=["-DHEARTH_TEST_VARIANT=1"])
+    other = native_build.build("rwkv_cpu", directory=tmp_path, extra_flags=["-DHEARTH_TEST_VARIANT=1"])
     assert other != first and other.exists()
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".so" and p not in (first, other)]
 
@@ -188,7 +224,7 @@ def test_build_is_cached_and_keyed_by_flags(tmp_path):
 @needs_native
 def test_a_processor_without_vnni_gets_a_clear_reason(tmp_path):
     with pytest.raises(RuntimeError, match="AVX-512 F, BW and VNNI"):
-        native_build.build("rwkv7_cpu", directory=tmp_path, extra_flags=["-mno-avx512vnni"])
+        native_build.build("rwkv_cpu", directory=tmp_path, extra_flags=["-mno-avx512vnni"])
     assert not list(tmp_path.iterdir())  # no half-written library left behind
 
 
@@ -196,9 +232,9 @@ def test_no_compiler_is_reported_not_raised(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("CC", "")
     with pytest.raises(RuntimeError, match="no C compiler"):
-        native_build.build("rwkv7_cpu", directory=tmp_path / "out")
+        native_build.build("rwkv_cpu", directory=tmp_path / "out")
     monkeypatch.setattr(native_build, "_loaded", {})
-    native = native_build.load("rwkv7_cpu")
+    native = native_build.load("rwkv_cpu")
     assert not native.ok and "no C compiler" in native.reason
     path = os.environ.get("HEARTH_NATIVE_DIR", "")
     assert path  # the test session builds into its own folder, never the user's cache

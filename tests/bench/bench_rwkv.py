@@ -56,7 +56,8 @@ def _time_prefill(run, repeats: int = 2) -> float:
 
 def reference_main(path: str, threads: int) -> None:
     """Runs in the subprocess: the rwkv pip package, `cpu fp32`, JIT on (its fastest CPU setting)."""
-    os.environ["RWKV_V7_ON"] = "1"
+    if "rwkv7-" in Path(path).name:
+        os.environ["RWKV_V7_ON"] = "1"
     os.environ.setdefault("RWKV_JIT_ON", "1")
     os.environ["RWKV_CUDA_ON"] = "0"
     import torch
@@ -87,23 +88,16 @@ def reference_main(path: str, threads: int) -> None:
 def measure_bandwidth() -> tuple[float, float, float]:
     """GB/s over 512 MB of fp32 matrices (far beyond the caches), best of 5: the fastest matrix-vector product
     this machine has (the native kernel's own row loop, else torch.mv), torch.mv, and a streaming read."""
-    import ctypes
-
     import torch
 
-    from app.ai import native_build
+    from app.ai import native_ops
 
     mats = [torch.randn(16384, 2048) for _ in range(4)]  # 128 MB each
-    x, y = torch.randn(2048), torch.empty(16384)
+    x = torch.randn(2048)
     nbytes = sum(m.numel() * 4 for m in mats)
-    native = native_build.load("rwkv7_cpu")
     kernels = {"torch": lambda m: torch.mv(m, x), "read": lambda m: m.sum()}
-    if native.lib is not None:
-        fn = native.lib.rwkv7_matvec
-        fn.restype = None
-        fn.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_int] * 3
-        threads = torch.get_num_threads()
-        kernels["native"] = lambda m: fn(0, m.data_ptr(), x.data_ptr(), y.data_ptr(), 16384, 2048, threads)
+    if native_ops.available():
+        kernels["native"] = lambda m: native_ops.matvec(native_ops.KIND_F32, m, None, x)
     best = dict.fromkeys(kernels, 0.0)
     for _ in range(5):
         for name, run in kernels.items():
@@ -170,6 +164,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--dir", type=Path)
     ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--version", default="7", choices=["4", "5.2", "6", "7"], help="RWKV generation")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds; each side keeps its best")
     ap.add_argument("--reference", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -198,9 +193,12 @@ def main() -> int:
         root = args.dir or Path(tmp)
         for size in args.sizes.split(","):
             n_layer, n_embd = SIZES[size]
-            path = root / f"rwkv7-random-{size}.pth"
+            tag = args.version.replace(".", "")
+            path = root / f"rwkv{tag}-random-{size}.pth"
             if not path.exists():
-                make_random_checkpoint(path, version="7", n_layer=n_layer, n_embd=n_embd, vocab_size=VOCAB)
+                make_random_checkpoint(
+                    path, version=args.version, n_layer=n_layer, n_embd=n_embd, vocab_size=VOCAB
+                )
             # Rounds alternate the reference and ours, keeping each one's best: memory bandwidth on a shared
             # machine drifts by 10-30 % over a minute, and a single back-to-back pair can land on either side.
             ref: dict | None = None
@@ -212,7 +210,7 @@ def main() -> int:
                     rows[f"ours {dtype}"] = _best(rows.get(f"ours {dtype}"), ours(path, dtype))
             if ref:
                 rows = {"reference fp32": ref, **rows}
-            print(f"\nRWKV-7 {size} (L{n_layer} C{n_embd} V{VOCAB}), prefill {PREFILL} tokens")
+            print(f"\nRWKV-{args.version} {size} (L{n_layer} C{n_embd} V{VOCAB}), prefill {PREFILL} tokens")
             print(
                 f"{'':16}{'decode tok/s':>13}{'x ref':>7}{'prefill tok/s':>15}{'x ref':>7}{'GB/s':>7}{'of mv':>7}{'of read':>8}"
             )
@@ -234,7 +232,7 @@ def main() -> int:
                     r["decode_x_ref"] = r["decode"] / ref["decode"]
                     r["prefill_x_ref"] = r["prefill"] / ref["prefill"]
             flags = {r.get("native_reason") or "on" for n, r in rows.items() if n.startswith("ours")}
-            print(f"native decode kernel: {', '.join(sorted(flags))}")
+            print(f"native CPU kernels: {', '.join(sorted(flags))}")
             summary["sizes"][size] = rows
     print("\n" + json.dumps(summary))
     if args.json:

@@ -1,4 +1,6 @@
-/* RWKV-7 one-token decode on x86-64 CPUs with AVX-512 (F, BW, VNNI), threads from OpenMP.
+/* Hearth's RWKV CPU kernels for x86-64 with AVX-512 (F, BW, VNNI), threads from OpenMP: the whole RWKV-7
+ * one-token decode step, the RWKV-7 and RWKV-4/5/6 WKV recurrences over a sequence, and matrix-vector
+ * products in the three weight layouts for the older generations' projections.
  *
  * Built by app/ai/native_build.py on the user's machine (cc -O3 -march=native -fopenmp) and called through
  * ctypes from app/ai/v7_native.py; it links the libgomp that torch has already loaded, so torch and this
@@ -435,13 +437,75 @@ void rwkv7_wkv_seq(int T, int H, int N, const float *r, const float *w, const fl
     }
 }
 
-/* y = W·x for fp32 (kind 0) or fp16 (kind 1) rows W [rows,in], in % 64 == 0: the decode step's own
- * matrix-vector loop on its own, which the benchmark uses to measure this machine's matvec bandwidth. */
-void rwkv7_matvec(int kind, const void *w, const float *x, float *y, int rows, int in, int nthreads) {
-    if (kind != W_F32 && kind != W_F16) return;
+/* y = W·x for rows W [rows,in] of fp32 (kind 0), fp16 (1) or biased int8 with row scales s (2), in % 64 == 0:
+ * the decode step's matrix-vector loop on its own (the older generations' projections, and the benchmark's
+ * measure of this machine's matvec bandwidth). */
+void rwkv_matvec(int kind, const void *w, const float *s, const float *x, float *y, int rows, int in,
+                 int nthreads) {
+    int8_t xq[kind == W_Q8 ? in : 1] __attribute__((aligned(64)));
+    float xs[kind == W_Q8 ? in / QB : 1];
+    float xk = kind == W_Q8 ? quantize(x, in, xq, xs) : 0.f;
 #pragma omp parallel num_threads(nthreads)
     {
-        Job j = {kind, POST_STORE, rows, in, 0, w, NULL, x, NULL, NULL, 0.f, y};
+        Job j = {kind, POST_STORE, rows, in, 0, w, s, x, xq, xs, xk, y};
         run_jobs(&j, 1);
+    }
+}
+
+/* RWKV-5.2/6: per head, S [key,value] (the state's own layout, key-major already):
+ *   y_t = Σ_j r_j S[j,:] ;  S[j,:] = S[j,:]·w_j + k_j·v   (w: decay multipliers, [T,H,N] like r, k, v, y). */
+void rwkv6_wkv_seq(int T, int H, int N, const float *r, const float *w, const float *k, const float *v,
+                   float *S, float *y, int nthreads) {
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (int h = 0; h < H; h++) {
+        float *Sh = S + (long)h * N * N;
+        const int nv = N / 16;
+        for (int t = 0; t < T; t++) {
+            const long off = ((long)t * H + h) * N;
+            __m512 yy[16], vv[16];
+            for (int q = 0; q < nv; q++) {
+                yy[q] = _mm512_setzero_ps();
+                vv[q] = _mm512_loadu_ps(v + off + 16 * q);
+            }
+            for (int j = 0; j < N; j++) {
+                const __m512 rj = _mm512_set1_ps(r[off + j]), wj = _mm512_set1_ps(w[off + j]);
+                const __m512 kj = _mm512_set1_ps(k[off + j]);
+                float *row = Sh + (long)j * N;
+                for (int q = 0; q < nv; q++) {
+                    __m512 s = _mm512_loadu_ps(row + 16 * q);
+                    yy[q] = _mm512_fmadd_ps(rj, s, yy[q]);
+                    _mm512_storeu_ps(row + 16 * q, _mm512_fmadd_ps(s, wj, _mm512_mul_ps(kj, vv[q])));
+                }
+            }
+            for (int q = 0; q < nv; q++) _mm512_storeu_ps(y + off + 16 * q, yy[q]);
+        }
+    }
+}
+
+/* RWKV-4, numerically stable form over [T,C] k, v; aa, bb, pp [C] updated in place; w = −exp(time_decay),
+ * u = time_first. Channels are independent: each thread takes a range and walks the tokens in order. */
+void rwkv4_wkv_seq(int T, int C, const float *w, const float *u, const float *k, const float *v, float *aa,
+                   float *bb, float *pp, float *out, int nthreads) {
+#pragma omp parallel num_threads(nthreads)
+    {
+        const int t_id = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int per = (C + nt - 1) / nt, c0 = t_id * per, c1 = c0 + per < C ? c0 + per : C;
+        for (int t = 0; t < T; t++) {
+            const float *kt = k + (long)t * C, *vt = v + (long)t * C;
+            float *ot = out + (long)t * C;
+            for (int c = c0; c < c1; c++) {
+                const float p = pp[c], a = aa[c], b = bb[c];
+                float ww = u[c] + kt[c], q = p > ww ? p : ww;
+                float e1 = expf(p - q), e2 = expf(ww - q);
+                ot[c] = (e1 * a + e2 * vt[c]) / (e1 * b + e2);
+                ww = w[c] + p;
+                q = ww > kt[c] ? ww : kt[c];
+                e1 = expf(ww - q);
+                e2 = expf(kt[c] - q);
+                aa[c] = e1 * a + e2 * vt[c];
+                bb[c] = e1 * b + e2;
+                pp[c] = q;
+            }
+        }
     }
 }
