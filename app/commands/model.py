@@ -265,6 +265,7 @@ def cmd_bench(ctx: Context, args: argparse.Namespace) -> int:
         "params": info.params,
         "load_s": round(load_s, 3),
         **result,
+        "native_kernels": model.native_reason or "on",
     }
     ctx.print(json.dumps(result))
     return 0

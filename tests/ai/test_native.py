@@ -65,6 +65,15 @@ def test_the_kernel_builds_wherever_the_cpu_can_run_it():
 
 
 @needs_native
+def test_the_kernel_shares_torchs_openmp_runtime():
+    """One OpenMP runtime in the process: a second libgomp would bring a second spinning thread pool."""
+    assert native_ops.available()
+    maps = Path("/proc/self/maps").read_text().splitlines()
+    runtimes = {line.split()[-1] for line in maps if "libgomp" in line}
+    assert len(runtimes) == 1, runtimes
+
+
+@needs_native
 def test_fp32_decode_equals_the_torch_path(ckpt, monkeypatch):
     fast, state_fast = _decode_all(_load(ckpt, "fp32", True, monkeypatch))
     slow, state_slow = _decode_all(_load(ckpt, "fp32", False, monkeypatch))

@@ -207,6 +207,7 @@ def test_bench_prints_json(data_dir: Path, capsys: pytest.CaptureFixture[str], c
     assert result["prefill_tokens"] == 32 and result["decode_tokens"] == 4
     assert result["prefill_tokens_per_s"] > 0 and result["decode_tokens_per_s"] > 0
     assert result["version"] == "7" and result["device"] == "cpu"
+    assert isinstance(result["native_kernels"], str) and result["native_kernels"]  # "on", or why not
 
 
 @pytest.mark.parametrize("verb", ["info", "generate", "bench"])
