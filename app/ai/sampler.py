@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from app.ai.tokenizer import Tokenizer
 
 END_OF_TEXT = 0
-_TOP_P_PROBE = 256  # candidates sorted first for top-p; the whole vocabulary only when they fall short
+# candidates sorted for top-p, widened while they fall short: the whole vocabulary (a 5 ms sort of 65k) last
+_TOP_P_PROBES = (256, 4096, 1 << 62)
 
 
 @dataclass(frozen=True)
@@ -154,26 +155,27 @@ class Sampler:
         """(logits of the tokens that survive top-k and top-p, their ids) — ids None means all, in order.
 
         pip order: top-p is computed on the untempered distribution, then temperature reshapes what is left.
-        Only top_k (or a probe of 256) candidates are sorted unless top-p needs more.
+        Only top_k (or a probe of 256, then 4096) candidates are sorted unless top-p needs more.
         """
         p = self.params
         probs = torch.softmax(x, dim=-1)
         vocab = x.shape[-1]
         if p.top_k == 0 and p.top_p >= 1.0:
             return x, None
-        k = min(p.top_k, vocab) if p.top_k > 0 else min(_TOP_P_PROBE, vocab)
-        top_probs, top_ids = torch.topk(probs, k)  # sorted, largest first
-        if p.top_p < 1.0:
+        probes = [min(p.top_k, vocab)] if p.top_k > 0 else [min(n, vocab) for n in _TOP_P_PROBES]
+        for k in probes:  # widen until top-p is reached inside the probe (flat distributions need more)
+            if k >= vocab:
+                top_probs, top_ids = torch.sort(probs, descending=True)
+            else:
+                top_probs, top_ids = torch.topk(probs, k)  # sorted, largest first
+            if p.top_p >= 1.0:
+                break
             cumulative = torch.cumsum(top_probs, dim=-1)
             reached = int(torch.searchsorted(cumulative, torch.tensor([p.top_p], device=cumulative.device)))
-            if reached >= k - 1 and p.top_k == 0 and k < vocab:
-                top_probs, top_ids = torch.sort(probs, descending=True)
-                cumulative = torch.cumsum(top_probs, dim=-1)
-                reached = int(
-                    torch.searchsorted(cumulative, torch.tensor([p.top_p], device=cumulative.device))
-                )
-            if reached < top_probs.shape[-1]:
-                cutoff = top_probs[reached]
-                keep = int((top_probs >= cutoff).sum())  # ties with the cutoff stay, as in pip
-                top_probs, top_ids = top_probs[:keep], top_ids[:keep]
+            if reached < k - 1 or k >= vocab or p.top_k > 0:
+                break
+        if p.top_p < 1.0 and reached < top_probs.shape[-1]:
+            cutoff = top_probs[reached]
+            keep = int((top_probs >= cutoff).sum())  # ties with the cutoff stay, as in pip
+            top_probs, top_ids = top_probs[:keep], top_ids[:keep]
         return x[top_ids], top_ids

@@ -155,6 +155,18 @@ def test_top_p_needing_more_than_the_probe_sorts_everything() -> None:
     assert len(set(draws)) > 300
 
 
+@pytest.mark.parametrize("scale", [2.5, 1.3, 0.05])  # the 256 probe suffices, the 4096 one does, neither
+def test_top_p_candidates_equal_a_full_sort(scale: float) -> None:
+    logits = random_logits(21, vocab=65536, scale=scale)
+    probs = torch.softmax(logits, -1)
+    ordered, ids = torch.sort(probs, descending=True)
+    reached = int(torch.searchsorted(torch.cumsum(ordered, -1), torch.tensor([0.3])))
+    want = set(ids[ordered >= ordered[reached]].tolist())
+    got, got_ids = Sampler(no_penalty(top_p=0.3), 65536)._candidates(logits)
+    assert got_ids is not None and set(got_ids.tolist()) == want
+    assert torch.equal(got, logits[got_ids])
+
+
 def test_top_k_limits_the_candidates() -> None:
     logits = random_logits(8, vocab=V, scale=0.1)
     allowed = set(torch.topk(logits, 5).indices.tolist())
