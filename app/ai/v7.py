@@ -154,6 +154,7 @@ class RWKV7(RWKVModel):
     # -- a sequence ----------------------------------------------------------------------------------------
     def _forward_seq(self, tokens: list[int], state: State) -> Tensor:
         C, H, N, T = self.C, self.H, self.N, len(tokens)
+        last_layer = len(self.layers) - 1 if T > 2 else -1
         x = self.emb[torch.tensor(tokens, device=self.torch_device)].to(self.act)  # [T,C]
         v_first = x
         for i, (ly, att_x, S, ffn_x) in enumerate(self._per_layer(state)):
@@ -163,7 +164,13 @@ class RWKV7(RWKVModel):
             ng = ly.lora.ng
             mixed = torch.addcmul(xx, shifted - xx, ly.maa[ng - 1 :])  # [6,T,C]: g, w, a, v, r, k once each
             w, a, v_gate, g = ly.lora.seq(mixed[0], mixed[1], mixed[2], mixed[3])
-            r, k, v = ly.r(mixed[4]), ly.k(mixed[5]), ly.v(mixed[3])
+            # The last layer feeds only the last token's logits and state: its attention output is needed for
+            # the last two tokens (the FFN's token shift reads the one before), its FFN for the last alone.
+            tail = slice(T - 2, T) if i == last_layer else slice(0, T)
+            k, v = ly.k(mixed[5]), ly.v(mixed[3])
+            r = ly.r(mixed[4][tail])
+            if tail.start:
+                r = F.pad(r, (0, 0, tail.start, 0))  # zero rows: their outputs are dropped
             kk = F.normalize((k * ly.k_k).view(T, H, N), dim=-1, p=2.0).view(T, C)
             k = k * torch.addcmul(ly.k_a1, a, ly.k_a)
             if i == 0:
@@ -178,14 +185,18 @@ class RWKV7(RWKVModel):
                 log_w = -_DECAY * w.float()  # [T,C]
                 inputs = [t.float().view(T, H, N) for t in (r, log_w, k, v, -kk, kk * a)]
                 y = wkv7_chunked(*inputs, S=S).view(T, C)
+            r, k, v, y, g, x = r[tail], k[tail], v[tail], y[tail], g[tail], x[tail]
+            n = y.shape[0]
             y = F.group_norm(y, H, *ly.ln_x, eps=64e-5).to(self.act)
-            y = y + ((r * k * ly.r_k).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)).view(T, C)
+            y = y + ((r * k * ly.r_k).view(n, H, N).sum(-1, keepdim=True) * v.view(n, H, N)).view(n, C)
             x = x + ly.o(y * g)
 
             xx = F.layer_norm(x, (C,), *ly.ln2)
             shifted = torch.cat((ffn_x.unsqueeze(0), xx[:-1]))
             ffn_x.copy_(xx[-1])
             kx = torch.addcmul(xx, shifted - xx, ly.ffn_maa)
+            if tail.start:
+                x, kx = x[-1:], kx[-1:]
             x = x + ly.ffn_v(ly.ffn_k(kx).relu_().square_())
         x = F.layer_norm(x[-1], (C,), *self.ln_out)
         return self.head(x)

@@ -280,8 +280,10 @@ class AiWorker(QObject):
     def _loaded_note(self) -> str:
         model = self.assistant.model
         info = model.info
+        native = " · native CPU kernels" if getattr(model, "native_reason", None) == "" else ""
         return (
             f"{info.path.name} · RWKV-{info.version} {info.params / 1e6:.0f}M · {model.device} {model.dtype}"
+            f"{native}"
         )
 
 
