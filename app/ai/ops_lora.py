@@ -29,6 +29,8 @@ class LoRAStack:
         v: tuple[Tensor, Tensor] | None,
         g: tuple[Tensor, Tensor],
         bias: tuple[Tensor, Tensor, Tensor | None],
+        *,
+        half: bool = False,
     ) -> None:
         C = w[0].shape[0]
         ref = w[0]
@@ -43,7 +45,8 @@ class LoRAStack:
         for j, (A, B) in enumerate([*blocks, w, a, v]):
             down[j, : A.shape[1]] = A.t()
             up[j, : B.shape[0]] = B
-        self.down, self.up = down, up
+        # `half`: keep the maps in fp16 (the native decode kernel reads them so; torch widens them per call)
+        self.down, self.up = (down.half(), up.half()) if half else (down, up)
         w0, a0, v0 = bias
         self.bias = torch.stack((w0, a0, v0 if v0 is not None else torch.zeros_like(w0))).unsqueeze(
             1
@@ -53,12 +56,17 @@ class LoRAStack:
     def nbytes(self) -> int:
         return (self.down.numel() + self.up.numel()) * self.down.element_size()
 
+    def _maps(self) -> tuple[Tensor, Tensor]:
+        dtype = self.bias.dtype
+        return self.down.to(dtype), self.up.to(dtype)
+
     def __call__(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         ng = self.ng
-        d = torch.bmm(self.down, x.transpose(1, 2)).transpose(1, 2)  # [nb,T,Db]
+        down, up = self._maps()
+        d = torch.bmm(down, x.transpose(1, 2)).transpose(1, 2)  # [nb,T,Db]
         d[:ng].sigmoid_()
         d[ng].tanh_()
-        u = torch.bmm(d, self.up)  # [nb,T,C]
+        u = torch.bmm(d, up)  # [nb,T,C]
         g = u[:ng].sum(0) if ng > 1 else u[0]
         wav = u[ng:].add_(self.bias).sigmoid_()  # [3,T,C]
         w_sig, a, v_gate = wav.unbind(0)
@@ -70,13 +78,14 @@ class LoRAStack:
         per block."""
         ng, db = self.ng, self.down.shape[1]
         C = self.down.shape[2]
-        dg = torch.sigmoid(xg @ self.down[:ng].reshape(ng * db, C).t())  # [T,ng·Db]
-        g = dg @ self.up[:ng].reshape(ng * db, C)
+        down, up = self._maps()
+        dg = torch.sigmoid(xg @ down[:ng].reshape(ng * db, C).t())  # [T,ng·Db]
+        g = dg @ up[:ng].reshape(ng * db, C)
         outs = []
         for j, (x, act) in enumerate(((xw, torch.tanh), (xa, None), (xv, None))):
-            d = x @ self.down[ng + j].t()  # [T,Db]
+            d = x @ down[ng + j].t()  # [T,Db]
             if act is not None:
                 d = act(d)
-            outs.append(torch.addmm(self.bias[j], d, self.up[ng + j]).sigmoid_())
+            outs.append(torch.addmm(self.bias[j], d, up[ng + j]).sigmoid_())
         w_sig, a, v_gate = outs
         return w_sig, a, v_gate, g

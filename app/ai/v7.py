@@ -61,6 +61,8 @@ class RWKV7(RWKVModel):
         vec, lin = partial(self._vec, weights), partial(self._lin, weights)
         self.emb = self._embedding(weights)  # [V,C]
         self.layers: list[_Layer] = []
+        # with 16-bit or int8 weights the native decode reads the low-rank maps in fp16 too (9-17 % of its bytes)
+        half_lora = self.native_layout and self.wdtype in ("bf16", "int8")
         for i in range(info.n_layer):
             b, a, f = f"blocks.{i}.", f"blocks.{i}.att.", f"blocks.{i}.ffn."
             has_v = i > 0
@@ -70,6 +72,7 @@ class RWKV7(RWKVModel):
                 v=(vec(a + "v1"), vec(a + "v2")) if has_v else None,
                 g=(vec(a + "g1"), vec(a + "g2")),
                 bias=(vec(a + "w0"), vec(a + "a0"), vec(a + "v0") if has_v else None),
+                half=half_lora,
             )
             mixes = {n: vec(a + f"x_{n}") for n in "rwkvag"}
             k_a = vec(a + "k_a")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 Tensor = torch.Tensor
 _NPTR = 26
-_ABI = 1000 + _NPTR
+_ABI = 2000 + _NPTR
 _KINDS = {"fp32": 0, "bf16": 1, "int8": 2}
 _P = ctypes.c_void_p
 
@@ -31,7 +31,7 @@ class _V7Model(ctypes.Structure):
     _fields_ = [
         *(
             (n, ctypes.c_int32)
-            for n in ("L", "C", "H", "N", "V", "F", "nb", "ng", "db", "wkind", "emb_bf16", "pad")
+            for n in ("L", "C", "H", "N", "V", "F", "nb", "ng", "db", "wkind", "emb_bf16", "lora_f16")
         ),
         ("emb", _P),
         ("ln_out_w", _P),
@@ -72,16 +72,25 @@ class NativeV7:
         ptrs: list[int] = []
         for ly in model.layers:
             lora = ly.lora
-            if (lora.nb, lora.ng, lora.down.shape[1]) != (ly0.lora.nb, ly0.lora.ng, ly0.lora.down.shape[1]):
-                raise ValueError("layers with different low-rank widths")
+            shape = (lora.nb, lora.ng, lora.down.shape[1], lora.down.dtype, lora.up.dtype)
+            if shape != (
+                ly0.lora.nb,
+                ly0.lora.ng,
+                ly0.lora.down.shape[1],
+                ly0.lora.down.dtype,
+                ly0.lora.down.dtype,
+            ):
+                raise ValueError("layers with different low-rank maps")
             mats = [_proj(p, kind) for p in (ly.r, ly.k, ly.v, ly.o, ly.ffn_k, ly.ffn_v)]
             ptrs += [_ptr(t) for t in (*ly.ln1, *ly.ln2, ly.maa, lora.down, lora.up, lora.bias)]
             ptrs += [_ptr(t) for t in (ly.k_k, ly.k_a, ly.r_k, *ly.ln_x, ly.ffn_maa)]
             ptrs += [p for pair in mats for p in pair]
         if len(ptrs) != _NPTR * len(model.layers):
             raise ValueError("layer pointer table has the wrong size")
-        if any(t.dtype != torch.float32 for t in (ly0.maa, ly0.lora.down, ly0.k_k, *model.ln_out)):
+        if any(t.dtype != torch.float32 for t in (ly0.maa, ly0.lora.bias, ly0.k_k, *model.ln_out)):
             raise ValueError("native kernel needs fp32 vectors")
+        if ly0.lora.down.dtype not in (torch.float32, torch.float16):
+            raise ValueError("native kernel needs fp32 or fp16 low-rank maps")
         head_w, head_s = _proj(model.head, kind)
         emb = model.emb
         if emb.dtype not in (torch.float32, torch.bfloat16):
@@ -99,7 +108,7 @@ class NativeV7:
             ly0.lora.down.shape[1],
             kind,
             int(emb.dtype == torch.bfloat16),
-            0,
+            int(ly0.lora.down.dtype == torch.float16),
             _ptr(emb),
             _ptr(model.ln_out[0]),
             _ptr(model.ln_out[1]),

@@ -16,7 +16,8 @@ from app.ai.ops_lora import LoRAStack
         ((64, 64, 32, 64), False, 3),  # layer 0: no v map
     ],
 )
-def test_stack_equals_separate_maps(ranks, with_v, T):
+@pytest.mark.parametrize("half", [False, True])
+def test_stack_equals_separate_maps(ranks, with_v, T, half):
     g = torch.Generator().manual_seed(sum(ranks) + T)
     C = 48
     dw, da, dv, dg = ranks
@@ -26,7 +27,12 @@ def test_stack_equals_separate_maps(ranks, with_v, T):
 
     w, a, v, gate = pair(dw), pair(da), pair(dv), pair(dg)
     w0, a0, v0 = (torch.randn(C, generator=g) for _ in range(3))
-    stack = LoRAStack(w=w, a=a, v=v if with_v else None, g=gate, bias=(w0, a0, v0 if with_v else None))
+    if half:  # maps stored in fp16: compare with the same weights rounded to fp16
+        w, a, v, gate = (tuple(t.half().float() for t in m) for m in (w, a, v, gate))
+    stack = LoRAStack(
+        w=w, a=a, v=v if with_v else None, g=gate, bias=(w0, a0, v0 if with_v else None), half=half
+    )
+    assert stack.down.dtype == (torch.float16 if half else torch.float32)
     xw, xa, xv, xg = (torch.randn(T, C, generator=g) for _ in range(4))
     x = torch.stack([xg] * stack.ng + [xw, xa, xv])  # [nb,T,C]
 

@@ -29,7 +29,7 @@ enum { POST_STORE = 0, POST_ADD = 1, POST_RELU2 = 2 };
 #define DECAY 0.606531f
 
 typedef struct {
-    int32_t L, C, H, N, V, F, nb, ng, db, wkind, emb_bf16, pad;
+    int32_t L, C, H, N, V, F, nb, ng, db, wkind, emb_bf16, lora_f16; /* lora_f16: low-rank maps in fp16 */
     const void *emb;
     const float *ln_out_w, *ln_out_b;
     const void *head_w;
@@ -42,7 +42,7 @@ enum {
     P_RW, P_RS, P_KW, P_KS, P_VW, P_VS, P_OW, P_OS, P_FKW, P_FKS, P_FVW, P_FVS, NPTR
 };
 
-int rwkv7_abi(void) { return 1000 + NPTR; } /* lets Python check it talks to the layout it expects */
+int rwkv7_abi(void) { return 2000 + NPTR; } /* lets Python check it talks to the layout it expects */
 
 /* ---------------------------------------------------------------------------------------------------------
  * matrix-vector rows
@@ -86,10 +86,10 @@ static void rows_f32(const Job *j, int r0, int r1) {
 
 static void rows_f16(const Job *j, int r0, int r1) {
     const uint16_t *W = (const uint16_t *)j->w;
-    const float *x = j->x;
     const long in = j->in;
     for (int o = r0; o < r1; o++) {
         const uint16_t *w = W + o * in;
+        const float *x = j->x_block ? j->x + (long)(o / j->x_block) * in : j->x;
         __m512 a = _mm512_setzero_ps(), b = a, c = a, d = a;
         for (long i = 0; i < in; i += 64) {
             a = _mm512_fmadd_ps(ld_f16(w + i), _mm512_loadu_ps(x + i), a);
@@ -217,8 +217,8 @@ static Job proj(const V7Model *m, const void *w, const float *s, const float *x,
 }
 
 /* LoRA up-projections, split by columns: u_j = d_j · up_j ([Db] x [Db,C]); g = Σ_{j<ng} u_j,
- * wsig = σ(u_w + w0), a = σ(u_a + a0), vg = σ(u_v + v0). */
-static void lora_up(const V7Model *m, const float *up, const float *bias, Scratch *S) {
+ * wsig = σ(u_w + w0), a = σ(u_a + a0), vg = σ(u_v + v0). `up` rows are fp32, or fp16 when m->lora_f16. */
+static void lora_up(const V7Model *m, const void *up, const float *bias, Scratch *S) {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     const int C = m->C, db = m->db, ng = m->ng;
     int per = ((C + nt - 1) / nt + 15) & ~15;
@@ -233,8 +233,18 @@ static void lora_up(const V7Model *m, const float *up, const float *bias, Scratc
             for (int dd = 0; dd < db; dd++) {
                 const float coef = S->d[jj * db + dd];
                 if (coef == 0.f) continue;
-                const float *row = up + ((long)jj * db + dd) * C;
-                for (int c = c0; c < c1; c++) dst[c] += coef * row[c];
+                const long row = ((long)jj * db + dd) * C;
+                const __m512 cv = _mm512_set1_ps(coef);
+                if (m->lora_f16) {
+                    const uint16_t *u = (const uint16_t *)up + row;
+                    for (int c = c0; c < c1; c += 16)
+                        _mm512_storeu_ps(dst + c, _mm512_fmadd_ps(cv, ld_f16(u + c), _mm512_loadu_ps(dst + c)));
+                } else {
+                    const float *u = (const float *)up + row;
+                    for (int c = c0; c < c1; c += 16)
+                        _mm512_storeu_ps(dst + c,
+                                         _mm512_fmadd_ps(cv, _mm512_loadu_ps(u + c), _mm512_loadu_ps(dst + c)));
+                }
             }
         if (o > 0) {
             const float *b0 = bias + (long)(o - 1) * C;
@@ -325,7 +335,8 @@ void rwkv7_decode(const V7Model *m, int token, float *att_x, float *ffn_x, float
             }
             {
                 Job jobs[4] = {
-                    {W_F32, POST_STORE, nb * db, C, db, P[P_DOWN], NULL, S.mixed, NULL, NULL, 0.f, S.d},
+                    {m->lora_f16 ? W_F16 : W_F32, POST_STORE, nb * db, C, db, P[P_DOWN], NULL, S.mixed, NULL,
+                     NULL, 0.f, S.d},
                     proj(m, P[P_RW], P[P_RS], S.mixed + (long)nb * C, qr, sr, kr, S.r, C, C, POST_STORE),
                     proj(m, P[P_KW], P[P_KS], S.mixed + (long)(nb + 1) * C, qk, sk, kkq, S.k, C, C, POST_STORE),
                     proj(m, P[P_VW], P[P_VS], S.mixed + (long)(nb - 1) * C, qv, sv, kv, S.v, C, C, POST_STORE),
@@ -338,7 +349,7 @@ void rwkv7_decode(const V7Model *m, int token, float *att_x, float *ffn_x, float
                 for (int i = 0; i < ng * db; i++) S.d[i] = sigmoid(S.d[i]);
                 for (int i = ng * db; i < (ng + 1) * db; i++) S.d[i] = tanhf(S.d[i]);
             }
-            lora_up(m, (const float *)P[P_UP], (const float *)P[P_BIAS], &S);
+            lora_up(m, P[P_UP], (const float *)P[P_BIAS], &S);
 #pragma omp barrier
 #pragma omp for schedule(static)
             for (int h = 0; h < H; h++) head_step(m, P, l, h, st, &S);
