@@ -158,6 +158,7 @@ class RWKV7(RWKVModel):
     def _forward_seq(self, tokens: list[int], state: State) -> Tensor:
         C, H, N, T = self.C, self.H, self.N, len(tokens)
         last_layer = len(self.layers) - 1 if T > 2 else -1
+        mix_buf = torch.empty(6, T, C, dtype=self.act, device=self.torch_device)
         x = self.emb[torch.tensor(tokens, device=self.torch_device)].to(self.act)  # [T,C]
         v_first = x
         for i, (ly, att_x, S, ffn_x) in enumerate(self._per_layer(state)):
@@ -165,7 +166,9 @@ class RWKV7(RWKVModel):
             shifted = torch.cat((att_x.unsqueeze(0), xx[:-1]))  # [T,C]
             att_x.copy_(xx[-1])
             ng = ly.lora.ng
-            mixed = torch.addcmul(xx, shifted - xx, ly.maa[ng - 1 :])  # [6,T,C]: g, w, a, v, r, k once each
+            # [6,T,C]: g, w, a, v, r, k once each, into one buffer for all layers (a fresh 12 MB each layer
+            # cost more in page faults than the arithmetic)
+            mixed = torch.addcmul(xx, shifted - xx, ly.maa[ng - 1 :], out=mix_buf)
             w, a, v_gate, g = ly.lora.seq(mixed[0], mixed[1], mixed[2], mixed[3])
             # The last layer feeds only the last token's logits and state: its attention output is needed for
             # the last two tokens (the FFN's token shift reads the one before), its FFN for the last alone.
