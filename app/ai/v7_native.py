@@ -78,7 +78,7 @@ class NativeV7:
                 ly0.lora.ng,
                 ly0.lora.down.shape[1],
                 ly0.lora.down.dtype,
-                ly0.lora.down.dtype,
+                ly0.lora.up.dtype,
             ):
                 raise ValueError("layers with different low-rank maps")
             mats = [_proj(p, kind) for p in (ly.r, ly.k, ly.v, ly.o, ly.ffn_k, ly.ffn_v)]
