@@ -215,7 +215,7 @@ def _folder_paths(store: Store) -> dict[int | None, str]:
             seen.add(current.id)
             parts.append(current.name)
             current = folders.get(current.parent_id) if current.parent_id is not None else None
-        paths[folder_id] = "/".join(reversed(parts)).replace(" ", "_")
+        paths[folder_id] = "/".join(reversed(parts))  # as named: "News & Photos", not News_&_Photos
     return paths
 
 
