@@ -19,6 +19,11 @@ DEFAULT_EXPORT_LIMIT = 200
 def register(sub: argparse._SubParsersAction) -> None:
     imp = sub.add_parser("import-opml", help="subscribe to every feed in an OPML file (folders kept)")
     imp.add_argument("file", metavar="FILE", help="an OPML file from another reader ('-' reads stdin)")
+    imp.add_argument(
+        "--allow-scripts",
+        action="store_true",
+        help="also add outlines that run a command on this computer (exec:...); each command is listed first",
+    )
     imp.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export-opml", help="write all subscriptions as OPML 2.0")
@@ -47,19 +52,44 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
+    """Import an OPML file; outlines that run a command are skipped and listed unless --allow-scripts."""
     data = _read(args.file)
-    try:
-        from app.feeds.opml import parse_opml_counted
+    from app.feeds.opml import read_opml, shown_command, split_commands
 
-        outlines, file_duplicates = parse_opml_counted(data)
+    try:
+        report = read_opml(data)
     except OPMLError as exc:
         ctx.err.write(f"hearth: {args.file}: {exc.user_message()}\n")
         return 1
-    added, store_duplicates, _folders_added = ctx.store.import_outlines(outlines)
-    folders = _count_folders(outlines)
-    ctx.print(
-        f"imported {added} feeds in {folders} folders, {file_duplicates + store_duplicates} duplicates merged"
+    if report.repaired:
+        ctx.err.write(
+            f"hearth: {args.file} is not well-formed XML ({report.repaired}); read it leniently, as other readers do\n"
+        )
+    for skipped in report.skipped:
+        ctx.err.write(f"hearth: skipped {skipped}\n")
+    outlines, commands = split_commands(report.outlines)
+    allow = bool(args.allow_scripts)
+    for command in commands:
+        if allow:
+            ctx.print(f"adding script feed {command.title!r}, which runs: {shown_command(command)}")
+        else:
+            ctx.err.write(
+                f"hearth: skipped script feed {command.title!r}, which would run: {shown_command(command)}\n"
+            )
+    if commands and not allow:
+        ctx.err.write(
+            f"hearth: {len(commands)} outline(s) run a command on this computer and were not imported; "
+            f"after reading them, add them with: hearth import-opml {args.file} --allow-scripts\n"
+        )
+    if allow:
+        outlines = report.outlines
+    added, store_duplicates, _folders_added = ctx.store.import_outlines(outlines, allow_commands=allow)
+    skipped_total = len(report.skipped) + (0 if allow else len(commands))
+    summary = (
+        f"imported {added} feeds in {_count_folders(outlines)} folders, "
+        f"{report.duplicates + store_duplicates} duplicates merged"
     )
+    ctx.print(summary + (f", {skipped_total} skipped" if skipped_total else ""))
     return 0
 
 

@@ -5,28 +5,50 @@ OPML itself is parsed and written by app.feeds.opml; storage only sees the model
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 
+from app.errors import StorageError
 from app.models import FEED_KIND, Outline
 from app.storage.db import StoreBase, now_ts
+
+# A feed whose URL or kind would run a command (app.sources.script); only an explicit yes adds one.
+_COMMAND_URL = re.compile(r"^[\s\x00-\x1f\u200b-\u200f\u2060\ufeff]*(?:exec|script|filter):", re.I)
+
+
+def _runs_command(outline: Outline) -> bool:
+    return bool(outline.kind.strip().lower().startswith("script") or _COMMAND_URL.match(outline.url or ""))
 
 
 class OutlineStore(StoreBase):
     def import_outlines(
-        self, outlines: Sequence[Outline], *, parent_id: int | None = None
+        self, outlines: Sequence[Outline], *, parent_id: int | None = None, allow_commands: bool = False
     ) -> tuple[int, int, int]:
         """Add the tree under `parent_id` in one transaction; returns (feeds_added, duplicates_merged, folders_added).
 
         A folder whose name (case-insensitive) already exists at that level is reused; a feed whose
-        URL and kind are already subscribed anywhere is a duplicate and left where it is.
+        URL and kind are already subscribed anywhere is a duplicate and left where it is. A feed that
+        would run a command is refused (StorageError, nothing written) unless `allow_commands`: the
+        caller shows the commands and asks first (app.feeds.opml.split_commands).
         """
+        if not allow_commands:
+            self._refuse_commands(outlines)
         counts = [0, 0, 0]
         with self._write() as conn:
             if parent_id is not None:
                 self.get_folder(parent_id)  # type: ignore[attr-defined]
             self._import_level(conn, outlines, parent_id, counts)
         return counts[0], counts[1], counts[2]
+
+    def _refuse_commands(self, outlines: Sequence[Outline]) -> None:
+        for outline in outlines:
+            if outline.url is not None and _runs_command(outline):
+                raise StorageError(
+                    f"refusing to add {outline.title!r} from an outline list: it runs a command ({outline.url})",
+                    hint="import it with the scripts allowed after reading the command",
+                )
+            self._refuse_commands(outline.children)
 
     def _import_level(
         self, conn: sqlite3.Connection, outlines: Sequence[Outline], parent_id: int | None, counts: list[int]

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.errors import OPMLError
-from app.feeds.opml import parse_opml, parse_opml_counted, write_opml
+from app.feeds.opml import parse_opml, parse_opml_counted, read_opml, write_opml
 from app.models import Outline
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "feeds" / "subscriptions.opml"
@@ -56,22 +56,103 @@ def test_hearth_kinds_survive_a_round_trip() -> None:
 @pytest.mark.parametrize(
     ("data", "line", "text"),
     [
-        (
-            b'<?xml version="1.0"?>\n<opml version="2.0">\n<head/>\n<body>\n<outline text="a">\n</body>\n</opml>\n',
-            6,
-            "mismatched tag",
-        ),
-        (b"<opml><body><outline text='a' text='b'/></body></opml>", 1, "line 1:"),
         (b"", 1, "empty"),
+        (b"  \n ", 1, "empty"),
         (b"<html><body/></html>", 1, "not <opml>"),
         (b"<opml version='2.0'><head/></opml>", 1, "no <body>"),
+        (b"\x00\xff<<<", 1, "cannot be read leniently"),
+        (b"just some text", 1, "cannot be read leniently"),
     ],
 )
-def test_malformed_opml_is_rejected_with_a_line(data: bytes, line: int, text: str) -> None:
+def test_files_that_are_not_opml_are_refused_with_a_line(data: bytes, line: int, text: str) -> None:
     with pytest.raises(OPMLError) as info:
         parse_opml(data)
     assert info.value.line == line
     assert str(info.value).startswith(f"line {line}:") and text in str(info.value)
+    assert "nothing was imported" in info.value.hint
+
+
+@pytest.mark.parametrize(
+    ("data", "complaint", "expected"),
+    [
+        (
+            b'<?xml version="1.0"?>\n<opml version="2.0">\n<head/>\n<body>\n<outline text="a">\n</body>\n</opml>\n',
+            "line 6: mismatched tag",
+            [Outline("a")],
+        ),
+        (
+            b"<opml><body><outline text='a' text='b' xmlUrl='https://a.example/'/></body></opml>",
+            "line 1:",
+            [Outline("a", url="https://a.example/")],
+        ),
+        (
+            b'<opml><body><outline text="A & B" xmlUrl="https://x.example/?a=1&b=2&amp;c=3"/></body></opml>',
+            "line 1: a raw '&'",
+            [Outline("A & B", url="https://x.example/?a=1&b=2&c=3")],
+        ),
+        (
+            b'<opml><body><outline text="Jen "From Head" to toe" description="a <p>b</p>" xmlUrl="https://j.example/"/></body></opml>',
+            "line 1: a quote inside an attribute value",
+            [Outline('Jen "From Head" to toe', url="https://j.example/")],
+        ),
+        (
+            b'<opml><body><outline text="x" description="<p>hi</p>" xmlUrl="https://x.example/"/></body></opml>',
+            "line 1: a '<' inside an attribute value",
+            [Outline("x", url="https://x.example/")],
+        ),
+        (
+            b'<?xml version="1.0" encoding="windows-1252"?><opml><body>'
+            b'<outline text="caf\xe9 &nbsp;&copy" xmlUrl=https://c.example/feed /></body></opml>',
+            "line 1:",
+            [Outline("caf\xe9 \xa0&copy", url="https://c.example/feed")],
+        ),
+    ],
+)
+def test_malformed_files_are_read_leniently_and_say_so(data: bytes, complaint: str, expected: list) -> None:
+    report = read_opml(data)
+    assert report.outlines == expected
+    assert report.repaired is not None and report.repaired.startswith(complaint)
+
+
+def test_well_formed_files_are_read_strictly() -> None:
+    assert read_opml(FIXTURE.read_bytes()).repaired is None
+
+
+def test_skipped_outlines_are_reported_with_their_reason_and_line() -> None:
+    data = b"""<opml version="2.0"><body>
+<outline text="No URL" type="rss" htmlUrl="https://n.example/"/>
+<outline text="Mail" xmlUrl="mailto:me@example.org"/>
+<outline text="Relative" xmlUrl="/feed.xml"/>
+<outline text="Filtered" xmlUrl="filter:~/bin/strip:https://f.example/rss"/>
+<outline text="Old style" xmlUrl="feed://o.example/rss"/>
+<outline text="Kept" xmlUrl="https://k.example/rss"/>
+</body></opml>"""
+    report = read_opml(data)
+    assert report.outlines == [
+        Outline("Old style", url="http://o.example/rss"),
+        Outline("Kept", url="https://k.example/rss"),
+    ]
+    assert [str(s) for s in report.skipped] == [
+        "line 2: outline 'No URL' has no xmlUrl",
+        "line 3: outline 'Mail' has xmlUrl 'mailto:me@example.org', not a web address",
+        "line 4: outline 'Relative' has xmlUrl '/feed.xml', not a web address",
+        "line 5: outline 'Filtered' pipes a feed through a command, which Hearth does not do: "
+        "filter:~/bin/strip:https://f.example/rss",
+    ]
+    assert report.feeds_read == 2
+
+
+def test_folders_nested_too_deep_are_skipped_not_recursed() -> None:
+    depth = 80
+    data = (
+        b"<opml><body>"
+        + b'<outline text="f">' * depth
+        + b'<outline text="leaf" xmlUrl="https://l.example/"/>'
+    )
+    data += b"</outline>" * depth + b"</body></opml>"
+    report = read_opml(data)
+    assert report.feeds_read == 0
+    assert [s.reason for s in report.skipped] == ["folder 'f' is nested over 64 deep"]
 
 
 def test_entities_are_refused() -> None:
