@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from app.errors import BodyTooLargeError, FetchError, FetchTimeoutError, NetworkError
+from app.fetching.decoding import BodyOverCap, BoundedBody, UnreadableEncoding
 from app.fetching.options import FetchOptions
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class HTTPResult:
     url: str  # where the body came from, after redirects
     status: int
     headers: httpx.Headers
-    body: bytes  # decoded (gzip, deflate, brotli undone); empty for 304
+    body: bytes  # decoded (gzip, deflate, brotli, zstd undone, at most the cap); empty for 304
     permanent_url: str | None = None  # set when every redirect from the start was permanent (301/308)
 
     @property
@@ -142,26 +143,22 @@ async def _send(
 
 
 async def _read_body(response: httpx.Response, url: str, options: FetchOptions) -> bytes:
+    """The body, decoded by `BoundedBody` from the raw stream: the cap counts decoded bytes as each
+    bounded step produces them, so a decompression bomb stops at the cap, not after expanding."""
     cap = options.max_body_bytes
     declared = response.headers.get("content-length")
-    if (
-        declared
-        and declared.isdigit()
-        and int(declared) > cap
-        and not response.headers.get("content-encoding")
-    ):
-        raise _too_large(url, cap)
-    chunks: list[bytes] = []
-    size = 0
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > cap:
+        raise _too_large(url, cap)  # compressed bytes over the cap mean decoded bytes over it too
     try:
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > cap:  # counted after decompression, so a gzip bomb stops here too
-                raise _too_large(url, cap)
-            chunks.append(chunk)
-    except httpx.DecodingError as exc:
+        body = BoundedBody(response.headers.get("content-encoding"), cap)
+        async for chunk in response.aiter_raw():
+            body.feed(chunk)
+        return body.finish()
+    except BodyOverCap:
+        raise _too_large(url, cap) from None
+    except UnreadableEncoding as exc:
         raise NetworkError(
-            f"{host_of(url)} sent a body that could not be decompressed ({_reason(exc)})",
+            f"{host_of(url)} sent a body that could not be decompressed ({exc})",
             url=url,
             hint="the server is misconfigured; Hearth will try again later",
         ) from None
@@ -177,7 +174,6 @@ async def _read_body(response: httpx.Response, url: str, options: FetchOptions) 
             url=url,
             hint="Hearth will try again later",
         ) from None
-    return b"".join(chunks)
 
 
 def _too_large(url: str, cap: int) -> BodyTooLargeError:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from app import USER_AGENT
+from app.fetching.decoding import ACCEPT_ENCODING
 from app.fetching.transport import PerHostTransport
 
 ACCEPT = (
@@ -78,7 +79,7 @@ def build_client(options: FetchOptions, transport: PerHostTransport | None = Non
         cookies=_NoCookies(),
         follow_redirects=False,
         trust_env=False,
-        headers={"User-Agent": options.user_agent, "Accept": ACCEPT},
+        headers={"User-Agent": options.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
     )
 
 
