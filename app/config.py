@@ -106,6 +106,9 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     # sites without feeds
     SettingSpec("zhihu.www_base", str, "https://www.zhihu.com", "Zhihu web/API base URL"),
     SettingSpec("zhihu.api_base", str, "https://api.zhihu.com", "Zhihu api host base URL"),
+    SettingSpec("bilibili.api_base", str, "https://api.bilibili.com", "Bilibili API base URL"),
+    SettingSpec("weibo.m_base", str, "https://m.weibo.cn", "Weibo mobile web/API base URL"),
+    SettingSpec("weibo.min_spacing_seconds", float, 10.0, "minimum spacing between Weibo requests"),
     SettingSpec("sites.min_spacing_seconds", float, 5.0, "minimum spacing between requests to a cookie site"),
     SettingSpec("sites.max_per_hour", int, 120, "cap on requests per hour to a cookie site"),
     SettingSpec("script.timeout", float, 60.0, "seconds a script source may run"),

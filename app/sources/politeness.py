@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -137,16 +137,28 @@ class SiteGate:
             )
             self._save(state)
 
-    def report_blocked(self, reason: str, *, url: str = "", status: int | None = None) -> BlockedError:
-        """Start (or lengthen) the cooldown, persist it, and return the error to raise."""
+    def report_blocked(
+        self,
+        reason: str,
+        *,
+        url: str = "",
+        status: int | None = None,
+        at_least: timedelta = timedelta(0),
+    ) -> BlockedError:
+        """Start (or lengthen) the cooldown, persist it, and return the error to raise.
+
+        `at_least` is the site's own floor for this answer (Bilibili's 412 lasts about an hour,
+        Weibo's 418 two or three); the doubling per strike still applies above it.
+        """
         state = self.state()
         now = self._clock()
         level = state.cooldown_level + 1
+        length = max(cooldown_for(level), at_least)
         state = dataclasses.replace(
-            state, cooldown_level=level, cooldown_until=now + cooldown_for(level), last_error=reason
+            state, cooldown_level=level, cooldown_until=now + length, last_error=reason
         )
         self._save(state)
-        log.warning("%s blocked us (%s); cooling down for %s", self.site, reason, cooldown_for(level))
+        log.warning("%s blocked us (%s); cooling down for %s", self.site, reason, length)
         return blocked_error(self.site, state, url=url, status=status)
 
     def report_success(self) -> None:
@@ -172,19 +184,24 @@ class GateRegistry:
         min_spacing: float,
         max_per_hour: int,
         clock: Callable[[], datetime] | None = None,
+        site_spacing: Mapping[str, float] | None = None,
     ) -> None:
         self.states = states
         self.min_spacing = min_spacing
         self.max_per_hour = max_per_hour
         self.clock = clock
+        self.site_spacing = dict(site_spacing or {})  # a site's own spacing replaces min_spacing
         self._gates: dict[str, SiteGate] = {}
+
+    def spacing_for(self, site: str) -> float:
+        return self.site_spacing.get(site, self.min_spacing)
 
     def gate(self, site: str) -> SiteGate:
         if site not in self._gates:
             self._gates[site] = SiteGate(
                 site,
                 self.states,
-                min_spacing=self.min_spacing,
+                min_spacing=self.spacing_for(site),
                 max_per_hour=self.max_per_hour,
                 clock=self.clock,
             )

@@ -25,6 +25,7 @@ from app.config import Settings
 from app.errors import SourceError
 from app.models import Feed, ParsedFeed
 from app.sources.base import ChallengeSolver, Source, SourceContext
+from app.sources.bilibili import SOURCES as BILIBILI_SOURCES
 from app.sources.politeness import GateRegistry, SiteStateStore
 from app.sources.script import ScriptSource
 from app.sources.zhihu import SOURCES as ZHIHU_SOURCES
@@ -32,8 +33,17 @@ from app.sources.zhihu import SOURCES as ZHIHU_SOURCES
 log = logging.getLogger(__name__)
 
 SourceFetcher = Callable[[Feed], Awaitable[ParsedFeed]]
-_SOURCES: tuple[Source, ...] = (*ZHIHU_SOURCES, ScriptSource())
+_SOURCES: tuple[Source, ...] = (*ZHIHU_SOURCES, *BILIBILI_SOURCES, ScriptSource())
 _BY_ID: dict[str, Source] = {s.id: s for s in _SOURCES}
+
+
+# Sites with a published floor between requests of their own (stablog's 10 s for Weibo), as settings.
+SITE_SPACING_SETTINGS = {"weibo.com": "weibo.min_spacing_seconds"}
+
+
+def site_spacings(settings: Settings) -> dict[str, float]:
+    """Each site's own spacing (seconds) where it has one; the others use sites.min_spacing_seconds."""
+    return {site: float(settings.get(key)) for site, key in SITE_SPACING_SETTINGS.items()}
 
 
 def all_sources() -> tuple[Source, ...]:
@@ -144,6 +154,7 @@ class SourceFeedFetcher:
                 states,  # type: ignore[arg-type]
                 min_spacing=float(self.settings.get("sites.min_spacing_seconds")),
                 max_per_hour=int(self.settings.get("sites.max_per_hour")),
+                site_spacing=site_spacings(self.settings),
             )
         return self._gates
 

@@ -92,6 +92,14 @@ def test_urls_that_are_not_sources(url: str) -> None:
     assert match_url(url) is None
 
 
+OTHER_SITE_SAMPLES: dict[str, dict[str, str]] = {
+    "bilibili.user.video": {"uid": "2267573"},
+    "bilibili.user.dynamic": {"uid": "2267573"},
+    "bilibili.followings.dynamic": {"uid": ""},
+    "bilibili.fav": {"uid": "2267573", "fid": "88"},
+}
+
+
 def test_feed_urls_are_canonical_and_round_trip() -> None:
     samples = {
         "zhihu.people.activities": {"id": "diygod"},
@@ -103,6 +111,7 @@ def test_feed_urls_are_canonical_and_round_trip() -> None:
         "zhihu.question": {"questionId": "1", "sortBy": "updated"},
         "zhihu.hot": {},
         "script": {"command": "a b"},
+        **OTHER_SITE_SAMPLES,
     }
     assert set(samples) == {s.id for s in all_sources()}
     urls = set()
@@ -113,7 +122,7 @@ def test_feed_urls_are_canonical_and_round_trip() -> None:
         assert match_url(url) == (source, params), url
         if source.id != "script":
             assert match_url(source.rsshub_path(params)) == (source, params)
-            assert site_of_kind(source.id) == "zhihu.com"
+            assert site_of_kind(source.id) == source.site and source.site
     assert len(urls) == len(samples)
     assert source_feed_url(get_source("zhihu.people.activities"), {"id": "diygod"}) == (
         "https://www.zhihu.com/people/diygod/activities"

@@ -1,0 +1,111 @@
+"""One cookie site's HTTP for a fetch: the vault's cookie (only to that site's hosts), the browser's UA and
+client hints, the site gate before every request, transport errors as typed `FetchError`s.
+
+Bilibili and Weibo clients build on this; each maps its own site's answers (codes, bans) to errors.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from app.errors import BlockedError, FetchTimeoutError, NetworkError
+from app.sources.base import SourceContext
+from app.sources.hints import browser_headers
+
+log = logging.getLogger(__name__)
+
+
+class SiteHTTP:
+    """Per-fetch: the working cookie dict (device cookies a fetch adds are saved back to the vault)."""
+
+    def __init__(
+        self,
+        ctx: SourceContext,
+        *,
+        label: str,
+        default_ua: str,
+        cookie_hosts: Callable[[str], bool],  # url -> may the site's cookie go there
+    ) -> None:
+        self.ctx = ctx
+        self.label = label  # "Bilibili", for messages
+        self.cookies: dict[str, str] = dict(ctx.cookies.cookies) if ctx.cookies else {}
+        self.user_agent = (ctx.cookies.user_agent if ctx.cookies else None) or default_ua
+        self._cookie_hosts = cookie_hosts
+
+    def headers_for(self, url: str, extra: Mapping[str, str]) -> dict[str, str]:
+        """UA + hints + the site's extra headers, and the Cookie only when `url` is one of the site's hosts."""
+        headers = browser_headers(self.user_agent)
+        headers.update({"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+        headers.update(extra)
+        if self.cookies and self._cookie_hosts(url):
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return headers
+
+    async def get(self, url: str, *, headers: Mapping[str, str], params: Any = None) -> httpx.Response:
+        """One GET through the site gate (which raises BlockedError during a cooldown, before any request)."""
+        request = self.ctx.client.build_request(
+            "GET", url, params=params, headers=self.headers_for(url, headers)
+        )
+        if self.ctx.gate is not None:
+            await self.ctx.gate.acquire(url)
+        try:
+            response = await self.ctx.client.send(request)
+            await response.aread()
+        except httpx.TimeoutException as exc:
+            raise FetchTimeoutError(
+                f"{self.label} did not answer in time ({exc.__class__.__name__})", url=url
+            ) from None
+        except httpx.TransportError as exc:
+            raise NetworkError(f"could not reach {self.label}: {exc}", url=url) from None
+        log.debug("GET %s -> %s", request.url, response.status_code)
+        return response
+
+    def blocked(
+        self, reason: str, *, url: str, status: int | None, at_least: timedelta, hint: str
+    ) -> BlockedError:
+        """Cool the site down (persisted, at least `at_least`) and return the error that says so and what to do."""
+        gate = self.ctx.gate
+        if gate is not None:
+            error = gate.report_blocked(reason, url=url, status=status, at_least=at_least)
+            error.hint = hint
+            return error
+        return BlockedError(f"{self.label} blocked us ({reason})", url=url, status=status, hint=hint)
+
+    def succeeded(self) -> None:
+        if self.ctx.gate is not None:
+            self.ctx.gate.report_success()
+
+    async def save_cookies(self) -> None:
+        """Keep cookies this fetch added (device ids) in the vault, with the UA they go with."""
+        if self.ctx.save_cookies is None:
+            return
+        result = self.ctx.save_cookies(dict(self.cookies))
+        if inspect.isawaitable(result):
+            await result
+
+
+def site_hosts(site: str, *bases: str, domains: tuple[str, ...] = ()) -> Callable[[str], bool]:
+    """A predicate: is `url` on the site's own domains (or exactly one of the configured bases' host:port)?"""
+    own = (site, *domains)
+    exact = {_netloc(b) for b in bases if b}
+
+    def allowed(url: str) -> bool:
+        parsed = httpx.URL(url)
+        host = (parsed.host or "").lower().rstrip(".")
+        if any(host == d or host.endswith("." + d) for d in own):
+            return True
+        return _netloc(url) in exact
+
+    return allowed
+
+
+def _netloc(url: str) -> str:
+    parsed = httpx.URL(url)
+    host = (parsed.host or "").lower()
+    return f"{host}:{parsed.port}" if parsed.port else host

@@ -1,0 +1,70 @@
+"""`hearth add` + `hearth refresh` of Bilibili feeds in a real data dir, with the cookie in the real keyring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.cli import run as hearth
+from app.models import ArticleQuery
+from app.secrets import CookieVault
+from app.storage import open_store
+from tests.sources.fake_bilibili import FakeBilibili
+from tests.sources.test_bilibili import UA
+
+
+@pytest.fixture
+def bili(data_dir: Path, secret_service: object) -> Iterator[FakeBilibili]:
+    with FakeBilibili() as fake:
+        for key, value in (
+            ("bilibili.api_base", fake.base),
+            ("sites.min_spacing_seconds", "0"),
+        ):
+            assert hearth(["config", "set", key, value]) == 0
+        yield fake
+
+
+def test_add_and_refresh_a_users_videos(
+    bili: FakeBilibili, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    CookieVault().set("bilibili.com", FakeBilibili.cookies(), UA)
+    assert hearth(["add", "https://space.bilibili.com/2267573"]) == 0
+    out = capsys.readouterr().out
+    assert "subscribed to 测试用户 的 bilibili 空间 (Bilibili user videos, feed 1)" in out
+    assert "2 articles" in out
+    assert hearth(["add", "https://rsshub.app/bilibili/user/dynamic/2267573"]) == 0
+    assert "3 articles" in capsys.readouterr().out
+    assert hearth(["refresh", "--all", "-q"]) == 0
+    store = open_store(data_dir / "hearth.sqlite3")
+    try:
+        videos, dynamics = sorted(store.list_feeds(), key=lambda f: f.id)
+        assert (
+            videos.url == "https://space.bilibili.com/2267573/video" and videos.kind == "bilibili.user.video"
+        )
+        assert store.count_articles(ArticleQuery(feed_ids=(videos.id,))) == 2
+        assert store.count_articles(ArticleQuery(feed_ids=(dynamics.id,))) == 3
+    finally:
+        store.close()
+    # the device cookie Hearth fetched is in the vault now, with the login and the UA kept
+    kept = CookieVault().get("bilibili.com")
+    assert kept is not None and kept.cookies.get("buvid3") and kept.cookies.get("SESSDATA")
+    assert kept.user_agent == UA
+    assert len(bili.api_requests("/x/frontend/finger/spi")) == 1
+    assert bili.signature_failures == []
+
+
+def test_a_412_shows_as_a_cooldown_and_holds_off(
+    bili: FakeBilibili, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    CookieVault().set("bilibili.com", {**FakeBilibili.cookies(), "buvid3": "b3"}, UA)
+    bili.ban, bili.ban_next = "412", 1
+    assert hearth(["add", "https://space.bilibili.com/2267573"]) == 0
+    err = capsys.readouterr().err
+    assert "the first fetch failed: bilibili.com blocked us (HTTP 412: Bilibili blocked the request)" in err
+    assert "cooling down until" in err and "about an hour" in err
+    sent = len(bili.server.requests)
+    hearth(["refresh", "--all"])
+    assert len(bili.server.requests) == sent  # the cooldown survived the restart of the CLI
+    assert "cooling down until" in capsys.readouterr().out + capsys.readouterr().err
