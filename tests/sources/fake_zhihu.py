@@ -1,7 +1,9 @@
 """A fake Zhihu on 127.0.0.1 that behaves like the real one where Hearth can tell the difference.
 
-It checks every signed API request's `x-zse-93`/`x-zse-96` (recomputed from the raw path+query and
-the d_c0 of the request's cookie; a mismatch gets Zhihu's real 10003 body), requires the cookie,
+It checks every signed API request's `x-zse-93`/`x-zse-96` with tests/sources/zse96_reference.py, an
+independent implementation that decrypts the header and compares it with the raw path+query and the
+d_c0 of the request's cookie (a mismatch gets Zhihu's real 10003 body); nothing here imports Hearth's
+signer, so a wrong signer cannot pass. requires the cookie,
 serves realistic fixtures (tests/fixtures/zhihu) for every source, and on demand answers with the
 `__zse_ck` challenge page (`challenge_mode`), 403/429 bans (`block_next`) or "请先登录" (`expired`).
 
@@ -25,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from app.config import Settings
-from app.sources.zhihu.sign import API_VERSION, ZSE_93, parse_cookie_header, x_zse_96
+from tests.sources import zse96_reference
 from tests.support.http import LocalServer, Reply, Request
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "zhihu"
@@ -36,6 +38,9 @@ NOT_LOGGED_IN = {"error": {"message": "请先登录", "code": 100, "name": "Auth
 BLOCKED = {"error": {"message": "您当前请求存在异常，暂时限制本次访问。", "code": 40362}}
 NOT_FOUND = {"error": {"message": "资源不存在", "code": 404, "name": "NotFoundError"}}
 PRIVATE = {"error": {"message": "该用户已设置隐私保护，仅本人可见", "code": 4031}}
+# the headers Zhihu's web client sends (research notes, `sign.ts`), written down here, not imported
+ZSE_93 = "101_3_3.0"
+API_VERSION = "3.0.91"
 
 CHALLENGE_PAGE = """<!DOCTYPE html>
 <html lang="zh"><head><meta charset="utf-8"><title>知乎 - 安全验证</title>
@@ -63,8 +68,18 @@ def challenge_cookie_from_page(html: str) -> str | None:
 
 
 def signature_ok(path_query: str, d_c0: str, header: str) -> bool:
-    """True if `header` is a valid x-zse-96 for this path and d_c0 with any pad byte r."""
-    return any(x_zse_96(path_query, d_c0, r=r) == header for r in range(127))
+    """True if `header` is a valid x-zse-96 for this path and d_c0 (any pad byte r), by the reference."""
+    return zse96_reference.verify(path_query, d_c0, header)
+
+
+def parse_cookies(header: str) -> dict[str, str]:
+    """name -> value as sent (quotes kept), the way a server sees the Cookie header."""
+    jar: dict[str, str] = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name:
+            jar[name] = value
+    return jar
 
 
 @dataclass
@@ -154,7 +169,7 @@ class FakeZhihu:
     def _handle(self, req: Request) -> Reply:
         path = urlsplit(req.path).path
         endpoint = self._endpoints[path]
-        cookies = parse_cookie_header(req.headers.get("cookie", ""))
+        cookies = parse_cookies(req.headers.get("cookie", ""))
         with self.lock:
             if self.block_next > 0:
                 self.block_next -= 1
