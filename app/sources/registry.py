@@ -28,12 +28,13 @@ from app.sources.base import ChallengeSolver, Source, SourceContext
 from app.sources.bilibili import SOURCES as BILIBILI_SOURCES
 from app.sources.politeness import GateRegistry, SiteStateStore
 from app.sources.script import ScriptSource
+from app.sources.weibo import SOURCES as WEIBO_SOURCES
 from app.sources.zhihu import SOURCES as ZHIHU_SOURCES
 
 log = logging.getLogger(__name__)
 
 SourceFetcher = Callable[[Feed], Awaitable[ParsedFeed]]
-_SOURCES: tuple[Source, ...] = (*ZHIHU_SOURCES, *BILIBILI_SOURCES, ScriptSource())
+_SOURCES: tuple[Source, ...] = (*ZHIHU_SOURCES, *BILIBILI_SOURCES, *WEIBO_SOURCES, ScriptSource())
 _BY_ID: dict[str, Source] = {s.id: s for s in _SOURCES}
 
 

@@ -97,6 +97,8 @@ OTHER_SITE_SAMPLES: dict[str, dict[str, str]] = {
     "bilibili.user.dynamic": {"uid": "2267573"},
     "bilibili.followings.dynamic": {"uid": ""},
     "bilibili.fav": {"uid": "2267573", "fid": "88"},
+    "weibo.user": {"uid": "1195230310"},
+    "weibo.timeline": {"uid": ""},
 }
 
 
