@@ -10,7 +10,17 @@ import dataclasses
 import logging
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QSettings,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -30,7 +40,7 @@ from app.ui.favicons import FaviconLoader
 from app.ui.feed_tree_model import FeedTreeModel, Node
 from app.ui.feed_tree_view import FeedTreeView
 from app.ui.icons import app_icon
-from app.ui.reader_view import ReaderView
+from app.ui.reader_pane import DEFAULT_FONT_PX, MAX_FONT_PX, MIN_FONT_PX, ReaderPane
 from app.ui.theme import ThemeColours
 from app.ui.ui_context import UiContext
 from app.ui.window_actions import WindowActions
@@ -40,6 +50,7 @@ log = logging.getLogger(__name__)
 SEARCH_DELAY_MS = 250
 LIVE_UPDATE_MS = 250  # counts/list follow a running refresh at most this often
 SIDE_PANEL_MIN_WIDTH = 300  # the AI panel's controls fit in this
+WEB_READER_DELAY_MS = 0  # after the first paint
 UNREAD_SCAN_LIMIT = 5000  # rows looked at for the next unread before moving on to the next feed
 
 
@@ -72,7 +83,11 @@ class MainWindow(QMainWindow):
         self.list = ArticleListView()
         self.list.setModel(self.list_model)
         self.list.setup_header()
-        self.reader = ReaderView(ctx.resources)
+        self.reader = ReaderPane(ctx.resources)
+        self._restore_reader_prefs()
+        self.reader.font_size_changed.connect(self._on_font_size_changed)
+        self.reader.no_browser.connect(self._on_no_browser)
+        self._painted = False
         self.favicons = FaviconLoader(ctx.resources, self.tree_model.set_feed_icon)
 
         self.reader_splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -112,6 +127,42 @@ class MainWindow(QMainWindow):
         self.tree.context_menu_requested.connect(self.library.show_tree_menu)
         self.list.context_menu_requested.connect(self.actions_.show_article_menu)
         self.ctx.db.failed.connect(self.show_message)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not getattr(self, "_painted", True):
+            self._painted = True
+            # the web reader (QtWebEngine) is built once the window is on screen, not before
+            QTimer.singleShot(WEB_READER_DELAY_MS, self.reader.enable_web)
+        return super().event(event)
+
+    def _window_store(self) -> QSettings:
+        return QSettings(str(self.ctx.paths.data_dir / "window.ini"), QSettings.Format.IniFormat)
+
+    def _restore_reader_prefs(self) -> None:
+        """Reading size and remote images live with the window's layout (window.ini), not in settings.json."""
+        store = self._window_store()
+        try:
+            px = int(str(store.value("reader/font_px", DEFAULT_FONT_PX)))
+        except ValueError:
+            px = DEFAULT_FONT_PX
+        self.reader.font_px = max(MIN_FONT_PX, min(MAX_FONT_PX, px))
+        self.reader.text_view.set_font_px(self.reader.font_px)
+        self.reader.remote_images = str(store.value("reader/remote_images", "true")) == "true"
+
+    def set_remote_images(self, on: bool) -> None:
+        self.reader.set_remote_images(on)
+        store = self._window_store()
+        store.setValue("reader/remote_images", "true" if on else "false")
+        store.sync()
+
+    def _on_font_size_changed(self, px: int) -> None:
+        store = self._window_store()
+        store.setValue("reader/font_px", px)
+        store.sync()
+        self.show_message(f"Reading size {px} px (Ctrl+0 resets)")
+
+    def _on_no_browser(self, url: QUrl) -> None:
+        self.show_message(f"No web browser is set up to open {url.toString()}", timeout_ms=15000)
 
     # layout -------------------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -483,8 +534,10 @@ class MainWindow(QMainWindow):
     def open_in_browser(self) -> None:
         article = self.reader.article
         if article is None or not article.url:
+            self.show_message("This article has no web address to open")
             return
-        QDesktopServices.openUrl(QUrl(article.url))
+        if not QDesktopServices.openUrl(QUrl(article.url)):
+            self._on_no_browser(QUrl(article.url))
 
     def current_feed_ids(self) -> list[int]:
         node = self.tree.current_node()

@@ -39,6 +39,7 @@ class ReaderView(QTextBrowser):
         self.anchorClicked.connect(self._on_anchor_clicked)
         self._fetcher = fetcher
         self._colours = LIGHT
+        self._font_px = 15
         self._template = Template((resources_dir() / "article" / "template.html").read_text(encoding="utf-8"))
         self._html = ""
         self.article: Article | None = None
@@ -55,10 +56,14 @@ class ReaderView(QTextBrowser):
         else:
             self.show_placeholder()
 
+    def set_font_px(self, px: int) -> None:
+        self._font_px = px
+        self.set_colours(self._colours)
+
     def show_placeholder(self, text: str = "Select an article to read it here.") -> None:
         self.article = None
         self._feed_title = ""
-        css = reader_css(self._colours)
+        css = reader_css(self._colours, self._font_px)
         self._set_html(
             f"<html><head><style>{css}</style></head><body><p class='meta' align='center'>"
             f"<br><br>{html.escape(text)}</p></body></html>"
@@ -68,7 +73,7 @@ class ReaderView(QTextBrowser):
         """What a new library shows: how to get the first feeds in."""
         self.article = None
         self._feed_title = ""
-        css = reader_css(self._colours)
+        css = reader_css(self._colours, self._font_px)
         self._set_html(
             f"<html><head><style>{css}</style></head><body><h1>Welcome to Hearth</h1>"
             "<p><b>Add your first feed:</b> press Ctrl+N (File → Add feed…) and paste a site's address, a feed "
@@ -99,7 +104,7 @@ class ReaderView(QTextBrowser):
             for e in article.enclosures
         )
         return self._template.safe_substitute(
-            css=reader_css(self._colours),
+            css=reader_css(self._colours, self._font_px),
             url=html.escape(article.url or "", quote=True),
             title=html.escape(article.title or "(untitled)"),
             meta=" · ".join(meta),

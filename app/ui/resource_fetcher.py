@@ -8,6 +8,7 @@ GUI thread. Views never touch the network themselves.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -47,8 +48,11 @@ class ResourceFetcher(QObject):
         path = self.cached_path(url)
         return path if path.exists() else None
 
-    def fetch(self, url: str, on_done: Callable[[Path | None], None]) -> None:
-        """`on_done(path)` with the cached file, or `on_done(None)` if it cannot be had."""
+    def fetch(
+        self, url: str, on_done: Callable[[Path | None], None], *, max_bytes: int | None = None
+    ) -> None:
+        """`on_done(path)` with the cached file, or `on_done(None)` if it cannot be had. `max_bytes`
+        raises the size limit (media files); images stay under MAX_RESOURCE_BYTES."""
         path = self.cached(url)
         if path is not None:
             on_done(path)
@@ -61,7 +65,7 @@ class ResourceFetcher(QObject):
             return
         self._waiting[url] = [on_done]
         loop = self._ensure_loop()
-        future = asyncio.run_coroutine_threadsafe(self._download(url), loop)
+        future = asyncio.run_coroutine_threadsafe(self._download(url, max_bytes), loop)
         future.add_done_callback(lambda fut, url=url: self._relay.deliver(self._finish, (url, fut)))
 
     def _finish(self, item: tuple[str, Any]) -> None:
@@ -79,7 +83,7 @@ class ResourceFetcher(QObject):
         for callback in self._waiting.pop(url, []):
             callback(path)
 
-    async def _download(self, url: str) -> Path | None:
+    async def _download(self, url: str, max_bytes: int | None = None) -> Path | None:
         from app.fetching.http import get
 
         if self._client is None:  # built here, on the loop's thread, so the GUI never waits for imports
@@ -89,7 +93,10 @@ class ResourceFetcher(QObject):
                 self._settings, max_body_bytes=MAX_RESOURCE_BYTES, timeout=30.0, connect_timeout=10.0
             )
             self._client = build_client(self._options)
-        result = await get(self._client, url, self._options, headers={"Accept": IMAGE_ACCEPT})
+        options = self._options
+        if max_bytes is not None and max_bytes > options.max_body_bytes:
+            options = dataclasses.replace(options, max_body_bytes=max_bytes, timeout=600.0)
+        result = await get(self._client, url, options, headers={"Accept": IMAGE_ACCEPT})
         if result.status != 200 or not result.body:
             return None
         path = self.cached_path(url)

@@ -96,9 +96,16 @@ def widget_stylesheet(c: ThemeColours) -> str:
     return Template(text).safe_substitute(_values(c))
 
 
-def reader_css(c: ThemeColours) -> str:
+def reader_css(c: ThemeColours, font_px: int = 15) -> str:
     text = (resources_dir() / "article" / "reader.css").read_text(encoding="utf-8")
-    return Template(text).safe_substitute(_values(c))
+    return Template(text).safe_substitute(_values(c), font_px=str(font_px))
+
+
+def web_reader_css(c: ThemeColours, font_px: int = 16) -> str:
+    """The web reader's stylesheet (resources/article/web.css) for these colours and reading size."""
+    text = (resources_dir() / "article" / "web.css").read_text(encoding="utf-8")
+    values = dict(_values(c), scheme="dark" if c.dark else "light", font_px=str(font_px))
+    return Template(text).safe_substitute(values)
 
 
 def apply_theme(app: QApplication, mode: str) -> ThemeColours:

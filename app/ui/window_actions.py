@@ -51,6 +51,18 @@ class WindowActions:
         self.hide_read.setCheckable(True)
         self.hide_read.setChecked(bool(w.ctx.settings.get("ui.hide_read")))
         self.hide_read.toggled.connect(w.set_hide_read)
+        self.zoom_in = self._add("Larger text", QKeySequence.StandardKey.ZoomIn, lambda: w.reader.zoom(1))
+        self.zoom_in.setShortcuts(
+            [QKeySequence("Ctrl++"), QKeySequence("Ctrl+="), QKeySequence("Ctrl+Shift+=")]
+        )
+        self.zoom_out = self._add("Smaller text", QKeySequence.StandardKey.ZoomOut, lambda: w.reader.zoom(-1))
+        self.zoom_out.setShortcuts([QKeySequence("Ctrl+-"), QKeySequence("Ctrl+_")])
+        self.zoom_reset = self._add("Default text size", "Ctrl+0", lambda: w.reader.zoom(0))
+        self.remote_images = self._add("Load remote images", None, None)
+        self.remote_images.setCheckable(True)
+        self.remote_images.setChecked(w.reader.remote_images)
+        self.remote_images.setToolTip("Images are fetched by Hearth itself, never by the article view")
+        self.remote_images.toggled.connect(w.set_remote_images)
         # Enter opens the article only from the list (a search box uses Enter itself)
         self.open_enter = QAction("Open in browser", w.list)
         self.open_enter.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
@@ -98,6 +110,10 @@ class WindowActions:
         edit.addAction(self.find)
         view = self.view_menu = bar.addMenu("&View")
         view.addAction(self.hide_read)
+        view.addAction(self.remote_images)
+        view.addSeparator()
+        for action in (self.zoom_in, self.zoom_out, self.zoom_reset):
+            view.addAction(action)
         view.addSeparator()
         for action in (self.next_article, self.prev_article, self.next_unread, self.prev_unread, self.space):
             view.addAction(action)
