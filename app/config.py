@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,11 +23,24 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "Hearth"
 DATA_DIR_ENV = "HEARTH_DATA_DIR"
+LINUX_DIR_NAME = "hearth"  # XDG folders are lower case; macOS and Windows use APP_NAME
 
 
 @dataclass(frozen=True, slots=True)
 class Paths:
+    """Where each kind of file lives: settings (config_dir), the library (data_dir), rebuildable files (cache_dir).
+
+    `Paths(folder)` keeps everything in one folder, as `--data-dir` and `$HEARTH_DATA_DIR` do.
+    """
+
     data_dir: Path
+    config_dir: Path = None  # type: ignore[assignment]  # None: data_dir
+    cache_dir: Path = None  # type: ignore[assignment]  # None: data_dir / "cache"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        object.__setattr__(self, "config_dir", Path(self.config_dir or self.data_dir))
+        object.__setattr__(self, "cache_dir", Path(self.cache_dir or self.data_dir / "cache"))
 
     @property
     def db_path(self) -> Path:
@@ -34,11 +48,7 @@ class Paths:
 
     @property
     def settings_path(self) -> Path:
-        return self.data_dir / "settings.json"
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.data_dir / "cache"
+        return self.config_dir / "settings.json"
 
     @property
     def models_dir(self) -> Path:
@@ -46,39 +56,86 @@ class Paths:
 
     @property
     def states_dir(self) -> Path:
-        return self.data_dir / "cache" / "states"
+        return self.cache_dir / "states"
 
     @property
     def log_path(self) -> Path:
-        return self.data_dir / "hearth.log"
+        return self.cache_dir / "hearth.log"
+
+    @property
+    def single_folder(self) -> bool:
+        return self.config_dir == self.data_dir and self.cache_dir == self.data_dir / "cache"
 
     def ensure(self) -> Paths:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for folder in (self.data_dir, self.config_dir, self.cache_dir):
+            folder.mkdir(parents=True, exist_ok=True)
         return self
 
 
 def resolve_paths(
-    data_dir: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+    data_dir: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    platform: str | None = None,
 ) -> Paths:
-    """`--data-dir` wins, then `$HEARTH_DATA_DIR`, then the platform's user data dir."""
+    """`--data-dir` wins, then `$HEARTH_DATA_DIR` (both: one folder), then the platform's own folders."""
     env = os.environ if env is None else env
     if data_dir:
         return Paths(Path(data_dir).expanduser().resolve())
     if env.get(DATA_DIR_ENV):
         return Paths(Path(env[DATA_DIR_ENV]).expanduser().resolve())
+    return platform_paths(env, platform)
+
+
+def platform_paths(env: Mapping[str, str] | None = None, platform: str | None = None) -> Paths:
+    """Linux: $XDG_CONFIG_HOME/hearth, $XDG_DATA_HOME/hearth, $XDG_CACHE_HOME/hearth; elsewhere platformdirs."""
+    env = os.environ if env is None else env
+    platform = platform or sys.platform
+    if platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return Paths(
+            _xdg(env, "XDG_DATA_HOME", ".local/share") / LINUX_DIR_NAME,
+            config_dir=_xdg(env, "XDG_CONFIG_HOME", ".config") / LINUX_DIR_NAME,
+            cache_dir=_xdg(env, "XDG_CACHE_HOME", ".cache") / LINUX_DIR_NAME,
+        )
     import platformdirs
 
-    return Paths(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
+    return Paths(
+        Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+        config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        cache_dir=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+    )
+
+
+def legacy_data_dir(env: Mapping[str, str] | None = None, platform: str | None = None) -> Path:
+    """The one folder Hearth 0.1 kept everything in: platformdirs.user_data_dir("Hearth")."""
+    env = os.environ if env is None else env
+    platform = platform or sys.platform
+    if platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return _xdg(env, "XDG_DATA_HOME", ".local/share") / APP_NAME
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def _xdg(env: Mapping[str, str], name: str, fallback: str) -> Path:
+    value = env.get(name, "")
+    if value and Path(value).is_absolute():  # the XDG spec says relative values are to be ignored
+        return Path(value)
+    return Path(env.get("HOME") or Path.home()) / fallback
 
 
 def resources_dir() -> Path:
-    """The repository's `resources/` folder (icons, css, vocabularies, catalog)."""
+    """The package's `resources/` folder (icons, css, vocabularies, catalog): checkout, wheel or bundle."""
     here = Path(__file__).resolve().parent
-    for candidate in (here / "resources", here.parent / "resources"):
-        if candidate.is_dir():
+    candidates = [here / "resources"]
+    bundle = getattr(sys, "_MEIPASS", None)  # a PyInstaller bundle
+    if bundle:
+        candidates.append(Path(bundle) / "app" / "resources")
+    for candidate in candidates:
+        if (candidate / "icons").is_dir():
             return candidate
     raise ConfigError(
-        "Hearth's resources folder is missing", hint="reinstall Hearth from its source checkout"
+        "Hearth's resources folder is missing (looked in " + ", ".join(map(str, candidates)) + ")",
+        hint="reinstall Hearth: `pip install --force-reinstall hearth-reader`, or the package you installed it from",
     )
 
 

@@ -16,7 +16,7 @@ def test_data_dir_resolution_order(tmp_path: Path) -> None:
         resolve_paths(tmp_path / "a", env={"HEARTH_DATA_DIR": str(tmp_path / "b")}).data_dir == tmp_path / "a"
     )
     assert resolve_paths(None, env={"HEARTH_DATA_DIR": str(tmp_path / "b")}).data_dir == tmp_path / "b"
-    assert resolve_paths(None, env={}).data_dir.name.lower() == "hearth"
+    assert resolve_paths(None, env={"HOME": str(tmp_path)}).data_dir.name.lower() == "hearth"
 
 
 def test_set_get_and_persist(tmp_path: Path) -> None:
@@ -63,3 +63,51 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     root = Path(__file__).resolve().parents[1]
     ci = (root / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
     assert ci in (root / "README.md").read_text(encoding="utf-8")
+
+
+def test_linux_folders_follow_xdg_and_data_dir_keeps_one_folder(tmp_path: Path) -> None:
+    env = {
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "share"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    paths = resolve_paths(None, env=env, platform="linux")
+    assert paths.settings_path == tmp_path / "cfg" / "hearth" / "settings.json"
+    assert paths.db_path == tmp_path / "share" / "hearth" / "hearth.sqlite3"
+    assert paths.models_dir == tmp_path / "share" / "hearth" / "models"
+    assert paths.states_dir == tmp_path / "cache" / "hearth" / "states"
+    assert not paths.single_folder
+    bare = resolve_paths(
+        None, env={"HOME": str(tmp_path / "home"), "XDG_DATA_HOME": "relative"}, platform="linux"
+    )
+    assert (
+        bare.data_dir == tmp_path / "home" / ".local" / "share" / "hearth"
+    )  # relative XDG values are ignored
+    assert bare.cache_dir == tmp_path / "home" / ".cache" / "hearth"
+    one = resolve_paths(tmp_path / "portable", env=env, platform="linux")
+    assert one.single_folder and one.settings_path == tmp_path / "portable" / "settings.json"
+    assert one.states_dir == tmp_path / "portable" / "cache" / "states"
+    from_env = resolve_paths(None, env={**env, "HEARTH_DATA_DIR": str(tmp_path / "p2")}, platform="linux")
+    assert from_env.single_folder and from_env.config_dir == tmp_path / "p2"
+    made = one.ensure()
+    assert made.cache_dir.is_dir() and made.config_dir.is_dir()
+
+
+def test_resources_are_found_and_a_missing_folder_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.config
+    from app.config import resources_dir
+
+    assert (resources_dir() / "icons" / "hearth.svg").is_file()
+    assert resources_dir().parent == Path(__file__).resolve().parents[1] / "app"
+    monkeypatch.setattr(
+        app.config, "__file__", str(tmp_path / "app" / "config.py")
+    )  # an install without them
+    with pytest.raises(ConfigError, match="resources folder is missing") as caught:
+        resources_dir()
+    assert "reinstall" in caught.value.user_message()
+    (tmp_path / "bundle" / "app" / "resources" / "icons").mkdir(parents=True)
+    monkeypatch.setattr("sys._MEIPASS", str(tmp_path / "bundle"), raising=False)  # a PyInstaller bundle
+    assert resources_dir() == tmp_path / "bundle" / "app" / "resources"

@@ -1,4 +1,8 @@
-"""Start Hearth on login: an XDG autostart entry on Linux, a LaunchAgent on macOS, the Run key on Windows."""
+"""Start Hearth on login: an XDG autostart entry on Linux, a LaunchAgent on macOS, the Run key on Windows.
+
+Each points at the launcher that is installed (`app.desktop_entry.launch_command`): the bundle, the
+`hearth` script pip wrote, or `python -m app`.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,13 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from app.desktop_entry import launch_command
+
 log = logging.getLogger(__name__)
 
 DESKTOP_NAME = "hearth.desktop"
 PLIST_NAME = "org.hearth.Hearth.plist"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
-
-
-def launch_command() -> list[str]:
-    """How to start this Hearth again: the running interpreter with `-m app` (works in venvs too)."""
-    return [sys.executable, "-m", "app"]
 
 
 def linux_autostart_path(env: Mapping[str, str] | None = None) -> Path:

@@ -90,7 +90,9 @@ def test_autostart_entry_written_and_removed(tmp_path: Path) -> None:
     assert path == tmp_path / "config" / "autostart" / "hearth.desktop"
     text = path.read_text()
     assert (
-        "[Desktop Entry]" in text and f"Exec={sys.executable} -m app" in text and "Type=Application" in text
+        "[Desktop Entry]" in text
+        and f"Exec={autostart.launch_command()[0]}" in text
+        and "Type=Application" in text
     )
     assert autostart.is_enabled("linux", env)
     autostart.set_enabled(False, platform="linux", env=env)

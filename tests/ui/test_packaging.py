@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -21,3 +22,23 @@ def test_desktop_entry_and_metainfo_agree() -> None:
     assert root.find("launchable").text == "org.hearth.Hearth.desktop"
     for shot in root.iter("image"):
         assert (Path(__file__).resolve().parents[2] / "docs/screenshots" / Path(shot.text).name).exists()
+
+
+def test_autostart_points_at_the_installed_launcher(tmp_path: Path) -> None:
+    import shlex
+    import sys
+
+    from app.desktop_entry import launch_command
+    from app.ui import autostart
+
+    command = launch_command()
+    script = Path(sys.executable).parent / "hearth"
+    if script.is_file():  # pip wrote a `hearth` script for this interpreter: the entry starts that
+        assert command == [str(script)]
+    else:
+        assert command == [sys.executable, "-m", "app"]
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path)}
+    path = autostart.set_enabled(True, platform="linux", env=env)
+    assert path is not None and f"Exec={shlex.join(command)}\n" in path.read_text(encoding="utf-8")
+    started = subprocess.run([*command, "--version"], capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0 and started.stdout.startswith("hearth ")  # the launcher really runs Hearth
