@@ -99,6 +99,9 @@ OTHER_SITE_SAMPLES: dict[str, dict[str, str]] = {
     "bilibili.fav": {"uid": "2267573", "fid": "88"},
     "weibo.user": {"uid": "1195230310"},
     "weibo.timeline": {"uid": ""},
+    "zhihu.timeline": {},
+    "zhihu.topic": {"topicId": "19550517", "isTop": "1"},
+    "zhihu.people.allCollections": {"id": "collector"},
 }
 
 

@@ -26,6 +26,7 @@ from app.errors import (
     SourceError,
 )
 from app.sources.base import SourceContext
+from app.sources.hints import browser_headers
 from app.sources.zhihu.sign import sign_headers
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,9 @@ class ZhihuClient:
 
     async def _send(self, url: str, *, referer: str, signed: bool) -> httpx.Response:
         headers = {
-            "User-Agent": self.user_agent,
+            **browser_headers(
+                self.user_agent
+            ),  # the UA and client hints of the browser that earned the cookie
             "Accept": "application/json, text/plain, */*",
             "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8",
             "Referer": referer,
