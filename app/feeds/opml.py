@@ -116,12 +116,10 @@ def read_opml(data: bytes) -> OPMLReport:
         line = getattr(exc, "lineno", None) or 1
         repaired = f"line {line}: {_syntax_message(exc)}"
         root = _read_leniently(data, repaired, line)
-    if not isinstance(root.tag, str) or etree.QName(root).localname.lower() != "opml":
+    if _local(root.tag) != "opml":
         line = root.sourceline or 1
         raise OPMLError(f"line {line}: the root element is not <opml>", line=line, hint=_HINT)
-    body = next(
-        (c for c in root if isinstance(c.tag, str) and etree.QName(c).localname.lower() == "body"), None
-    )
+    body = next((c for c in root if _local(c.tag) == "body"), None)
     if body is None:
         line = root.sourceline or 1
         raise OPMLError(f"line {line}: the file has no <body>", line=line, hint=_HINT)
@@ -137,6 +135,12 @@ _PLAIN = (  # libxml2's words for the faults real files have, in a user's words
     ("attributes construct error", "a quote inside an attribute value, or a broken attribute"),
     ("unescaped '<' not allowed in attributes", "a '<' inside an attribute value"),
 )
+
+
+def _local(tag: object) -> str:
+    """An element's lower-cased local name ("" for comments and PIs); a lenient parse may yield names
+    lxml's QName would refuse, so no QName here."""
+    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
 
 
 def _syntax_message(exc: Exception) -> str:
@@ -163,7 +167,7 @@ def _children(
 ) -> list[Outline]:
     out: list[Outline] = []
     for node in parent:
-        if not isinstance(node.tag, str) or etree.QName(node).localname.lower() != "outline":
+        if _local(node.tag) != "outline":
             continue
         outline = _outline(node, seen, skipped, depth)
         if outline is not None:
@@ -178,7 +182,7 @@ def _attributes(node: etree._Element) -> dict[str, str]:
         if key == _KIND or key.lower() in ("hearth:kind", "kind") or key.lower().endswith("}kind"):
             attrs.setdefault("kind", value)
         elif not key.startswith("{"):
-            attrs.setdefault(etree.QName(key).localname.lower(), value)
+            attrs.setdefault(key.lower(), value)
     return attrs
 
 

@@ -91,14 +91,20 @@ def _markup(text: str, at: int, out: list[str]) -> int:
 
 
 def _start_tag(text: str, tag: str, i: int, out: list[str]) -> int:
-    attrs: dict[str, str] = {}
+    """Rebuild one start tag; every newline it spanned is kept so later line numbers stay true."""
+    parts: list[str] = [f"<{tag}"]
+    names: set[str] = set()
     n = len(text)
     while i < n:
+        begin = i
         i = _SPACE.match(text, i).end()
+        breaks = "\n" * text.count("\n", begin, i)
         if text.startswith("/>", i) or text.startswith(">", i) or i >= n:
+            parts.append(breaks)
             break
         name = _ATTR_NAME.match(text, i)
         if name is None:  # a stray quote, `/` or `<`: drop the character
+            parts.append(breaks)
             i += 1
             continue
         i = _SPACE.match(text, name.end()).end()
@@ -106,23 +112,29 @@ def _start_tag(text: str, tag: str, i: int, out: list[str]) -> int:
         if text.startswith("=", i):
             i = _SPACE.match(text, i + 1).end()
             value, i = _value(text, i)
-        attrs.setdefault(name.group(), value)  # a repeated attribute keeps its first value
+        key = name.group()
+        if key in names or not _NAME.fullmatch(key):  # a repeated attribute keeps its first value
+            parts.append(breaks + "\n" * text.count("\n", name.start(), i))
+            continue
+        names.add(key)
+        parts.append(f'{breaks or " "}{key}="{_escape_attr(value)}"')
     closing = "/>" if text.startswith("/>", i) else ">"
-    end = min(n, i + len(closing))
-    body = "".join(f' {k}="{_escape_attr(v)}"' for k, v in attrs.items() if _NAME.fullmatch(k))
-    out.append(f"<{tag}{body}{closing}")
-    return end
+    parts.append(closing)
+    out.append("".join(parts))
+    return min(n, i + len(closing))
 
 
 def _value(text: str, i: int) -> tuple[str, int]:
     if i < len(text) and text[i] in "\"'":
         quote, start = text[i], i + 1
-        first = pos = text.find(quote, start)
+        end = pos = text.find(quote, start)
         for _ in range(_CANDIDATES):
-            if pos < 0 or _VALUE_END.match(text, pos + 1):
+            if pos < 0:
+                break
+            if _VALUE_END.match(text, pos + 1):
+                end = pos
                 break
             pos = text.find(quote, pos + 1)
-        end = pos if pos >= 0 else first
         if end < 0:
             gt = text.find(">", start)
             end = len(text) if gt < 0 else gt

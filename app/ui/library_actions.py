@@ -32,6 +32,8 @@ EXPORT_LIMIT = 1000
 class LibraryActions:
     def __init__(self, window: MainWindow) -> None:
         self.w = window
+        self.script_dialog: Any = None  # the open "add feeds that run commands?" question, if any
+        self.import_notes: Any = None  # the last import's note of what it skipped, if any
         self.add_feed_action = self._action("Add feed…", self.add_feed, QKeySequence.StandardKey.New, "add")
         self.new_folder_action = self._action("New folder…", self.new_folder)
         self.edit_feed_action = self._action("Edit feed…", self.edit_current)
@@ -220,21 +222,64 @@ class LibraryActions:
 
     # OPML ---------------------------------------------------------------------------------------
     def import_opml(self, path: str | None = None) -> None:
+        """Read the file in the background; ask about any command outline (default no), then import."""
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
                 self.w, "Import OPML", "", "OPML (*.opml *.xml);;All files (*)"
             )
             if not path:
                 return
-        from app.feeds.opml import parse_opml
+        from app.feeds.opml import read_opml
+
+        def read(_store: Any) -> Any:
+            try:
+                data = Path(path).read_bytes()
+            except OSError as exc:
+                raise HearthError(
+                    f"cannot read {path}: {exc.strerror or exc}", hint="check the file"
+                ) from exc
+            return read_opml(data)
+
+        self.w.ctx.db.submit(read, self._on_opml_read, self._report)
+
+    def _on_opml_read(self, report: Any) -> None:
+        from app.feeds.opml import split_commands
+        from app.ui.dialogs.opml_import import ScriptOutlinesDialog
+
+        kept, commands = split_commands(report.outlines)
+        if not commands:
+            self._import_outlines(report, kept, allow=False, declined=[])
+            return
+        dialog = ScriptOutlinesDialog(commands, self.w)
+        self.script_dialog = dialog
+
+        def answered(result: int) -> None:
+            self.script_dialog = None
+            dialog.deleteLater()
+            if result == ScriptOutlinesDialog.DialogCode.Accepted:
+                self._import_outlines(report, report.outlines, allow=True, declined=[])
+            else:
+                self._import_outlines(report, kept, allow=False, declined=commands)
+
+        dialog.finished.connect(answered)
+        dialog.open()
+
+    def _import_outlines(self, report: Any, outlines: list, *, allow: bool, declined: list) -> None:
+        from app.ui.dialogs.opml_import import import_notes, show_import_notes
 
         def job(store: Any) -> tuple[int, int, int]:
-            outlines = parse_opml(Path(path).read_bytes())
-            return store.import_outlines(outlines)
+            return store.import_outlines(outlines, allow_commands=allow)
 
         def done(result: tuple[int, int, int]) -> None:
             added, merged, folders = result
-            self.w.show_message(f"Imported {added} feeds ({merged} already there) and {folders} folders")
+            notes = import_notes(report, declined)
+            summary = (
+                f"Imported {added} feeds ({merged + report.duplicates} already there) and {folders} folders"
+            )
+            skipped = len(report.skipped) + len(declined)
+            summary += f"; {skipped} skipped" if skipped else ""
+            self.w.show_message(summary)
+            self.import_notes = show_import_notes(self.w, summary, notes) if notes else None
             self.w.reload_library()
             if added:
                 self.w.refresh_requested.emit(None)

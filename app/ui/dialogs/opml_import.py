@@ -1,0 +1,82 @@
+"""Importing OPML: the question asked before any outline that runs a command is added (default: no),
+and the note of what a file's import skipped and why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.feeds.opml import OPMLReport, shown_command
+from app.models import Outline
+
+
+class ScriptOutlinesDialog(QDialog):
+    """Lists every command an OPML file would run on refresh and asks whether to add them.
+
+    Rejecting (the default button, Escape, closing the window) imports the file without them.
+    """
+
+    def __init__(self, commands: Sequence[Outline], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add feeds that run commands?")
+        self.setModal(True)
+        layout = QVBoxLayout(self)
+        count = len(commands)
+        warning = QLabel(
+            f"This OPML file has {count} script feed{'s' if count != 1 else ''}. Each refresh would run "
+            "the command below on this computer, with your permissions. Add them only if you wrote them "
+            "or trust whoever did. The rest of the file is imported either way."
+        )
+        warning.setTextFormat(Qt.TextFormat.PlainText)  # nothing from the file is ever read as markup
+        warning.setWordWrap(True)
+        layout.addWidget(warning)
+        self.commands = QListWidget()
+        for outline in commands:
+            self.commands.addItem(f"{outline.title}:  {shown_command(outline)}")
+        self.commands.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        layout.addWidget(self.commands)
+        buttons = QDialogButtonBox()
+        self.add_button: QPushButton = buttons.addButton(
+            f"Add {'these commands' if count != 1 else 'this command'}",
+            QDialogButtonBox.ButtonRole.AcceptRole,
+        )
+        self.skip_button: QPushButton = buttons.addButton("Don't add", QDialogButtonBox.ButtonRole.RejectRole)
+        self.add_button.setAutoDefault(False)
+        self.skip_button.setDefault(True)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.skip_button.setFocus()
+
+
+def import_notes(report: OPMLReport, declined: Sequence[Outline]) -> list[str]:
+    """One line per thing the user should know about the file: lenient reading, skips, declined commands."""
+    notes: list[str] = []
+    if report.repaired:
+        notes.append(f"The file is not well-formed XML ({report.repaired}); it was read leniently.")
+    notes += [f"Skipped {skipped}" for skipped in report.skipped]
+    notes += [f"Not added (runs a command): {o.title}: {shown_command(o)}" for o in declined]
+    return notes
+
+
+def show_import_notes(parent: QWidget, summary: str, notes: Sequence[str]) -> QMessageBox:
+    """A non-blocking note with the summary and the full list of what was skipped."""
+    box = QMessageBox(
+        QMessageBox.Icon.Information, "OPML import", summary, QMessageBox.StandardButton.Ok, parent
+    )
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setInformativeText(notes[0] if len(notes) == 1 else f"{len(notes)} notes; see the details.")
+    box.setDetailedText("\n".join(notes))
+    box.open()
+    return box
