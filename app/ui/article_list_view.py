@@ -40,6 +40,11 @@ class ArticleListView(QTreeView):
         header.resizeSection(DATE, 72)
         self.sortByColumn(DATE, Qt.SortOrder.DescendingOrder)
 
+    def set_feed_column_hidden(self, hidden: bool) -> None:
+        """A narrow list gives the Feed column's room to the titles (the title's tooltip names the feed)."""
+        if self.isColumnHidden(FEED) != hidden:
+            self.setColumnHidden(FEED, hidden)
+
     def selected_ids(self) -> list[int]:
         rows = (
             sorted({i.row() for i in self.selectionModel().selectedRows()}) if self.selectionModel() else []

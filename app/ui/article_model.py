@@ -175,7 +175,7 @@ class ArticleListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole and not row.read:
             return self._bold
         if role == Qt.ItemDataRole.ToolTipRole and col == TITLE:
-            return row.title
+            return f"{row.title}\n{row.feed_title}" if row.feed_title else row.title
         if role == Qt.ItemDataRole.ToolTipRole and col == DATE and row.published:
             return row.published.astimezone().strftime("%A %d %B %Y, %H:%M")
         return None

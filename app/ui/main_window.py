@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QTabWidget,
     QWidget,
 )
@@ -40,6 +39,7 @@ from app.ui.favicons import FaviconLoader
 from app.ui.feed_tree_model import FeedTreeModel, Node
 from app.ui.feed_tree_view import FeedTreeView
 from app.ui.icons import app_icon
+from app.ui.layout import PaneLayout
 from app.ui.reader_pane import DEFAULT_FONT_PX, MAX_FONT_PX, MIN_FONT_PX, ReaderPane
 from app.ui.theme import ThemeColours
 from app.ui.ui_context import UiContext
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 250
 LIVE_UPDATE_MS = 250  # counts/list follow a running refresh at most this often
-SIDE_PANEL_MIN_WIDTH = 300  # the AI panel's controls fit in this
 WEB_READER_DELAY_MS = 0  # after the first paint
 UNREAD_SCAN_LIMIT = 5000  # rows looked at for the next unread before moving on to the next feed
 
@@ -90,18 +89,10 @@ class MainWindow(QMainWindow):
         self._painted = False
         self.favicons = FaviconLoader(ctx.resources, self.tree_model.set_feed_icon)
 
-        self.reader_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.reader_splitter.addWidget(self.reader)
+        self.panes = PaneLayout(self, self.tree, self.list, self.reader)
+        self.splitter = self.panes.main
+        self.reader_splitter = self.panes.reader_area
         self.side_panels: QTabWidget | None = None
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.tree)
-        self.splitter.addWidget(self.list)
-        self.splitter.addWidget(self.reader_splitter)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([230, 470, 600])
-        self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
 
         self.search = QLineEdit()
@@ -187,11 +178,7 @@ class MainWindow(QMainWindow):
         if self.side_panels is None:
             self.side_panels = QTabWidget()
             self.side_panels.setDocumentMode(True)
-            self.side_panels.setMinimumWidth(SIDE_PANEL_MIN_WIDTH)
-            self.reader_splitter.addWidget(self.side_panels)
-            self.reader_splitter.setStretchFactor(0, 3)
-            self.reader_splitter.setStretchFactor(1, 1)
-            self.reader_splitter.setChildrenCollapsible(False)
+            self.panes.add_side(self.side_panels)
             self.side_panel_action = QAction(title, self, checkable=True)
             self.side_panel_action.setShortcut(QKeySequence("Ctrl+I"))
             self.side_panel_action.setToolTip(f"Show or hide the {title} panel beside the reader (Ctrl+I)")
@@ -203,16 +190,10 @@ class MainWindow(QMainWindow):
         self.side_panels.addTab(widget, title)
 
     def set_side_panel_visible(self, visible: bool) -> None:
-        """Show or hide the side panels; showing one makes room for it out of the reader."""
+        """Show or hide the side panels; the reader keeps at least READER_MIN px (see layout)."""
         if self.side_panels is None:
             return
-        if visible and not self.side_panels.isVisible():
-            total = sum(self.reader_splitter.sizes()) or self.reader_splitter.width()
-            side = max(SIDE_PANEL_MIN_WIDTH, total // 3)
-            self.side_panels.show()
-            self.reader_splitter.setSizes([max(total - side, 200), side])
-        elif not visible:
-            self.side_panels.hide()
+        self.panes.show_side(visible)
         if self.side_panel_action.isChecked() != visible:
             self.side_panel_action.setChecked(visible)
 
@@ -223,8 +204,8 @@ class MainWindow(QMainWindow):
         store = QSettings(str(self.ctx.paths.data_dir / "window.ini"), QSettings.Format.IniFormat)
         store.setValue("geometry", self.saveGeometry())
         store.setValue("state", self.saveState())
-        store.setValue("splitter", self.splitter.saveState())
-        store.setValue("reader_splitter", self.reader_splitter.saveState())
+        for key, value in self.panes.save_state().items():
+            store.setValue(key, value)
         if self.side_panels is not None:
             store.setValue("side_panel_visible", "true" if self.side_panel_action.isChecked() else "false")
         store.setValue("list_header", self.list.header().saveState())
@@ -237,10 +218,11 @@ class MainWindow(QMainWindow):
             self.resize(1300, 820)
             return False
         self.restoreGeometry(geometry)
+        self.panes.restore_state(
+            {k: v for k in self.panes.save_state() if isinstance(v := store.value(k), QByteArray)}
+        )
         for key, target in (
             ("state", self.restoreState),
-            ("splitter", self.splitter.restoreState),
-            ("reader_splitter", self.reader_splitter.restoreState),
             ("list_header", self.list.header().restoreState),
         ):
             value = store.value(key)
