@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from app.errors import OPMLError
-from app.feeds.opml_repair import decode_markup, repair_markup
+from app.feeds.opml_repair import as_utf8, decode_markup, repair_markup
 from app.models import FEED_KIND, Outline
 
 log = logging.getLogger(__name__)
@@ -105,10 +105,12 @@ def read_opml(data: bytes) -> OPMLReport:
     """
     if not data or not data.strip():
         raise OPMLError("line 1: the file is empty, not OPML", line=1, hint=_HINT)
-    match = _ENTITY_DECL.search(data)
-    if match:
-        line = data.count(b"\n", 0, match.start()) + 1
-        raise OPMLError(f"line {line}: entity declarations are not allowed in OPML", line=line, hint=_HINT)
+    converted = as_utf8(data)
+    for text in (data, converted):  # UTF-16/32 would hide "<!ENTITY" from a search of the bytes
+        match = _ENTITY_DECL.search(text)
+        if match:
+            _refuse_entities(text.count(b"\n", 0, match.start()) + 1)
+    data = converted
     repaired: str | None = None
     try:
         root = etree.fromstring(data, _parser())
@@ -116,6 +118,9 @@ def read_opml(data: bytes) -> OPMLReport:
         line = getattr(exc, "lineno", None) or 1
         repaired = f"line {line}: {_syntax_message(exc)}"
         root = _read_leniently(data, repaired, line)
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):  # whatever encoding slipped past the search
+        _refuse_entities(1)
     if _local(root.tag) != "opml":
         line = root.sourceline or 1
         raise OPMLError(f"line {line}: the root element is not <opml>", line=line, hint=_HINT)
@@ -135,6 +140,10 @@ _PLAIN = (  # libxml2's words for the faults real files have, in a user's words
     ("attributes construct error", "a quote inside an attribute value, or a broken attribute"),
     ("unescaped '<' not allowed in attributes", "a '<' inside an attribute value"),
 )
+
+
+def _refuse_entities(line: int) -> None:
+    raise OPMLError(f"line {line}: entity declarations are not allowed in OPML", line=line, hint=_HINT)
 
 
 def _local(tag: object) -> str:

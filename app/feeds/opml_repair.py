@@ -25,21 +25,47 @@ _UNQUOTED = re.compile(r"[^\s>]+")
 _CANDIDATES = 64  # quote characters tried as a value's end before taking the first one
 
 
+_WIDE = (  # byte order marks, then the first character `<` without one (XML 1.0 appendix F)
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+)
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """The UTF-16/32 encoding `data` is in, if it is in one (those hide `<!ENTITY` from a byte search)."""
+    for mark, name in _WIDE:
+        if data.startswith(mark):
+            return name
+    return None
+
+
 def decode_markup(data: bytes) -> str:
     """The text of an XML document: its BOM or declared encoding, else UTF-8 (undecodable bytes replaced)."""
-    for bom, name in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16-le"),
-        (codecs.BOM_UTF16_BE, "utf-16-be"),
-    ):
-        if data.startswith(bom):
-            return data[len(bom) :].decode(name, errors="replace")
+    wide = wide_encoding(data)
+    if wide is not None:
+        bom = next((m for m, n in _WIDE[:4] if n == wide and data.startswith(m)), b"")
+        return data[len(bom) :].decode(wide, errors="replace")
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
     match = _DECLARED.match(data[:200])
     name = match.group(1).decode("ascii") if match else "utf-8"
     try:
         return data.decode(name, errors="replace")
     except LookupError:
         return data.decode("utf-8", errors="replace")
+
+
+def as_utf8(data: bytes) -> bytes:
+    """`data` re-encoded as UTF-8 without its XML declaration when it is UTF-16/32, else unchanged."""
+    if wide_encoding(data) is None:
+        return data
+    return _DECLARATION.sub("", decode_markup(data), count=1).encode("utf-8", errors="replace")
 
 
 def repair_markup(text: str) -> str:
