@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("cookies", help="cookies for sites without feeds (kept in the OS keyring)")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     put = verbs.add_parser("set", help="store a Cookie header read from stdin (e.g. pasted from the browser)")
-    put.add_argument("site", help="the site, e.g. zhihu.com")
+    put.add_argument("site", help="the site: zhihu.com, bilibili.com or weibo.com (covers weibo.cn too)")
     put.add_argument("--user-agent", help="the browser's User-Agent the cookie was earned with")
     put.set_defaults(func=cmd_set)
     show = verbs.add_parser("show", help="cookie names and expiry (never values); every site with no SITE")

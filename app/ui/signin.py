@@ -22,11 +22,13 @@ SETTLE_MS = 400  # after the login cookie, let the rest of the same response's c
 
 
 def login_url(site: str, settings: Any) -> str:
-    """Where a site's sign-in page is: Zhihu's comes from the zhihu.www_base setting."""
+    """Where a site's sign-in page is: Zhihu's comes from the zhihu.www_base setting, others from their rules."""
     site = normalize_site(site)
     rules = SITE_RULES.get(site)
     if site == "zhihu.com":
         return str(settings.get("zhihu.www_base")).rstrip("/") + (rules.login_path if rules else "/signin")
+    if rules is not None and "://" in rules.login_path:
+        return rules.login_path  # Bilibili's passport page, Weibo's mobile sign-in
     return f"https://www.{site}/"
 
 

@@ -40,12 +40,25 @@ def check_site(site: str, vault: CookieVault, settings: Any, *, timeout: float =
             f"no cookies stored for {site}",
             hint=f"run `hearth cookies signin {site}` or `hearth cookies set {site}`",
         )
+    if site in ("bilibili.com", "weibo.com"):
+        from app.vault.check_sites import check_bilibili, check_weibo
+
+        if site == "bilibili.com":
+            ok, account, message = check_bilibili(
+                found, str(settings.get("bilibili.api_base")), timeout=timeout
+            )
+        else:
+            ok, account, message = check_weibo(found, str(settings.get("weibo.m_base")), timeout=timeout)
+        return CheckResult(site, ok, account, message)
     if site != "zhihu.com":
-        raise SourceError(f"Hearth has no check for {site} yet", hint="only zhihu.com can be checked")
+        raise SourceError(
+            f"Hearth has no check for {site} yet", hint="zhihu.com, bilibili.com and weibo.com can be checked"
+        )
     return check_zhihu(found, str(settings.get("zhihu.www_base")), timeout=timeout)
 
 
 def check_zhihu(found: SiteCookies, www_base: str, *, timeout: float = 20.0) -> CheckResult:
+    from app.sources.hints import browser_headers
     from app.sources.zhihu.sign import sign_headers
 
     base = www_base.rstrip("/")
@@ -56,7 +69,7 @@ def check_zhihu(found: SiteCookies, www_base: str, *, timeout: float = 20.0) -> 
         )
     headers = sign_headers(ZHIHU_ME_PATH, d_c0, referer=base + "/")
     headers["Cookie"] = found.header()
-    headers["User-Agent"] = found.user_agent or USER_AGENT
+    headers.update(browser_headers(found.user_agent or USER_AGENT))
     url = base + ZHIHU_ME_PATH
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:

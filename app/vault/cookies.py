@@ -13,7 +13,16 @@ from app.errors import CookieMissingError
 # RFC 6265 cookie-name token (no separators, no controls)
 _NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _SITE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
-SITE_ALIASES = {"zhihu": "zhihu.com"}
+SITE_ALIASES = {
+    "zhihu": "zhihu.com",
+    "bilibili": "bilibili.com",
+    "b23.tv": "bilibili.com",
+    "weibo": "weibo.com",
+    "weibo.cn": "weibo.com",
+    "m.weibo.cn": "weibo.com",
+}
+# Domains whose cookies belong to another site's entry: Weibo's SUB covers weibo.com and weibo.cn.
+SITE_DOMAINS: dict[str, tuple[str, ...]] = {"weibo.com": ("weibo.com", "weibo.cn")}
 
 
 @dataclass(frozen=True)
@@ -61,9 +70,9 @@ def normalize_site(site: str) -> str:
 
 
 def host_matches_site(host: str, site: str) -> bool:
-    """True when `host` is the site's own domain or a subdomain of it (never a lookalike: evil-zhihu.com)."""
+    """True when `host` is one of the site's own domains or a subdomain (never a lookalike: evil-zhihu.com)."""
     host = host.strip().lower().rstrip(".")
-    return host == site or host.endswith("." + site)
+    return any(host == d or host.endswith("." + d) for d in SITE_DOMAINS.get(site, (site,)))
 
 
 def host_of(url: str) -> str:
@@ -129,6 +138,23 @@ SITE_RULES: dict[str, SiteRules] = {
             "(Hearth then solves it in a hidden browser page, or asks you to sign in again)",
         },
         login_cookie="z_c0",
+    ),
+    "bilibili.com": SiteRules(
+        login_path="https://passport.bilibili.com/login",
+        required={},
+        recommended={
+            "SESSDATA": "without SESSDATA (the login cookie) the follow feed and private favourites do not work, "
+            "and Bilibili's risk control (-352) refuses guests more often",
+            "buvid3": "without buvid3 Hearth fetches a device id first (one more request)",
+        },
+        login_cookie="SESSDATA",
+    ),
+    "weibo.com": SiteRules(
+        login_path="https://passport.weibo.cn/signin/login?entry=mweibo&r=https%3A%2F%2Fm.weibo.cn%2F",
+        required={"SUB": "m.weibo.cn answers every request without SUB (the login cookie) with ok:-100"},
+        recommended={"SUBP": "SUB and SUBP go together in a signed-in Weibo cookie"},
+        # visitors get a SUB too; ALF ("auto login") is set only by a real sign-in
+        login_cookie="ALF",
     ),
 }
 

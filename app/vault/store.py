@@ -20,6 +20,13 @@ log = logging.getLogger(__name__)
 
 SERVICE = "hearth"
 INDEX_USER = ".sites"  # not a domain, so it can never collide with a site
+# settings naming a site's base URL: when one points elsewhere (a test server), that host gets the site's cookie
+BASE_SETTINGS = (
+    ("zhihu.www_base", "zhihu.com"),
+    ("zhihu.api_base", "zhihu.com"),
+    ("bilibili.api_base", "bilibili.com"),
+    ("weibo.m_base", "weibo.com"),
+)
 KEYRING_HINT = (
     "no OS keyring: install/unlock gnome-keyring or KWallet (or run Hearth inside a desktop session)"
 )
@@ -58,12 +65,12 @@ class CookieVault:
 
     @classmethod
     def from_settings(cls, settings: Any, backend: Any = None) -> CookieVault:
-        """A vault whose aliases send Zhihu's cookies to the configured Zhihu bases when they are elsewhere."""
+        """A vault whose aliases send each site's cookies to its configured bases when they are elsewhere."""
         aliases: dict[str, str] = {}
-        for key in ("zhihu.www_base", "zhihu.api_base"):
+        for key, site in BASE_SETTINGS:
             base = str(settings.get(key))
-            if base and not host_matches_site(host_of(base), "zhihu.com"):
-                aliases[netloc_of(base)] = "zhihu.com"
+            if base and not host_matches_site(host_of(base), site):
+                aliases[netloc_of(base)] = site
         return cls(backend, host_aliases=aliases)
 
     # -- reading -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,3 +69,32 @@ def test_a_412_shows_as_a_cooldown_and_holds_off(
     hearth(["refresh", "--all"])
     assert len(bili.server.requests) == sent  # the cooldown survived the restart of the CLI
     assert "cooling down until" in capsys.readouterr().out + capsys.readouterr().err
+
+
+def test_cookies_set_and_check(
+    bili: FakeBilibili, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = "; ".join(f"{k}={v}" for k, v in FakeBilibili.cookies().items())
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"Cookie: {header}\n"))
+    assert hearth(["cookies", "set", "bilibili", "--user-agent", UA]) == 0
+    out = capsys.readouterr().out
+    assert "stored 3 cookies for bilibili.com" in out and "warning: no buvid3" in out
+    assert hearth(["cookies", "check", "bilibili.com"]) == 0
+    assert "bilibili.com: signed in as 测试用户 (uid 2267573)" in capsys.readouterr().out
+    (nav,) = bili.api_requests("/x/web-interface/nav")
+    assert nav.headers["user-agent"] == UA and nav.headers["sec-ch-ua-platform"] == '"Linux"'
+    CookieVault().set("bilibili.com", {"SESSDATA": "stale", "buvid3": "b"}, UA)
+    assert hearth(["cookies", "check", "bilibili.com"]) == 1
+    assert "not signed in: the cookie expired" in capsys.readouterr().out
+
+
+def test_the_vault_sends_bilibilis_cookie_to_its_hosts_only(bili: FakeBilibili) -> None:
+    from app.config import Settings
+
+    CookieVault().set("bilibili.com", FakeBilibili.cookies(), UA)
+    CookieVault().set("zhihu.com", {"d_c0": "x"}, UA)
+    vault = CookieVault.from_settings(Settings(None, {"bilibili.api_base": bili.base}))
+    assert "SESSDATA=" in (vault.cookie_header_for("https://api.bilibili.com/x/nav") or "")
+    assert "SESSDATA=" in (vault.cookie_header_for(bili.base + "/x/nav") or "")  # the configured base
+    assert vault.cookie_header_for("https://i0.hdslb.com/bfs/a.jpg") is None
+    assert vault.cookie_header_for("https://www.zhihu.com/") == "d_c0=x"

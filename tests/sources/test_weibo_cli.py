@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,3 +57,29 @@ def test_an_expired_cookie_and_a_432_as_the_user_sees_them(
     hearth(["refresh", "--all"])
     out = capsys.readouterr()
     assert "weibo.com blocked us (HTTP 432: Weibo's risk control)" in out.out + out.err
+
+
+def test_cookies_set_for_weibo_cn_cover_weibo_com_and_check(
+    weibo: FakeWeibo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = "; ".join(f"{k}={v}" for k, v in FakeWeibo.cookies().items())
+    monkeypatch.setattr("sys.stdin", io.StringIO(header))
+    assert hearth(["cookies", "set", "https://m.weibo.cn/", "--user-agent", UA]) == 0
+    assert "stored 3 cookies for weibo.com" in capsys.readouterr().out
+    vault = CookieVault()
+    for url in ("https://weibo.com/u/1", "https://m.weibo.cn/api/config", "https://passport.weibo.cn/x"):
+        assert "SUB=" in (vault.cookie_header_for(url) or ""), url
+    assert vault.cookie_header_for("https://wx1.sinaimg.cn/large/a.jpg") is None
+    assert hearth(["cookies", "check", "weibo.cn"]) == 0
+    assert "weibo.com: signed in as 何同学 (uid 1195230310)" in capsys.readouterr().out
+    weibo.expired = True
+    assert hearth(["cookies", "check", "weibo.com"]) == 1
+    assert "not signed in: the cookie expired" in capsys.readouterr().out
+
+
+def test_cookies_set_without_sub_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], weibo: FakeWeibo
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("SUBP=x; _T_WM=y"))
+    assert hearth(["cookies", "set", "weibo.com"]) == 1
+    assert "the weibo.com cookie has no SUB" in capsys.readouterr().err

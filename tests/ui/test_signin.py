@@ -100,7 +100,12 @@ def test_cookies_of_other_sites_are_not_collected(secret_service: object, server
 
 @pytest.mark.parametrize(
     ("site", "expected"),
-    [("zhihu", "https://www.zhihu.com/signin"), ("bilibili.com", "https://www.bilibili.com/")],
+    [
+        ("zhihu", "https://www.zhihu.com/signin"),
+        ("bilibili.com", "https://passport.bilibili.com/login"),
+        ("weibo.cn", "https://passport.weibo.cn/signin/login?entry=mweibo&r=https%3A%2F%2Fm.weibo.cn%2F"),
+        ("example.org", "https://www.example.org/"),
+    ],
 )
 def test_login_url(site: str, expected: str) -> None:
     assert login_url(site, Settings(None, {})) == expected
