@@ -284,13 +284,18 @@ def split_commands(outlines: Sequence[Outline]) -> tuple[list[Outline], list[Out
     return keep(outlines), commands
 
 
+def printable(text: str) -> str:
+    """`text` with every invisible or control character spelled out (\\r, \\u202e), so a carriage
+    return or a bidi override cannot make one command look like another."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def shown_command(outline: Outline) -> str:
-    """A command outline's command line as a user must see it: every invisible or control character
-    spelled out, so a carriage return or a bidi override cannot make one command look like another."""
+    """A command outline's command line as a user must see it before saying yes (see `printable`)."""
     command = (outline.url or "").strip()
     if command.lower().startswith("exec:"):
         command = command[len("exec:") :]
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in command.strip())
+    return printable(command.strip())
 
 
 def count_feeds(outlines: Sequence[Outline]) -> int:

@@ -129,3 +129,13 @@ def test_a_malformed_file_is_imported_with_a_note_of_what_was_skipped(qtbot, fre
     assert "read leniently" in details and "Skipped line 1: outline 'B' has no xmlUrl" in details
     assert _feeds(ctl) == [("feed", "https://a.example/rss?x=1&y=2")]
     qtbot.waitUntil(lambda: len(ctl.window.tree_model.feeds()) == 1, timeout=5000)
+
+
+def test_the_question_spells_out_invisible_characters(qtbot) -> None:
+    from app.models import Outline
+    from app.ui.dialogs.opml_import import ScriptOutlinesDialog
+
+    sneaky = Outline("news\u202e", url="exec:rm -rf ~/x \recho harmless", kind="script")
+    dialog = ScriptOutlinesDialog([sneaky])
+    qtbot.addWidget(dialog)
+    assert dialog.commands.item(0).text() == r"news\u202e:  rm -rf ~/x \recho harmless"

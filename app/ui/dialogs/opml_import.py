@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.feeds.opml import OPMLReport, shown_command
+from app.feeds.opml import OPMLReport, printable, shown_command
 from app.models import Outline
 
 
@@ -43,7 +43,7 @@ class ScriptOutlinesDialog(QDialog):
         layout.addWidget(warning)
         self.commands = QListWidget()
         for outline in commands:
-            self.commands.addItem(f"{outline.title}:  {shown_command(outline)}")
+            self.commands.addItem(f"{printable(outline.title)}:  {shown_command(outline)}")
         self.commands.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         layout.addWidget(self.commands)
         buttons = QDialogButtonBox()
@@ -66,7 +66,7 @@ def import_notes(report: OPMLReport, declined: Sequence[Outline]) -> list[str]:
     if report.repaired:
         notes.append(f"The file is not well-formed XML ({report.repaired}); it was read leniently.")
     notes += [f"Skipped {skipped}" for skipped in report.skipped]
-    notes += [f"Not added (runs a command): {o.title}: {shown_command(o)}" for o in declined]
+    notes += [f"Not added (runs a command): {printable(o.title)}: {shown_command(o)}" for o in declined]
     return notes
 
 
