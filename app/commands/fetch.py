@@ -91,6 +91,11 @@ def _add_source(ctx: Context, args: argparse.Namespace, source: Any, params: dic
         print(f"hearth: the first fetch failed: {outcome.error}", file=ctx.err)
     else:
         ctx.print(f"{report.new_articles} articles")
+    if source.site:  # what the site's request budget allows its feeds (issue 15)
+        from app.sources.registry import budget_notes
+
+        for note in budget_notes(store.list_feeds(), ctx.settings, site=source.site):
+            ctx.print(f"note: {note}")
     return 0
 
 

@@ -243,6 +243,8 @@ class _Run:
             return error_fetch(feed, exc, now, self.options)
         # A site's feeds keep their own phase of the interval, so they never come due as one burst.
         interval = timedelta(seconds=interval_of(feed, self.options))
+        if hasattr(source, "interval_for"):  # a cookie site's budget stretches it (dormant feeds first)
+            interval = source.interval_for(feed, interval, parsed)
         state = FetchState(now, spread_next_fetch(feed.id, now, interval), 200)
         return FeedFetch(feed, state, UPDATED), parsed
 

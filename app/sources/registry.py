@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import http.cookiejar
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from app.errors import SourceError
 from app.models import Feed, ParsedFeed
 from app.sources.base import ChallengeSolver, Source, SourceContext
 from app.sources.bilibili import SOURCES as BILIBILI_SOURCES
+from app.sources.budget import ACTIVE_FOR, SiteBudget, fair_intervals, refresh_cost
 from app.sources.politeness import GateRegistry, SiteStateStore
 from app.sources.script import ScriptSource
 from app.sources.weibo import SOURCES as WEIBO_SOURCES
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 SourceFetcher = Callable[[Feed], Awaitable[ParsedFeed]]
 _SOURCES: tuple[Source, ...] = (*ZHIHU_SOURCES, *BILIBILI_SOURCES, *WEIBO_SOURCES, ScriptSource())
 _BY_ID: dict[str, Source] = {s.id: s for s in _SOURCES}
+FEEDS_CACHE_FOR = timedelta(minutes=1)  # how long interval_for trusts its list of a site's feeds
 
 
 # Sites with a published floor between requests of their own (stablog's 10 s for Weibo), as settings.
@@ -45,6 +48,44 @@ SITE_SPACING_SETTINGS = {"weibo.com": "weibo.min_spacing_seconds"}
 def site_spacings(settings: Settings) -> dict[str, float]:
     """Each site's own spacing (seconds) where it has one; the others use sites.min_spacing_seconds."""
     return {site: float(settings.get(key)) for site, key in SITE_SPACING_SETTINGS.items()}
+
+
+def site_budget(site: str, feeds: Sequence[Feed], settings: Settings) -> SiteBudget:
+    """The request budget `feeds` (all on `site`) share, from the spacing and hourly cap settings."""
+    spacing = site_spacings(settings).get(site, float(settings.get("sites.min_spacing_seconds")))
+    return SiteBudget(
+        site,
+        len(feeds),
+        sum(refresh_cost(f.kind) for f in feeds),
+        spacing,
+        int(settings.get("sites.max_per_hour")),
+    )
+
+
+def budget_notes(feeds: Sequence[Feed], settings: Settings, *, site: str | None = None) -> list[str]:
+    """For each cookie site among `feeds` (or just `site`): how often its feeds can really refresh, and a
+    warning when their intervals ask for more."""
+    notes = []
+    default = timedelta(minutes=int(settings.get("refresh.interval_minutes")))
+    by_site: dict[str, list[Feed]] = {}
+    for feed in feeds:
+        feed_site = site_of(feed)
+        if feed_site and feed.enabled and site in (None, feed_site):
+            by_site.setdefault(feed_site, []).append(feed)
+    for name, members in sorted(by_site.items()):
+        budget = site_budget(name, members, settings)
+        notes.append(budget.describe())
+        shortest = min(
+            timedelta(seconds=f.update_interval) if f.update_interval else default for f in members
+        )
+        warning = budget.warning(shortest)
+        if warning:
+            notes.append("warning: " + warning)
+    return notes
+
+
+def _active(newest: datetime | None, now: datetime) -> bool:
+    return newest is not None and now - newest <= ACTIVE_FOR
 
 
 def all_sources() -> tuple[Source, ...]:
@@ -143,6 +184,8 @@ class SourceFeedFetcher:
         self.client = client
         self._site_states = site_states
         self._gates: GateRegistry | None = None
+        self._newest: dict[int, datetime | None] = {}  # feed id -> its newest item's date, per fetch
+        self._feeds_cache: dict[str, tuple[datetime, list[Feed]]] = {}
 
     @property
     def gates(self) -> GateRegistry:
@@ -182,6 +225,37 @@ class SourceFeedFetcher:
         async with build_source_client(self.settings) as client:
             ctx.client = client
             return await source.fetch(params, ctx)
+
+    def interval_for(self, feed: Feed, wanted: timedelta, parsed: ParsedFeed | None = None) -> timedelta:
+        """The interval to schedule a source feed at: the user's, stretched to fit its site's budget.
+
+        Whether a feed is active comes from the newest item each fetch brought (remembered for the
+        fetcher's lifetime); a feed not seen yet counts as active, so nothing is slowed by guesswork.
+        """
+        source = _BY_ID.get(feed.kind)
+        if source is None or not source.site:
+            return wanted
+        now = datetime.now(UTC)
+        if parsed is not None:
+            dates = [i.published or i.updated for i in parsed.items if i.published or i.updated]
+            self._newest[feed.id] = max(dates) if dates else None
+        feeds = self._site_feeds(source.site, now)
+        budget = site_budget(source.site, feeds, self.settings)
+        dormant_ids = {f.id for f in feeds if f.id in self._newest and not _active(self._newest[f.id], now)}
+        active_wanted, dormant_wanted = fair_intervals(
+            wanted, active=len(feeds) - len(dormant_ids), dormant=len(dormant_ids), budget=budget
+        )
+        return dormant_wanted if feed.id in dormant_ids else active_wanted
+
+    def _site_feeds(self, site: str, now: datetime) -> list[Feed]:
+        cached = self._feeds_cache.get(site)
+        if cached is not None and now - cached[0] < FEEDS_CACHE_FOR:
+            return cached[1]
+        store = self._site_states if hasattr(self._site_states, "get_site_state") else None
+        listed = getattr(store, "list_feeds", None)
+        feeds = [f for f in listed(enabled_only=True) if site_of(f) == site] if listed else []
+        self._feeds_cache[site] = (now, feeds)
+        return feeds
 
     def _saver(self, site: str, cookies: Any) -> Callable[[dict[str, str]], Awaitable[None]] | None:
         vault = self.vault

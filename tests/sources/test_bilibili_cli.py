@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,31 @@ def test_the_vault_sends_bilibilis_cookie_to_its_hosts_only(bili: FakeBilibili) 
     assert "SESSDATA=" in (vault.cookie_header_for(bili.base + "/x/nav") or "")  # the configured base
     assert vault.cookie_header_for("https://i0.hdslb.com/bfs/a.jpg") is None
     assert vault.cookie_header_for("https://www.zhihu.com/") == "d_c0=x"
+
+
+def test_add_tells_the_sites_budget_and_warns(
+    bili: FakeBilibili, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    CookieVault().set("bilibili.com", FakeBilibili.cookies(), UA)
+    for key, value in (("sites.max_per_hour", "3"), ("refresh.interval_minutes", "15")):
+        assert hearth(["config", "set", key, value]) == 0
+    capsys.readouterr()
+    assert hearth(["add", "https://space.bilibili.com/2267573/dynamic"]) == 0
+    out = capsys.readouterr().out
+    # one feed (one request a refresh) over 3 requests an hour: every 20 min at best, not 15
+    assert (
+        "note: bilibili.com: 1 feed share at most 3 an hour; each can be refreshed every 20 min at best"
+        in out
+    )
+    assert (
+        "note: warning: bilibili.com: feeds set to refresh every 15 min will really be refreshed about every 20 min"
+        in out
+    )
+    store = open_store(data_dir / "hearth.sqlite3")
+    try:
+        (feed,) = store.list_feeds()
+        assert feed.last_fetch is not None and feed.next_fetch is not None
+        # the refresher scheduled it by the site's budget, not the 15 minutes asked for
+        assert feed.next_fetch - feed.last_fetch >= timedelta(minutes=20)
+    finally:
+        store.close()
