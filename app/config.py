@@ -157,6 +157,7 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("fetch.user_agent", str, "", "default User-Agent (empty: Hearth's honest one)"),
     SettingSpec("fetch.proxy", str, "", "proxy URL for all fetches (http://, socks5://), empty for none"),
     SettingSpec("fetch.max_body_mb", int, 20, "a feed larger than this errors"),
+    SettingSpec("fetch.max_items_per_feed", int, 500, "items taken from one feed per refresh (the newest)"),
     SettingSpec("fetch.connect_timeout", float, 10.0, "seconds to connect"),
     SettingSpec("fetch.timeout", float, 60.0, "seconds for a whole request"),
     SettingSpec("retention.days", int, 90, "drop read, unstarred articles older than this (0 keeps all)"),

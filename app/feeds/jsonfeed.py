@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from app.errors import FeedParseError
-from app.feeds.normalize import RawEntry, RawFeed, RawText, build_feed
+from app.feeds.normalize import MAX_ITEMS, RawEntry, RawFeed, RawText, build_feed
 from app.models import ParsedFeed
 
 JSON_TYPES = ("application/feed+json", "application/json")
@@ -22,22 +23,26 @@ def is_json_feed(body: bytes, content_type: str | None) -> bool:
     return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
-def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
-    return build_feed(json_feed_raw(body), url)
+def parse_json_feed(body: bytes, *, url: str, max_items: int = MAX_ITEMS) -> ParsedFeed:
+    return build_feed(json_feed_raw(body), url, max_items=max_items)
 
 
 def json_feed_raw(body: bytes) -> RawFeed:
     try:
         doc = json.loads(body.decode("utf-8-sig", errors="replace"))
     except json.JSONDecodeError as exc:
-        raise FeedParseError(f"malformed JSON at line {exc.lineno}: {exc.msg}", hint=_HINT) from exc
+        raise FeedParseError(f"malformed JSON at line {exc.lineno}: {exc.msg}", hint=_HINT) from None
+    except RecursionError:
+        raise FeedParseError("malformed JSON: nested too deeply to read", hint=_HINT) from None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise FeedParseError("malformed JSON: a number too long to read", hint=_HINT) from None
     if not isinstance(doc, dict) or not (
-        str(doc.get("version", "")).startswith("https://jsonfeed.org/version/")
+        (_str(doc.get("version")) or "").startswith("https://jsonfeed.org/version/")
         or isinstance(doc.get("items"), list)
     ):
         raise FeedParseError("not a feed: the server sent JSON that is not a JSON Feed", hint=_HINT)
-    version = str(doc.get("version", ""))
-    items = doc.get("items")
+    version = _str(doc.get("version")) or ""
+    items = doc.get("items") if isinstance(doc.get("items"), list) else []
     raw = RawFeed(
         version="json11" if version.endswith("/1.1") else "json10",
         title=_plain(doc.get("title")),
@@ -47,7 +52,7 @@ def json_feed_raw(body: bytes) -> RawFeed:
         subtitle=_plain(doc.get("description")),
     )
     feed_author = _author(doc)
-    raw.entries = [_entry(item, feed_author) for item in items or () if isinstance(item, dict)]
+    raw.entries = [_entry(item, feed_author) for item in items if isinstance(item, dict)]
     return raw
 
 
@@ -60,13 +65,15 @@ def _entry(item: dict[str, Any], feed_author: str | None) -> RawEntry:
         content, summary = summary, None
     item_id = item.get("id")
     enclosures = []
-    for att in item.get("attachments") or ():
-        if isinstance(att, dict) and _str(att.get("url")):
-            size = att.get("size_in_bytes")
-            length = str(int(size)) if isinstance(size, int | float) and size >= 0 else None
-            enclosures.append((str(att["url"]), _str(att.get("mime_type")) or "", length))
+    attachments = item.get("attachments")
+    for att in attachments if isinstance(attachments, list) else ():
+        url = _str(att.get("url")) if isinstance(att, dict) else None
+        if url:
+            enclosures.append((url, _str(att.get("mime_type")) or "", _size(att.get("size_in_bytes"))))
     return RawEntry(
-        id=str(item_id) if isinstance(item_id, str | int) and str(item_id).strip() else None,
+        id=str(item_id)
+        if isinstance(item_id, str | int) and not isinstance(item_id, bool) and str(item_id).strip()
+        else None,
         link=_str(item.get("url")) or _str(item.get("external_url")),
         title=_plain(item.get("title")),
         author=_author(item) or feed_author,
@@ -76,6 +83,15 @@ def _entry(item: dict[str, Any], feed_author: str | None) -> RawEntry:
         summary=summary,
         enclosures=enclosures,
     )
+
+
+def _size(value: Any) -> str | None:
+    """size_in_bytes as digits: a whole, finite, non-negative number (JSON allows 1e999 = inf)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None
+    return str(int(value)) if 0 <= value < 2**63 else None
 
 
 def _author(obj: dict[str, Any]) -> str | None:
@@ -95,11 +111,11 @@ def _date(value: Any) -> time.struct_time | None:
         text = text[:-1] + "+00:00"
     try:
         when = datetime.fromisoformat(text)
-    except ValueError:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(UTC).timetuple()
+    except (ValueError, OverflowError):  # not ISO 8601, or year 1 / 9999 pushed past the range by its offset
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).timetuple()
 
 
 def _str(value: Any) -> str | None:

@@ -29,7 +29,8 @@ class FetchOptions:
     host_spacing: float = 0.0  # seconds between the end of one request to a host and the next
     user_agent: str = USER_AGENT
     proxy: str | None = None
-    max_body_bytes: int = 20 * 1024 * 1024
+    max_body_bytes: int = 20 * 1024 * 1024  # decoded bytes (app.fetching.decoding)
+    max_items: int = 500  # items parsed from one feed per refresh, the newest
     connect_timeout: float = 10.0
     timeout: float = 60.0  # the whole request, redirects and body included
     default_interval: float = 3600.0  # seconds between fetches of a feed without its own interval
@@ -47,6 +48,7 @@ class FetchOptions:
             user_agent=str(settings.get("fetch.user_agent") or "").strip() or USER_AGENT,
             proxy=str(settings.get("fetch.proxy") or "").strip() or None,
             max_body_bytes=max(1, int(settings.get("fetch.max_body_mb"))) * 1024 * 1024,
+            max_items=max(1, int(settings.get("fetch.max_items_per_feed"))),
             connect_timeout=max(0.01, float(settings.get("fetch.connect_timeout"))),
             timeout=max(0.01, float(settings.get("fetch.timeout"))),
             default_interval=max(60.0, float(settings.get("refresh.interval_minutes")) * 60.0),

@@ -35,17 +35,18 @@ def _die_with_parent() -> None:
         os._exit(0)
 
 
-def _parse(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+def _parse(body: bytes, url: str, content_type: str | None, max_items: int) -> ParsedFeed:
     from app.feeds.parse import parse_feed
 
-    return parse_feed(body, url=url, content_type=content_type)
+    return parse_feed(body, url=url, content_type=content_type, max_items=max_items)
 
 
 class ParserPool:
     """`await pool.parse(body, url, content_type)`; with `workers=0` it parses in a thread instead."""
 
-    def __init__(self, workers: int, start_method: str | None = None) -> None:
+    def __init__(self, workers: int, start_method: str | None = None, *, max_items: int = 500) -> None:
         self.workers = workers
+        self.max_items = max_items
         self.start_method = start_method
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -66,14 +67,14 @@ class ParserPool:
     async def parse(self, body: bytes, url: str, content_type: str | None) -> ParsedFeed:
         loop = asyncio.get_running_loop()
         if self.workers <= 0:
-            return await loop.run_in_executor(None, _parse, body, url, content_type)
+            return await loop.run_in_executor(None, _parse, body, url, content_type, self.max_items)
         try:
-            return await loop.run_in_executor(self._pool(), _parse, body, url, content_type)
+            return await loop.run_in_executor(self._pool(), _parse, body, url, content_type, self.max_items)
         except BrokenExecutor:
             # a worker died (out of memory, killed): start a fresh pool and parse this one in-process
             log.warning("a parse worker died; restarting the pool")
             self._discard()
-            return _parse(body, url, content_type)
+            return _parse(body, url, content_type, self.max_items)
         except FeedParseError:
             raise
         except (MemoryError, RecursionError) as exc:

@@ -69,7 +69,7 @@ class Refresher:
         self.fetch_source = fetch_source
         self.cookie_header_for = cookie_header_for
         self.retention_days = retention_days
-        self._parser = ParserPool(options.workers(), options.parse_start_method)
+        self._parser = ParserPool(options.workers(), options.parse_start_method, max_items=options.max_items)
 
     # lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:
