@@ -18,7 +18,7 @@ from app.ui.icons import icon
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
 
-SIGNIN_SITES = ("zhihu.com",)
+SIGNIN_SITES = ("zhihu.com", "bilibili.com", "weibo.com")  # each has SITE_RULES (login page, login cookie)
 
 
 class WindowActions:
