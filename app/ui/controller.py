@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.config import Paths, Settings
@@ -29,7 +30,13 @@ from app.ui.ui_context import UiContext
 
 log = logging.getLogger(__name__)
 
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 WARM_UP_DELAY_MS = 1500
+SETTINGS_RELOAD_MS = 300
 
 
 class AppController(QObject):
@@ -72,7 +79,32 @@ class AppController(QObject):
         self._warm = threading.Event()
         self._warming = False
         self._wire()
+        self._watch_settings_file()
         self.ai_panel = self._install_ai()
+
+    def _watch_settings_file(self) -> None:
+        """`hearth config set` while the app runs: take the new values (and re-apply) within a moment."""
+        folder = self.settings.path.parent if self.settings.path is not None else None
+        self._settings_timer = QTimer(self, singleShot=True, interval=SETTINGS_RELOAD_MS)
+        self._settings_timer.timeout.connect(self.reload_settings)
+        self._settings_watcher = QFileSystemWatcher(self)
+        if folder is not None and folder.is_dir():
+            self._settings_watcher.addPath(str(folder))
+            self._settings_watcher.directoryChanged.connect(lambda _p: self._settings_timer.start())
+
+    def reload_settings(self) -> None:
+        path = self.settings.path
+        try:
+            stamp = path.stat().st_mtime_ns if path is not None else None
+        except OSError:
+            return
+        if stamp == getattr(self, "_settings_stamp", None):
+            return  # the folder changed (the database, window.ini), not the settings file
+        self._settings_stamp = stamp
+        changed = self.ctx.reload_settings()
+        if changed:
+            log.info("settings changed outside the app: %s", ", ".join(sorted(changed)))
+            self.apply_settings()
 
     def _install_ai(self) -> Any:
         """The AI panel beside the reader; None (and no torch, ever) while ai.enabled is off."""
@@ -193,7 +225,7 @@ class AppController(QObject):
                     "It keeps refreshing in the tray. Use Quit in its menu to exit.",
                 )
                 self.settings.set("ui.told_about_tray", True)
-                self.settings.save()
+                self.ctx.save_settings()
             return
         self.quit()
 
@@ -202,7 +234,7 @@ class AppController(QObject):
         self.tray.set_paused(paused)
         if bool(self.settings.get("refresh.paused")) != paused:
             self.settings.set("refresh.paused", paused)
-            self.settings.save()
+            self.ctx.save_settings()
         self.window.show_message(
             "Background refreshing paused" if paused else "Background refreshing resumed"
         )
@@ -235,16 +267,7 @@ class AppController(QObject):
         w = self.window
         w.progress.hide()
         if report is not None:
-            errors = len(report.errors)
-            parts = [
-                f"Refreshed {report.done} feed{'s' if report.done != 1 else ''}",
-                f"{report.new_articles} new",
-            ]
-            if errors:
-                parts.append(f"{errors} failed (see the feeds marked ⚠)")
-            if report.cancelled:
-                parts.append("stopped")
-            w.show_message(", ".join(parts), timeout_ms=15000)
+            self._show_refresh_result(report, background=self.refresher.background)
         if self._new_by_feed and self.refresher.background:
             self._notify(self._new_by_feed)
         self._new_by_feed = {}
@@ -255,6 +278,24 @@ class AppController(QObject):
             ids = None if self._pending_all else sorted(self._pending or ())
             self._pending, self._pending_all = None, False
             QTimer.singleShot(0, lambda: self.refresh(ids))
+
+    def _show_refresh_result(self, report: Any, *, background: bool) -> None:
+        """Say what a refresh did; a background pass that fetched nothing keeps the last real result."""
+        w = self.window
+        errors = len(report.errors)
+        if report.done == 0 and not errors and not report.cancelled:
+            if not background:
+                w.show_message("Nothing to refresh: no feed is enabled here")
+            return
+        parts = [f"Refreshed {plural(report.done, 'feed')}", f"{report.new_articles:,} new"]
+        if errors:
+            parts.append(f"{errors} failed (see the feeds marked ⚠)")
+        if report.cancelled:
+            parts.append("stopped")
+        text = ", ".join(parts)
+        w.last_refresh_label.setText(f"{datetime.now().strftime('%H:%M')} · {text}")
+        w.last_refresh_label.setToolTip(f"Last refresh: {text}")
+        w.show_message(text, timeout_ms=15000)
 
     def _notify(self, new_by_feed: dict[int, tuple[str, int]]) -> None:
         if not self.settings.get("ui.notifications"):

@@ -26,6 +26,12 @@ from app.ui.feed_status import cooldown_tooltip, error_tooltip, in_cooldown, sit
 from app.ui.icons import icon
 
 SMART_VIEWS = (("all", "All articles"), ("unread", "Unread"), ("starred", "Starred"), ("today", "Today"))
+SMART_TOOLTIPS = {  # what each row's number counts (every row but Starred counts unread articles)
+    "all": "All articles — {n:,} unread",
+    "unread": "Unread articles — {n:,}",
+    "starred": "Starred articles — {n:,} starred",
+    "today": "Today's articles — {n:,} unread",
+}
 MIME_TYPE = "application/x-hearth-tree-items"
 
 UNREAD_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -120,6 +126,7 @@ class FeedTreeModel(QAbstractItemModel):
     def _apply_counts(self) -> None:
         for name, node in self._smart.items():
             node.count = self._smart_counts.get(name, 0)
+            node.tooltip = SMART_TOOLTIPS[name].format(n=node.count)
 
         def total(node: Node) -> int:
             if node.kind == "feed":

@@ -23,7 +23,14 @@ LIST_HIDES_FEED_BELOW = 520  # a narrower list shows no Feed column (the tooltip
 class PaneLayout(QObject):
     """Owns the three splitters and re-arranges them when the window's width changes."""
 
-    def __init__(self, window: QWidget, tree: QWidget, article_list: QWidget, reader: QWidget) -> None:
+    def __init__(
+        self,
+        window: QWidget,
+        tree: QWidget,
+        article_list: QWidget,
+        reader: QWidget,
+        list_box: QWidget | None = None,
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.list = article_list
@@ -33,7 +40,7 @@ class PaneLayout(QObject):
         self.reader_area.addWidget(reader)
         self.reader_area.setChildrenCollapsible(False)
         self.content = QSplitter(Qt.Orientation.Horizontal)
-        self.content.addWidget(article_list)
+        self.content.addWidget(list_box or article_list)
         self.content.addWidget(self.reader_area)
         self.content.setChildrenCollapsible(False)
         self.content.setStretchFactor(0, 1)

@@ -45,6 +45,9 @@ class LibraryActions:
         self.settings_action = self._action(
             "Settings…", self.open_settings, QKeySequence.StandardKey.Preferences
         )
+        self.settings_action.setShortcuts(
+            [QKeySequence("Ctrl+,"), *QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)]
+        )
 
     def _action(self, text: str, slot: Any, key: Any = None, icon_name: str | None = None) -> QAction:
         action = QAction(text, self.w)
@@ -349,7 +352,7 @@ class LibraryActions:
     def open_settings(self) -> None:
         from app.ui.dialogs.settings import SettingsDialog
 
-        dialog = SettingsDialog(self.w.ctx.settings, self.w)
+        dialog = SettingsDialog(self.w.ctx.settings, self.w, save=self.w.ctx.save_settings)
         dialog.accepted.connect(lambda: self.w.settings_changed.emit())
         self.w.settings_dialog = dialog
         dialog.open()

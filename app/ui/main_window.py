@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -36,6 +37,7 @@ from app.models import ArticleQuery, Folder
 from app.ui.article_list_view import ArticleListView
 from app.ui.article_model import ArticleListModel
 from app.ui.favicons import FaviconLoader
+from app.ui.feed_banner import FeedBanner
 from app.ui.feed_tree_model import FeedTreeModel, Node
 from app.ui.feed_tree_view import FeedTreeView
 from app.ui.icons import app_icon
@@ -51,6 +53,17 @@ SEARCH_DELAY_MS = 250
 LIVE_UPDATE_MS = 250  # counts/list follow a running refresh at most this often
 WEB_READER_DELAY_MS = 0  # after the first paint
 UNREAD_SCAN_LIMIT = 5000  # rows looked at for the next unread before moving on to the next feed
+
+
+def row_counts(store: Any) -> dict[str, int]:
+    """What the smart rows show: unread articles (All, Unread, Today), and Starred its starred articles."""
+    unread = store.count_articles(ArticleQuery(smart="unread"))
+    return {
+        "all": unread,
+        "unread": unread,
+        "today": store.count_articles(ArticleQuery(smart="today", unread_only=True)),
+        "starred": store.count_articles(ArticleQuery(smart="starred")),
+    }
 
 
 class MainWindow(QMainWindow):
@@ -89,7 +102,14 @@ class MainWindow(QMainWindow):
         self._painted = False
         self.favicons = FaviconLoader(ctx.resources, self.tree_model.set_feed_icon)
 
-        self.panes = PaneLayout(self, self.tree, self.list, self.reader)
+        self.banner = FeedBanner(lambda feed_id: self.refresh_requested.emit([feed_id]), self._edit_address)
+        list_box = QWidget()
+        box = QVBoxLayout(list_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.banner)
+        box.addWidget(self.list)
+        self.panes = PaneLayout(self, self.tree, self.list, self.reader, list_box)
         self.splitter = self.panes.main
         self.reader_splitter = self.panes.reader_area
         self.side_panels: QTabWidget | None = None
@@ -152,6 +172,9 @@ class MainWindow(QMainWindow):
         store.sync()
         self.show_message(f"Reading size {px} px (Ctrl+0 resets)")
 
+    def _edit_address(self) -> None:
+        self.library.edit_current()
+
     def _on_no_browser(self, url: QUrl) -> None:
         self.show_message(f"No web browser is set up to open {url.toString()}", timeout_ms=15000)
 
@@ -169,7 +192,10 @@ class MainWindow(QMainWindow):
         self.undo_button.clicked.connect(self.undo)
         self._message_timer.timeout.connect(self.status_label.clear)
         bar.addWidget(self.status_label, 1)
+        self.last_refresh_label = QLabel("")
+        self.last_refresh_label.setObjectName("lastRefresh")
         bar.addPermanentWidget(self.undo_button)
+        bar.addPermanentWidget(self.last_refresh_label)
         bar.addPermanentWidget(self.progress)
 
     def add_side_panel(self, widget: QWidget, title: str) -> None:
@@ -284,6 +310,7 @@ class MainWindow(QMainWindow):
         if current is None or (current.kind, current.key) != key or first_load:
             self._on_tree_current_changed(index, QModelIndex())
         self.favicons.load(feeds)
+        self.banner.show_for(self.tree.current_node())
         if self.reader.article is None:
             if feeds:
                 self.reader.show_placeholder()
@@ -293,7 +320,7 @@ class MainWindow(QMainWindow):
         self.library_changed.emit()
 
     def refresh_counts(self) -> None:
-        self.ctx.db.submit(lambda store: (store.unread_counts(), store.smart_counts()), self._on_counts)
+        self.ctx.db.submit(lambda store: (store.unread_counts(), row_counts(store)), self._on_counts)
 
     def _on_counts(self, result: tuple[dict[int, int], dict[str, int]]) -> None:
         unread, smart = result
@@ -332,6 +359,7 @@ class MainWindow(QMainWindow):
         if self._restoring:
             return
         node = self.tree_model.node(current) if current.isValid() else None
+        self.banner.show_for(node)
         if node is None or node.kind == "root":
             return
         if self.search.text():
@@ -361,7 +389,7 @@ class MainWindow(QMainWindow):
         q = self.list_model.query
         n = self.list_model.rowCount()
         what = f"matching “{q.search}”" if q.search else ("unread" if q.unread_only else "")
-        self.show_message(f"{n:,} articles {what}".strip(), timeout_ms=0)
+        self.show_message(f"{n:,} article{'' if n == 1 else 's'} {what}".strip(), timeout_ms=0)
 
     def set_hide_read(self, hide: bool) -> None:
         self.ctx.settings.set("ui.hide_read", hide)

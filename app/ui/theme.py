@@ -7,7 +7,7 @@ from string import Template
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from app.config import resources_dir
 
@@ -112,7 +112,9 @@ def apply_theme(app: QApplication, mode: str) -> ThemeColours:
     """Style the whole application for `mode`; returns the colours chosen (the reader needs them)."""
     colours = colours_for(mode)
     app.setStyle("Fusion")
-    app.setPalette(build_palette(colours))
+    palette = build_palette(colours)
+    app.setPalette(palette)
+    QToolTip.setPalette(palette)  # tooltips (and the tray balloon) keep their own palette otherwise
     app.setStyleSheet(widget_stylesheet(colours))
     return colours
 

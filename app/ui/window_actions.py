@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QSizePolicy, QToolBar, QWidget
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QMenu, QMessageBox, QSizePolicy, QToolBar, QWidget
 
 from app.ui.icons import icon
 
@@ -21,10 +21,36 @@ if TYPE_CHECKING:
 SIGNIN_SITES = ("zhihu.com", "bilibili.com", "weibo.com")  # each has SITE_RULES (login page, login cookie)
 
 
+class SearchKeys(QObject):
+    """In the search box: Esc clears it (back to the view it searched from), Down moves to the results."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.w = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        w = self.w
+        if event.key() == Qt.Key.Key_Escape and w.search.text():
+            w.search.clear()
+            w._apply_search()
+            w.list.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return True
+        if event.key() == Qt.Key.Key_Down:
+            w._apply_search()
+            w.list.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            if w.list_model.rowCount() and not w.list.currentIndex().isValid():
+                w.select_row(0)
+            return True
+        return False
+
+
 class WindowActions:
     def __init__(self, window: MainWindow) -> None:
         self.w = window
         w = window
+        self._search_keys = SearchKeys(window)
         self.keyboard: list[QAction] = []
         self.next_article = self._add("Next article", "J", lambda: w.next_article(1))
         self.prev_article = self._add("Previous article", "K", lambda: w.next_article(-1))
@@ -132,6 +158,10 @@ class WindowActions:
             tools.addAction(f"Sign in to {site}…").triggered.connect(lambda _c=False, s=site: lib.sign_in(s))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.shortcut_sheet)
+        help_menu.addSeparator()
+        self.about = help_menu.addAction("About Hearth")
+        self.about.triggered.connect(self.show_about)
+        w.search.installEventFilter(self._search_keys)
 
         toolbar = QToolBar("Main")
         toolbar.setObjectName("mainToolbar")
@@ -165,9 +195,28 @@ class WindowActions:
         menu.addAction(self.open_browser)
         menu.exec(pos)
 
+    def sheet_actions(self) -> list[QAction]:
+        """Every action with a key: the single keys, then the window's Ctrl+ ones (Ctrl+N, Ctrl+I, Ctrl+,)."""
+        lib = self.w.library
+        extra = [lib.add_feed_action, lib.settings_action, getattr(self.w, "side_panel_action", None)]
+        return [*self.keyboard, *(a for a in extra if a is not None and a not in self.keyboard)]
+
     def show_shortcuts(self) -> None:
         from app.ui.dialogs.shortcuts import ShortcutSheet
 
-        sheet = ShortcutSheet(self.keyboard, self.w)
+        sheet = ShortcutSheet(self.sheet_actions(), self.w)
         self.w.shortcut_dialog = sheet
         sheet.open()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self.w, "About Hearth", about_text())
+
+
+def about_text() -> str:
+    from app import __version__ as number
+
+    return (
+        f"<h3>Hearth {number}</h3><p>A feed reader that fetches everything itself, from this computer, "
+        "turns sites without feeds into feeds, and summarises articles with a local RWKV model.</p>"
+        "<p>Press <b>?</b> for the keyboard shortcuts.</p>"
+    )

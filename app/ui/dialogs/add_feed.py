@@ -55,6 +55,22 @@ def match_source(url: str) -> dict[str, Any] | None:
     }
 
 
+def address_problem(text: str) -> str | None:
+    """Why `text` cannot be a web address (in the user's own words), or None if it might be one."""
+    stripped = text.strip()
+    host = stripped.split("://", 1)[-1].split("/", 1)[0]
+    if (
+        any(ch.isspace() for ch in stripped)
+        or not host
+        or ("." not in host and not host.startswith(("localhost", "[")))
+    ):
+        return (
+            f"“{stripped}” is not a web address. Paste a site's address such as example.org, "
+            "or a feed's, such as https://example.org/feed.xml."
+        )
+    return None
+
+
 class AddFeedDialog(QDialog):
     def __init__(
         self,
@@ -110,6 +126,10 @@ class AddFeedDialog(QDialog):
         if not url:
             self.status.setText("Type an address first.")
             return
+        problem = address_problem(url)
+        if problem:
+            self._say(problem)
+            return
         source = match_source(url)
         if source is not None:
             self._finish([source])
@@ -138,7 +158,13 @@ class AddFeedDialog(QDialog):
         message = (
             exc.user_message() if isinstance(exc, HearthError) else f"Could not look up the address: {exc}"
         )
-        self.status.setText(message)
+        self._say(message)
+
+    def _say(self, text: str) -> None:
+        """Show `text` in full: the dialog grows to fit a long, wrapped error."""
+        self.status.setText(text)
+        self.status.setMinimumHeight(self.status.heightForWidth(max(self.status.width(), 400)))
+        self.adjustSize()
 
     def _busy(self, busy: bool, text: str = "") -> None:
         self.ok.setEnabled(not busy)

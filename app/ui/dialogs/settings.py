@@ -7,6 +7,8 @@ same validation the `hearth config set` command uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,6 +18,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -35,13 +39,32 @@ CHECKS = (
 )
 
 
+PAGES = {  # which tab each check box sits on
+    "General": (
+        "ui.start_minimised",
+        "ui.close_to_tray",
+        "ui.autostart",
+        "ui.notifications",
+        "ui.tray_count",
+    ),
+    "Reading": ("ui.mark_read_on_select",),
+    "Refreshing": ("refresh.paused",),
+    "AI and sharing": ("ai.enabled", "server.enabled"),
+}
+
+
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    """Tabs: General, Reading, Refreshing, AI and sharing. `save` writes the settings (the app passes
+    one that merges with the file, see UiContext.save_settings)."""
+
+    def __init__(
+        self, settings: Settings, parent: QWidget | None = None, *, save: Callable[[], None] | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
+        self._save = save or settings.save
         self.changed: set[str] = set()
-        form = QFormLayout(self)
         self.interval = QSpinBox(minimum=5, maximum=7 * 24 * 60, suffix=" min")
         self.interval.setValue(int(settings.get("refresh.interval_minutes")))
         self.retention = QSpinBox(minimum=0, maximum=36500, suffix=" days")
@@ -55,30 +78,44 @@ class SettingsDialog(QDialog):
         self.proxy.setPlaceholderText("none (e.g. http://127.0.0.1:8080 or socks5://host:1080)")
         self.user_agent = QLineEdit(str(settings.get("fetch.user_agent")))
         self.user_agent.setPlaceholderText("Hearth's own, honest User-Agent")
-        form.addRow("Refresh feeds every", self.interval)
-        form.addRow("Delete read articles after", self.retention)
-        form.addRow("Theme", self.theme)
-        form.addRow("Proxy", self.proxy)
-        form.addRow("Default User-Agent", self.user_agent)
         self.server_port = QSpinBox(minimum=1024, maximum=65535)
         self.server_port.setValue(int(settings.get("server.port")))
-        form.addRow("Feed server port", self.server_port)
         self.checks: dict[str, QCheckBox] = {}
-        for key, label in CHECKS:
-            box = QCheckBox(label)
-            box.setChecked(bool(settings.get(key)))
-            self.checks[key] = box
-            form.addRow("", box)
+        labels = dict(CHECKS)
+        self.tabs = QTabWidget()
+        forms: dict[str, QFormLayout] = {}
+        for title, keys in PAGES.items():
+            page = QWidget()
+            forms[title] = QFormLayout(page)
+            self.tabs.addTab(page, title)
+            if title == "General":
+                forms[title].addRow("Theme", self.theme)
+            elif title == "Reading":
+                forms[title].addRow("Delete read articles after", self.retention)
+            elif title == "Refreshing":
+                forms[title].addRow("Refresh feeds every", self.interval)
+                forms[title].addRow("Proxy", self.proxy)
+                forms[title].addRow("Default User-Agent", self.user_agent)
+            elif title == "AI and sharing":
+                forms[title].addRow("Feed server port", self.server_port)
+            for key in keys:
+                box = QCheckBox(labels[key])
+                box.setChecked(bool(settings.get(key)))
+                self.checks[key] = box
+                forms[title].addRow("", box)
         self.error = QLabel()
         self.error.setStyleSheet("color: #d9453d")
         self.error.setWordWrap(True)
-        form.addRow(self.error)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(560, self.sizeHint().height())
 
     def values(self) -> dict[str, str]:
         """The dialog's fields as text, keyed by setting."""
@@ -108,5 +145,5 @@ class SettingsDialog(QDialog):
             self.error.setText(exc.user_message())
             return
         self.changed = {key for key, value in before.items() if self.settings.get(key) != value}
-        self.settings.save()
+        self._save()
         super().accept()

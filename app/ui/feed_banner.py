@@ -1,0 +1,59 @@
+"""The banner above the article list when the selected feed is failing or paused: what failed, what
+to do, and buttons to Retry or Edit the address (feed_status words the advice)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.ui.feed_status import advice_for
+
+
+class FeedBanner(QFrame):
+    def __init__(
+        self, retry: Callable[[int], None], edit: Callable[[], None], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("feedBanner")
+        self.feed_id: int | None = None
+        self.title = QLabel()
+        self.title.setObjectName("bannerTitle")
+        self.title.setWordWrap(True)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.retry_button = QPushButton("Retry")
+        self.edit_button = QPushButton("Edit address…")
+        self.retry_button.clicked.connect(lambda: self.feed_id is not None and retry(self.feed_id))
+        self.edit_button.clicked.connect(edit)
+        text = QVBoxLayout()
+        text.addWidget(self.title)
+        text.addWidget(self.detail)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 6, 10, 6)
+        row.addLayout(text, 1)
+        row.addWidget(self.retry_button)
+        row.addWidget(self.edit_button)
+        self.hide()
+
+    def show_for(self, node: Any) -> None:
+        """Show the banner for a failing or paused feed node; hide it for anything else."""
+        feed = getattr(node, "feed", None)
+        badge = getattr(node, "badge", None)
+        if node is None or node.kind != "feed" or feed is None or badge is None:
+            self.feed_id = None
+            self.hide()
+            return
+        self.feed_id = feed.id
+        if badge == "cooldown":
+            lines = node.tooltip.splitlines()[1:]
+            self.title.setText(lines[0] if lines else "This site asked Hearth to slow down.")
+            self.detail.setText(" ".join(lines[1:]))
+            self.edit_button.hide()
+        else:
+            times = f" ({feed.consecutive_errors} times in a row)" if feed.consecutive_errors > 1 else ""
+            self.title.setText(f"This feed could not be refreshed{times}: {feed.last_error}")
+            self.detail.setText(f"{advice_for(feed)}  Address: {feed.url}")
+            self.edit_button.show()
+        self.show()
