@@ -6,6 +6,7 @@ A `.pth` is a pickle, so it is only ever opened with `torch.load(weights_only=Tr
 from __future__ import annotations
 
 import logging
+import pickle
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from app.ai.lean import MappedWeights, SafetensorsWeights
 from app.errors import ModelFormatError, ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -125,11 +127,16 @@ class CheckpointInfo:
     extra: dict[str, str] = field(default_factory=dict)
 
     def memory_needed(self, dtype: str) -> int:
-        """Bytes to hold the weights in `dtype` ("fp32", "fp16", "bf16", "int8"), state and activations aside."""
+        """Bytes to hold the weights in `dtype` ("fp32", "fp16", "bf16", "int8", "int4"), state and activations aside."""
         if dtype == "int8":
             # int8 matrices + one bf16 scale per row; the embedding and small vectors stay 16-bit.
             rest = self.params - self.matrix_params
             return self.matrix_params + rest * 2 + 2 * (self.n_layer * 8 * max(self.ffn_dim, self.n_embd))
+        if dtype == "int4":
+            # nibbles + one fp16 scale per 64 inputs; the head and the 16-bit rest as for int8 (the head stays int8)
+            rest = self.params - self.matrix_params
+            head = self.vocab_size * self.n_embd
+            return int((self.matrix_params - head) * (0.5 + 2 / 64)) + head + rest * 2
         if dtype not in _BYTES:
             raise ValueError(f"unknown dtype {dtype!r}")
         return self.params * _BYTES[dtype]
@@ -143,6 +150,20 @@ def _torch_load(path: Path) -> object:
             raise
     # Legacy (pre-zip) torch.save files cannot be memory-mapped; still never unpickle code.
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _holds_code(exc: pickle.UnpicklingError) -> bool:
+    """torch's weights-only unpickler met something other than tensors and containers (a global to call)."""
+    text = str(exc)
+    return "Weights only load failed" in text or "Unsupported global" in text or "Unsupported operand" in text
+
+
+def _unreadable(path: Path, exc: BaseException) -> ModelFormatError:
+    detail = " ".join(str(exc).split())[:160]  # one line, whatever torch's formatting
+    return ModelFormatError(
+        f"{path.name} is not a readable PyTorch checkpoint ({type(exc).__name__}: {detail})",
+        hint=_HINT_OFFICIAL + " The file may be truncated: download it again.",
+    )
 
 
 def _is_safetensors(path: Path) -> bool:
@@ -172,7 +193,7 @@ def _load_safetensors(path: Path) -> dict[str, torch.Tensor]:
         ) from exc
 
 
-def load_weights(path: Path | str) -> dict[str, torch.Tensor]:
+def load_weights(path: Path | str) -> MappedWeights:
     """All tensors of a checkpoint (memory-mapped where the format allows), keyed as in the file."""
     path = Path(path)
     if not path.is_file():
@@ -188,16 +209,40 @@ def load_weights(path: Path | str) -> dict[str, torch.Tensor]:
             raise ModelLoadError(
                 f"cannot read {path.name}: {exc}", hint="Check the file permissions."
             ) from exc
-        except Exception as exc:  # torch.load raises many types (pickle, zip, EOF, unicode) on a bad file
+        except pickle.UnpicklingError as exc:
+            if not _holds_code(exc):
+                raise _unreadable(path, exc) from exc
+            log.info("refused %s: %s", path, exc)
             raise ModelFormatError(
-                f"{path.name} is not a readable PyTorch checkpoint ({type(exc).__name__}: {str(exc)[:160]})",
-                hint=_HINT_OFFICIAL + " The file may be truncated: download it again.",
-            ) from exc
+                f"{path.name} holds program code as well as weights. Hearth will not run it.",
+                hint="A model file should hold weights only: use the model's .safetensors file, or an official"
+                " RWKV .pth from BlinkDL, downloaded from a source you trust.",
+            ) from None
+        except Exception as exc:  # torch.load raises many types (zip, EOF, unicode) on a bad file
+            raise _unreadable(path, exc) from exc
     if not isinstance(obj, Mapping) or not all(
         isinstance(k, str) and torch.is_tensor(v) for k, v in obj.items()
     ):
         raise ModelFormatError(f"{path.name} is not a state dict of tensors", hint=_HINT_OFFICIAL)
-    return dict(obj)
+    return MappedWeights(dict(obj))
+
+
+def open_weights(path: Path | str) -> tuple[MappedWeights | SafetensorsWeights, CheckpointInfo]:
+    """The checkpoint for a load, read lean (app/ai/lean.py): a .safetensors file tensor by tensor, a .pth
+    memory-mapped with its pages given back as tensors are taken; and what it holds. Call `close()` after."""
+    path = Path(path)
+    if path.is_file() and path.stat().st_size >= 16 and _is_safetensors(path):
+        info = describe(_safetensors_meta(path), path)
+        from safetensors import SafetensorError
+
+        try:
+            return SafetensorsWeights(path), info
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise ModelFormatError(
+                f"{path.name} is not a valid safetensors file: {exc}", hint=_HINT_OFFICIAL
+            ) from exc
+    weights = load_weights(path)
+    return weights, describe(weights, path)
 
 
 def _fail(path: Path, what: str) -> ModelFormatError:

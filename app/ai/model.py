@@ -1,9 +1,11 @@
-"""The Model protocol, the shared engine base (state handling, chunked prefill) and `load_model`."""
+"""The Model protocol, the shared engine base (state handling, chunked prefill) and `load_model`.
+
+A load resolves the settings into one execution plan (app/ai/plan.py) before any weight is read; the engine
+then lays out its weights and runs exactly that plan."""
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -11,9 +13,9 @@ from typing import Protocol
 
 import torch
 
-from app.ai import native_ops
-from app.ai.checkpoint import CheckpointInfo, describe, load_time_state, load_weights
+from app.ai.checkpoint import CheckpointInfo, load_time_state, open_weights
 from app.ai.ops_mix import ChannelMix
+from app.ai.plan import Plan, plan_for
 from app.ai.quant import Projection, make_linear
 from app.ai.state import State
 from app.errors import ModelLoadError
@@ -47,39 +49,33 @@ class RWKVModel:
     `_forward_seq(tokens, state) -> logits [V]` (last token), both updating `state` in place.
     """
 
-    def __init__(self, info: CheckpointInfo, device: torch.device, dtype: str) -> None:
+    def __init__(self, info: CheckpointInfo, plan: Plan) -> None:
         self.info = info
+        self.plan = plan
+        device = plan.torch_device
         self.device = str(device)
-        self.dtype = dtype
+        self.dtype = plan.dtype
         self.vocab_size = info.vocab_size
         self.torch_device = device
-        self.wdtype = dtype  # weight storage: fp32 / fp16 / bf16 / int8
-        # Activations: fp32 on CPU (bf16/int8 only change how weights are stored); the weight dtype on CUDA.
+        self.wdtype = plan.dtype  # weight storage: fp32 / fp16 / bf16 / int8 / int4
+        # Activations: fp32 on CPU (bf16/int8/int4 only change how weights are stored); the weight dtype on CUDA.
         if device.type == "cpu":
             self.act = torch.float32
         else:
-            self.act = torch.float16 if dtype in ("fp16", "int8") else _DTYPES[dtype]
+            self.act = torch.float16 if plan.dtype in ("fp16", "int8", "int4") else _DTYPES[plan.dtype]
         self.chunk_len = CHUNK_LEN
         self._initial: State | None = None
         # fp16 activations overflow in RWKV-4/5/6 residual streams (as in the rwkv package): halve x after
         # every RESCALE_EVERY layers and pre-divide those layers' output/value weights; LayerNorm hides it.
         self.rescale_every = self._rescale_policy()
-        # Native CPU kernels (app/ai/native): decided before any weight loads, since they set the layout.
-        self.native_reason = self._native_reason()
-        self.native_layout = not self.native_reason
-
-    def _native_reason(self) -> str:
-        """Why the native CPU kernels cannot run this model ("" when they can)."""
-        info = self.info
-        if self.torch_device.type != "cpu" or self.act != torch.float32:
-            return "the native kernels run on the CPU only"
-        if self.wdtype not in ("fp32", "bf16", "int8"):
-            return f"no native kernel for {self.wdtype} weights"
-        if info.n_embd % 64 or info.ffn_dim % 64 or info.head_size % 16 or info.head_size > 256:
-            return "the native kernels need widths in multiples of 64 and heads of 16 to 256"
-        if not native_ops.available():
-            return native_ops.reason()
-        return ""
+        # the plan's native CPU kernels (None: torch ops): they set the weights' layout
+        self.kern = plan.kern
+        self.native_layout = self.kern is not None
+        self.native_reason = (
+            ""
+            if self.kern is not None
+            else next((w for w in plan.why if w.startswith("kernels:")), "not on the CPU")
+        )
 
     def _rescale_policy(self) -> int:
         return RESCALE_EVERY if self.act == torch.float16 and self.info.version != "7" else 0
@@ -90,20 +86,26 @@ class RWKVModel:
         return weights.pop(key).to(device=self.torch_device, dtype=self.act).squeeze().clone()
 
     def _lin(
-        self, weights: MutableMapping[str, Tensor], key: str, *, scaled: bool = False, layer: int = -1
+        self,
+        weights: MutableMapping[str, Tensor],
+        key: str,
+        *,
+        scaled: bool = False,
+        layer: int = -1,
+        wdtype: str = "",
     ) -> Projection:
-        """A [out,in] projection in the run's weight dtype (`scaled`: its input may exceed the fp16 range;
-        `layer`: an output/value projection of that layer, pre-divided when fp16 rescaling is on)."""
+        """A [out,in] projection in the run's weight dtype, or `wdtype` (`scaled`: its input may exceed the fp16
+        range; `layer`: an output/value projection of that layer, pre-divided when fp16 rescaling is on)."""
         w = weights.pop(key)
         if layer >= 0 and self.rescale_every:
             w = w.float() / 2 ** (layer // self.rescale_every)
         return make_linear(
             w,
-            wdtype=self.wdtype,
+            wdtype=wdtype or self.wdtype,
             act_dtype=self.act,
             device=self.torch_device,
             scaled=scaled,
-            native=self.native_layout,
+            kern=self.kern,
         )
 
     def _rescaled(self, x: Tensor, layer: int) -> Tensor:
@@ -140,18 +142,24 @@ class RWKVModel:
     ) -> None:
         """The last LayerNorm and the head: what every generation loads after its blocks."""
         self.ln_out = (self._vec(weights, "ln_out.weight"), self._vec(weights, "ln_out.bias"))
-        self.head = self._lin(weights, "head.weight")
+        # int4 keeps the head in int8: its error lands on the logits directly (measured: int4 head error
+        # doubled int4's logit error for 5 % of its bytes at 1.5B)
+        self.head = self._lin(weights, "head.weight", wdtype="int8" if self.wdtype == "int4" else "")
         if progress is not None:
             progress(1.0)
 
     def _embedding(self, weights: MutableMapping[str, Tensor]) -> Tensor:
-        """emb [V,C] with blocks.0.ln0 folded in (computed in fp32); bf16 storage unless running fp32 on CPU."""
-        ln_w = weights.pop("blocks.0.ln0.weight").to(self.torch_device, torch.float32)
-        ln_b = weights.pop("blocks.0.ln0.bias").to(self.torch_device, torch.float32)
-        emb = weights.pop("emb.weight").to(device=self.torch_device, dtype=torch.float32)
-        emb = torch.nn.functional.layer_norm(emb, (emb.shape[1],), ln_w.squeeze(), ln_b.squeeze())
+        """emb [V,C] with blocks.0.ln0 folded in (computed in fp32, 8192 rows at a time so no full fp32 copy is
+        made); bf16 storage unless running fp32 on CPU."""
+        ln_w = weights.pop("blocks.0.ln0.weight").to(self.torch_device, torch.float32).squeeze()
+        ln_b = weights.pop("blocks.0.ln0.bias").to(self.torch_device, torch.float32).squeeze()
+        src = weights.pop("emb.weight")
         keep = self.act if self.wdtype == "fp32" or self.torch_device.type != "cpu" else torch.bfloat16
-        return emb.to(keep)
+        emb = torch.empty(src.shape, dtype=keep, device=self.torch_device)
+        for i in range(0, src.shape[0], 8192):
+            rows = src[i : i + 8192].to(device=self.torch_device, dtype=torch.float32)
+            emb[i : i + 8192] = torch.nn.functional.layer_norm(rows, (src.shape[1],), ln_w, ln_b)
+        return emb
 
     # -- state -------------------------------------------------------------------------------------------
     def _zero_state(self) -> dict[str, Tensor]:
@@ -214,46 +222,6 @@ class RWKVModel:
         raise NotImplementedError
 
 
-def _resolve(device: str, dtype: str) -> tuple[torch.device, str]:
-    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-        raise ModelLoadError(f"unknown device {device!r}", hint="Use auto, cpu or cuda.")
-    if dtype not in ("auto", "fp32", "fp16", "bf16", "int8"):
-        raise ModelLoadError(f"unknown dtype {dtype!r}", hint="Use auto, fp32, fp16, bf16 or int8.")
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelLoadError(
-            "CUDA was requested but no CUDA GPU is available to torch",
-            hint="Choose the CPU device, or install a CUDA build of torch.",
-        )
-    if dtype == "auto":
-        dtype = "fp16" if device.startswith("cuda") else "fp32"
-    if device == "cpu" and dtype == "fp16":
-        raise ModelLoadError("fp16 is not supported on the CPU", hint="Use fp32, bf16 or int8 on the CPU.")
-    return torch.device(device), dtype
-
-
-def _check_memory(info: CheckpointInfo, device: torch.device, dtype: str) -> None:
-    need = info.memory_needed(dtype)
-    if device.type == "cuda":
-        free, _total = torch.cuda.mem_get_info(device)
-        if need > free:
-            raise ModelLoadError(
-                f"the model needs {need / 2**30:.1f} GiB of GPU memory, {free / 2**30:.1f} GiB free",
-                hint="Use int8, a smaller model, or the CPU.",
-            )
-        return
-    try:
-        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return
-    if need > avail * 1.5:  # page cache counts as used; refuse only what cannot fit
-        raise ModelLoadError(
-            f"the model needs {need / 2**30:.1f} GiB of memory, about {avail / 2**30:.1f} GiB free",
-            hint="Use bf16 or int8, or a smaller model.",
-        )
-
-
 def _engine_class(version: str) -> type[RWKVModel]:
     if version == "7":
         from app.ai.v7 import RWKV7
@@ -278,11 +246,12 @@ def build_model(
     *,
     device: str = "cpu",
     dtype: str = "fp32",
+    kernels: str = "auto",
     progress: Progress | None = None,
 ) -> RWKVModel:
     """An engine from an already loaded state dict (tensors are consumed layer by layer)."""
-    dev, dt = _resolve(device, dtype)
-    return _engine_class(info.version)(dict(weights), info, dev, dt, progress)
+    plan = plan_for(info, device, dtype, kernels)
+    return _engine_class(info.version)(dict(weights), info, plan, progress)
 
 
 def load_model(
@@ -290,40 +259,42 @@ def load_model(
     *,
     device: str = "auto",
     dtype: str = "auto",
+    kernels: str = "auto",
     threads: int = 0,
     state_file: Path | None = None,
     progress: Progress | None = None,
 ) -> RWKVModel:
-    """Load an RWKV checkpoint for inference. dtype: auto|fp32|fp16|bf16|int8; device: auto|cpu|cuda."""
+    """Load an RWKV checkpoint for inference. dtype: auto|fp32|fp16|bf16|int8|int4; device: auto|cpu|cuda;
+    kernels: auto|avx512|avx2|portable|torch (see app/ai/plan.py). The file is read tensor by tensor and its
+    pages are given back as each is converted (app/ai/checkpoint.py), so the peak stays near the result."""
     path = Path(path)
-    dev, dt = _resolve(device, dtype)
-    if dev.type == "cpu" and threads > 0:
+    if threads > 0 and device != "cuda":
         torch.set_num_threads(threads)
-    weights = load_weights(path)
-    info = describe(weights, path)
-    _check_memory(info, dev, dt)
+    weights, info = open_weights(path)
+    plan = plan_for(info, device, dtype, kernels, threads)
     embedded = (
-        [weights.pop(f"blocks.{i}.att.time_state") for i in range(info.n_layer)]
+        [weights.pop(f"blocks.{i}.att.time_state").clone() for i in range(info.n_layer)]
         if info.has_time_state
         else []
     )
     log.info(
-        "loading RWKV-%s L%d C%d V%d (%s file) on %s as %s",
+        "loading RWKV-%s L%d C%d V%d (%s file): %s",
         info.version,
         info.n_layer,
         info.n_embd,
         info.vocab_size,
         info.file_dtype,
-        dev,
-        dt,
+        plan.summary(),
     )
     try:
-        model = _engine_class(info.version)(weights, info, dev, dt, progress)
+        model = _engine_class(info.version)(weights, info, plan, progress)
     except torch.cuda.OutOfMemoryError as exc:
         raise ModelLoadError(
             "out of GPU memory while loading the model", hint="Use int8 or the CPU."
         ) from exc
-    del weights
+    finally:
+        weights.close()  # the file's remaining pages go back now, not when the garbage collector gets to them
+    dev = plan.torch_device
     if state_file is not None:
         model.set_initial_wkv(_layout_time_state(load_time_state(state_file, info), info, dev))
     elif embedded:

@@ -1,7 +1,10 @@
-"""Projection matrices as callables: dense (fp32/fp16/bf16) or int8 weight-only (per-output-row scales).
+"""Projection matrices as callables: dense (fp32/fp16/bf16), int8 weight-only (per-output-row scales) or int4
+weight-only (fp16 scales per group of inputs).
 
-A Linear maps activations [..., in] in the activation dtype to [..., out] in the activation dtype; the weight
-may be stored in another dtype (bf16 or int8 weights with fp32 activations on CPU).
+A projection maps activations [..., in] in the activation dtype to [..., out] in the activation dtype; the
+weight may be stored in another dtype (bf16, int8 or int4 weights with fp32 activations on CPU). When the
+execution plan runs native CPU kernels, the projection is given them (`kern`) at construction: it then keeps
+its weight in their layout, and one-token inputs (decode) go through them; sequences (prefill) use torch.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from app.ai import native_ops
+from app.ai.native_ops import KIND_F16, KIND_F32, KIND_Q4, KIND_Q8, Kernels
 
 Tensor = torch.Tensor
 DEQUANT_ROWS = 32  # int8 inputs of this many tokens or more multiply by widened weights
+INT4_GROUP = 64  # inputs per int4 scale: chosen by measurement (tests/bench/bench_int4.py)
 
 
 class Linear:
@@ -27,10 +31,9 @@ class Linear:
     GEMV). A sequence multiplies by Wᵀ in one GEMM. Other dtypes/devices keep [out,in] for F.linear.
     """
 
-    def __init__(self, weight: Tensor, act_dtype: torch.dtype, *, rows: bool = False) -> None:
-        self.native = (
-            rows and weight.dtype == torch.float32 and act_dtype == torch.float32 and native_ops.available()
-        )
+    def __init__(self, weight: Tensor, act_dtype: torch.dtype, *, kern: Kernels | None = None) -> None:
+        rows = kern is not None
+        self.kern = kern if rows and weight.dtype == torch.float32 and act_dtype == torch.float32 else None
         out_f, in_f = weight.shape
         self.out_features, self.in_features = out_f, in_f
         self.act_dtype = act_dtype
@@ -48,8 +51,8 @@ class Linear:
         self.nbytes = self.weight.numel() * self.weight.element_size()
 
     def __call__(self, x: Tensor) -> Tensor:
-        if self.native and x.numel() == self.in_features:
-            return native_ops.matvec(native_ops.KIND_F32, self.weight, None, x).view(*x.shape[:-1], -1)
+        if self.kern is not None and x.numel() == self.in_features:
+            return self.kern.matvec(KIND_F32, self.weight, None, x).view(*x.shape[:-1], -1)
         xw = x.to(self.weight.dtype) if self._cast else x
         if not self.parts:
             y = F.linear(xw, self.weight)
@@ -67,18 +70,20 @@ class Half16Linear:
     Activations stay fp32; `scaled` inputs (relu², gated outputs) are divided by their max before the fp16
     cast so they cannot overflow. bf16 checkpoint weights convert to fp16 exactly in its normal range."""
 
-    def __init__(self, weight: Tensor, act_dtype: torch.dtype, scaled: bool, *, native: bool = False) -> None:
+    def __init__(
+        self, weight: Tensor, act_dtype: torch.dtype, scaled: bool, *, kern: Kernels | None = None
+    ) -> None:
         self.weight = weight.to(torch.float16).contiguous()  # [out, in]
         # one token: the native fp16 rows with the fp32 input (no overflow, so no scaling either)
-        self.native = native and act_dtype == torch.float32 and native_ops.available()
+        self.kern = kern if act_dtype == torch.float32 else None
         self.act_dtype = act_dtype
         self.scaled = scaled
         self.nbytes = self.weight.numel() * 2
         self.out_features, self.in_features = self.weight.shape
 
     def __call__(self, x: Tensor) -> Tensor:
-        if self.native and x.numel() == self.in_features:
-            return native_ops.matvec(native_ops.KIND_F16, self.weight, None, x).view(*x.shape[:-1], -1)
+        if self.kern is not None and x.numel() == self.in_features:
+            return self.kern.matvec(KIND_F16, self.weight, None, x).view(*x.shape[:-1], -1)
         if x.dim() > 1 and x.shape[0] > 1:
             return F.linear(x.to(torch.bfloat16), self.weight.to(torch.bfloat16)).to(self.act_dtype)
         if self.scaled:
@@ -94,7 +99,13 @@ class Int8Linear:
     compute-dtype ones; one-token inputs then run natively, sequences widen the weights or recover q."""
 
     def __init__(
-        self, weight: Tensor, act_dtype: torch.dtype, compute_dtype: torch.dtype, *, biased: bool = False
+        self,
+        weight: Tensor,
+        act_dtype: torch.dtype,
+        compute_dtype: torch.dtype,
+        *,
+        biased: bool = False,
+        kern: Kernels | None = None,
     ) -> None:
         w = weight.float()
         scale = w.abs().amax(dim=1).clamp(min=1e-12) / 127.0  # [out]
@@ -102,7 +113,7 @@ class Int8Linear:
         self.biased = biased
         self.q = torch.bitwise_xor(q, -128).view(torch.uint8) if biased else q  # q ^ 0x80 == q + 128
         self.scale_f32 = scale.contiguous() if biased else None
-        self.native = biased and act_dtype == torch.float32 and native_ops.available()
+        self.kern = kern if biased and act_dtype == torch.float32 else None
         self.compute_dtype = compute_dtype  # bf16 on CPU (the fast _weight_int8pack_mm path), fp16 on CUDA
         self.scale = scale.to(compute_dtype).contiguous()
         self.act_dtype = act_dtype
@@ -120,8 +131,8 @@ class Int8Linear:
         return self.q.to(self.compute_dtype)
 
     def __call__(self, x: Tensor) -> Tensor:
-        if self.native and x.numel() == self.in_features:
-            return native_ops.matvec(native_ops.KIND_Q8, self.q, self.scale_f32, x).view(*x.shape[:-1], -1)
+        if self.kern is not None and x.numel() == self.in_features:
+            return self.kern.matvec(KIND_Q8, self.q, self.scale_f32, x).view(*x.shape[:-1], -1)
         shape = x.shape
         x2 = x.reshape(-1, self.in_features).to(self.compute_dtype)
         if self._packed and x2.shape[0] < DEQUANT_ROWS:
@@ -131,7 +142,59 @@ class Int8Linear:
         return y.to(self.act_dtype).reshape(*shape[:-1], self.out_features)
 
 
-Projection = Linear | Half16Linear | Int8Linear
+class Int4Linear:
+    """int4 weight-only, group-wise: W ≈ (n − 8)·s for nibbles n = q + 8 (|q| ≤ 7) and one fp16 scale s per
+    `group` inputs of a row (symmetric: s = max |w| / 7 over the group).
+
+    Packed for the native kernels (rows.h, W_Q4): each 32 inputs of a row are 16 bytes, byte i holding input i
+    in its low nibble and input i + 16 in its high one. Sequences (and every input without the kernels)
+    multiply by the weights widened to the compute dtype."""
+
+    def __init__(
+        self,
+        weight: Tensor,
+        act_dtype: torch.dtype,
+        compute_dtype: torch.dtype,
+        *,
+        group: int = INT4_GROUP,
+        kern: Kernels | None = None,
+    ) -> None:
+        out_f, in_f = weight.shape
+        if in_f % group or group % 32:
+            raise ValueError(f"int4 needs inputs ({in_f}) in groups of a multiple of 32 (group {group})")
+        w = weight.float().view(out_f, in_f // group, group)
+        self.scale = (w.abs().amax(-1) / 7).clamp_(min=2**-14).to(torch.float16).contiguous()  # [out, in/G]
+        n = torch.round(w / self.scale.float()[..., None]).clamp_(-7, 7).add_(8).to(torch.uint8)
+        del w
+        n = n.view(out_f, in_f // 32, 2, 16)
+        self.packed = (n[:, :, 0] | (n[:, :, 1] << 4)).reshape(out_f, in_f // 2).contiguous()
+        self.group = group
+        self.kern = kern if act_dtype == torch.float32 and in_f % 64 == 0 else None
+        self.compute_dtype, self.act_dtype = compute_dtype, act_dtype
+        self.out_features, self.in_features = out_f, in_f
+        self.nbytes = self.packed.numel() + self.scale.numel() * 2
+
+    def nibbles(self) -> Tensor:
+        """q + 8 as [out, in] uint8."""
+        p = self.packed.view(self.out_features, -1, 16)
+        return torch.stack((p & 15, p >> 4), dim=2).view(self.out_features, self.in_features)
+
+    def dequantized(self, dtype: torch.dtype | None = None) -> Tensor:
+        dtype = dtype or self.compute_dtype
+        q = self.nibbles().to(dtype).sub_(8.0).view(self.out_features, -1, self.group)
+        return q.mul_(self.scale.to(dtype)[..., None]).view(self.out_features, self.in_features)
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if self.kern is not None and x.numel() == self.in_features:
+            y = self.kern.matvec(
+                KIND_Q4, self.packed, self.scale, x, rows=self.out_features, group=self.group
+            )
+            return y.view(*x.shape[:-1], -1)
+        y = F.linear(x.to(self.compute_dtype), self.dequantized())
+        return y.to(self.act_dtype)
+
+
+Projection = Linear | Half16Linear | Int8Linear | Int4Linear
 
 
 def make_linear(
@@ -141,20 +204,22 @@ def make_linear(
     act_dtype: torch.dtype,
     device: torch.device,
     scaled: bool = False,
-    native: bool = False,
+    kern: Kernels | None = None,
 ) -> Projection:
-    """A projection for a [out,in] weight in the run's weight dtype ("fp32", "fp16", "bf16", "int8").
+    """A projection for a [out,in] weight in the run's weight dtype ("fp32", "fp16", "bf16", "int8", "int4").
 
     `scaled`: the input may exceed the fp16 range (relu² of the FFN, the gated attention output).
-    `native`: lay the weight out for the native CPU kernels (fp32 rows, biased int8) and run one-token inputs
-    through them; only when they are available (the engine checks)."""
+    `kern`: the native CPU kernels the plan chose; the weight is laid out for them (fp32 rows, biased int8,
+    packed int4) and one-token inputs run through them."""
     cpu_half = wdtype == "bf16" and device.type == "cpu" and act_dtype == torch.float32
     if (
         cpu_half and float(weight.abs().amax()) < 60000.0
     ):  # else true bf16 (no such weights in released models)
-        return Half16Linear(weight, act_dtype, scaled, native=native)
+        return Half16Linear(weight, act_dtype, scaled, kern=kern)
+    compute = torch.bfloat16 if device.type == "cpu" else torch.float16
     if wdtype == "int8":
-        compute = torch.bfloat16 if device.type == "cpu" else torch.float16
-        return Int8Linear(weight.to(device), act_dtype, compute, biased=native)
+        return Int8Linear(weight.to(device), act_dtype, compute, biased=kern is not None, kern=kern)
+    if wdtype == "int4":
+        return Int4Linear(weight.to(device), act_dtype, compute, kern=kern)
     dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[wdtype]
-    return Linear(weight.to(device=device, dtype=dtype), act_dtype, rows=native)
+    return Linear(weight.to(device=device, dtype=dtype), act_dtype, kern=kern)

@@ -12,10 +12,10 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
-from app.ai import native_ops
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
+from app.ai.plan import Plan
 from app.ai.quant import Projection
 from app.ai.state import State
 
@@ -40,11 +40,10 @@ class RWKV4(RWKVModel):
         self,
         weights: MutableMapping[str, Tensor],
         info: CheckpointInfo,
-        device: torch.device,
-        dtype: str,
+        plan: Plan,
         progress: Callable[[float], None] | None = None,
     ) -> None:
-        super().__init__(info, device, dtype)
+        super().__init__(info, plan)
         self.C = info.n_embd
         vec, lin, f32 = (partial(m, weights) for m in (self._vec, self._lin, self._f32))
 
@@ -95,7 +94,7 @@ class RWKV4(RWKVModel):
         xk, xv, xr = torch.addcmul(xx, d, ly.maa).unbind(0)
         r = torch.sigmoid(ly.r(xr))
         k, v = ly.k(xk).float(), ly.v(xv).float()
-        wkv_seq = native_ops.wkv4_seq if self.native_layout else _wkv4_seq
+        wkv_seq = self.kern.wkv4_seq if self.kern is not None else _wkv4_seq
         wkv = wkv_seq(state.aa[i], state.bb[i], state.pp[i], ly.w, ly.u, k, v)
         return ly.o(r * wkv.to(self.act))
 

@@ -12,10 +12,10 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
-from app.ai import native_ops
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
+from app.ai.plan import Plan
 from app.ai.quant import Projection
 from app.ai.state import State
 from app.ai.v6 import _wkv6_seq
@@ -43,11 +43,10 @@ class RWKV5(RWKVModel):
         self,
         weights: MutableMapping[str, Tensor],
         info: CheckpointInfo,
-        device: torch.device,
-        dtype: str,
+        plan: Plan,
         progress: Callable[[float], None] | None = None,
     ) -> None:
-        super().__init__(info, device, dtype)
+        super().__init__(info, plan)
         self.C, self.H, self.N = info.n_embd, info.n_head, info.head_size
         vec, lin, f32 = (partial(m, weights) for m in (self._vec, self._lin, self._f32))
 
@@ -92,7 +91,7 @@ class RWKV5(RWKVModel):
         r, k, v = ly.r(xr).float(), ly.k(xk).float(), ly.v(xv).float()
         g = F.silu(ly.g(xg))
         bonus = (r * ly.u * k).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)
-        wkv = native_ops.wkv6_seq if self.native_layout else _wkv6_seq
+        wkv = self.kern.wkv6_seq if self.kern is not None else _wkv6_seq
         y = wkv(S, r, ly.w.expand(T, -1), k, v, H, N) + bonus.view(T, H * N)
         y = F.group_norm(y, H, *ly.ln_x, eps=64e-5).to(self.act)
         return ly.o(y * g)

@@ -12,10 +12,10 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
-from app.ai import native_ops
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
+from app.ai.plan import Plan
 from app.ai.quant import Projection
 from app.ai.state import State
 
@@ -47,22 +47,23 @@ class RWKV6(RWKVModel):
         self,
         weights: MutableMapping[str, Tensor],
         info: CheckpointInfo,
-        device: torch.device,
-        dtype: str,
+        plan: Plan,
         progress: Callable[[float], None] | None = None,
     ) -> None:
-        super().__init__(info, device, dtype)
+        super().__init__(info, plan)
         self.C, self.H, self.N = info.n_embd, info.n_head, info.head_size
         vec, lin = partial(self._vec, weights), partial(self._lin, weights)
 
         def f32(key: str) -> Tensor:
-            return weights.pop(key).to(device=device, dtype=torch.float32).squeeze().clone()
+            return weights.pop(key).to(device=self.torch_device, dtype=torch.float32).squeeze().clone()
 
         self.emb = self._embedding(weights)
         self.layers: list[_Layer] = []
         for i in range(info.n_layer):
             b, a = f"blocks.{i}.", f"blocks.{i}.att."
-            maa_w2 = weights.pop(a + "time_maa_w2").to(device=device, dtype=self.act).clone()  # [5,D,C]
+            maa_w2 = (
+                weights.pop(a + "time_maa_w2").to(device=self.torch_device, dtype=self.act).clone()
+            )  # [5,D,C]
             ffn = self._channel_mix(weights, i, mix="time_maa")
             layer = _Layer(
                 ln1=(vec(b + "ln1.weight"), vec(b + "ln1.bias")),
@@ -110,7 +111,7 @@ class RWKV6(RWKVModel):
         g = F.silu(ly.g(xg))
         w = torch.exp(-torch.exp(ly.decay + (torch.tanh(xw @ ly.decay_w1) @ ly.decay_w2).float()))  # [T,C]
         bonus = (r * ly.u.view(-1) * k).view(T, H, N).sum(-1, keepdim=True) * v.view(T, H, N)  # [T,H,N]
-        wkv = native_ops.wkv6_seq if self.native_layout else _wkv6_seq
+        wkv = self.kern.wkv6_seq if self.kern is not None else _wkv6_seq
         y = wkv(S, r, w, k, v, H, N) + bonus.view(T, H * N)
         y = F.group_norm(y, H, *ly.ln_x, eps=64e-5).to(self.act)
         return ly.o(y * g)

@@ -17,6 +17,7 @@ from app.ai.checkpoint import CheckpointInfo
 from app.ai.model import RWKVModel
 from app.ai.ops_lora import LoRAStack
 from app.ai.ops_wkv7 import wkv7_chunked, wkv7_step
+from app.ai.plan import Plan
 from app.ai.quant import Projection
 from app.ai.state import State
 from app.ai.v7_native import NativeV7
@@ -51,18 +52,17 @@ class RWKV7(RWKVModel):
         self,
         weights: MutableMapping[str, Tensor],
         info: CheckpointInfo,
-        device: torch.device,
-        dtype: str,
+        plan: Plan,
         progress: Callable[[float], None] | None = None,
     ) -> None:
-        super().__init__(info, device, dtype)
+        super().__init__(info, plan)
         self.C, self.H, self.N = info.n_embd, info.n_head, info.head_size
         self.native: NativeV7 | None = None
         vec, lin = partial(self._vec, weights), partial(self._lin, weights)
         self.emb = self._embedding(weights)  # [V,C]
         self.layers: list[_Layer] = []
-        # with 16-bit or int8 weights the native decode reads the low-rank maps in fp16 too (9-17 % of its bytes)
-        half_lora = self.native_layout and self.wdtype in ("bf16", "int8")
+        # with 16-bit or 8/4-bit weights the native decode reads the low-rank maps in fp16 too (9-17 % of its bytes)
+        half_lora = self.native_layout and self.wdtype in ("bf16", "int8", "int4")
         for i in range(info.n_layer):
             b, a, f = f"blocks.{i}.", f"blocks.{i}.att.", f"blocks.{i}.ffn."
             has_v = i > 0
@@ -101,13 +101,10 @@ class RWKV7(RWKVModel):
             if progress is not None:
                 progress((i + 1) / (info.n_layer + 1))
         self._load_output(weights, progress)
-        if self.native_layout:
-            try:
-                self.native = NativeV7.bind(self)
-            except ValueError as exc:
-                self.native_reason = str(exc)
-        if self.native is None:
-            log.info("RWKV-7 decode runs on torch ops: %s", self.native_reason)
+        if (
+            self.kern is not None
+        ):  # the plan chose native kernels: bind them (a failure is a bug, not a fallback)
+            self.native = NativeV7(self, self.kern)
 
     def weight_bytes_per_token(self) -> int:
         total = self.head.nbytes + self.C * self.emb.element_size()

@@ -1,8 +1,10 @@
-"""RWKV-7 decode through the native CPU kernel (app/ai/native/rwkv_cpu.c): one C call per token.
+"""RWKV-7 decode through the native CPU kernels (app/ai/native/rwkv_cpu.c): one C call per token.
 
-`NativeV7.bind(model)` hands the kernel pointers to the model's own tensors (nothing is copied) and refuses,
-with a reason, whatever the kernel cannot run; the engine then keeps its torch path. The tensors stay owned
-by the model, which holds this binding, so the pointers live as long as the model.
+`NativeV7(model, kern)` hands the kernels pointers to the model's own tensors (nothing is copied) in named
+structs, `V7Layer` per layer and `V7Model`, mirrored here field by field. At bind time the library reports
+its own field names and offsets (`rwkv7_layout`) and they are compared with these by name, so a field added
+or moved on one side only fails loudly, naming the field. The tensors stay owned by the model, which holds
+this binding, so the pointers live as long as the model.
 """
 
 from __future__ import annotations
@@ -13,33 +15,72 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from app.ai import native_build, native_ops
-from app.ai.quant import Half16Linear, Int8Linear, Linear, Projection
+from app.ai.native_ops import KIND_F16, KIND_F32, KIND_Q4, KIND_Q8, Kernels
+from app.ai.quant import Half16Linear, Int4Linear, Int8Linear, Linear, Projection
 from app.ai.state import State
 
 if TYPE_CHECKING:
     from app.ai.v7 import RWKV7
 
 Tensor = torch.Tensor
-_NPTR = 26
-_ABI = 2000 + _NPTR
-_KINDS = {"fp32": 0, "bf16": 1, "int8": 2}
 _P = ctypes.c_void_p
 
 
-class _V7Model(ctypes.Structure):
+class _Mat(ctypes.Structure):
+    _fields_ = [("w", _P), ("s", _P)]
+
+
+class V7Layer(ctypes.Structure):
+    _fields_ = [
+        *((n, _P) for n in ("ln1_w", "ln1_b", "ln2_w", "ln2_b", "maa", "lora_down", "lora_up", "lora_bias")),
+        *((n, _P) for n in ("k_k", "k_a", "r_k", "lnx_w", "lnx_b", "ffn_maa")),
+        *((n, _Mat) for n in ("r", "k", "v", "o", "ffn_k", "ffn_v")),
+    ]
+
+
+class V7Model(ctypes.Structure):
     _fields_ = [
         *(
             (n, ctypes.c_int32)
-            for n in ("L", "C", "H", "N", "V", "F", "nb", "ng", "db", "wkind", "emb_bf16", "lora_f16")
+            for n in ("L", "C", "H", "N", "V", "F", "nb", "ng", "db", "wkind", "head_kind", "group")
         ),
+        ("emb_bf16", ctypes.c_int32),
+        ("lora_f16", ctypes.c_int32),
         ("emb", _P),
         ("ln_out_w", _P),
         ("ln_out_b", _P),
-        ("head_w", _P),
-        ("head_s", _P),
+        ("head", _Mat),
         ("layers", _P),
     ]
+
+
+def layout(struct: type[ctypes.Structure], prefix: str = "", base: int = 0) -> list[str]:
+    """ "Struct.field@offset" for every leaf field, as rwkv7_layout writes them."""
+    out = []
+    for name, ctype in struct._fields_:
+        off = base + getattr(struct, name).offset
+        if isinstance(ctype, type) and issubclass(ctype, ctypes.Structure):
+            out += layout(ctype, f"{prefix}{name}.", off)
+        else:
+            out.append(f"{prefix}{name}@{off}")
+    return out
+
+
+def expected_layout() -> str:
+    parts = [f"V7Layer.{f}" for f in layout(V7Layer)] + [f"V7Model.{f}" for f in layout(V7Model)]
+    return ",".join(parts) + f",sizes@{ctypes.sizeof(V7Layer)}/{ctypes.sizeof(V7Model)}"
+
+
+def check_layout(lib: ctypes.CDLL) -> None:
+    """ValueError naming the first field whose offset differs between the library and this module."""
+    buf = ctypes.create_string_buffer(8192)
+    lib.rwkv7_layout.restype = ctypes.c_int
+    lib.rwkv7_layout.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    lib.rwkv7_layout(buf, len(buf))
+    theirs, ours = buf.value.decode().split(","), expected_layout().split(",")
+    if theirs != ours:
+        bad = next((f"{a} vs {b}" for a, b in zip(theirs, ours, strict=False) if a != b), "field count")
+        raise ValueError(f"the native kernels' structs differ from the binding's: {bad} (library vs Python)")
 
 
 def _ptr(t: Tensor | None) -> int:
@@ -50,91 +91,91 @@ def _ptr(t: Tensor | None) -> int:
     return t.data_ptr()
 
 
-def _proj(p: Projection, kind: int) -> tuple[int, int]:
-    """(weight pointer, scale pointer) of a projection in the kernel's layout for `kind`."""
-    if kind == 0 and isinstance(p, Linear) and p.weight.dtype == torch.float32 and not p.parts:
-        return _ptr(p.weight), 0
-    if kind == 1 and isinstance(p, Half16Linear):
-        return _ptr(p.weight), 0
-    if kind == 2 and isinstance(p, Int8Linear) and p.biased and p.scale_f32 is not None:
-        return _ptr(p.q), _ptr(p.scale_f32)
+def _mat(p: Projection) -> tuple[int, _Mat]:
+    """(layout kind, weight/scale pointers) of a projection."""
+    if isinstance(p, Linear) and p.weight.dtype == torch.float32 and not p.parts:
+        return KIND_F32, _Mat(_ptr(p.weight), 0)
+    if isinstance(p, Half16Linear):
+        return KIND_F16, _Mat(_ptr(p.weight), 0)
+    if isinstance(p, Int8Linear) and p.biased and p.scale_f32 is not None:
+        return KIND_Q8, _Mat(_ptr(p.q), _ptr(p.scale_f32))
+    if isinstance(p, Int4Linear):
+        return KIND_Q4, _Mat(_ptr(p.packed), _ptr(p.scale))
     raise ValueError(f"projection {type(p).__name__} is not in the native layout")
 
 
 class NativeV7:
-    """The bound kernel for one loaded model: `decode(token, state) -> logits [V]` updates `state`."""
+    """The bound kernels for one loaded model: `decode(token, state) -> logits [V]` updates `state`."""
 
-    def __init__(self, model: RWKV7, lib: ctypes.CDLL) -> None:
-        if lib.rwkv7_abi() != _ABI:
-            raise ValueError("the native kernel was built for another layout")
-        kind = _KINDS[model.wdtype]
+    def __init__(self, model: RWKV7, kern: Kernels) -> None:
+        lib = kern.lib
+        check_layout(lib)
         ly0 = model.layers[0]
-        ptrs: list[int] = []
-        for ly in model.layers:
+        lora0 = ly0.lora
+        shape0 = (lora0.nb, lora0.ng, lora0.down.shape[1], lora0.down.dtype, lora0.up.dtype)
+        kinds: set[int] = set()
+        groups: set[int] = set()
+        self._layers = (V7Layer * len(model.layers))()
+        for i, ly in enumerate(model.layers):
             lora = ly.lora
-            shape = (lora.nb, lora.ng, lora.down.shape[1], lora.down.dtype, lora.up.dtype)
-            if shape != (
-                ly0.lora.nb,
-                ly0.lora.ng,
-                ly0.lora.down.shape[1],
-                ly0.lora.down.dtype,
-                ly0.lora.up.dtype,
-            ):
+            if (lora.nb, lora.ng, lora.down.shape[1], lora.down.dtype, lora.up.dtype) != shape0:
                 raise ValueError("layers with different low-rank maps")
-            mats = [_proj(p, kind) for p in (ly.r, ly.k, ly.v, ly.o, ly.ffn_k, ly.ffn_v)]
-            ptrs += [_ptr(t) for t in (*ly.ln1, *ly.ln2, ly.maa, lora.down, lora.up, lora.bias)]
-            ptrs += [_ptr(t) for t in (ly.k_k, ly.k_a, ly.r_k, *ly.ln_x, ly.ffn_maa)]
-            ptrs += [p for pair in mats for p in pair]
-        if len(ptrs) != _NPTR * len(model.layers):
-            raise ValueError("layer pointer table has the wrong size")
-        if any(t.dtype != torch.float32 for t in (ly0.maa, ly0.lora.bias, ly0.k_k, *model.ln_out)):
+            s = self._layers[i]
+            s.ln1_w, s.ln1_b = _ptr(ly.ln1[0]), _ptr(ly.ln1[1])
+            s.ln2_w, s.ln2_b = _ptr(ly.ln2[0]), _ptr(ly.ln2[1])
+            s.maa, s.lora_down, s.lora_up, s.lora_bias = map(_ptr, (ly.maa, lora.down, lora.up, lora.bias))
+            s.k_k, s.k_a, s.r_k, s.ffn_maa = map(_ptr, (ly.k_k, ly.k_a, ly.r_k, ly.ffn_maa))
+            s.lnx_w, s.lnx_b = _ptr(ly.ln_x[0]), _ptr(ly.ln_x[1])
+            for name in ("r", "k", "v", "o", "ffn_k", "ffn_v"):
+                proj = getattr(ly, name)
+                kind, mat = _mat(proj)
+                kinds.add(kind)
+                if isinstance(proj, Int4Linear):
+                    groups.add(proj.group)
+                setattr(s, name, mat)
+        if len(kinds) != 1 or len(groups) > 1:
+            raise ValueError("the native decode needs one weight layout (and one int4 group) in every layer")
+        if any(t.dtype != torch.float32 for t in (ly0.maa, lora0.bias, ly0.k_k, *model.ln_out)):
             raise ValueError("native kernel needs fp32 vectors")
-        if ly0.lora.down.dtype not in (torch.float32, torch.float16):
+        if lora0.down.dtype not in (torch.float32, torch.float16):
             raise ValueError("native kernel needs fp32 or fp16 low-rank maps")
-        head_w, head_s = _proj(model.head, kind)
+        head_kind, head = _mat(model.head)
+        if isinstance(model.head, Int4Linear):
+            groups.add(model.head.group)
         emb = model.emb
         if emb.dtype not in (torch.float32, torch.bfloat16):
             raise ValueError("embedding must be fp32 or bf16")
-        self._table = (ctypes.c_void_p * len(ptrs))(*ptrs)
-        self._m = _V7Model(
-            model.info.n_layer,
-            model.C,
-            model.H,
-            model.N,
-            model.vocab_size,
-            model.info.ffn_dim,
-            ly0.lora.nb,
-            ly0.lora.ng,
-            ly0.lora.down.shape[1],
-            kind,
-            int(emb.dtype == torch.bfloat16),
-            int(ly0.lora.down.dtype == torch.float16),
-            _ptr(emb),
-            _ptr(model.ln_out[0]),
-            _ptr(model.ln_out[1]),
-            head_w,
-            head_s,
-            ctypes.cast(self._table, ctypes.c_void_p),
+        self._m = V7Model(
+            L=model.info.n_layer,
+            C=model.C,
+            H=model.H,
+            N=model.N,
+            V=model.vocab_size,
+            F=model.info.ffn_dim,
+            nb=lora0.nb,
+            ng=lora0.ng,
+            db=lora0.down.shape[1],
+            wkind=kinds.pop(),
+            head_kind=head_kind,
+            group=groups.pop() if groups else 0,
+            emb_bf16=int(emb.dtype == torch.bfloat16),
+            lora_f16=int(lora0.down.dtype == torch.float16),
+            emb=_ptr(emb),
+            ln_out_w=_ptr(model.ln_out[0]),
+            ln_out_b=_ptr(model.ln_out[1]),
+            head=head,
+            layers=ctypes.cast(self._layers, ctypes.c_void_p),
         )
         self._fn = lib.rwkv7_decode
         self._fn.restype = None
-        self._fn.argtypes = [ctypes.POINTER(_V7Model), ctypes.c_int, _P, _P, _P, _P, _P, ctypes.c_int]
+        self._fn.argtypes = [ctypes.POINTER(V7Model), ctypes.c_int, _P, _P, _P, _P, _P, ctypes.c_int]
         lib.rwkv7_scratch_bytes.restype = ctypes.c_size_t
-        lib.rwkv7_scratch_bytes.argtypes = [ctypes.POINTER(_V7Model)]
+        lib.rwkv7_scratch_bytes.argtypes = [ctypes.POINTER(V7Model)]
         self._scratch = torch.empty(lib.rwkv7_scratch_bytes(ctypes.byref(self._m)), dtype=torch.uint8)
         self._mref = ctypes.byref(self._m)
-        self._wkv = lib.rwkv7_wkv_seq
-        self._wkv.restype = None
-        self._wkv.argtypes = [ctypes.c_int] * 3 + [_P] * 8 + [ctypes.c_int]
+        self.kern = kern
         self.vocab = model.vocab_size
         self._lock = threading.Lock()  # one scratch area: one token at a time per model
-
-    @classmethod
-    def bind(cls, model: RWKV7) -> NativeV7:
-        native = native_build.load(native_ops.LIBRARY)
-        if native.lib is None:
-            raise ValueError(native.reason)
-        return cls(model, native.lib)
 
     def decode(self, token: int, state: State) -> Tensor:
         ax, fx, wkv = state.att_x, state.ffn_x, state.wkv
@@ -156,12 +197,5 @@ class NativeV7:
         return logits
 
     def wkv_seq(self, S: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, a: Tensor, b: Tensor) -> Tensor:
-        """The WKV recurrence over a sequence, as `wkv7_loop` (w: decay multipliers): S [H,N,N] fp32 updated in
-        place, inputs [T,H,N] fp32; returns y [T,H,N]."""
-        T, H, N = r.shape
-        ins = [t.contiguous() for t in (r, w, k, v, a, b)]
-        if not S.is_contiguous() or any(t.dtype != torch.float32 for t in (S, *ins)):
-            raise ValueError("wkv_seq needs contiguous fp32 tensors")
-        y = torch.empty(T, H, N, dtype=torch.float32)
-        self._wkv(T, H, N, *(t.data_ptr() for t in ins), S.data_ptr(), y.data_ptr(), torch.get_num_threads())
-        return y
+        """The WKV recurrence over a sequence, as `wkv7_loop` (w: decay multipliers)."""
+        return self.kern.wkv7_seq(S, r, w, k, v, a, b)

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from app.cli import Context
 
 DEVICES = ("auto", "cpu", "cuda")
-DTYPES = ("auto", "fp32", "bf16", "fp16", "int8")
+DTYPES = ("auto", "fp32", "bf16", "fp16", "int8", "int4")
+KERNELS = ("auto", "avx512", "avx2", "portable", "torch")
 VERSIONS = ("4", "5.2", "6", "7")
 
 
@@ -67,6 +68,11 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threads", type=_count, help="CPU threads, 0 = all cores (default: setting ai.threads)"
     )
+    parser.add_argument(
+        "--kernels",
+        choices=KERNELS,
+        help="CPU kernels: a native variant or torch ops (default: setting ai.kernels)",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -76,6 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     info = verbs.add_parser("info", help="what a checkpoint holds (reads shapes only, not the weights)")
     info.add_argument("path", type=Path)
     info.add_argument("--json", action="store_true", help="print JSON")
+    _add_runtime_options(info)
     info.set_defaults(func=cmd_info)
 
     gen = verbs.add_parser("generate", help="continue a prompt, streaming the text")
@@ -131,6 +138,8 @@ def cmd_info(ctx: Context, args: argparse.Namespace) -> int:
 
     info = inspect_checkpoint(_existing(args.path))
     facts = describe_info(info)
+    plan = _plan(ctx, args, info)
+    facts["plan"] = plan.as_dict()
     if args.json:
         ctx.print(json.dumps(facts, indent=2))
         return 0
@@ -151,6 +160,8 @@ def cmd_info(ctx: Context, args: argparse.Namespace) -> int:
         ("lora", lora),
         ("tuned state", "yes" if info.has_time_state else "no"),
         ("memory", memory),
+        ("plan", plan.summary()),
+        *(("", why) for why in plan.why),
     ]
     for label, value in rows:
         ctx.print(f"{label:<12} {value}")
@@ -172,7 +183,7 @@ def describe_info(info: CheckpointInfo) -> dict:
         "file_dtype": info.file_dtype,
         "lora": dict(info.lora),
         "has_time_state": info.has_time_state,
-        "memory_bytes": {dt: info.memory_needed(dt) for dt in ("fp32", "bf16", "fp16", "int8")},
+        "memory_bytes": {dt: info.memory_needed(dt) for dt in ("fp32", "bf16", "fp16", "int8", "int4")},
     }
 
 
@@ -266,6 +277,7 @@ def cmd_bench(ctx: Context, args: argparse.Namespace) -> int:
         "load_s": round(load_s, 3),
         **result,
         "native_kernels": model.native_reason or "on",
+        "plan": model.plan.as_dict(),
     }
     ctx.print(json.dumps(result))
     return 0
@@ -305,16 +317,26 @@ def _existing(path: Path) -> Path:
     return path
 
 
+def _runtime(ctx: Context, args: argparse.Namespace) -> dict:
+    settings = ctx.settings
+    return {
+        "device": args.device or settings.get("ai.device"),
+        "dtype": args.dtype or settings.get("ai.dtype"),
+        "kernels": args.kernels or settings.get("ai.kernels"),
+        "threads": settings.get("ai.threads") if args.threads is None else args.threads,
+    }
+
+
+def _plan(ctx: Context, args: argparse.Namespace, info: CheckpointInfo):
+    from app.ai.plan import plan_for
+
+    return plan_for(info, **_runtime(ctx, args))
+
+
 def _load(ctx: Context, args: argparse.Namespace):
     from app.ai.model import load_model
 
-    settings = ctx.settings
-    return load_model(
-        _existing(args.path),
-        device=args.device or settings.get("ai.device"),
-        dtype=args.dtype or settings.get("ai.dtype"),
-        threads=settings.get("ai.threads") if args.threads is None else args.threads,
-    )
+    return load_model(_existing(args.path), **_runtime(ctx, args))
 
 
 def _size(n: int) -> str:

@@ -280,11 +280,9 @@ class AiWorker(QObject):
     def _loaded_note(self) -> str:
         model = self.assistant.model
         info = model.info
-        native = " · native CPU kernels" if getattr(model, "native_reason", None) == "" else ""
-        return (
-            f"{info.path.name} · RWKV-{info.version} {info.params / 1e6:.0f}M · {model.device} {model.dtype}"
-            f"{native}"
-        )
+        plan = getattr(model, "plan", None)
+        how = plan.summary() if plan is not None else f"{model.device} · {model.dtype}"
+        return f"{info.path.name} · RWKV-{info.version} {info.params / 1e6:.0f}M · {how}"
 
 
 class _Batcher:

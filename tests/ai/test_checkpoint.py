@@ -65,15 +65,33 @@ def _expect_format_error(path: Path, match: str) -> None:
 
 
 class _Evil:
+    """Unpickling this runs `touch <marker>`: what a hostile model file would do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
     def __reduce__(self):
-        return (print, ("pwned",))
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
 
 
-def test_a_pickle_with_code_is_refused_without_running_it(tmp_path, capsys):
+@pytest.mark.parametrize("fmt", ["zip", "legacy"])
+def test_a_pickle_with_code_is_refused_plainly_without_running_it(tmp_path, fmt):
+    marker = tmp_path / "ran"
     path = tmp_path / "evil.pth"
-    path.write_bytes(pickle.dumps({"emb.weight": _Evil()}, protocol=2))
-    _expect_format_error(path, "not a readable PyTorch checkpoint")
-    assert "pwned" not in capsys.readouterr().out
+    payload = {"emb.weight": torch.zeros(2, 2), "head.weight": _Evil(marker)}
+    if fmt == "zip":
+        torch.save(payload, path)  # torch's own zip format, the code inside its data.pkl
+    else:
+        path.write_bytes(pickle.dumps(payload, protocol=2))
+    with pytest.raises(ModelFormatError) as err:
+        inspect_checkpoint(path)
+    message = str(err.value)
+    assert message == "evil.pth holds program code as well as weights. Hearth will not run it."
+    assert "truncated" not in message + err.value.hint and "\n" not in message and "\x1b" not in message
+    assert "weights only" in err.value.hint
+    assert not marker.exists()
 
 
 def test_text_file_truncated_file_and_empty_file(tmp_path):
@@ -83,6 +101,9 @@ def test_text_file_truncated_file_and_empty_file(tmp_path):
     data = good.read_bytes()
     (tmp_path / "cut.pth").write_bytes(data[: len(data) // 2])
     _expect_format_error(tmp_path / "cut.pth", "not a readable")
+    with pytest.raises(ModelFormatError) as err:
+        inspect_checkpoint(tmp_path / "cut.pth")
+    assert "truncated: download it again" in err.value.hint and "program code" not in str(err.value)
     (tmp_path / "empty.pth").write_bytes(b"")
     _expect_format_error(tmp_path / "empty.pth", "empty or truncated")
     with pytest.raises(ModelLoadError, match="not found"):

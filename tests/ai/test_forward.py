@@ -83,7 +83,7 @@ def test_load_options(tmp_path):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(threads)
-    assert model.dtype == ("fp16" if torch.cuda.is_available() else "fp32")
+    assert model.dtype == ("fp16" if torch.cuda.is_available() else "int8")  # auto: see app/ai/plan.py
     assert seen[-1] == 1.0 and seen == sorted(seen)
 
 

@@ -1,11 +1,15 @@
-"""Projections: int8 weight-only layouts (signed and the native kernel's biased bytes) on both CPU paths."""
+"""Projections: int8 weight-only layouts (signed and the native kernels' biased bytes) and int4 groups, on the
+torch path and through every kernel variant this machine runs."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from app.ai.quant import DEQUANT_ROWS, Int8Linear, Linear
+from app.ai import native_build, native_ops
+from app.ai.quant import DEQUANT_ROWS, Int4Linear, Int8Linear, Linear
+
+VARIANTS = native_build.runnable()
 
 
 @pytest.fixture()
@@ -36,8 +40,38 @@ def test_biased_bytes_are_q_plus_128(weight):
     assert biased.scale_f32 is not None and torch.allclose(biased.scale_f32, weight.abs().amax(1) / 127)
 
 
-def test_row_layout_keeps_out_by_in(weight):
-    lin = Linear(weight, torch.float32, rows=True)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_row_layout_keeps_out_by_in(weight, variant):
+    lin = Linear(weight, torch.float32, kern=native_ops.kernels(variant))
+    assert lin.kern is not None
     assert lin.parts == 0 and lin.weight.shape == (96, 128)
     x = torch.randn(128)
     assert torch.allclose(lin(x), weight @ x, atol=1e-5)
+
+
+@pytest.mark.parametrize("group", [32, 64, 128])
+def test_int4_packs_groups_of_nibbles_and_round_trips(group):
+    w = torch.randn(40, 256, generator=torch.Generator().manual_seed(group))
+    lin = Int4Linear(w, torch.float32, torch.bfloat16, group=group)
+    assert lin.packed.shape == (40, 128) and lin.scale.shape == (40, 256 // group)
+    assert lin.scale.dtype == torch.float16 and lin.nbytes == 40 * 128 + 40 * (256 // group) * 2
+    n = lin.nibbles()
+    assert int(n.min()) >= 1 and int(n.max()) <= 15  # q + 8 with |q| <= 7
+    # byte i of each 32 inputs holds input i (low nibble) and input i + 16 (high nibble)
+    assert int(lin.packed[3, 5]) == int(n[3, 5]) | (int(n[3, 21]) << 4)
+    deq = lin.dequantized(torch.float32)
+    err = (deq - w).abs().view(40, -1, group)
+    assert torch.all(err <= lin.scale.float()[..., None] * 0.5 + 1e-6)  # rounding error at most half a step
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("group", [32, 64, 128])
+def test_int4_kernel_equals_its_dequantised_weights(variant, group):
+    w = torch.randn(333, 256, generator=torch.Generator().manual_seed(1)) / 16
+    x = torch.randn(256, generator=torch.Generator().manual_seed(2))
+    lin = Int4Linear(w, torch.float32, torch.bfloat16, group=group, kern=native_ops.kernels(variant))
+    exact = lin.dequantized(torch.float32) @ x
+    y = lin(x)
+    assert ((y - exact).abs().max() / exact.abs().max()) < 1.5e-2  # only the input's int8 blocks differ
+    seq = lin(x.expand(3, -1))  # the torch path for sequences
+    assert ((seq[1] - exact).abs().max() / exact.abs().max()) < 1.5e-2

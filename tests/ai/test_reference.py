@@ -11,11 +11,14 @@ import numpy as np
 import pytest
 import torch
 
+from app.ai import native_build
 from app.ai.make_random import make_random_checkpoint
 from app.ai.model import load_model
 
 VERSIONS = ("4", "5.2", "6", "7")
-TORCH_ONLY = tuple(f"{v}-torch" for v in VERSIONS)
+# every kernel variant this CPU runs (the default plan is the first), then torch ops alone
+KERNELS = [*native_build.runnable(), "torch"]
+OTHER_PLANS = tuple(f"{v}-{k}" for k in KERNELS[1:] for v in VERSIONS)
 VOCAB = 1000
 PROMPT = [5, 17, 999, 3, 42, 7, 100, 250, 8, 1]
 RTOL = 1e-4  # max|Δ| / max|ref|
@@ -77,27 +80,31 @@ def _close(ours: torch.Tensor, ref: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def models(reference) -> dict:
     loaded = {name: load_model(path, device="cpu", dtype="fp32") for name, (path, _) in reference.items()}
-    # every generation also through torch ops alone, as on machines without the native kernels
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HEARTH_NATIVE", "0")
+    assert all(m.plan.engine == ("torch" if KERNELS[0] == "torch" else "native") for m in loaded.values())
+    # every generation also through each other variant and torch ops alone (machines without the kernels)
+    for k in KERNELS[1:]:
         for v in VERSIONS:
-            loaded[f"{v}-torch"] = load_model(reference[v][0], device="cpu", dtype="fp32")
-            assert not loaded[f"{v}-torch"].native_layout
+            model = load_model(reference[v][0], device="cpu", dtype="fp32", kernels=k)
+            assert model.plan.engine == ("torch" if k == "torch" else "native") and model.plan.variant in (
+                k,
+                "",
+            )
+            loaded[f"{v}-{k}"] = model
     return loaded
 
 
 def _ref(reference: dict, name: str) -> dict:
-    return reference[name.removesuffix("-torch")][1]
+    return reference[name.split("-")[0] if name != "6-state" else name][1]
 
 
-@pytest.mark.parametrize("version", [*VERSIONS, "6-state", *TORCH_ONLY])
+@pytest.mark.parametrize("version", [*VERSIONS, "6-state", *OTHER_PLANS])
 def test_whole_prompt_matches(reference, models, version):
     logits, _ = models[version].forward(PROMPT)
     assert logits.dtype == torch.float32 and logits.shape == (VOCAB,)
     assert _close(logits, _ref(reference, version)["seq"]) < RTOL
 
 
-@pytest.mark.parametrize("version", [*VERSIONS, "6-state", *TORCH_ONLY])
+@pytest.mark.parametrize("version", [*VERSIONS, "6-state", *OTHER_PLANS])
 def test_token_by_token_matches(reference, models, version):
     state = None
     for t in PROMPT:
@@ -105,7 +112,7 @@ def test_token_by_token_matches(reference, models, version):
     assert _close(logits, _ref(reference, version)["one"]) < RTOL
 
 
-@pytest.mark.parametrize("version", [*VERSIONS, *TORCH_ONLY])
+@pytest.mark.parametrize("version", [*VERSIONS, *OTHER_PLANS])
 def test_chunked_prefill_matches(reference, models, version):
     model = models[version]
     _, state = model.forward(PROMPT[:4])
@@ -119,7 +126,7 @@ def test_chunked_prefill_matches(reference, models, version):
     assert _close(logits, _ref(reference, version)["seq"]) < RTOL
 
 
-@pytest.mark.parametrize("version", [*VERSIONS, "6-state", *TORCH_ONLY])
+@pytest.mark.parametrize("version", [*VERSIONS, "6-state", *OTHER_PLANS])
 def test_greedy_ids_match(reference, models, version):
     model = models[version]
     logits, state = model.forward(PROMPT)

@@ -153,6 +153,8 @@ def test_generate_greedy_ids_match_the_library(
         "0",
         "--max-tokens",
         "10",
+        "--dtype",
+        "fp32",  # auto is int8 on the CPU (app/ai/plan.py)
     )
     assert code == 0 and out == WorldTokenizer.default().decode(ids) + "\n"
 

@@ -1,167 +1,91 @@
-/* Hearth's RWKV CPU kernels for x86-64 with AVX-512 (F, BW, VNNI), threads from OpenMP: the whole RWKV-7
- * one-token decode step, the RWKV-7 and RWKV-4/5/6 WKV recurrences over a sequence, and matrix-vector
- * products in the three weight layouts for the older generations' projections.
+/* Hearth's RWKV CPU kernels, threads from OpenMP: the whole RWKV-7 one-token decode step, the RWKV-7 and
+ * RWKV-4/5/6 WKV recurrences over a sequence, and matrix-vector products in four weight layouts (rows.h).
  *
- * Built by app/ai/native_build.py on the user's machine (cc -O3 -march=native -fopenmp) and called through
- * ctypes from app/ai/v7_native.py; it links the libgomp that torch has already loaded, so torch and this
- * kernel share one thread pool. One call runs a whole token: every layer and the head, in one parallel
- * region, so a decode step costs one call from Python instead of ~40 small torch ops per layer.
+ * One source, three builds (simd.h): avx512 (AVX-512 VNNI), avx2 (AVX2 + FMA + F16C) and portable C.
+ * app/ai/native_build.py builds them ahead of time (`python -m app.ai.native_build --prebuild DIR`) or on
+ * first use, and picks the one this CPU runs; app/ai/native_ops.py and v7_native.py call them through
+ * ctypes. The library links the libgomp that torch has already loaded, so torch and the kernels share one
+ * thread pool. One call runs a whole token: every layer and the head, in one parallel region.
  *
- * Weights: projections are fp32, fp16 or int8 ([out,in] rows). int8 rows are stored biased (w + 128, as
- * unsigned bytes) with one fp32 scale per row; their input is quantised to int8 in blocks of 64 with one
- * scale each, and VNNI's vpdpbusd multiplies 64 pairs per instruction:
- *   Σ_i w_i·x_i ≈ s_row · Σ_b s_b (Σ_{i∈b} (w_i+128)·q_i − 128·Σ_{i∈b} q_i).
- * Everything else (layer norms, the low-rank maps, the WKV state) is fp32, as in the torch path.
+ * Everything but the projections (layer norms, the low-rank maps, the WKV state) is fp32, as in the torch
+ * path; the low-rank maps may be fp16.
  */
-#include <immintrin.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <omp.h>
 
-#if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VNNI__)
-#error "the native RWKV-7 kernel needs AVX-512 F, BW and VNNI"
-#endif
+#include "rows.h"
+#include "simd.h"
 
-enum { W_F32 = 0, W_F16 = 1, W_Q8 = 2 };
-enum { POST_STORE = 0, POST_ADD = 1, POST_RELU2 = 2 };
-#define QB 64 /* activation quantisation block */
+#ifndef HEARTH_SOURCE_ID
+#define HEARTH_SOURCE_ID "unknown"
+#endif
 #define DECAY 0.606531f
+#define ABI 3001
 
 typedef struct {
-    int32_t L, C, H, N, V, F, nb, ng, db, wkind, emb_bf16, lora_f16; /* lora_f16: low-rank maps in fp16 */
-    const void *emb;
+    const void *w; /* [rows, in] in the model's weight layout */
+    const void *s; /* q8: fp32 per row; q4: fp16 per group; else NULL */
+} Mat;
+
+typedef struct {
+    const float *ln1_w, *ln1_b, *ln2_w, *ln2_b;
+    const float *maa;                /* [nb+2, C] token-shift mixes: g×ng, w, a, v, r, k */
+    const void *lora_down, *lora_up; /* [nb, db, C] fp32, or fp16 when the model's lora_f16 */
+    const float *lora_bias;          /* [3, C] w0, a0, v0 */
+    const float *k_k, *k_a, *r_k, *lnx_w, *lnx_b, *ffn_maa;
+    Mat r, k, v, o, ffn_k, ffn_v;
+} V7Layer;
+
+typedef struct {
+    int32_t L, C, H, N, V, F, nb, ng, db;
+    int32_t wkind, head_kind, group; /* layouts of the layers' projections and of the head; q4 group size */
+    int32_t emb_bf16, lora_f16;
+    const void *emb; /* [V, C] fp32 or bf16 */
     const float *ln_out_w, *ln_out_b;
-    const void *head_w;
-    const float *head_s;
-    const void *const *layers; /* L x NPTR pointers, in the order below */
+    Mat head;
+    const V7Layer *layers; /* [L] */
 } V7Model;
 
-enum {
-    P_LN1W, P_LN1B, P_LN2W, P_LN2B, P_MAA, P_DOWN, P_UP, P_BIAS, P_KK, P_KA, P_RK, P_LNXW, P_LNXB, P_FMAA,
-    P_RW, P_RS, P_KW, P_KS, P_VW, P_VS, P_OW, P_OS, P_FKW, P_FKS, P_FVW, P_FVS, NPTR
-};
+int rwkv_abi(void) { return ABI; }
+const char *rwkv_variant(void) { return VARIANT; }
+const char *rwkv_source_id(void) { return HEARTH_SOURCE_ID; }
 
-int rwkv7_abi(void) { return 2000 + NPTR; } /* lets Python check it talks to the layout it expects */
-
-/* ---------------------------------------------------------------------------------------------------------
- * matrix-vector rows
- * ------------------------------------------------------------------------------------------------------- */
-typedef struct {
-    int kind, post, rows, in, x_block; /* x_block > 0: row r reads x + (r / x_block) * in (f32 only) */
-    const void *w;
-    const float *s;  /* q8: per-row scales */
-    const float *x;  /* f32 / f16 input */
-    const int8_t *xq; /* q8 input */
-    const float *xs;  /* q8 block scales */
-    float xk;         /* q8: 128 · Σ_b s_b Σ q */
-    float *y;
-} Job;
-
-static inline void put(float *y, int o, float v, int post) {
-    if (post == POST_ADD) y[o] += v;
-    else if (post == POST_RELU2) { v = v > 0.f ? v : 0.f; y[o] = v * v; }
-    else y[o] = v;
+/* 1 when this CPU has what this build uses (loading a library never runs its instructions; calling does) */
+int rwkv_cpu_supported(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+#if defined(HEARTH_AVX512)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#elif defined(HEARTH_AVX2)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+#endif
+    return 1;
 }
 
-static inline __m512 ld_f16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
-
-/* One row at a time with four accumulators: on this hardware one sequential stream per thread reads
- * 5-70 % faster than interleaving four rows (measured 23-33 GB/s for fp32/fp16/int8 rows on 2 cores). */
-static void rows_f32(const Job *j, int r0, int r1) {
-    const float *W = (const float *)j->w;
-    const long in = j->in;
-    for (int o = r0; o < r1; o++) {
-        const float *w = W + o * in, *x = j->x_block ? j->x + (long)(o / j->x_block) * in : j->x;
-        __m512 a = _mm512_setzero_ps(), b = a, c = a, d = a;
-        for (long i = 0; i < in; i += 64) {
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a);
-            b = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), b);
-            c = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 32), _mm512_loadu_ps(x + i + 32), c);
-            d = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 48), _mm512_loadu_ps(x + i + 48), d);
-        }
-        put(j->y, o, _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d))), j->post);
-    }
-}
-
-static void rows_f16(const Job *j, int r0, int r1) {
-    const uint16_t *W = (const uint16_t *)j->w;
-    const long in = j->in;
-    for (int o = r0; o < r1; o++) {
-        const uint16_t *w = W + o * in;
-        const float *x = j->x_block ? j->x + (long)(o / j->x_block) * in : j->x;
-        __m512 a = _mm512_setzero_ps(), b = a, c = a, d = a;
-        for (long i = 0; i < in; i += 64) {
-            a = _mm512_fmadd_ps(ld_f16(w + i), _mm512_loadu_ps(x + i), a);
-            b = _mm512_fmadd_ps(ld_f16(w + i + 16), _mm512_loadu_ps(x + i + 16), b);
-            c = _mm512_fmadd_ps(ld_f16(w + i + 32), _mm512_loadu_ps(x + i + 32), c);
-            d = _mm512_fmadd_ps(ld_f16(w + i + 48), _mm512_loadu_ps(x + i + 48), d);
-        }
-        put(j->y, o, _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d))), j->post);
-    }
-}
-
-static inline __m512 dot_q8(const uint8_t *w, const int8_t *xq, float s, __m512 acc) {
-    __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_loadu_si512((const void *)w),
-                                    _mm512_loadu_si512((const void *)xq));
-    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_set1_ps(s), acc);
-}
-
-static void rows_q8(const Job *j, int r0, int r1) {
-    const uint8_t *W = (const uint8_t *)j->w;
-    const int8_t *xq = j->xq;
-    const float *xs = j->xs;
-    const long in = j->in;
-    for (int o = r0; o < r1; o++) {
-        const uint8_t *w = W + o * in;
-        __m512 a = _mm512_setzero_ps(), b = a;
-        long i = 0;
-        for (; i + 2 * QB <= in; i += 2 * QB) {
-            a = dot_q8(w + i, xq + i, xs[i / QB], a);
-            b = dot_q8(w + i + QB, xq + i + QB, xs[i / QB + 1], b);
-        }
-        for (; i < in; i += QB) a = dot_q8(w + i, xq + i, xs[i / QB], a);
-        put(j->y, o, (_mm512_reduce_add_ps(_mm512_add_ps(a, b)) - j->xk) * j->s[o], j->post);
-    }
-}
-
-/* Every thread of the team calls this: each job's rows are split evenly, then a barrier. */
-static void run_jobs(const Job *jobs, int n) {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    for (int k = 0; k < n; k++) {
-        const Job *j = &jobs[k];
-        int per = (j->rows + nt - 1) / nt;
-        int r0 = t * per, r1 = r0 + per;
-        if (r1 > j->rows) r1 = j->rows;
-        if (r0 >= r1) continue;
-        if (j->kind == W_Q8) rows_q8(j, r0, r1);
-        else if (j->kind == W_F16) rows_f16(j, r0, r1);
-        else rows_f32(j, r0, r1);
-    }
-#pragma omp barrier
-}
-
-/* x [n] (n % QB == 0) -> q [n] int8, s [n/QB]; returns 128 · Σ_b s_b Σ_{i∈b} q_i */
-static float quantize(const float *x, int n, int8_t *q, float *s) {
-    float k = 0.f;
-    const __m512 sign = _mm512_set1_ps(-0.0f);
-    for (int b = 0; b < n / QB; b++) {
-        const float *xb = x + b * QB;
-        __m512 m = _mm512_setzero_ps();
-        for (int i = 0; i < QB; i += 16) m = _mm512_max_ps(m, _mm512_andnot_ps(sign, _mm512_loadu_ps(xb + i)));
-        float amax = _mm512_reduce_max_ps(m);
-        float sc = amax / 127.f, inv = amax > 0.f ? 127.f / amax : 0.f;
-        __m512i sum = _mm512_setzero_si512();
-        for (int i = 0; i < QB; i += 16) {
-            __m512i qi = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb + i), _mm512_set1_ps(inv)));
-            qi = _mm512_max_epi32(_mm512_min_epi32(qi, _mm512_set1_epi32(127)), _mm512_set1_epi32(-127));
-            _mm_storeu_si128((__m128i *)(q + b * QB + i), _mm512_cvtepi32_epi8(qi));
-            sum = _mm512_add_epi32(sum, qi);
-        }
-        s[b] = sc;
-        k += sc * (float)_mm512_reduce_add_epi32(sum);
-    }
-    return 128.f * k;
+/* "Struct.field@offset," for every field Python fills: the binding compares it with its own, by name. */
+int rwkv7_layout(char *buf, int cap) {
+    int n = 0;
+#define F(T, f) n += snprintf(buf + n, n < cap ? (size_t)(cap - n) : 0, #T "." #f "@%zu,", offsetof(T, f))
+    F(V7Layer, ln1_w); F(V7Layer, ln1_b); F(V7Layer, ln2_w); F(V7Layer, ln2_b); F(V7Layer, maa);
+    F(V7Layer, lora_down); F(V7Layer, lora_up); F(V7Layer, lora_bias); F(V7Layer, k_k); F(V7Layer, k_a);
+    F(V7Layer, r_k); F(V7Layer, lnx_w); F(V7Layer, lnx_b); F(V7Layer, ffn_maa);
+    F(V7Layer, r.w); F(V7Layer, r.s); F(V7Layer, k.w); F(V7Layer, k.s); F(V7Layer, v.w); F(V7Layer, v.s);
+    F(V7Layer, o.w); F(V7Layer, o.s); F(V7Layer, ffn_k.w); F(V7Layer, ffn_k.s); F(V7Layer, ffn_v.w);
+    F(V7Layer, ffn_v.s);
+    F(V7Model, L); F(V7Model, C); F(V7Model, H); F(V7Model, N); F(V7Model, V); F(V7Model, F); F(V7Model, nb);
+    F(V7Model, ng); F(V7Model, db); F(V7Model, wkind); F(V7Model, head_kind); F(V7Model, group);
+    F(V7Model, emb_bf16); F(V7Model, lora_f16); F(V7Model, emb); F(V7Model, ln_out_w); F(V7Model, ln_out_b);
+    F(V7Model, head.w); F(V7Model, head.s); F(V7Model, layers);
+#undef F
+    n += snprintf(buf + n, n < cap ? (size_t)(cap - n) : 0, "sizes@%zu/%zu", sizeof(V7Layer), sizeof(V7Model));
+    return n;
 }
 
 /* ---------------------------------------------------------------------------------------------------------
@@ -184,6 +108,7 @@ static inline float sigmoid(float v) { return 1.f / (1.f + expf(-v)); }
 typedef struct {
     float *x, *xx, *mixed, *d, *g, *wsig, *a, *vg, *r, *k, *v, *vfirst, *yg, *hid, *out, *qs;
     int8_t *q;
+    int32_t *qsum;
 } Scratch;
 
 static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }
@@ -200,7 +125,7 @@ static size_t carve(const V7Model *m, unsigned char *base, Scratch *sc) {
     TAKE(g, C, float); TAKE(wsig, C, float); TAKE(a, C, float); TAKE(vg, C, float);
     TAKE(r, C, float); TAKE(k, C, float); TAKE(v, C, float); TAKE(vfirst, C, float); TAKE(yg, C, float);
     TAKE(hid, F, float); TAKE(out, C, float);
-    TAKE(q, 3 * C + F, int8_t); TAKE(qs, (3 * C + F) / QB + 4, float);
+    TAKE(q, 3 * C + F, int8_t); TAKE(qs, (3 * C + F) / QB + 4, float); TAKE(qsum, (3 * C + F) / 32 + 4, int32_t);
 #undef TAKE
     return off;
 }
@@ -210,10 +135,22 @@ size_t rwkv7_scratch_bytes(const V7Model *m) { return carve(m, NULL, NULL) + 64;
 /* ---------------------------------------------------------------------------------------------------------
  * the decode step
  * ------------------------------------------------------------------------------------------------------- */
-static Job proj(const V7Model *m, const void *w, const float *s, const float *x, const int8_t *xq,
-                const float *xs, float xk, float *y, int rows, int in, int post) {
-    Job j = {m->wkind, post, rows, in, 0, w, s, x, xq, xs, xk, y};
+/* An activation vector and, for int8/int4 weights, its quantised form */
+typedef struct {
+    const float *x;
+    int8_t *q;
+    float *s;
+    int32_t *sum;
+    float k;
+} Input;
+
+static Job proj(int kind, int group, Mat w, const Input *in, float *y, int rows, int cols, int post) {
+    Job j = {kind, post, rows, cols, 0, group, w.w, w.s, in->x, in->q, in->s, in->sum, in->k, y};
     return j;
+}
+
+static void quantize_input(Input *in, int n, int kind) {
+    if (kind == W_Q8 || kind == W_Q4) in->k = quantize(in->x, n, in->q, in->s, in->sum);
 }
 
 /* LoRA up-projections, split by columns: u_j = d_j · up_j ([Db] x [Db,C]); g = Σ_{j<ng} u_j,
@@ -234,16 +171,13 @@ static void lora_up(const V7Model *m, const void *up, const float *bias, Scratch
                 const float coef = S->d[jj * db + dd];
                 if (coef == 0.f) continue;
                 const long row = ((long)jj * db + dd) * C;
-                const __m512 cv = _mm512_set1_ps(coef);
+                const vf cv = v_set1(coef);
                 if (m->lora_f16) {
                     const uint16_t *u = (const uint16_t *)up + row;
-                    for (int c = c0; c < c1; c += 16)
-                        _mm512_storeu_ps(dst + c, _mm512_fmadd_ps(cv, ld_f16(u + c), _mm512_loadu_ps(dst + c)));
+                    for (int c = c0; c < c1; c += VW) v_store(dst + c, v_fma(cv, v_load_f16(u + c), v_load(dst + c)));
                 } else {
                     const float *u = (const float *)up + row;
-                    for (int c = c0; c < c1; c += 16)
-                        _mm512_storeu_ps(dst + c,
-                                         _mm512_fmadd_ps(cv, _mm512_loadu_ps(u + c), _mm512_loadu_ps(dst + c)));
+                    for (int c = c0; c < c1; c += VW) v_store(dst + c, v_fma(cv, v_load(u + c), v_load(dst + c)));
                 }
             }
         if (o > 0) {
@@ -255,12 +189,11 @@ static void lora_up(const V7Model *m, const void *up, const float *bias, Scratch
 
 /* One head: kk, k, v (value residual), decay; the state update S ← S·diag(w) − (S·kk)(kk⊙a)ᵀ + v kᵀ,
  * y = S·r, its group norm, the r·k bonus and the gate. */
-static void head_step(const V7Model *m, const void *const *P, int layer, int h, float *wkv, Scratch *S) {
+static void head_step(const V7Model *m, const V7Layer *P, int layer, int h, float *wkv, Scratch *S) {
     const int N = m->N, off = h * N;
-    const float *k_k = (const float *)P[P_KK] + off, *k_a = (const float *)P[P_KA] + off;
-    const float *r_k = (const float *)P[P_RK] + off;
+    const float *k_k = P->k_k + off, *k_a = P->k_a + off, *r_k = P->r_k + off;
     const float *r = S->r + off, *k = S->k + off, *a = S->a + off, *g = S->g + off;
-    float *v = S->v + off, *vf = S->vfirst + off;
+    float *v = S->v + off, *vf_ = S->vfirst + off;
     float kk[N], kf[N], w[N], b[N], y[N];
     float nrm = 0.f;
     for (int i = 0; i < N; i++) { kk[i] = k[i] * k_k[i]; nrm += kk[i] * kk[i]; }
@@ -270,8 +203,8 @@ static void head_step(const V7Model *m, const void *const *P, int layer, int h, 
         kf[i] = k[i] * ((1.f - k_a[i]) + a[i] * k_a[i]);
         w[i] = expf(-DECAY * S->wsig[off + i]);
         b[i] = kk[i] * a[i];
-        if (layer == 0) vf[i] = v[i];
-        else v[i] = v[i] + S->vg[off + i] * (vf[i] - v[i]);
+        if (layer == 0) vf_[i] = v[i];
+        else v[i] = v[i] + S->vg[off + i] * (vf_[i] - v[i]);
     }
     float *St = wkv + (long)h * N * N;
     for (int i = 0; i < N; i++) {
@@ -293,19 +226,21 @@ static void head_step(const V7Model *m, const void *const *P, int layer, int h, 
     for (int i = 0; i < N; i++) { float dv = y[i] - mean; var += dv * dv; }
     const float ivs = 1.f / sqrtf(var / N + 64e-5f);
     for (int i = 0; i < N; i++) bonus += r[i] * kf[i] * r_k[i];
-    const float *lw = (const float *)P[P_LNXW] + off, *lb = (const float *)P[P_LNXB] + off;
+    const float *lw = P->lnx_w + off, *lb = P->lnx_b + off;
     for (int i = 0; i < N; i++) S->yg[off + i] = ((y[i] - mean) * ivs * lw[i] + lb[i] + bonus * v[i]) * g[i];
 }
 
 void rwkv7_decode(const V7Model *m, int token, float *att_x, float *ffn_x, float *wkv, float *logits,
                   void *scratch, int nthreads) {
     const int L = m->L, C = m->C, H = m->H, N = m->N, F = m->F, nb = m->nb, db = m->db;
-    const int q8 = m->wkind == W_Q8;
+    const int kind = m->wkind, group = m->group;
     Scratch S;
     carve(m, (unsigned char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), &S);
-    int8_t *qr = S.q, *qk = S.q + C, *qv = S.q + 2 * C, *qh = S.q + 3 * C; /* qh: hidden, y·g, kx, out */
-    float *sr = S.qs, *sk = S.qs + C / QB, *sv = S.qs + 2 * C / QB, *sh = S.qs + 3 * C / QB;
-    float kr = 0.f, kkq = 0.f, kv = 0.f, kh = 0.f;
+    /* quantised inputs: r, k, v mixes, then one shared slot for y·g, the FFN input, its hidden and the head */
+    Input in_r = {NULL, S.q, S.qs, S.qsum, 0.f};
+    Input in_k = {NULL, S.q + C, S.qs + C / QB, S.qsum + C / 32, 0.f};
+    Input in_v = {NULL, S.q + 2 * C, S.qs + 2 * C / QB, S.qsum + 2 * C / 32, 0.f};
+    Input in_h = {NULL, S.q + 3 * C, S.qs + 3 * C / QB, S.qsum + 3 * C / 32, 0.f};
 
     if (m->emb_bf16) {
         const uint16_t *e = (const uint16_t *)m->emb + (long)token * C;
@@ -314,32 +249,33 @@ void rwkv7_decode(const V7Model *m, int token, float *att_x, float *ffn_x, float
         memcpy(S.x, (const float *)m->emb + (long)token * C, (size_t)C * 4);
     }
 
+    /* The Inputs are shared: one thread fills them inside `single` (whose barrier publishes them), all read. */
 #pragma omp parallel num_threads(nthreads)
     {
         for (int l = 0; l < L; l++) {
-            const void *const *P = m->layers + (long)l * NPTR;
+            const V7Layer *P = m->layers + l;
             float *ax = att_x + (long)l * C, *fx = ffn_x + (long)l * C, *st = wkv + (long)l * H * N * N;
 #pragma omp single
             {
-                layer_norm(S.x, C, (const float *)P[P_LN1W], (const float *)P[P_LN1B], S.xx);
-                const float *maa = (const float *)P[P_MAA];
+                layer_norm(S.x, C, P->ln1_w, P->ln1_b, S.xx);
                 for (int jj = 0; jj < nb + 2; jj++)
                     for (int i = 0; i < C; i++)
-                        S.mixed[(long)jj * C + i] = S.xx[i] + (ax[i] - S.xx[i]) * maa[(long)jj * C + i];
+                        S.mixed[(long)jj * C + i] = S.xx[i] + (ax[i] - S.xx[i]) * P->maa[(long)jj * C + i];
                 memcpy(ax, S.xx, (size_t)C * 4);
-                if (q8) {
-                    kr = quantize(S.mixed + (long)nb * C, C, qr, sr);
-                    kkq = quantize(S.mixed + (long)(nb + 1) * C, C, qk, sk);
-                    kv = quantize(S.mixed + (long)(nb - 1) * C, C, qv, sv);
-                }
+                in_r.x = S.mixed + (long)nb * C;
+                in_k.x = S.mixed + (long)(nb + 1) * C;
+                in_v.x = S.mixed + (long)(nb - 1) * C;
+                quantize_input(&in_r, C, kind);
+                quantize_input(&in_k, C, kind);
+                quantize_input(&in_v, C, kind);
             }
             {
+                const int dk = m->lora_f16 ? W_F16 : W_F32;
                 Job jobs[4] = {
-                    {m->lora_f16 ? W_F16 : W_F32, POST_STORE, nb * db, C, db, P[P_DOWN], NULL, S.mixed, NULL,
-                     NULL, 0.f, S.d},
-                    proj(m, P[P_RW], P[P_RS], S.mixed + (long)nb * C, qr, sr, kr, S.r, C, C, POST_STORE),
-                    proj(m, P[P_KW], P[P_KS], S.mixed + (long)(nb + 1) * C, qk, sk, kkq, S.k, C, C, POST_STORE),
-                    proj(m, P[P_VW], P[P_VS], S.mixed + (long)(nb - 1) * C, qv, sv, kv, S.v, C, C, POST_STORE),
+                    {dk, POST_STORE, nb * db, C, db, 0, P->lora_down, NULL, S.mixed, NULL, NULL, NULL, 0.f, S.d},
+                    proj(kind, group, P->r, &in_r, S.r, C, C, POST_STORE),
+                    proj(kind, group, P->k, &in_k, S.k, C, C, POST_STORE),
+                    proj(kind, group, P->v, &in_v, S.v, C, C, POST_STORE),
                 };
                 run_jobs(jobs, 4);
             }
@@ -349,46 +285,49 @@ void rwkv7_decode(const V7Model *m, int token, float *att_x, float *ffn_x, float
                 for (int i = 0; i < ng * db; i++) S.d[i] = sigmoid(S.d[i]);
                 for (int i = ng * db; i < (ng + 1) * db; i++) S.d[i] = tanhf(S.d[i]);
             }
-            lora_up(m, P[P_UP], (const float *)P[P_BIAS], &S);
+            lora_up(m, P->lora_up, P->lora_bias, &S);
 #pragma omp barrier
 #pragma omp for schedule(static)
             for (int h = 0; h < H; h++) head_step(m, P, l, h, st, &S);
 #pragma omp single
             {
-                if (q8) kh = quantize(S.yg, C, qh, sh);
+                in_h.x = S.yg;
+                quantize_input(&in_h, C, kind);
             }
             {
-                Job jo = proj(m, P[P_OW], P[P_OS], S.yg, qh, sh, kh, S.x, C, C, POST_ADD);
+                Job jo = proj(kind, group, P->o, &in_h, S.x, C, C, POST_ADD);
                 run_jobs(&jo, 1);
             }
 #pragma omp single
             {
-                layer_norm(S.x, C, (const float *)P[P_LN2W], (const float *)P[P_LN2B], S.xx);
-                const float *fm = (const float *)P[P_FMAA];
-                for (int i = 0; i < C; i++) S.out[i] = S.xx[i] + (fx[i] - S.xx[i]) * fm[i];
+                layer_norm(S.x, C, P->ln2_w, P->ln2_b, S.xx);
+                for (int i = 0; i < C; i++) S.out[i] = S.xx[i] + (fx[i] - S.xx[i]) * P->ffn_maa[i];
                 memcpy(fx, S.xx, (size_t)C * 4);
-                if (q8) kh = quantize(S.out, C, qh, sh);
+                in_h.x = S.out;
+                quantize_input(&in_h, C, kind);
             }
             {
-                Job jk = proj(m, P[P_FKW], P[P_FKS], S.out, qh, sh, kh, S.hid, F, C, POST_RELU2);
+                Job jk = proj(kind, group, P->ffn_k, &in_h, S.hid, F, C, POST_RELU2);
                 run_jobs(&jk, 1);
             }
 #pragma omp single
             {
-                if (q8) kh = quantize(S.hid, F, qh, sh);
+                in_h.x = S.hid;
+                quantize_input(&in_h, F, kind);
             }
             {
-                Job jv = proj(m, P[P_FVW], P[P_FVS], S.hid, qh, sh, kh, S.x, C, F, POST_ADD);
+                Job jv = proj(kind, group, P->ffn_v, &in_h, S.x, C, F, POST_ADD);
                 run_jobs(&jv, 1);
             }
         }
 #pragma omp single
         {
             layer_norm(S.x, C, m->ln_out_w, m->ln_out_b, S.out);
-            if (q8) kh = quantize(S.out, C, qh, sh);
+            in_h.x = S.out;
+            quantize_input(&in_h, C, m->head_kind);
         }
         {
-            Job jh = proj(m, m->head_w, m->head_s, S.out, qh, sh, kh, logits, m->V, C, POST_STORE);
+            Job jh = proj(m->head_kind, group, m->head, &in_h, logits, m->V, C, POST_STORE);
             run_jobs(&jh, 1);
         }
     }
@@ -402,36 +341,36 @@ void rwkv7_decode(const V7Model *m, int token, float *att_x, float *ffn_x, float
  *   sa = Σ_j a_j St[j,:];  St[j,:] = St[j,:]·w_j + b_j·sa + k_j·v;  y = Σ_j r_j St[j,:]. */
 static inline void wkv_head(int T, int H, int N, int h, const float *r, const float *w, const float *k,
                             const float *v, const float *a, const float *b, float *S, float *y) {
-    const int nv = N / 16;
+    const int nv = N / VW;
     float St[N * N] __attribute__((aligned(64)));
     float *Sh = S + (long)h * N * N;
     for (int i = 0; i < N; i++)
         for (int j = 0; j < N; j++) St[j * N + i] = Sh[i * N + j];
     for (int t = 0; t < T; t++) {
         const long off = ((long)t * H + h) * N;
-        __m512 sa[16], vv[16], yy[16];
+        vf sa[256 / VW], vv[256 / VW], yy[256 / VW];
         for (int q = 0; q < nv; q++) {
-            sa[q] = _mm512_setzero_ps();
-            yy[q] = _mm512_setzero_ps();
-            vv[q] = _mm512_loadu_ps(v + off + 16 * q);
+            sa[q] = v_zero();
+            yy[q] = v_zero();
+            vv[q] = v_load(v + off + VW * q);
         }
         for (int j = 0; j < N; j++) {
-            const __m512 aj = _mm512_set1_ps(a[off + j]);
-            for (int q = 0; q < nv; q++) sa[q] = _mm512_fmadd_ps(aj, _mm512_load_ps(St + j * N + 16 * q), sa[q]);
+            const vf aj = v_set1(a[off + j]);
+            for (int q = 0; q < nv; q++) sa[q] = v_fma(aj, v_load(St + j * N + VW * q), sa[q]);
         }
         for (int j = 0; j < N; j++) {
-            const __m512 wj = _mm512_set1_ps(w[off + j]), bj = _mm512_set1_ps(b[off + j]);
-            const __m512 kj = _mm512_set1_ps(k[off + j]), rj = _mm512_set1_ps(r[off + j]);
+            const vf wj = v_set1(w[off + j]), bj = v_set1(b[off + j]);
+            const vf kj = v_set1(k[off + j]), rj = v_set1(r[off + j]);
             float *row = St + j * N;
             for (int q = 0; q < nv; q++) {
-                __m512 s = _mm512_mul_ps(_mm512_load_ps(row + 16 * q), wj);
-                s = _mm512_fmadd_ps(sa[q], bj, s);
-                s = _mm512_fmadd_ps(vv[q], kj, s);
-                _mm512_store_ps(row + 16 * q, s);
-                yy[q] = _mm512_fmadd_ps(rj, s, yy[q]);
+                vf s = v_mul(v_load(row + VW * q), wj);
+                s = v_fma(sa[q], bj, s);
+                s = v_fma(vv[q], kj, s);
+                v_store(row + VW * q, s);
+                yy[q] = v_fma(rj, s, yy[q]);
             }
         }
-        for (int q = 0; q < nv; q++) _mm512_storeu_ps(y + off + 16 * q, yy[q]);
+        for (int q = 0; q < nv; q++) v_store(y + off + VW * q, yy[q]);
     }
     for (int i = 0; i < N; i++)
         for (int j = 0; j < N; j++) Sh[i * N + j] = St[j * N + i];
@@ -448,17 +387,19 @@ void rwkv7_wkv_seq(int T, int H, int N, const float *r, const float *w, const fl
     }
 }
 
-/* y = W·x for rows W [rows,in] of fp32 (kind 0), fp16 (1) or biased int8 with row scales s (2), in % 64 == 0:
- * the decode step's matrix-vector loop on its own (the older generations' projections, and the benchmark's
- * measure of this machine's matvec bandwidth). */
-void rwkv_matvec(int kind, const void *w, const float *s, const float *x, float *y, int rows, int in,
+/* y = W·x for rows W [rows,in] in layout `kind` (rows.h) with scales s, in % 64 == 0, q4 group size `group`:
+ * the decode step's matrix-vector loop on its own (the older generations' projections, the tests, and the
+ * benchmark's measure of this machine's matvec bandwidth). */
+void rwkv_matvec(int kind, const void *w, const void *s, const float *x, float *y, int rows, int in, int group,
                  int nthreads) {
-    int8_t xq[kind == W_Q8 ? in : 1] __attribute__((aligned(64)));
-    float xs[kind == W_Q8 ? in / QB : 1];
-    float xk = kind == W_Q8 ? quantize(x, in, xq, xs) : 0.f;
+    const int quant = kind == W_Q8 || kind == W_Q4;
+    int8_t xq[quant ? in : 1] __attribute__((aligned(64)));
+    float xs[quant ? in / QB : 1];
+    int32_t sums[quant ? in / 32 : 1];
+    float xk = quant ? quantize(x, in, xq, xs, sums) : 0.f;
 #pragma omp parallel num_threads(nthreads)
     {
-        Job j = {kind, POST_STORE, rows, in, 0, w, s, x, xq, xs, xk, y};
+        Job j = {kind, POST_STORE, rows, in, 0, group, w, s, x, xq, xs, sums, xk, y};
         run_jobs(&j, 1);
     }
 }
@@ -470,25 +411,24 @@ void rwkv6_wkv_seq(int T, int H, int N, const float *r, const float *w, const fl
 #pragma omp parallel for num_threads(nthreads) schedule(static)
     for (int h = 0; h < H; h++) {
         float *Sh = S + (long)h * N * N;
-        const int nv = N / 16;
+        const int nv = N / VW;
         for (int t = 0; t < T; t++) {
             const long off = ((long)t * H + h) * N;
-            __m512 yy[16], vv[16];
+            vf yy[256 / VW], vv[256 / VW];
             for (int q = 0; q < nv; q++) {
-                yy[q] = _mm512_setzero_ps();
-                vv[q] = _mm512_loadu_ps(v + off + 16 * q);
+                yy[q] = v_zero();
+                vv[q] = v_load(v + off + VW * q);
             }
             for (int j = 0; j < N; j++) {
-                const __m512 rj = _mm512_set1_ps(r[off + j]), wj = _mm512_set1_ps(w[off + j]);
-                const __m512 kj = _mm512_set1_ps(k[off + j]);
+                const vf rj = v_set1(r[off + j]), wj = v_set1(w[off + j]), kj = v_set1(k[off + j]);
                 float *row = Sh + (long)j * N;
                 for (int q = 0; q < nv; q++) {
-                    __m512 s = _mm512_loadu_ps(row + 16 * q);
-                    yy[q] = _mm512_fmadd_ps(rj, s, yy[q]);
-                    _mm512_storeu_ps(row + 16 * q, _mm512_fmadd_ps(s, wj, _mm512_mul_ps(kj, vv[q])));
+                    vf s = v_load(row + VW * q);
+                    yy[q] = v_fma(rj, s, yy[q]);
+                    v_store(row + VW * q, v_fma(s, wj, v_mul(kj, vv[q])));
                 }
             }
-            for (int q = 0; q < nv; q++) _mm512_storeu_ps(y + off + 16 * q, yy[q]);
+            for (int q = 0; q < nv; q++) v_store(y + off + VW * q, yy[q]);
         }
     }
 }

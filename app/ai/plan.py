@@ -1,0 +1,203 @@
+"""The execution plan: where and how a model runs, chosen once at load and shown to the user.
+
+`plan_for(info, device, dtype, kernels)` resolves the settings `ai.device`, `ai.dtype` and `ai.kernels`
+against this machine and the checkpoint, and returns a `Plan`: the device, the weight precision, the engine
+(native CPU kernels of one variant, torch ops on the CPU, or CUDA) and, in `why`, the reason for each choice.
+The engines take the plan as given: nothing below it decides again.
+
+`auto` precision (documented in README): on CUDA fp16 (int8 when fp16 does not fit in free GPU memory); on
+the CPU int8 when it fits in free memory with room to spare, else int4. int8 rather than the faster int4 by
+default because its logits stay within about 1 % of fp32 while int4's move by about 10 % (random-weight
+tests); bf16/fp32 are never chosen on the CPU by `auto`, since they read 2-4x the bytes per token and decode
+is bound by memory bandwidth.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+import torch
+
+from app.ai import native_build
+from app.ai.checkpoint import CheckpointInfo
+from app.ai.native_ops import Kernels, kernels
+from app.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "cuda")
+DTYPES = ("auto", "fp32", "fp16", "bf16", "int8", "int4")
+KERNELS = ("auto", "avx512", "avx2", "portable", "torch")
+ROOM = 1.25  # `auto` wants this many times the weights free, plus HEADROOM bytes
+HEADROOM = 300 * 2**20
+
+
+@dataclass(frozen=True)
+class Plan:
+    device: str  # "cpu", "cuda", "cuda:1"
+    dtype: str  # weight precision: fp32, fp16, bf16, int8, int4
+    engine: str  # "native" (CPU kernels of `variant`), "torch" (torch ops on the CPU) or "cuda"
+    variant: str = ""  # avx512, avx2, portable (engine "native" only)
+    threads: int = 0
+    why: tuple[str, ...] = ()
+    kern: Kernels | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def torch_device(self) -> torch.device:
+        return torch.device(self.device)
+
+    def summary(self) -> str:
+        """One line for the user, e.g. "cpu · int8 · native avx2 kernels (prebuilt) · 2 threads"."""
+        if self.engine == "native":
+            origin = f" ({self.kern.origin})" if self.kern is not None and self.kern.origin else ""
+            how = f"native {self.variant} kernels{origin}"
+        elif self.engine == "torch":
+            how = "torch ops"
+        else:
+            how = "CUDA (torch)"
+        threads = f" · {self.threads} threads" if self.device == "cpu" else ""
+        return f"{self.device} · {self.dtype} · {how}{threads}"
+
+    def as_dict(self) -> dict:
+        return {
+            "device": self.device,
+            "dtype": self.dtype,
+            "engine": self.engine,
+            "variant": self.variant,
+            "threads": self.threads,
+            "summary": self.summary(),
+            "why": list(self.why),
+        }
+
+
+def free_memory(device: torch.device) -> int | None:
+    """Free bytes on the device (CPU: available pages), or None when unknown."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _device(device: str) -> torch.device:
+    if device not in DEVICES and not device.startswith("cuda:"):
+        raise ModelLoadError(f"unknown device {device!r}", hint="Use auto, cpu or cuda.")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelLoadError(
+            "CUDA was requested but no CUDA GPU is available to torch",
+            hint="Choose the CPU device, or install a CUDA build of torch.",
+        )
+    return torch.device(device)
+
+
+def _fits(info: CheckpointInfo, dtype: str, free: int | None) -> bool:
+    return free is None or info.memory_needed(dtype) * ROOM + HEADROOM <= free
+
+
+def _auto_dtype(info: CheckpointInfo, dev: torch.device, why: list[str]) -> str:
+    free = free_memory(dev)
+    gib = f"{free / 2**30:.1f} GiB free" if free is not None else "free memory unknown"
+    order = ("fp16", "int8") if dev.type == "cuda" else ("int8", "int4")
+    for dtype in order:
+        if _fits(info, dtype, free):
+            why.append(
+                f"precision auto: {dtype} ({info.memory_needed(dtype) / 2**30:.1f} GiB of weights, {gib})"
+            )
+            return dtype
+    raise ModelLoadError(
+        f"the model needs {info.memory_needed(order[-1]) / 2**30:.1f} GiB even as {order[-1]}, {gib}",
+        hint="Choose a smaller model, or close other programs.",
+    )
+
+
+def _check_memory(info: CheckpointInfo, dev: torch.device, dtype: str) -> None:
+    need, free = info.memory_needed(dtype), free_memory(dev)
+    if free is None:
+        return
+    slack = 1.0 if dev.type == "cuda" else 1.5  # page cache counts as used on the CPU: refuse what cannot fit
+    if need > free * slack:
+        where = "GPU memory" if dev.type == "cuda" else "memory"
+        raise ModelLoadError(
+            f"the model needs {need / 2**30:.1f} GiB of {where} as {dtype}, {free / 2**30:.1f} GiB free",
+            hint="Use int8 or int4, or a smaller model.",
+        )
+
+
+def shape_reason(info: CheckpointInfo) -> str:
+    """Why the native kernels cannot run this checkpoint's shapes ("" when they can)."""
+    if info.n_embd % 64 or info.ffn_dim % 64:
+        return "the native kernels need widths in multiples of 64"
+    if info.version != "4" and (info.head_size % 16 or info.head_size > 256):
+        return "the native kernels need heads of 16 to 256 in steps of 16"
+    return ""
+
+
+def _native(kernels_setting: str, info: CheckpointInfo, why: list[str]) -> tuple[str, Kernels | None]:
+    """(variant, kernels) for the CPU, or ("", None) for torch ops; reasons appended to `why`."""
+    if kernels_setting == "torch":
+        why.append("kernels: torch ops (ai.kernels = torch)")
+        return "", None
+    reason = shape_reason(info)
+    if reason:
+        if kernels_setting != "auto":
+            raise ModelLoadError(
+                f"the {kernels_setting} kernels cannot run this model: {reason}",
+                hint="Set ai.kernels to auto.",
+            )
+        why.append(f"kernels: torch ops ({reason})")
+        return "", None
+    wanted = [kernels_setting] if kernels_setting != "auto" else list(native_build.variants())
+    refused = []
+    for variant in wanted:
+        kern = kernels(variant)
+        if kern is not None:
+            chosen = "ai.kernels" if kernels_setting != "auto" else "the fastest this CPU runs"
+            why.append(f"kernels: native {variant} ({chosen}; {kern.origin} library)")
+            return variant, kern
+        refused.append(f"{variant}: {native_build.load(variant).reason}")
+    if kernels_setting != "auto":
+        raise ModelLoadError(
+            f"the {kernels_setting} kernels cannot run here ({refused[0]})",
+            hint="Set ai.kernels to auto (or torch).",
+        )
+    why.append("kernels: torch ops (" + "; ".join(refused) + ")")
+    return "", None
+
+
+def plan_for(
+    info: CheckpointInfo, device: str = "auto", dtype: str = "auto", kernels: str = "auto", threads: int = 0
+) -> Plan:
+    """The plan for this checkpoint on this machine; ModelLoadError with a hint for what cannot run."""
+    if dtype not in DTYPES:
+        raise ModelLoadError(f"unknown dtype {dtype!r}", hint="Use " + ", ".join(DTYPES) + ".")
+    if kernels not in KERNELS:
+        raise ModelLoadError(f"unknown kernels {kernels!r}", hint="Use " + ", ".join(KERNELS) + ".")
+    dev = _device(device)
+    why: list[str] = [
+        f"device: {dev} ({'ai.device' if device != 'auto' else 'auto: ' + ('a CUDA GPU is present' if dev.type == 'cuda' else 'no CUDA GPU')})"
+    ]
+    if dtype == "auto":
+        dtype = _auto_dtype(info, dev, why)
+    else:
+        why.append(f"precision: {dtype} (ai.dtype)")
+        _check_memory(info, dev, dtype)
+    if dev.type == "cpu" and dtype == "fp16":
+        raise ModelLoadError(
+            "fp16 is not supported on the CPU", hint="Use fp32, bf16, int8 or int4 on the CPU."
+        )
+    if dev.type == "cuda":
+        if kernels not in ("auto", "torch"):
+            raise ModelLoadError(f"the {kernels} kernels run on the CPU only", hint="Set ai.kernels to auto.")
+        if dtype == "int4":
+            why.append("int4 on CUDA widens the weights per call (no CUDA int4 kernel): slow")
+        return Plan(str(dev), dtype, "cuda", why=tuple(why))
+    n_threads = threads if threads > 0 else torch.get_num_threads()
+    variant, kern = _native(kernels, info, why)
+    plan = Plan("cpu", dtype, "native" if kern else "torch", variant, n_threads, tuple(why), kern)
+    log.info("plan: %s (%s)", plan.summary(), "; ".join(plan.why))
+    return plan
