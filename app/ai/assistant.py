@@ -16,14 +16,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from app.ai.backends import OpenAIBackend, RwkvBackend, TextBackend, backend_name
 from app.ai.prompts import (
     PROMPT_VERSION,
     SUMMARY_STOP,
     article_context,
-    digest_prompt,
+    digest_messages,
     fit_article,
     reply_text,
-    summary_prompt,
+    summary_messages,
 )
 from app.ai.state_cache import StateCache, StateKey, content_hash
 from app.config import Paths, Settings
@@ -111,6 +112,7 @@ class Assistant:
         self.model: Model | None = None
         self.tokenizer: Tokenizer | None = None
         self._loaded_key: tuple[Any, ...] | None = None
+        self._backend: tuple[tuple[Any, ...], TextBackend] | None = None
 
     # the model -----------------------------------------------------------------------------------
     @property
@@ -127,7 +129,24 @@ class Assistant:
         return Path(text).expanduser()
 
     def model_id(self) -> str:
-        return model_id_for(self.model_path())
+        """The id results are cached under: the model file, or the server and its model."""
+        return self.backend.model_id()
+
+    @property
+    def backend(self) -> TextBackend:
+        """The built-in engine, or the user's own server when ai.backend is openai (rebuilt on changes)."""
+        s = self.settings
+        key = (backend_name(s), s.get("ai.endpoint"), s.get("ai.endpoint_model"))
+        if self._backend is None or self._backend[0] != key:
+            if self._backend is not None and isinstance(self._backend[1], OpenAIBackend):
+                self._backend[1].close()
+            backend: TextBackend = OpenAIBackend(s) if key[0] == "openai" else RwkvBackend(self)
+            self._backend = (key, backend)
+        return self._backend[1]
+
+    @property
+    def uses_server(self) -> bool:
+        return isinstance(self.backend, OpenAIBackend)
 
     def _wanted(self) -> tuple[Any, ...]:
         s = self.settings
@@ -201,14 +220,12 @@ class Assistant:
                 if on_text is not None:
                     on_text(cached.text)
                 return SummaryResult(article.id, cached.text, True, "cached", model_id)
-        from app.ai.generate import generate
-
-        model = self.load(progress)
-        assert self.tokenizer is not None
-        text, cut_to = self._fit(article_plain_text(article))
-        prompt = summary_prompt(article.title or "", text)
-        params = self.sampling("summary").with_(stop=SUMMARY_STOP)
-        gen = generate(model, self.tokenizer, prompt, params, on_text=on_text, cancel=cancel)
+        backend = self.backend
+        if isinstance(backend, RwkvBackend):
+            self.load(progress)  # the article is fitted with the model's own tokenizer
+        text, cut_to = backend.fit(article_plain_text(article), int(self.settings.get("ai.context_tokens")))
+        messages = summary_messages(article.title or "", text)
+        gen = backend.complete(messages, preset="summary", stop=SUMMARY_STOP, on_text=on_text, cancel=cancel)
         summary = reply_text(gen.text)
         if gen.finish_reason != "cancelled" and summary:
             self.store.save_summary(Summary(article.id, model_id, PROMPT_VERSION, summary, datetime.now(UTC)))
@@ -280,17 +297,15 @@ class Assistant:
         items = [DigestItem(a.id, a.title or "(untitled)", a.url) for a in articles]
         if not articles:
             return DigestResult("There are no unread articles here.", [], "empty")
-        from app.ai.generate import generate
-
-        model = self.load(progress)
-        assert self.tokenizer is not None
+        backend = self.backend
+        if isinstance(backend, RwkvBackend):
+            self.load(progress)
         share = max(64, int(self.settings.get("ai.context_tokens")) // len(articles))
-        pairs = [(a.title or "(untitled)", self._fit(article_plain_text(a), share)[0]) for a in articles]
-        prompt = digest_prompt(pairs)
-        params = self.sampling("summary").with_(
-            stop=SUMMARY_STOP, max_tokens=int(self.settings.get("ai.max_tokens")) * 2
-        )
-        gen = generate(model, self.tokenizer, prompt, params, on_text=on_text, cancel=cancel)
+        pairs = [(a.title or "(untitled)", backend.fit(article_plain_text(a), share)[0]) for a in articles]
+        gen = backend.complete(
+            digest_messages(pairs), preset="summary", stop=SUMMARY_STOP,
+            max_tokens=int(self.settings.get("ai.max_tokens")) * 2, on_text=on_text, cancel=cancel,
+        )  # fmt: skip
         return DigestResult(reply_text(gen.text), items, gen.finish_reason)
 
 

@@ -156,12 +156,16 @@ def reply_text(raw: str) -> str:
 
 
 # --- articles ---------------------------------------------------------------------------------------------
-def summary_prompt(title: str, text: str, *, language: str | None = None, think: Think = "off") -> str:
-    """Ask for 3-5 bullet points and a one-line gist, in the article's language."""
+def summary_messages(title: str, text: str, *, language: str | None = None) -> list[ChatMessage]:
+    """The summary request as chat messages (for any backend)."""
     body = clean_article(text)
     template = SUMMARY_TEMPLATES[_lang(language, title + "\n" + body)]
-    user = template.format(title=clean_message(title), text=body)
-    return chat_prompt([("user", user)], think=think)
+    return [ChatMessage("user", clean_message(template.format(title=clean_message(title), text=body)))]
+
+
+def summary_prompt(title: str, text: str, *, language: str | None = None, think: Think = "off") -> str:
+    """Ask for 3-5 bullet points and a one-line gist, in the article's language."""
+    return chat_prompt(summary_messages(title, text, language=language), think=think)
 
 
 def article_context(title: str, text: str, *, language: str | None = None) -> str:
@@ -179,13 +183,18 @@ def article_chat_prompt(
     return article_context(title, text, language=language) + chat_prompt(messages)
 
 
-def digest_prompt(articles: Sequence[tuple[str, str]], *, language: str = "en") -> str:
-    """One bullet per (title, text) and an "Overall:" line. Fit each text to its share of the budget first."""
+def digest_messages(articles: Sequence[tuple[str, str]], *, language: str = "en") -> list[ChatMessage]:
+    """The digest request as chat messages (for any backend)."""
     items = "\n".join(
         f"{i}. {clean_message(title)}: {clean_article(text)}" for i, (title, text) in enumerate(articles, 1)
     )
     template = DIGEST_TEMPLATES[language if language in DIGEST_TEMPLATES else "en"]
-    return chat_prompt([("user", template.format(count=len(articles), articles=items))])
+    return [ChatMessage("user", clean_message(template.format(count=len(articles), articles=items)))]
+
+
+def digest_prompt(articles: Sequence[tuple[str, str]], *, language: str = "en") -> str:
+    """One bullet per (title, text) and an "Overall:" line. Fit each text to its share of the budget first."""
+    return chat_prompt(digest_messages(articles, language=language))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,182 @@
+"""Where the assistant's text comes from: the built-in RWKV engine, or the user's own OpenAI-compatible server
+(`ai.backend` = rwkv | openai). Both take the same chat messages (from app.ai.prompts), stream text, honour a
+cancel flag and name a model id that summaries, translations and digests are cached under.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from app.ai.openai_backend import Completion, OpenAIClient, normalise_endpoint
+from app.ai.prompts import ChatMessage, chat_prompt, fit_article
+from app.config import Settings
+from app.errors import ConfigError, ModelLoadError
+
+if TYPE_CHECKING:
+    from app.ai.assistant import Assistant
+    from app.ai.tokenizer import Tokenizer
+
+OnText = Callable[[str], None]
+Progress = Callable[[float], None]
+BACKENDS = ("rwkv", "openai")
+
+
+class TextBackend(Protocol):
+    """What the assistant's features need of a model."""
+
+    def model_id(self) -> str: ...
+
+    def fit(self, text: str, budget: int) -> tuple[str, int | None]:
+        """`text` cut to `budget` tokens (text, tokens kept when it was cut, else None)."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        preset: str = "summary",
+        stop: Sequence[str] = (),
+        max_tokens: int | None = None,
+        on_text: OnText | None = None,
+        cancel: threading.Event | None = None,
+        progress: Progress | None = None,
+    ) -> Completion: ...
+
+
+class RwkvBackend:
+    """The built-in engine, loaded through the assistant (on first use)."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def model_id(self) -> str:
+        from app.ai.assistant import model_id_for
+
+        return model_id_for(self.assistant.model_path())
+
+    def _tokenizer(self) -> Tokenizer:
+        if self.assistant.tokenizer is not None:
+            return self.assistant.tokenizer
+        from app.ai.tokenizer import WorldTokenizer
+
+        return WorldTokenizer.default()  # fitting before the model loads: G1/World models use this one
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer().encode(text))
+
+    def fit(self, text: str, budget: int) -> tuple[str, int | None]:
+        tokenizer = self._tokenizer()
+        fitted, cut = fit_article(text, tokenizer, budget)
+        return fitted, (len(tokenizer.encode(fitted)) if cut else None)
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        preset: str = "summary",
+        stop: Sequence[str] = (),
+        max_tokens: int | None = None,
+        on_text: OnText | None = None,
+        cancel: threading.Event | None = None,
+        progress: Progress | None = None,
+    ) -> Completion:
+        from app.ai.generate import generate
+
+        model = self.assistant.load(progress)
+        assert self.assistant.tokenizer is not None
+        params = self.assistant.sampling(preset).with_(stop=tuple(stop))
+        if max_tokens is not None:
+            params = params.with_(max_tokens=max_tokens)
+        started = time.perf_counter()
+        first: list[float] = []
+
+        def emit(piece: str) -> None:
+            if not first:
+                first.append(time.perf_counter() - started)
+            if on_text is not None:
+                on_text(piece)
+
+        gen = generate(
+            model, self.assistant.tokenizer, chat_prompt(messages), params, on_text=emit, cancel=cancel
+        )
+        return Completion(gen.text, gen.finish_reason, self.model_id(), first[0] if first else None)
+
+
+class OpenAIBackend:
+    """The user's own server at `ai.endpoint` (model `ai.endpoint_model`, "" for the server's first)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        endpoint = str(settings.get("ai.endpoint") or "").strip()
+        if not endpoint:
+            raise ConfigError(
+                "ai.backend is openai but no model server address is set",
+                hint="`hearth config set ai.endpoint http://127.0.0.1:11434/v1`, or set ai.backend to rwkv",
+            )
+        self.base = normalise_endpoint(endpoint)
+        self.model = str(settings.get("ai.endpoint_model") or "").strip()
+        self._client: OpenAIClient | None = None
+
+    @property
+    def client(self) -> OpenAIClient:
+        if self._client is None:
+            self._client = OpenAIClient(self.base, self.model)
+        return self._client
+
+    def model_id(self) -> str:
+        return f"openai:{self.model or 'default'}@{self.base}"
+
+    def count_tokens(self, text: str) -> int:
+        from app.ai.tokenizer import WorldTokenizer
+
+        return len(WorldTokenizer.default().encode(text))  # an estimate: the server's tokenizer is unknown
+
+    def fit(self, text: str, budget: int) -> tuple[str, int | None]:
+        from app.ai.tokenizer import WorldTokenizer
+
+        tokenizer = WorldTokenizer.default()
+        fitted, cut = fit_article(text, tokenizer, budget)
+        return fitted, (len(tokenizer.encode(fitted)) if cut else None)
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        preset: str = "summary",
+        stop: Sequence[str] = (),
+        max_tokens: int | None = None,
+        on_text: OnText | None = None,
+        cancel: threading.Event | None = None,
+        progress: Progress | None = None,
+    ) -> Completion:
+        s = self.settings
+        if not s.get("ai.enabled"):
+            raise ModelLoadError("AI is switched off", hint="turn on ai.enabled in the settings")
+        # RWKV's turn markers mean nothing to a chat server, which ends its own turn; only "\n\n" (one
+        # paragraph) is passed on
+        stops = [x for x in stop if x == "\n\n"]
+        return self.client.stream_chat(
+            messages,
+            temperature=float(s.get(f"ai.{preset}_temperature")),
+            top_p=float(s.get(f"ai.{preset}_top_p")),
+            max_tokens=int(s.get("ai.max_tokens")) if max_tokens is None else max_tokens,
+            stop=stops,
+            on_text=on_text,
+            cancel=cancel,
+        )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def backend_name(settings: Settings) -> str:
+    name = str(settings.get("ai.backend") or "rwkv")
+    if name not in BACKENDS:
+        raise ConfigError(f"unknown ai.backend {name!r}", hint="use rwkv or openai")
+    return name
