@@ -234,6 +234,10 @@ def _source_fetcher(ctx: Context) -> Any:
             )
         return await built[0](feed)
 
+    def interval_for(feed: Feed, wanted: Any, parsed: Any = None) -> Any:  # the site's budget (registry)
+        return built[0].interval_for(feed, wanted, parsed) if built else wanted
+
+    fetch_source.interval_for = interval_for  # type: ignore[attr-defined]
     return fetch_source
 
 

@@ -58,7 +58,7 @@ class SiteBudget:
     def describe(self) -> str:
         spacing = f"one request every {self.spacing:g} s, " if self.spacing > 0 else ""
         return (
-            f"{self.site}: {self.feeds} feed{'s' if self.feeds != 1 else ''} share {spacing}"
+            f"{self.site}: {self.feeds} feed{'s share' if self.feeds != 1 else ' shares'} {spacing}"
             f"at most {self.max_per_hour} an hour; each can be refreshed every {format_interval(self.min_interval)} at best"
         )
 

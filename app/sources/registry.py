@@ -251,8 +251,7 @@ class SourceFeedFetcher:
         cached = self._feeds_cache.get(site)
         if cached is not None and now - cached[0] < FEEDS_CACHE_FOR:
             return cached[1]
-        store = self._site_states if hasattr(self._site_states, "get_site_state") else None
-        listed = getattr(store, "list_feeds", None)
+        listed = getattr(self.gates.states, "list_feeds", None)  # the store, once a factory has made it
         feeds = [f for f in listed(enabled_only=True) if site_of(f) == site] if listed else []
         self._feeds_cache[site] = (now, feeds)
         return feeds

@@ -192,9 +192,9 @@ class BilibiliClient:
         label = f"code {code}" + (f" {message}" if message and message != "0" else "")
         if _risk_check(body):
             raise self.http.blocked(
-                f"{label}: risk check failed (风控校验失败)"
+                "code -352: risk check failed (风控校验失败)"
                 if code == -352
-                else f"{label}: risk check (v_voucher)",
+                else f"code {code} with a v_voucher: risk check",
                 url=url,
                 status=status,
                 at_least=COOL_RISK,
