@@ -26,6 +26,13 @@ log = logging.getLogger(__name__)
 BASE_COOLDOWN = timedelta(minutes=30)
 MAX_COOLDOWN = timedelta(hours=24)
 HOUR = timedelta(hours=1)
+# what to do while a site cools down, where the site has its own cure
+SITE_HINTS = {
+    "bilibili.com": "Hearth will try again by itself; a signed-in cookie (`hearth cookies signin bilibili.com`) "
+    "clears most of Bilibili's risk checks",
+    "weibo.com": "Hearth will try again by itself; if it keeps happening, open Weibo with "
+    "`hearth cookies signin weibo.com` and pass its check",
+}
 
 
 class SiteStateStore(Protocol):
@@ -57,7 +64,9 @@ def blocked_error(site: str, state: SiteState, *, url: str = "", status: int | N
         url=url,
         status=status,
         until=until,
-        hint="Hearth will try again by itself; refreshing your cookie in the sign-in window may help",
+        hint=SITE_HINTS.get(
+            site, "Hearth will try again by itself; refreshing your cookie in the sign-in window may help"
+        ),
     )
 
 

@@ -69,7 +69,11 @@ def test_a_412_shows_as_a_cooldown_and_holds_off(
     sent = len(bili.server.requests)
     hearth(["refresh", "--all"])
     assert len(bili.server.requests) == sent  # the cooldown survived the restart of the CLI
-    assert "cooling down until" in capsys.readouterr().out + capsys.readouterr().err
+    later = capsys.readouterr()
+    assert (
+        "bilibili.com blocked us (HTTP 412: Bilibili blocked the request) — cooling down until" in later.out
+    )
+    assert "hearth cookies signin bilibili.com" in later.out  # still says what to do
 
 
 def test_cookies_set_and_check(
