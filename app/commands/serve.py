@@ -1,8 +1,14 @@
-"""`hearth serve [--port 1200] [--host 127.0.0.1]`: the local feed server, until Ctrl-C."""
+"""`hearth serve [--port 1200] [--host 127.0.0.1]`: the local feed server, until Ctrl-C or SIGTERM.
+
+Ctrl-C (SIGINT) exits with 130 like every command. A shell starts background jobs (`hearth serve &`
+in a script) with SIGINT ignored and Python then never installs its handler, so such a server can
+only be stopped cleanly by SIGTERM (what `kill`, systemd and service managers send): that exits 0.
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,8 +28,23 @@ def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
     from app.server import FeedServer
 
     server = FeedServer(ctx.paths, ctx.settings, host=args.host, port=args.port)
-    server.start()
     key = " (add ?key=… : server.access_key is set)" if ctx.settings.get("server.access_key") else ""
-    ctx.print(f"Hearth feed server on {server.base_url}/ {key}— Ctrl-C stops it")
-    server.serve_forever()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        server.start()
+        ctx.print(f"Hearth feed server on {server.base_url}/ {key}— Ctrl-C stops it")
+        server.serve_forever()
+    except _Terminated:
+        ctx.print("Hearth feed server stopped")
+    finally:
+        server.stop()  # idempotent; covers a signal that came before serve_forever's own cleanup
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: stop serving and exit normally."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated

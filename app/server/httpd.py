@@ -153,6 +153,7 @@ class FeedServer:
         )
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._finished = threading.Event()  # set when the serving thread's loop has returned
 
     def _open_store(self) -> Any:
         from app.storage import open_store
@@ -182,23 +183,29 @@ class FeedServer:
                 f"the feed server could not listen on {self.host}:{self.requested_port} ({exc.strerror or exc})",
                 hint="another program uses that port: pick another with --port or the server.port setting",
             ) from None
+        self._finished.clear()
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name="hearth-feed-server",
-            daemon=True,
+            target=self._serve, args=(self._httpd,), name="hearth-feed-server", daemon=True
         )
         self._thread.start()
         log.info("feed server listening on %s", self.base_url)
         return self
 
-    def serve_forever(self) -> None:
-        """Run on this thread until interrupted (for `hearth serve`)."""
-        self.start()
-        assert self._thread is not None
+    def _serve(self, httpd: _HTTPServer) -> None:
         try:
-            while self._thread.is_alive():
-                self._thread.join(0.5)
+            httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self._finished.set()
+
+    def serve_forever(self) -> None:
+        """Run on this thread until interrupted (for `hearth serve`): a signal handler that raises
+        (Python's SIGINT -> KeyboardInterrupt, or `hearth serve`'s SIGTERM) ends the wait, then the
+        server stops. The wait is on an Event, not `Thread.join`: on Python 3.11 a KeyboardInterrupt
+        inside join() marks the still-running thread as stopped (it releases that thread's lock)."""
+        self.start()
+        try:
+            while not self._finished.wait(1.0):
+                pass
         finally:
             self.stop()
 
