@@ -93,3 +93,15 @@ def test_an_unreachable_secret_service_is_a_vault_error(monkeypatch: pytest.Monk
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
     with pytest.raises(VaultError, match="could not read"):
         CookieVault(Keyring()).get("zhihu.com")
+
+
+def test_the_private_bus_can_never_start_a_second_keyring(secret_service: object) -> None:
+    # With D-Bus activation a call that reached the bus while our daemon did not own the name started
+    # a stray gnome-keyring with the real HOME, and keyring raised InitError (see keyring_daemon.py).
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import Proxy, open_dbus_connection
+
+    with open_dbus_connection(bus="SESSION") as conn:
+        bus = Proxy(message_bus, conn)
+        assert "org.freedesktop.secrets" not in bus.ListActivatableNames()[0]
+        assert bus.NameHasOwner("org.freedesktop.secrets")[0] == 1

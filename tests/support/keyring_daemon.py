@@ -4,6 +4,15 @@ The `secret_service` fixture points DBUS_SESSION_BUS_ADDRESS at the private bus 
 keyring's SecretService backend explicitly, so the vault is exercised through the real daemon
 and nothing touches the developer's own keyring. Without gnome-keyring the fixture skips locally
 and FAILS in CI (CI=true), so a missing package can never silently skip the vault tests.
+
+The bus runs from its own config with no service directories, so nothing on it is ever D-Bus
+activated. With the stock session config a Secret Service call that reached the bus while our
+daemon did not own the name (before it claimed it, or after it went away) started a *second*
+gnome-keyring from /usr/share/dbus-1/services with the real HOME: no login keyring there, so
+keyring's `get_default_collection` tried to create one through a prompt nobody can answer and
+raised `InitError` (the flaky "keyring InitError" in test_end_to_end_refresh_of_a_zhihu_feed).
+Now such a call fails at once with ServiceUnknown, and each test first checks that our daemon is
+still alive and owns the name, failing with its log if not.
 """
 
 from __future__ import annotations
@@ -22,6 +31,21 @@ import pytest
 
 KEYRING_PASSWORD = "hearth-test-password"
 SERVICE = "hearth"
+SECRETS_NAME = "org.freedesktop.secrets"
+# a session bus that activates nothing: only the daemon we start can ever own org.freedesktop.secrets
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={socket_dir}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
 
 
 @dataclass
@@ -39,6 +63,24 @@ class SecretServiceDaemon:
             "XDG_DATA_HOME": str(self.home / "data"),
             "XDG_RUNTIME_DIR": str(self.home / "run"),
         }
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "gnome-keyring.log"
+
+    def problem(self) -> str | None:
+        """Why the daemon cannot serve the next test (None when it can): exited, or lost the name."""
+        if self.keyring.poll() is not None:
+            return f"gnome-keyring-daemon exited with status {self.keyring.returncode}"
+        if not _owns_secrets_name(self.bus_address):
+            return f"nobody owns {SECRETS_NAME} on the private bus"
+        return None
+
+    def log_tail(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
 
     def stop(self) -> None:
         if self.keyring.poll() is None:
@@ -71,8 +113,11 @@ def start_secret_service(timeout: float = 30.0) -> SecretServiceDaemon:
     home = Path(tempfile.mkdtemp(prefix="hearth-keyring-"))
     (home / "data").mkdir()
     (home / "run").mkdir(mode=0o700)
+    (home / "bus").mkdir(mode=0o700)
+    config = home / "bus.conf"
+    config.write_text(BUS_CONFIG.format(socket_dir=home / "bus"), encoding="utf-8")
     out = subprocess.run(
-        [dbus_daemon, "--session", "--fork", "--print-address=1", "--print-pid=1"],
+        [dbus_daemon, f"--config-file={config}", "--fork", "--print-address=1", "--print-pid=1"],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -86,13 +131,15 @@ def start_secret_service(timeout: float = 30.0) -> SecretServiceDaemon:
         XDG_RUNTIME_DIR=str(home / "run"),
         HOME=str(home),
     )
-    proc = subprocess.Popen(
-        [gkd, "--foreground", "--unlock", "--components=secrets", f"--control-directory={home / 'run'}"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
+    with open(home / "gnome-keyring.log", "wb") as log:
+        proc = subprocess.Popen(
+            [gkd, "--foreground", "--unlock", "--components=secrets", f"--control-directory={home / 'run'}"],
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,  # a Ctrl-C or a signal to the test's process group never reaches it
+        )
     assert proc.stdin is not None
     proc.stdin.write(KEYRING_PASSWORD.encode())
     proc.stdin.close()
@@ -103,6 +150,17 @@ def start_secret_service(timeout: float = 30.0) -> SecretServiceDaemon:
         daemon.stop()
         raise
     return daemon
+
+
+def _owns_secrets_name(bus_address: str) -> bool:
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import Proxy, open_dbus_connection
+
+    try:
+        with open_dbus_connection(bus=bus_address) as conn:
+            return bool(Proxy(message_bus, conn).NameHasOwner(SECRETS_NAME)[0])
+    except (OSError, ConnectionError):
+        return False
 
 
 def _wait_ready(daemon: SecretServiceDaemon, timeout: float) -> None:
@@ -118,9 +176,8 @@ def _wait_ready(daemon: SecretServiceDaemon, timeout: float) -> None:
             raise RuntimeError(f"gnome-keyring-daemon exited with status {daemon.keyring.returncode}")
         try:
             with open_dbus_connection(bus=daemon.bus_address) as conn:
-                # Only once *our* daemon owns the name: any call before that would make the bus
-                # D-Bus-activate a second gnome-keyring (no password, no login keyring) that wins.
-                if Proxy(message_bus, conn).NameHasOwner("org.freedesktop.secrets")[0] == 1:
+                # Only once our daemon owns the name (the bus activates nothing, so it is ours).
+                if Proxy(message_bus, conn).NameHasOwner(SECRETS_NAME)[0] == 1:
                     # by alias only: get_default_collection would *create* one (a prompt nobody answers)
                     # if we asked before the daemon has made the login keyring from the password
                     collection = secretstorage.get_collection_by_alias(conn, "default")
@@ -149,6 +206,12 @@ def secret_service(
     import keyring
     from keyring.backends.SecretService import Keyring as SecretServiceKeyring
 
+    problem = _secret_service_daemon.problem()
+    if problem:
+        pytest.fail(
+            f"the private Secret Service is gone ({problem}); its log:\n{_secret_service_daemon.log_tail()}",
+            pytrace=False,
+        )
     for name, value in _secret_service_daemon.env().items():
         monkeypatch.setenv(name, value)
     previous = keyring.get_keyring()
