@@ -61,6 +61,7 @@ class AiPanel(QWidget):
         self.summary_text = ""
         self._summary_req: int | None = None
         self._chat_req: int | None = None
+        self._stopped: set[int] = set()  # Stop was pressed: later text for these never reaches a view
         self._transcripts: dict[int, str] = {}
         self._build()
         worker.started.connect(self._on_started)
@@ -290,6 +291,8 @@ class AiPanel(QWidget):
         self.chat_view.ensureCursorVisible()
 
     def stop(self) -> None:
+        # the worker may still emit the token it was decoding and its buffered text; drop them here
+        self._stopped.update(r for r in (self._summary_req, self._chat_req) if r is not None)
         self.worker.cancel("summary")
         self.worker.cancel("chat")
         self.status.setText("Stopped")
@@ -301,6 +304,8 @@ class AiPanel(QWidget):
             self.status.setText("Summarising…")
 
     def _on_text(self, req: int, text: str) -> None:
+        if req in self._stopped:
+            return
         if req == self._summary_req:
             self.summary_text += text
             cursor = self.summary_view.textCursor()
@@ -310,12 +315,14 @@ class AiPanel(QWidget):
             self._append_chat(text)
 
     def _on_finished(self, req: int, kind: str, result: Any) -> None:
+        stopped = req in self._stopped
+        self._stopped.discard(req)
         if req == self._summary_req:
             self._summary_req = None
             if kind == "digest":
                 self._show_digest(result)
             elif result is not None:
-                if result.text:
+                if result.text and not stopped:  # a stopped summary keeps what was shown at Stop
                     self._show_summary(result.text)
                 self._show_cut(result.cut_to)
                 state = {"cancelled": "Stopped", "cached": "Saved summary"}.get(
@@ -331,6 +338,7 @@ class AiPanel(QWidget):
         self._set_busy(self._summary_req is not None or self._chat_req is not None)
 
     def _on_failed(self, req: int, kind: str, message: str) -> None:
+        self._stopped.discard(req)
         if req == self._summary_req:
             self._summary_req = None
         elif req == self._chat_req:

@@ -1,8 +1,9 @@
-"""The lazy article model against real database files: ordering, paging, 100k rows open fast."""
+"""The lazy article model against real database files: ordering, paging, 100k rows read a page at a time.
+
+How fast 100k rows open and scroll is measured by tests/bench/bench_gui_latency.py, not asserted here."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from app.models import ArticleQuery
@@ -26,18 +27,15 @@ class CountingStore:
         return self.store.rows(ids)
 
 
-def test_opens_100k_articles_fast_and_pages_lazily(qtbot, large_db: Path) -> None:
+def test_opens_100k_articles_reading_only_the_pages_shown(qtbot, large_db: Path) -> None:
     with open_store(large_db) as store:
         counting = CountingStore(store)
         model = ArticleListModel(counting)
         feed_id = store.list_feeds()[0].id
-        started = time.perf_counter()
         model.set_query(ArticleQuery(feed_ids=(feed_id,)))
         first = model.index(0, TITLE).data()
-        elapsed = time.perf_counter() - started
         assert model.rowCount() == 100_000
         assert first == "Article 0 of feed 0"  # newest first
-        assert elapsed < 0.2, f"opening 100k articles took {elapsed * 1000:.0f} ms"
         assert counting.rows_fetched == article_model.PAGE  # only the first page was read
         assert model.index(99_999, TITLE).data() == "Article 99999 of feed 0"
         assert counting.rows_fetched == 2 * article_model.PAGE
@@ -58,18 +56,17 @@ def test_scrolling_a_view_reads_only_visible_pages(qtbot, large_db: Path) -> Non
         model.set_query(ArticleQuery(smart="all"))
         bar = view.verticalScrollBar()
         qtbot.waitUntil(lambda: bar.maximum() > 1000, timeout=2000)
-        started = time.perf_counter()
         for step in range(0, bar.maximum(), bar.maximum() // 50):
             bar.setValue(step)
             qtbot.wait(0)
             view.viewport().repaint()
-        elapsed = time.perf_counter() - started
+        shown = view.indexAt(view.viewport().rect().topLeft()).row()
         view.hide()
         view.setModel(None)
         assert (
             counting.rows_fetched <= 51 * 2 * article_model.PAGE
         )  # at most two pages per step, never all 100k
-        assert elapsed / 50 < 0.05, f"{elapsed / 50 * 1000:.0f} ms per scroll step"
+        assert shown > 90_000  # the view really scrolled to the end
 
 
 def test_sort_hide_read_and_local_flags(qtbot, sample_dir: Path) -> None:
