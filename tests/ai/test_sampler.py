@@ -189,15 +189,4 @@ def test_invalid_params(bad: dict) -> None:
         SamplingParams(**bad)
 
 
-def test_sampling_full_vocabulary_is_fast() -> None:
-    import time
-
-    logits = random_logits(0, vocab=65536)
-    sampler = Sampler(SamplingParams(seed=0), 65536)
-    timings = []
-    for _ in range(5):  # best of five batches: the shared CI box is noisy
-        start = time.perf_counter()
-        for _ in range(10):
-            sampler.observe(sampler.sample(logits))
-        timings.append((time.perf_counter() - start) / 10)
-    assert min(timings) < 0.01, timings  # ~0.4 ms here
+# Sampling speed over the full vocabulary: tests/bench/bench_sampler.py.

@@ -4,7 +4,6 @@ text, generated text and bytes; the vocabulary file parser; the streaming decode
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -140,18 +139,6 @@ def test_shipped_vocabulary_equals_the_wheel_copy_with_crlf(world: WorldTokenize
     assert tokens == [world.token_bytes(i) for i in range(1, 65530)]
 
 
-def test_vocabulary_loads_quickly() -> None:
-    # The shared 2-core CI box is noisy: budget 150 ms typical, assert a loose 1 s (best of 3).
-    best = min(_time_load() for _ in range(3))
-    assert best < 1.0, best
-
-
-def _time_load() -> float:
-    start = time.perf_counter()
-    WorldTokenizer.from_file(resources_dir() / "rwkv_vocab_v20230424.txt")
-    return time.perf_counter() - start
-
-
 @pytest.mark.parametrize(
     "content",
     [
@@ -206,13 +193,15 @@ def test_stream_decoder_on_real_token_stream(world: WorldTokenizer) -> None:
     assert any(piece == "" for piece in pieces)
 
 
-def test_encoding_is_fast(world: WorldTokenizer) -> None:
-    article = world.decode(world.encode(mixed_text())[:2000])
-    best = min(_time_encode(world, article) for _ in range(5))
-    assert best < 0.05, best  # a few ms typical; loose for the shared CI box
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(min_value=0, max_value=65535), max_size=80))
+def test_streamed_pieces_always_join_to_the_decoded_text(world: WorldTokenizer, ids: list[int]) -> None:
+    # any id sequence (split characters, invalid bytes, end-of-text, ids past the vocabulary): what
+    # the view shows piece by piece is exactly what decoding the whole run gives
+    decoder = StreamDecoder(world)
+    pieces = [decoder.feed(i) for i in ids]
+    assert "".join(pieces) + decoder.flush() == world.decode(ids)
+    assert decoder.pending == b""
 
 
-def _time_encode(world: WorldTokenizer, text: str) -> float:
-    start = time.perf_counter()
-    world.encode(text)
-    return time.perf_counter() - start
+# Load and encode speed: tests/bench/bench_tokenizer.py prints them beside rwkv's TRIE_TOKENIZER.
