@@ -143,6 +143,9 @@ class FakeBilibili:
             self.server.route(path, handler)
 
     def __enter__(self) -> FakeBilibili:
+        from app.sources.bilibili.client import forget_keys
+
+        forget_keys()  # Hearth's key cache is per API base, and this port may be an earlier fake's
         self.server.start()
         return self
 

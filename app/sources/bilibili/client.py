@@ -49,6 +49,11 @@ COOL_TOO_FAST = timedelta(minutes=10)
 DM_IMG_STR = "bm8gd2ViZ2"
 
 
+def forget_keys() -> None:
+    """Drop every cached key set (tests: a new fake server may reuse an old one's port)."""
+    _KEY_CACHE.clear()
+
+
 def cached_keys(api: str) -> WbiKeys | None:
     entry = _KEY_CACHE.get(api)
     if entry is None or time.monotonic() - entry[1] > KEY_TTL:
