@@ -164,6 +164,8 @@ class FakeWeibo:
             for post in POSTS
         ]
         cards.insert(0, {"card_type": 11, "card_group": []})  # not a post
+        old_pin = mblog("PqPinOld", "置顶：欢迎", created_at="Mon Jan 01 08:00:00 +0800 2024")
+        cards.insert(0, {"card_type": 9, "mblog": old_pin, "profile_type_id": "proweibotop_"})
         return _json({"ok": 1, "data": {"cardlistInfo": {"since_id": 1}, "cards": cards}})
 
     def _show(self, req: Request, query: dict[str, str]) -> Reply:

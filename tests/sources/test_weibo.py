@@ -77,7 +77,7 @@ def test_weibo_cookies_cover_weibo_com_and_weibo_cn_only() -> None:
 def test_user_posts_with_full_text_pictures_and_video_covers(weibo: FakeWeibo) -> None:
     feed = run_source(weibo, "weibo.user", {"uid": UID})
     assert feed.title == "何同学的微博" and feed.icon_url == "https://wx1.sinaimg.cn/orj480/avatar.jpg"
-    long, pics, video, repost = feed.items
+    long, pics, video, repost = feed.items  # the pinned post from 2024 is not news: left out
     assert long.url == f"https://weibo.com/{UID}/PqLong1" and long.guid == "PqLong1"
     assert LONG_FULL in long.content_html and "全文</a>" not in long.content_html
     assert long.published == datetime(2025, 11, 22, 20, 15, 3, tzinfo=timezone(timedelta(hours=8)))
@@ -157,3 +157,16 @@ def test_weibo_gets_its_own_ten_second_spacing(tmp_path: Path) -> None:
         assert quick.gates.gate("weibo.com").min_spacing == 0.5
     finally:
         store.close()
+
+
+def test_only_recent_pinned_posts_are_kept() -> None:
+    from app.sources.weibo.sources import keep_recent_pinned
+
+    ordinary = [
+        {"created_at": "Sat Nov 22 20:15:03 +0800 2025"},
+        {"created_at": "Fri Nov 21 10:00:00 +0800 2025"},
+    ]
+    new_pin = {"bid": "new", "created_at": "Sun Nov 23 09:00:00 +0800 2025"}
+    old_pin = {"bid": "old", "created_at": "Mon Jan 01 08:00:00 +0800 2024"}
+    assert keep_recent_pinned([new_pin, old_pin], ordinary) == [new_pin]
+    assert keep_recent_pinned([old_pin], []) == [old_pin]  # nothing to compare with: keep it

@@ -16,7 +16,7 @@ from app.errors import BlockedError, CookieExpiredError, CookieMissingError, Hea
 from app.models import ParsedFeed, ParsedItem
 from app.sources.base import Param, RouteSource, SourceContext
 from app.sources.weibo.client import MOBILE, SITE, WeiboClient
-from app.sources.weibo.render import post_item, scheme_bid
+from app.sources.weibo.render import parse_time, post_item, scheme_bid
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,15 @@ async def posts_to_items(client: WeiboClient, mblogs: list[dict[str, Any]], refe
                 log.info("weibo: no full text for %s (%s)", bid, exc.user_message())
         items.append(post_item(mblog, full_text=full))
     return items
+
+
+def keep_recent_pinned(pinned: list[dict[str, Any]], ordinary: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pinned posts newer than the oldest ordinary one (an old pinned post is not news; RSSHub does the same)."""
+    dates = [d for d in (parse_time(m.get("created_at")) for m in ordinary) if d is not None]
+    if not dates:
+        return pinned
+    oldest = min(dates)
+    return [m for m in pinned if (when := parse_time(m.get("created_at"))) is not None and when >= oldest]
 
 
 @dataclass(frozen=True)
@@ -103,13 +112,17 @@ class UserPostsSource(WeiboSource):
             referer=referer,
             what=f"user {uid}",
         )
-        mblogs = []
+        mblogs, pinned = [], []
         for card in (data or {}).get("cards") or []:
             if isinstance(card, dict) and isinstance(card.get("mblog"), dict):
                 mblog = card["mblog"]
                 if not mblog.get("bid"):
                     mblog = {**mblog, "bid": scheme_bid(card)}
-                mblogs.append(mblog)
+                if str(card.get("profile_type_id") or "").startswith("proweibotop"):
+                    pinned.append(mblog)
+                else:
+                    mblogs.append(mblog)
+        mblogs = keep_recent_pinned(pinned, mblogs) + mblogs
         items = await posts_to_items(client, mblogs, referer)
         return ParsedFeed(
             title=title,
