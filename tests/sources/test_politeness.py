@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -106,23 +105,61 @@ def test_403_and_429_start_a_cooldown_and_no_request_is_made_during_it(
 
 
 def test_spacing_waits_between_requests_to_one_site_only(tmp_path: Path) -> None:
+    """Ordering on a fake clock, not a stopwatch: zhihu's second request sleeps its 0.3 s spacing while
+    bilibili's request goes through without sleeping, before zhihu's sleep is over."""
     store = open_store(tmp_path / "h.sqlite3")
-    slow = SiteGate("zhihu.com", store, min_spacing=0.3, max_per_hour=100, jitter=0.0)
-    other = SiteGate("bilibili.com", store, min_spacing=0.3, max_per_hour=100, jitter=0.0)
+    clock = Clock()
+    slept: dict[str, list[float]] = {"zhihu.com": [], "bilibili.com": []}
+    wake_zhihu = asyncio.Event()
+    order: list[str] = []
 
-    async def go() -> tuple[float, float]:
-        start = time.monotonic()
+    def sleeper(site: str):  # type: ignore[no-untyped-def]
+        async def sleep(seconds: float) -> None:
+            slept[site].append(seconds)
+            if site == "zhihu.com":
+                await wake_zhihu.wait()
+            clock.now += timedelta(seconds=seconds)
+
+        return sleep
+
+    slow = SiteGate(
+        "zhihu.com",
+        store,
+        min_spacing=0.3,
+        max_per_hour=100,
+        jitter=0.0,
+        clock=clock,
+        sleep=sleeper("zhihu.com"),
+    )
+    other = SiteGate(
+        "bilibili.com",
+        store,
+        min_spacing=0.3,
+        max_per_hour=100,
+        jitter=0.0,
+        clock=clock,
+        sleep=sleeper("bilibili.com"),
+    )
+
+    async def go() -> None:
         await slow.acquire()
-        second = asyncio.create_task(slow.acquire())  # must wait ~0.3 s
-        await asyncio.sleep(0.01)
-        await other.acquire()  # another site: no wait behind zhihu
-        other_done = time.monotonic() - start
+        order.append("zhihu 1")
+        second = asyncio.create_task(slow.acquire())
+        for _ in range(1000):  # until zhihu's second request is inside its spacing sleep
+            if slept["zhihu.com"]:
+                break
+            await asyncio.sleep(0)
+        assert slept["zhihu.com"], "the second zhihu request did not wait for its spacing"
+        # a regression (one lock for all sites) would block here: fail instead of hanging
+        await asyncio.wait_for(other.acquire(), timeout=60)
+        order.append("bilibili 1")
+        wake_zhihu.set()
         await second
-        return other_done, time.monotonic() - start
+        order.append("zhihu 2")
 
-    other_done, both = asyncio.run(go())
-    assert other_done < 0.15
-    assert 0.28 <= both < 1.0
+    asyncio.run(go())
+    assert order == ["zhihu 1", "bilibili 1", "zhihu 2"]
+    assert slept == {"zhihu.com": [pytest.approx(0.3)], "bilibili.com": []}
     store.close()
 
 

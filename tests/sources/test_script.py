@@ -59,22 +59,38 @@ def test_non_zero_exit_shows_stderr(tmp_path: Path) -> None:
     assert err.value.stderr.count("login failed") > 100  # the full tail is kept on the error
 
 
+def _alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie waiting to be reaped counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
 def test_timeout_kills_the_script_and_its_children(tmp_path: Path) -> None:
-    marker = tmp_path / "child-survived"
-    child = f"import time; time.sleep(0.8); open({str(marker)!r}, 'w')"
+    child_pid = tmp_path / "child.pid"
+    finished = tmp_path / "script-finished"
+    child = f"import os, time; open({str(child_pid)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
     body = (
-        "import subprocess, sys, time\n"
+        "import os, subprocess, sys, time\n"
         f"subprocess.Popen([sys.executable, '-c', {child!r}])\n"
+        f"while not os.path.exists({str(child_pid)!r}): time.sleep(0.01)\n"
         "sys.stderr.write('working...\\n'); sys.stderr.flush()\n"
-        "time.sleep(30)\n"
+        "time.sleep(60)\n"
+        f"open({str(finished)!r}, 'w')\n"
     )
-    start = time.monotonic()
-    with pytest.raises(ScriptError, match=r"longer than 0\.3 s") as err:
-        run(script(tmp_path, body), tmp_path, **{"script.timeout": 0.3})
-    assert time.monotonic() - start < 5
-    assert "working..." in err.value.stderr
-    time.sleep(0.9)
-    assert not marker.exists()
+    # a timeout long enough for a loaded machine to start both processes, far below the script's 60 s
+    with pytest.raises(ScriptError, match=r"longer than 10 s") as err:
+        run(script(tmp_path, body), tmp_path, **{"script.timeout": 10})
+    assert not finished.exists()  # it was killed, not waited for
+    assert "working..." in err.value.stderr  # so the child had started
+    pid = int(child_pid.read_text())
+    for _ in range(500):  # SIGKILL to the group is immediate; allow the kernel a moment to tear down
+        if not _alive(pid):
+            break
+        time.sleep(0.01)
+    assert not _alive(pid), "the script's child survived the timeout"
 
 
 def test_output_that_is_not_a_feed(tmp_path: Path) -> None:

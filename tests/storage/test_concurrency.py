@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,20 +17,20 @@ def test_reader_reads_while_another_connection_holds_a_write_transaction(store: 
     feed = store.add_feed("https://a.example/feed", title="A")
     committed = store.upsert_articles(feed.id, [make_item(i) for i in range(5)]).new_ids
     reader = open_store(db_path)
+    # a reader that had to wait for any lock would now fail at once ("database is locked") instead
+    # of waiting: "never blocked" is checked as behaviour, not with a stopwatch
+    reader._conn.execute("PRAGMA busy_timeout = 0")
     try:
         with store._write():  # the refresher is in the middle of a feed
             store._upsert(feed.id, [make_item(i) for i in range(5, 10)])
             store._conn.execute("UPDATE feeds SET title = 'changing' WHERE id = ?", (feed.id,))
-            started = time.monotonic()
             ids = reader.query_ids(ArticleQuery())
             rows = reader.rows(ids)
             counts = reader.unread_counts()
             found = reader.search("item")
-            elapsed = time.monotonic() - started
-            # the reader sees the last committed state, at once
+            # the reader sees the last committed state
             assert sorted(ids) == sorted(committed) and counts == {feed.id: 5} and len(found) == 5
             assert {r.feed_title for r in rows} == {"A"}
-            assert elapsed < 1.0
         assert len(reader.query_ids(ArticleQuery())) == 10  # and the new state once committed
     finally:
         reader.close()
@@ -47,7 +46,6 @@ def test_second_writer_waits_for_the_first(store: Store, db_path: Path) -> None:
         other = open_store(db_path)  # one Store per thread
         try:
             outcome["new"] = len(other.upsert_articles(feed.id, [make_item(100)]).new_ids)
-            outcome["done_at"] = time.monotonic()
         finally:
             other.close()
 
@@ -56,11 +54,11 @@ def test_second_writer_waits_for_the_first(store: Store, db_path: Path) -> None:
     with store._write():
         store._upsert(feed.id, [make_item(1)])
         entered.set()
-        release.wait(0.3)  # hold the write lock a moment
-        committed_at = time.monotonic()
-    thread.join(10)
+        release.wait(0.3)  # hold the write lock a moment: a window for a writer that did not wait
+        assert "new" not in outcome  # the other writer has not written while we hold the lock
+    thread.join(30)
     assert not thread.is_alive()
-    assert outcome["new"] == 1 and outcome["done_at"] >= committed_at  # type: ignore[operator]
+    assert outcome["new"] == 1
     assert store.count_articles(ArticleQuery()) == 2
 
 
