@@ -21,7 +21,7 @@ from app.errors import HearthError
 if TYPE_CHECKING:
     from app.storage import Store
 
-COMMAND_MODULES = ("library", "fetch", "opml", "configure", "model", "cookies", "serve", "ai")
+COMMAND_MODULES = ("library", "fetch", "opml", "configure", "model", "cookies", "serve", "ai", "ai_library")
 
 
 class Context:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from app.ai.model import Model
     from app.ai.sampler import SamplingParams
     from app.ai.tokenizer import Tokenizer
+    from app.ai.translate import Translator
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +231,13 @@ class Assistant:
         if gen.finish_reason != "cancelled" and summary:
             self.store.save_summary(Summary(article.id, model_id, PROMPT_VERSION, summary, datetime.now(UTC)))
         return SummaryResult(article.id, summary, False, gen.finish_reason, model_id, cut_to)
+
+    # translations, questions, briefings (their own modules) ---------------------------------------
+    def translator(self, *, max_block_tokens: int | None = None) -> Translator:
+        """Articles and titles into ai.language (see app.ai.translate)."""
+        from app.ai.translate import Translator
+
+        return Translator(self, max_block_tokens=max_block_tokens)
 
     # chat -----------------------------------------------------------------------------------------
     def article_chat(

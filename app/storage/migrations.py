@@ -172,11 +172,44 @@ _V4 = (
     "CREATE INDEX statuses_starred ON statuses(starred, sort_date) WHERE starred = 1",
 )
 
+# AI results beside summaries: translations (an article's title or body, per language, model and prompt
+# version), which AI rules run on each feed's new articles, and cached digests/briefings.
+_V5 = (
+    """CREATE TABLE translations (
+        article_id     INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        part           TEXT NOT NULL CHECK (part IN ('title', 'body')),
+        language       TEXT NOT NULL,
+        model_id       TEXT NOT NULL,
+        prompt_version TEXT NOT NULL,
+        text           TEXT NOT NULL,
+        created        REAL NOT NULL,
+        PRIMARY KEY (article_id, part, language, model_id, prompt_version)
+    )""",
+    """CREATE TABLE feed_ai_rules (
+        feed_id   INTEGER PRIMARY KEY REFERENCES feeds(id) ON DELETE CASCADE,
+        summarize INTEGER NOT NULL DEFAULT 0,
+        translate INTEGER NOT NULL DEFAULT 0,
+        language  TEXT NOT NULL DEFAULT ''
+    )""",
+    """CREATE TABLE digests (
+        key            TEXT NOT NULL,
+        model_id       TEXT NOT NULL,
+        prompt_version TEXT NOT NULL,
+        scope          TEXT NOT NULL,
+        article_ids    TEXT NOT NULL,
+        text           TEXT NOT NULL,
+        created        REAL NOT NULL,
+        PRIMARY KEY (key, model_id, prompt_version)
+    )""",
+    "CREATE INDEX digests_scope ON digests(scope, created)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "folders, feeds, articles, statuses, full-text search", _V1),
     Migration(2, "AI summaries and per-site politeness state", _V2),
     Migration(3, "tombstones for articles dropped by retention", _V3),
     Migration(4, "article dates in statuses, for fast unread and starred lists", _V4),
+    Migration(5, "AI translations, per-feed AI rules and cached digests", _V5),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

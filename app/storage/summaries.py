@@ -1,12 +1,30 @@
-"""Small keyed records: AI summaries per (article, model, prompt version), and per-site politeness state."""
+"""Small keyed records: AI summaries per (article, model, prompt version), translations per (article, part,
+language, model, prompt version), and per-site politeness state."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from app.errors import NotFoundError
+from app.errors import NotFoundError, StorageError
 from app.models import SiteState, Summary
 from app.storage.db import StoreBase, from_ts, to_ts
+
+TRANSLATION_PARTS = ("title", "body")
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """An article's title or body (HTML) in another language, as one model and prompt version wrote it."""
+
+    article_id: int
+    part: str  # "title" or "body"
+    language: str
+    model_id: str
+    prompt_version: str
+    text: str
+    created: datetime
 
 
 class SummaryStore(StoreBase):
@@ -54,6 +72,60 @@ class SummaryStore(StoreBase):
                 when = from_ts(created)
                 assert when is not None  # the column is NOT NULL
                 found[article_id] = Summary(article_id, model_id, version, text, when)
+        return found
+
+    def save_translation(self, translation: Translation) -> None:
+        """Store a translation, replacing one with the same key."""
+        if translation.part not in TRANSLATION_PARTS:
+            raise StorageError(f"unknown translation part {translation.part!r}", hint="title or body")
+        t = translation
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM articles WHERE id = ?", (t.article_id,)).fetchone() is None:
+                raise NotFoundError(f"no article with id {t.article_id}")
+            conn.execute(
+                "INSERT OR REPLACE INTO translations(article_id, part, language, model_id, prompt_version, text, "
+                "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (t.article_id, t.part, t.language, t.model_id, t.prompt_version, t.text, to_ts(t.created)),
+            )
+
+    def get_translation(
+        self, article_id: int, part: str, language: str, model_id: str, prompt_version: str
+    ) -> Translation | None:
+        row = self._conn.execute(
+            "SELECT text, created FROM translations WHERE article_id = ? AND part = ? AND language = ? "
+            "AND model_id = ? AND prompt_version = ?",
+            (article_id, part, language, model_id, prompt_version),
+        ).fetchone()
+        if row is None:
+            return None
+        created = from_ts(row[1])
+        assert created is not None  # the column is NOT NULL
+        return Translation(article_id, part, language, model_id, prompt_version, row[0], created)
+
+    def latest_translations(
+        self, article_ids: Sequence[int], part: str = "body", language: str | None = None
+    ) -> dict[int, Translation]:
+        """The newest translation of each article's `part` (any model or prompt version; any language unless
+        one is given), for exports, the feed server and list markers."""
+        found: dict[int, Translation] = {}
+        ids = list(dict.fromkeys(article_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                "SELECT article_id, language, model_id, prompt_version, text, created FROM translations "
+                f"WHERE part = ? AND article_id IN ({marks})"
+            )
+            args: list[object] = [part, *chunk]
+            if language is not None:
+                sql += " AND language = ?"
+                args.append(language)
+            for article_id, lang, model_id, version, text, created in self._conn.execute(
+                sql + " ORDER BY created", args
+            ):
+                when = from_ts(created)
+                assert when is not None  # the column is NOT NULL
+                found[article_id] = Translation(article_id, part, lang, model_id, version, text, when)
         return found
 
     def get_site_state(self, site: str) -> SiteState | None:
