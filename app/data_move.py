@@ -40,9 +40,7 @@ def move_legacy_data(paths: Paths, legacy: Path) -> bool:
                     return False
                 _commit_copy(legacy, data)
             elif not (data / MARKER).exists():
-                log.warning(
-                    "both %s and %s exist: using %s and leaving %s as it is", legacy, data, data, legacy
-                )
+                log.info("both %s and %s exist: using %s and leaving %s as it is", legacy, data, data, legacy)
                 return False
         marker = data / MARKER
         moved = _split(paths)

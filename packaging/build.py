@@ -97,6 +97,10 @@ def run_pyinstaller(out: Path, work: Path, *, with_ai: bool, prebuilt: Path | No
     bundle = dist / "hearth"
     for link in [p for p in bundle.rglob("*") if p.is_symlink() and not p.exists()]:
         link.unlink()  # links PyInstaller made to the QML-only libraries the spec leaves out
+    # QtWebEngine's Chromium creates this empty folder on every start if it is missing: shipped, the
+    # bundle writes nothing next to itself (and `dpkg -r` leaves no stray folder in /opt)
+    if sys.platform.startswith("linux"):
+        (bundle / "_internal" / "PySide6" / "Qt" / "resources" / "locales").mkdir(parents=True, exist_ok=True)
     return bundle
 
 
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deb", action="store_true", help="also build a .deb (Linux, needs dpkg-deb)")
     parser.add_argument("--tarball", action="store_true", help="also build a .tar.gz of the bundle (Linux)")
     parser.add_argument(
-        "--fast", action="store_true", help="light compression (gzip -1) for the tarball and .deb: for tests"
+        "--fast", action="store_true", help="light compression for the tarball and .deb (tests)"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (default: dist/)")
     args = parser.parse_args(argv)
