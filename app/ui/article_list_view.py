@@ -14,6 +14,7 @@ class ArticleListView(QTreeView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("articleList")
+        self.shows_one_feed = False  # the Feed column says nothing then
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setItemsExpandable(False)

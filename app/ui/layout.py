@@ -2,14 +2,14 @@
 
 Wide windows get three columns. Below `STACK_BELOW` px the list sits above the reader, so titles keep
 their room at 800×600 and 1000×700. The reader never drops below `READER_MIN` px beside an open side
-panel (the AI panel): the tree and list give way first, and when that is not enough the panel moves
-below the reader instead of beside it.
+panel (the AI panel): the tree and list give way first, and when that is not enough the panel becomes
+a tab next to the article ("Article | AI") instead of a column beside it.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QSplitter, QWidget
+from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
 
 STACK_BELOW = 1100  # window width under which the list goes above the reader
 READER_MIN = 480
@@ -17,6 +17,7 @@ SIDE_PANEL_MIN = 300
 TREE_WIDTH = 230
 TREE_MIN = 170
 LIST_MIN = 320
+WINDOW_MIN_WIDTH = 640
 LIST_HIDES_FEED_BELOW = 520  # a narrower list shows no Feed column (the tooltip still names it)
 
 
@@ -36,8 +37,15 @@ class PaneLayout(QObject):
         self.list = article_list
         self.reader = reader
         self.side: QWidget | None = None
+        self._side_wanted = False
+        # the reader sits in a tab widget whose bar shows only when the side panel joins it as a tab
+        self.reader_tabs = QTabWidget()
+        self.reader_tabs.setObjectName("readerTabs")
+        self.reader_tabs.setDocumentMode(True)
+        self.reader_tabs.setTabBarAutoHide(True)
+        self.reader_tabs.addTab(reader, "Article")
         self.reader_area = QSplitter(Qt.Orientation.Horizontal)
-        self.reader_area.addWidget(reader)
+        self.reader_area.addWidget(self.reader_tabs)
         self.reader_area.setChildrenCollapsible(False)
         self.content = QSplitter(Qt.Orientation.Horizontal)
         self.content.addWidget(list_box or article_list)
@@ -57,6 +65,9 @@ class PaneLayout(QObject):
         article_list.setMinimumWidth(240)
         reader.setMinimumWidth(280)
         self._width = 0
+        # an explicit minimum: otherwise the splitters' current arrangement (say three columns and the
+        # AI panel) would stop the user from making the window narrower than it, before re-arranging
+        window.setMinimumSize(WINDOW_MIN_WIDTH, 420)
         window.installEventFilter(self)
         self.content.splitterMoved.connect(lambda *_: self._update_list_columns())
 
@@ -71,12 +82,24 @@ class PaneLayout(QObject):
     def show_side(self, visible: bool) -> None:
         if self.side is None:
             return
+        self._side_wanted = visible
         if visible and not self.side.isVisible():
+            # choose beside/below before showing it, or its minimum width would grow the window first
+            self._place_side(self.window.width(), self.stacked())
             self.side.show()
             self.arrange(force=True)
         elif not visible:
+            self._untab_side()
             self.side.hide()
             self.arrange(force=True)
+
+    def side_is_tab(self) -> bool:
+        return self.side is not None and self.reader_tabs.indexOf(self.side) >= 0
+
+    def _untab_side(self) -> None:
+        if self.side is not None and self.side_is_tab():
+            self.reader_tabs.removeTab(self.reader_tabs.indexOf(self.side))
+            self.reader_area.addWidget(self.side)
 
     # arranging ----------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -109,14 +132,13 @@ class PaneLayout(QObject):
             height = max(1, self.content.height() or self.window.height() - 120)
             self.content.setSizes([int(height * 0.4), height - int(height * 0.4)])
         else:
-            side_open = self.side is not None and self.side.isVisible()
+            side_open = self.side is not None and self._side_wanted
             list_width = LIST_MIN if side_open else max(LIST_MIN, int(rest * 0.4))
             self.content.setSizes([list_width, max(1, rest - list_width)])
 
     def _place_side(self, width: int, stack: bool) -> None:
-        """Beside the reader when both fit, else below it."""
-        if self.side is None or not self.side.isVisible():
-            self.reader_area.setOrientation(Qt.Orientation.Horizontal)
+        """Beside the reader when both fit (the reader keeping READER_MIN), else a tab next to it."""
+        if self.side is None or not self._side_wanted:
             return
         tree = self.main.sizes()[0] if self.main.sizes() else TREE_WIDTH
         room = width - tree - (0 if stack else self.content.sizes()[0])
@@ -126,19 +148,23 @@ class PaneLayout(QObject):
             self.main.setSizes([tree, width - tree])
             self.content.setSizes([LIST_MIN, max(1, width - tree - LIST_MIN)])
             room = width - tree - LIST_MIN
-        beside = room >= READER_MIN + SIDE_PANEL_MIN
-        self.reader_area.setOrientation(Qt.Orientation.Horizontal if beside else Qt.Orientation.Vertical)
-        if beside:
+        if room >= READER_MIN + SIDE_PANEL_MIN:
+            self._untab_side()
             side = max(SIDE_PANEL_MIN, min(room // 3, room - READER_MIN))
             self.reader_area.setSizes([room - side, side])
-        else:
-            height = max(1, self.reader_area.height() or self.window.height() // 2)
-            self.reader_area.setSizes([height - height * 2 // 5, height * 2 // 5])
+        elif not self.side_is_tab():
+            self.reader_tabs.addTab(self.side, "AI")
+            self.reader_tabs.setCurrentWidget(self.side)
+            self.side.show()
 
     def _update_list_columns(self) -> None:
         hide = getattr(self.list, "set_feed_column_hidden", None)
         if hide is not None:
-            hide(self.list.width() < LIST_HIDES_FEED_BELOW)
+            one_feed = bool(getattr(self.list, "shows_one_feed", False))
+            hide(one_feed or self.list.width() < LIST_HIDES_FEED_BELOW)
+
+    def update_list_columns(self) -> None:
+        self._update_list_columns()
 
     # persistence --------------------------------------------------------------------------------
     def save_state(self) -> dict[str, object]:

@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         if self.side_panels is None:
             self.side_panels = QTabWidget()
             self.side_panels.setDocumentMode(True)
+            self.side_panels.setTabBarAutoHide(True)  # one panel needs no tab bar of its own
             self.panes.add_side(self.side_panels)
             self.side_panel_action = QAction(title, self, checkable=True)
             self.side_panel_action.setShortcut(QKeySequence("Ctrl+I"))
@@ -382,6 +383,8 @@ class MainWindow(QMainWindow):
         self.list_model.set_query(
             dataclasses.replace(query, unread_only=hide_read, sort=self.list_model.query.sort)
         )
+        self.list.shows_one_feed = query.feed_ids is not None and len(query.feed_ids) == 1
+        self.panes.update_list_columns()
         self.reader.show_placeholder()
         self._show_count_message()
 

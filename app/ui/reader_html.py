@@ -163,7 +163,7 @@ def render_enclosures(enclosures: tuple[Enclosure, ...], body: str, *, remote_im
             size = f" · {enc.length / 1_000_000:.0f} MB" if enc.length and enc.length > 1_000_000 else ""
             parts.append(
                 f"<figure class='enclosure podcast'><audio controls preload='none' src='{resource_url(enc.url, media=True)}'>"
-                f"</audio><figcaption>🎧 <a href='{href}'>{name}</a>{size}</figcaption></figure>"
+                f"</audio><figcaption>Audio: <a href='{href}'>{name}</a>{size}</figcaption></figure>"
             )
         elif kind == "video":
             parts.append(_card_html(enc.url, "Video", None))
@@ -186,7 +186,7 @@ def _rewrite_image(img: etree._Element, base: str, remote_images: bool) -> None:
     if not remote_images:
         link = etree.Element("a", href=src)
         link.set("class", "image-off")
-        link.text = f"🖼 {img.get('alt') or 'Image'}"
+        link.text = f"Image: {img.get('alt') or 'not loaded'}"
         _replace(img, link)
         return
     img.set("src", resource_url(src))

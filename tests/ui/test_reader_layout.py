@@ -4,7 +4,6 @@ open AI panel (or the panel goes below it) at every size; the web reader exists 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
 
 from app.ui.article_model import TITLE
 from app.ui.layout import READER_MIN
@@ -35,14 +34,19 @@ def test_the_reader_keeps_480px_beside_the_ai_panel(qtbot, controller, width: in
     w.set_side_panel_visible(True)
     qtbot.waitUntil(w.side_panels.isVisible, timeout=3000)
     qtbot.wait(1)
+    assert w.width() == width  # the panel did not push the window wider
+    tabs = w.panes.reader_tabs
+    if width >= 1300:  # beside, where it fits, and the reader keeps its 480 px
+        assert not w.panes.side_is_tab() and w.side_panels.width() >= 300
+        assert w.reader.width() >= READER_MIN, (width, w.reader.width())
+    if width < 1100:  # a tab next to the article, as wide and tall as the reader
+        assert w.panes.side_is_tab() and tabs.currentWidget() is w.side_panels
+        assert w.side_panels.width() >= READER_MIN and w.side_panels.height() >= 300
+        tabs.setCurrentIndex(0)
+        qtbot.waitUntil(w.reader.isVisible, timeout=3000)
     assert w.reader.width() >= READER_MIN, (width, w.reader.width())
-    assert w.side_panels.width() >= 300 or w.reader_splitter.orientation() == Qt.Orientation.Vertical
-    if width >= 1300:
-        assert w.reader_splitter.orientation() == Qt.Orientation.Horizontal  # beside, where it fits
-    else:
-        assert w.side_panels.height() >= 150  # below the reader, still usable
     w.set_side_panel_visible(False)
-    assert w.reader_splitter.orientation() == Qt.Orientation.Horizontal
+    assert not w.panes.side_is_tab() and tabs.count() == 1
 
 
 def test_the_web_reader_is_built_after_the_first_paint_and_shows_articles(qtbot, controller) -> None:
@@ -72,3 +76,15 @@ def test_reading_size_keys_and_memory(qtbot, controller) -> None:
     w._restore_reader_prefs()  # what the next start reads back
     assert w.reader.font_px == 19
     assert {"Ctrl++", "Ctrl+-", "Ctrl+0"} <= {a.shortcut().toString() for a in w.actions_.keyboard}
+
+
+def test_a_window_with_the_panel_open_can_be_made_narrow(qtbot, controller) -> None:
+    w = controller.window
+    resize(qtbot, w, 1300, 820)
+    w.set_side_panel_visible(True)
+    qtbot.waitUntil(w.side_panels.isVisible, timeout=3000)
+    resize(qtbot, w, 800, 600)  # from three columns with the panel beside, straight to 800 px
+    assert w.width() == 800 and w.panes.side_is_tab()
+    w.panes.reader_tabs.setCurrentIndex(0)
+    qtbot.waitUntil(w.reader.isVisible, timeout=3000)
+    assert w.reader.width() >= READER_MIN
