@@ -33,6 +33,7 @@ from app.models import Article, ArticleQuery, Summary
 from app.storage.text import html_to_text
 
 if TYPE_CHECKING:
+    from app.ai.ask import AskResult
     from app.ai.chat import ArticleChat, ChatSession
     from app.ai.model import Model
     from app.ai.sampler import SamplingParams
@@ -238,6 +239,13 @@ class Assistant:
         from app.ai.translate import Translator
 
         return Translator(self, max_block_tokens=max_block_tokens)
+
+    def ask(self, question: str, scope: str = "all", **options: Any) -> AskResult:
+        """Answer from the library with numbered citations (see app.ai.ask.ask_library for the options)."""
+        from app.ai.ask import ask_library
+        from app.storage.retrieval import parse_scope as parse_ask_scope
+
+        return ask_library(self, question, parse_ask_scope(scope), **options)
 
     # chat -----------------------------------------------------------------------------------------
     def article_chat(

@@ -7,7 +7,7 @@ import argparse
 import threading
 from typing import TYPE_CHECKING
 
-from app.commands.ai import _assistant
+from app.commands.ai import _assistant, _stream
 from app.storage.text import html_to_text
 
 if TYPE_CHECKING:
@@ -23,6 +23,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     tr.add_argument("--refresh", action="store_true", help="translate again even if a translation is cached")
     tr.set_defaults(func=cmd_translate)
+
+    ask = sub.add_parser("ask", help="ask your library: an answer with numbered citations of your articles")
+    ask.add_argument("question")
+    ask.add_argument(
+        "--scope", default="all",
+        help="all, starred, unread, feed:ID, folder:ID, since:YYYY-MM-DD, until:YYYY-MM-DD, days:N (comma-joined)",
+    )  # fmt: skip
+    ask.add_argument("--sources", type=int, default=5, help="at most this many articles (default 5)")
+    ask.set_defaults(func=cmd_ask)
 
 
 def cmd_translate(ctx: Context, args: argparse.Namespace) -> int:
@@ -53,4 +62,26 @@ def cmd_translate(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(html_to_text(result.html))
     note = "from cache" if result.cached else f"{result.blocks_done} of {result.blocks_total} blocks"
     ctx.err.write(f"[{result.language}; {note}; model {result.model_id}]\n")
+    return 0
+
+
+def cmd_ask(ctx: Context, args: argparse.Namespace) -> int:
+    assistant = _assistant(ctx)
+    cancel = threading.Event()
+    try:
+        result = assistant.ask(
+            args.question, args.scope, limit=args.sources, on_text=_stream(ctx), cancel=cancel
+        )
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    ctx.print("")
+    if result.sources:
+        ctx.print("\nSources:")
+        for source in result.sources:
+            url = f" {source.url}" if source.url else ""
+            mark = "" if source.cited else " (not cited)"
+            ctx.print(f"  [{source.number}] {source.title}{url} <{source.link}>{mark}")
+    first = f"; first text after {result.first_text_s:.2f}s" if result.first_text_s is not None else ""
+    ctx.err.write(f"[{result.finish_reason}; {len(result.sources)} sources{first}]\n")
     return 0

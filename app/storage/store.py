@@ -18,13 +18,16 @@ from app.storage.folders import FolderStore
 from app.storage.migrations import migrate
 from app.storage.outlines import OutlineStore
 from app.storage.queries import QueryStore
+from app.storage.retrieval import RetrievalStore
 from app.storage.statuses import StatusStore
 from app.storage.summaries import SummaryStore
 
 log = logging.getLogger(__name__)
 
 
-class Store(FolderStore, FeedStore, ArticleStore, QueryStore, StatusStore, OutlineStore, SummaryStore):
+class Store(
+    FolderStore, FeedStore, ArticleStore, QueryStore, StatusStore, OutlineStore, SummaryStore, RetrievalStore
+):
     """Hearth's library: folders, feeds, articles and their statuses, search, summaries, site state."""
 
     def record_fetch(self, feed_id: int, state: FetchState, parsed: ParsedFeed | None = None) -> UpsertResult:

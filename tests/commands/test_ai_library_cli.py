@@ -66,3 +66,18 @@ def test_translate_on_the_tiny_model(capsys, data_dir, profile, tiny) -> None:
     assert code == 0 and out.startswith("# ") and "1 of 1 blocks" in err
     code, _out, err = hearth(capsys, "translate", str(profile["rain"]), "--to", "zh")
     assert code == 0 and "from cache" in err
+
+
+def test_ask_lists_cited_sources_under_the_answer(capsys, data_dir, profile) -> None:
+    with FakeModelServer(pieces=[" Otters use stones [1]."]) as srv:
+        configure(data_dir, ai__backend="openai", ai__endpoint=srv.base)
+        code, out, err = hearth(
+            capsys, "ask", "Do sea otters use tools?", "--scope", f"folder:{profile['folder']}"
+        )
+        assert code == 0 and out.startswith("Otters use stones [1].\n\nSources:\n  [1] ")
+        assert f"<hearth://article/{profile['otters']}>" in out and "(not cited)" in out  # [2] was not cited
+        assert "2 sources" in err
+        code, out, err = hearth(capsys, "ask", "volcanoes on mars", "--scope", "starred")
+        assert code == 0 and "found nothing" in out and "Sources" not in out
+        code, _out, err = hearth(capsys, "ask", "otters", "--scope", "folder:x")
+        assert code == 1 and "unknown scope" in err and "Traceback" not in err
