@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.config import Paths, Settings, resolve_paths
-from app.errors import HearthError
+from app.errors import HearthError, StorageError
 
 if TYPE_CHECKING:
     from app.storage import Store
@@ -40,7 +40,13 @@ class Context:
     def store(self) -> Store:
         from app.storage import open_store
 
-        self.paths.ensure()
+        try:
+            self.paths.ensure()
+        except OSError as exc:  # a read-only or full disk: say so instead of a traceback
+            raise StorageError(
+                f"cannot use Hearth's data folder {self.paths.data_dir}: {exc.strerror or exc}",
+                hint="make it writable (and free some space), or choose another with --data-dir / HEARTH_DATA_DIR",
+            ) from None
         return open_store(self.paths.db_path)
 
     def print(self, *parts: object, sep: str = " ", end: str = "\n") -> None:

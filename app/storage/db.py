@@ -33,6 +33,8 @@ def connect(path: str | Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a crash loses at most the last commit
         conn.execute("PRAGMA temp_store = MEMORY")
     except sqlite3.DatabaseError as exc:
+        if _error_name(exc).startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_FULL", "SQLITE_IOERR")):
+            raise _storage_error(exc, path, opening=True) from exc
         raise StorageError(
             f"cannot open the database {path}: {exc}",
             hint="check the file is a Hearth database and the disk is writable (move a damaged file away)",
@@ -66,14 +68,19 @@ class StoreBase:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise _storage_error(exc) from exc
+            raise _storage_error(exc, self.path) from exc
         self._depth = 1
         try:
             yield self._conn
             self._conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:  # locked past the timeout, disk full, I/O error
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            # locked past the timeout, disk full, read-only, I/O error, a damaged file: the whole
+            # transaction is rolled back, so nothing is half-written. Constraint errors stay raw.
+            if isinstance(exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)):
+                self._rollback()
+                raise
             self._rollback()
-            raise _storage_error(exc) from exc
+            raise _storage_error(exc, self.path) from exc
         except BaseException:
             self._rollback()
             raise
@@ -82,16 +89,42 @@ class StoreBase:
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:
-            self._conn.execute("ROLLBACK")
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.DatabaseError:  # SQLite may already have rolled back (SQLITE_FULL, IOERR)
+                log.debug("rollback after a failed write", exc_info=True)
 
     def close(self) -> None:
         self._conn.close()
 
 
-def _storage_error(exc: sqlite3.OperationalError) -> StorageError:
-    if "locked" in str(exc) or "busy" in str(exc):
+def _error_name(exc: sqlite3.Error) -> str:
+    return str(getattr(exc, "sqlite_errorname", "") or "")
+
+
+def _storage_error(exc: sqlite3.Error, path: str | Path = "", *, opening: bool = False) -> StorageError:
+    """A user-facing error for a failed open or write, by SQLite's own error code."""
+    name = _error_name(exc)
+    where = Path(path).parent if path and str(path) != ":memory:" else None
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(exc) or "busy" in str(exc):
         return StorageError(
             f"the database is busy: {exc}", hint="another Hearth process is writing; try again"
+        )
+    if name.startswith("SQLITE_FULL"):
+        return StorageError(
+            "the disk is full: Hearth could not save this change (nothing was half-written; "
+            "everything saved before is intact)",
+            hint=f"free some space on the disk that holds {where or 'the data folder'}, then try again",
+        )
+    if name.startswith("SQLITE_READONLY") or (opening and name.startswith("SQLITE_CANTOPEN")):
+        return StorageError(
+            f"Hearth's data folder {where or ''} is read-only: nothing can be saved there".replace("  ", " "),
+            hint="make the folder and hearth.sqlite3 writable, or choose another with --data-dir / HEARTH_DATA_DIR",
+        )
+    if name.startswith("SQLITE_IOERR"):
+        return StorageError(
+            f"the disk reported an I/O error while saving: {exc}",
+            hint=f"check the disk that holds {where or 'the data folder'} (it may be full, removed or failing)",
         )
     return StorageError(
         f"the database refused a write: {exc}", hint="check the disk has space and is writable"
