@@ -51,8 +51,12 @@ def cmd_set(ctx: Context, args: argparse.Namespace) -> int:
     text = sys.stdin.read()
     cookies = parse_cookie_header(text)
     warnings = validate_cookies(site, cookies)
-    stored = _vault(ctx).set(site, cookies, args.user_agent)
+    vault = _vault(ctx)
+    stored = vault.set(site, cookies, args.user_agent)
     ctx.print(f"stored {len(stored.cookies)} cookies for {site}: {', '.join(stored.names())}")
+    where = vault.backend_info()
+    if where.kind == "plaintext":  # only ever the user's own explicit choice (see app/vault/backend.py)
+        ctx.print(f"note: they are in {where.describe()}, not in an OS keyring")
     for warning in warnings:
         ctx.print(f"warning: {warning}")
     if not args.user_agent:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.errors import VaultError
+from app.vault.backend import CHOICES, BackendInfo, inspect_backend, require_safe_for_writing
 from app.vault.cookies import SiteCookies, host_matches_site, host_of, netloc_of, normalize_site
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,7 @@ BASE_SETTINGS = (
     ("bilibili.api_base", "bilibili.com"),
     ("weibo.m_base", "weibo.com"),
 )
-KEYRING_HINT = (
-    "no OS keyring: install/unlock gnome-keyring or KWallet (or run Hearth inside a desktop session)"
-)
+KEYRING_HINT = f"no OS keyring: install/unlock gnome-keyring or KWallet (or run Hearth inside a desktop session); {CHOICES}"
 
 
 def _backend_errors() -> tuple[type[BaseException], ...]:
@@ -123,6 +122,12 @@ class CookieVault:
         found = self.cookies_for(url)
         return found.header() if found and found.cookies else None
 
+    def backend_info(self) -> BackendInfo:
+        """Where cookies go: an OS keyring, a plain-text file (and whether the user chose it), or nowhere."""
+        import keyring
+
+        return inspect_backend(self._backend or keyring.get_keyring())
+
     # -- writing -------------------------------------------------------------------------------
 
     def set(
@@ -178,6 +183,11 @@ class CookieVault:
         return existed
 
     def _write(self, value: SiteCookies) -> None:
+        import keyring
+
+        info = require_safe_for_writing(self._backend or keyring.get_keyring())
+        if info.kind == "plaintext":
+            log.warning("keeping the cookies for %s in %s", value.site, info.describe())
         payload = json.dumps(
             {
                 "cookies": value.cookies,
