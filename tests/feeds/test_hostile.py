@@ -251,3 +251,18 @@ def test_an_svg_data_icon_is_dropped_but_a_png_one_kept():
     assert parse_feed(atom("data:image/png;base64,iVBORw0KGgo="), url=URL).icon_url.startswith(
         "data:image/png"
     )
+
+
+def test_a_100k_item_feed_on_the_feedparser_path_is_read_only_as_far_as_it_needs():
+    items = "".join(
+        f'<item rdf:about="http://example.org/{i}"><title>n {i}</title><link>http://example.org/{i}</link></item>'
+        for i in range(100_000)
+    )
+    rdf = (
+        '<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns="http://purl.org/rss/1.0/"><channel rdf:about="x"><title>R</title></channel>'
+        f"{items}</rdf:RDF>"
+    ).encode()
+    feed = parse_feed(rdf, url=URL, max_items=50)
+    assert feed.format == "rss10" and feed.title == "R"
+    assert [i.title for i in feed.items] == [f"n {i}" for i in range(50)]  # undated: the feed's first
