@@ -206,6 +206,7 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("ai.creative_temperature", float, 1.2, "temperature for free generation"),
     SettingSpec("ai.creative_top_p", float, 0.7, "top-p for free generation"),
     SettingSpec("ai.auto_summary_feeds", str, "", "feeds (ids, comma-separated) summarised in background"),
+    SettingSpec("ai.rules_per_refresh", int, 10, "most model runs the per-feed AI rules make per refresh"),
 )
 SPECS_BY_KEY: dict[str, SettingSpec] = {spec.key: spec for spec in SETTING_SPECS}
 _TRUE = {"1", "true", "yes", "on"}

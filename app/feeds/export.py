@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -31,6 +32,14 @@ _ATOM = "http://www.w3.org/2005/Atom"
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+class Translation(Protocol):
+    """What an export needs of a stored AI translation (app.storage.summaries.Translation)."""
+
+    language: str
+    model_id: str
+    text: str  # the translated body, HTML
+
+
 def export_articles(
     articles: Sequence[Article],
     *,
@@ -40,6 +49,7 @@ def export_articles(
     description: str = "",
     self_url: str | None = None,
     ai_summaries: Mapping[int, Summary] | None = None,
+    ai_translations: Mapping[int, Translation] | None = None,
 ) -> bytes:
     """The articles as one feed document in `fmt` ("rss", "atom" or "json"), in the order given.
 
@@ -48,6 +58,10 @@ def export_articles(
     top of its content, so it travels with the article into any other reader.
     """
     link = link or self_url or PLACEHOLDER_LINK
+    if ai_translations:  # `ai_translations` (id -> Translation): the translated body above the original
+        articles = [
+            with_ai_translation(a, ai_translations[a.id]) if a.id in ai_translations else a for a in articles
+        ]
     if ai_summaries:
         articles = [with_ai_summary(a, ai_summaries[a.id]) if a.id in ai_summaries else a for a in articles]
     if fmt == "json":
@@ -78,6 +92,16 @@ def with_ai_summary(article: Article, summary: Summary) -> Article:
     block = (
         f'<aside class="hearth-ai-summary"><p><strong>AI summary</strong> '
         f"<small>({html.escape(summary.model_id)}, made on this computer)</small></p>{lines}</aside><hr>"
+    )
+    return replace(article, content_html=block + (article.content_html or article.summary_html))
+
+
+def with_ai_translation(article: Article, translation: Translation) -> Article:
+    """The article with its local AI translation as a marked block before the original content."""
+    block = (
+        f'<section class="hearth-ai-translation" lang="{html.escape(translation.language)}"><p><strong>AI '
+        f"translation</strong> <small>({html.escape(translation.model_id)}, made on this computer)</small></p>"
+        f"{translation.text}</section><hr>"
     )
     return replace(article, content_html=block + (article.content_html or article.summary_html))
 

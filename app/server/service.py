@@ -250,6 +250,7 @@ class FeedService:
             description=f"{title} — served by Hearth",
             self_url=self_url,
             ai_summaries=store.latest_summaries(ids) if params.get("summaries") in ("1", "true") else None,
+            ai_translations=_translations(store, ids, params.get("translations", "")),
         )
         return Reply(200, body, FORMATS[fmt])
 
@@ -285,3 +286,10 @@ def source_title_of(feed: Feed) -> str:
         return source_title(*source_of(feed))
     except SourceError:  # an unknown kind: the URL is honest enough
         return feed.url
+
+
+def _translations(store: Store, ids: list[int], wanted: str) -> dict[int, Any] | None:
+    """`?translations=1` (any language) or `?translations=zh` (that one): each article's newest translation."""
+    if wanted in ("", "0", "false"):
+        return None
+    return store.latest_translations(ids, "body", None if wanted in ("1", "true") else wanted)

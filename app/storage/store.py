@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.errors import StorageError
 from app.models import FetchState, ParsedFeed, UpsertResult
+from app.storage.ai_rules import RuleStore
 from app.storage.articles import ArticleStore
 from app.storage.db import connect
 from app.storage.feeds import FeedStore
@@ -26,7 +27,15 @@ log = logging.getLogger(__name__)
 
 
 class Store(
-    FolderStore, FeedStore, ArticleStore, QueryStore, StatusStore, OutlineStore, SummaryStore, RetrievalStore
+    FolderStore,
+    FeedStore,
+    ArticleStore,
+    QueryStore,
+    StatusStore,
+    OutlineStore,
+    SummaryStore,
+    RetrievalStore,
+    RuleStore,
 ):
     """Hearth's library: folders, feeds, articles and their statuses, search, summaries, site state."""
 
