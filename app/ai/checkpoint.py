@@ -224,7 +224,7 @@ def load_weights(path: Path | str) -> MappedWeights:
         isinstance(k, str) and torch.is_tensor(v) for k, v in obj.items()
     ):
         raise ModelFormatError(f"{path.name} is not a state dict of tensors", hint=_HINT_OFFICIAL)
-    return MappedWeights(dict(obj))
+    return MappedWeights(dict(obj), path)
 
 
 def open_weights(path: Path | str) -> tuple[MappedWeights | SafetensorsWeights, CheckpointInfo]:

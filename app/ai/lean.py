@@ -22,6 +22,7 @@ import torch
 log = logging.getLogger(__name__)
 Tensor = torch.Tensor
 _MADV_DONTNEED = 4
+TRIM_EVERY = 32 * 2**20  # bytes of file converted between heap trims
 _PAGE = mmap.PAGESIZE
 _libc: list[ctypes.CDLL | None] = []
 
@@ -42,30 +43,68 @@ def _madvise() -> ctypes.CDLL | None:
     return _libc[0]
 
 
-def give_back(t: Tensor) -> None:
-    """Drop the resident pages under a memory-mapped tensor's bytes (no-op where unsupported)."""
+def trim_heap() -> None:
+    """Give the heap's free pages back (glibc malloc_trim): the conversion's temporaries (a few MB each) land
+    on the heap once glibc's dynamic mmap threshold has risen, and freed heap blocks stay resident
+    (measured: +650 MB RSS left after an int8 load of the 0.4B shape without this)."""
     lib = _madvise()
-    if lib is None or t.device.type != "cpu":
+    if lib is not None and hasattr(lib, "malloc_trim"):
+        lib.malloc_trim(0)
+
+
+_mapped: list[tuple[int, int]] = []  # address ranges of the checkpoint files open MappedWeights have mapped
+
+
+def _file_ranges(path: Path) -> list[tuple[int, int]]:
+    """Where `path` is mapped in this process (from /proc/self/maps; empty where there is none)."""
+    target = str(Path(path).resolve())
+    out = []
+    try:
+        lines = Path("/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        parts = line.split(maxsplit=5)
+        if len(parts) == 6 and parts[5] == target:
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            out.append((lo, hi))
+    return out
+
+
+def give_back(t: Tensor) -> None:
+    """Drop the resident pages under a tensor's bytes where they lie in a mapped checkpoint file (and only
+    there: anonymous memory would lose its contents). A no-op for any other tensor."""
+    lib = _madvise()
+    if lib is None or not _mapped or t.device.type != "cpu" or t.numel() == 0:
         return
     start = t.untyped_storage().data_ptr() + t.storage_offset() * t.element_size()
     end = start + t.numel() * t.element_size()
-    lo, hi = start - start % _PAGE, -(-end // _PAGE) * _PAGE
-    if hi > lo:
-        lib.madvise(lo, hi - lo, _MADV_DONTNEED)
+    for a, b in list(_mapped):
+        lo, hi = max(start, a), min(end, b)
+        lo, hi = lo - lo % _PAGE, min(b, -(-hi // _PAGE) * _PAGE)
+        if hi > lo >= a:
+            lib.madvise(lo, hi - lo, _MADV_DONTNEED)
 
 
 class MappedWeights(dict):
     """The state dict of a memory-mapped .pth: `pop` returns a tensor and gives back the ones popped before;
-    `close()` gives back the rest."""
+    `close()` gives back the rest. Converters may give back a tensor's rows as they go (`give_back`)."""
 
-    def __init__(self, tensors: dict[str, Tensor]) -> None:
+    def __init__(self, tensors: dict[str, Tensor], path: Path | None = None) -> None:
         super().__init__(tensors)
         self._popped: list[Tensor] = []
+        self._since_trim = 0
+        self._ranges = _file_ranges(path) if path is not None else []
+        _mapped.extend(self._ranges)
 
     def pop(self, key: str, *default: object):  # type: ignore[override]
         for t in self._popped:
             give_back(t)
+            self._since_trim += t.numel() * t.element_size()
         self._popped.clear()
+        if self._since_trim > TRIM_EVERY:
+            trim_heap()
+            self._since_trim = 0
         if key not in self and default:
             return default[0]
         t = super().pop(key)
@@ -77,6 +116,11 @@ class MappedWeights(dict):
             give_back(t)
         self._popped.clear()
         self.clear()
+        trim_heap()
+        for r in self._ranges:
+            if r in _mapped:
+                _mapped.remove(r)
+        self._ranges = []
 
 
 class SafetensorsWeights(MutableMapping):

@@ -12,11 +12,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from app.ai.lean import give_back
 from app.ai.native_ops import KIND_F16, KIND_F32, KIND_Q4, KIND_Q8, Kernels
 
 Tensor = torch.Tensor
 DEQUANT_ROWS = 32  # int8 inputs of this many tokens or more multiply by widened weights
-INT4_GROUP = 64  # inputs per int4 scale: chosen by measurement (tests/bench/bench_int4.py)
+INT4_GROUP = 64  # inputs per int4 scale: chosen by measurement (tests/bench/bench_cpu_targets.py)
+CONVERT_ROWS = 2048  # rows quantised at a time while loading
 
 
 class Linear:
@@ -73,7 +75,10 @@ class Half16Linear:
     def __init__(
         self, weight: Tensor, act_dtype: torch.dtype, scaled: bool, *, kern: Kernels | None = None
     ) -> None:
-        self.weight = weight.to(torch.float16).contiguous()  # [out, in]
+        self.weight = torch.empty(weight.shape, dtype=torch.float16, device=weight.device)  # [out, in]
+        for i in range(0, weight.shape[0], CONVERT_ROWS):
+            self.weight[i : i + CONVERT_ROWS] = weight[i : i + CONVERT_ROWS]
+            give_back(weight[i : i + CONVERT_ROWS])
         # one token: the native fp16 rows with the fp32 input (no overflow, so no scaling either)
         self.kern = kern if act_dtype == torch.float32 else None
         self.act_dtype = act_dtype
@@ -107,11 +112,17 @@ class Int8Linear:
         biased: bool = False,
         kern: Kernels | None = None,
     ) -> None:
-        w = weight.float()
-        scale = w.abs().amax(dim=1).clamp(min=1e-12) / 127.0  # [out]
-        q = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
+        out_f, in_f = weight.shape
+        q = torch.empty(out_f, in_f, dtype=torch.int8, device=weight.device)
+        scale = torch.empty(out_f, device=weight.device)
+        for i in range(0, out_f, CONVERT_ROWS):  # in row blocks: no fp32 copy of the whole matrix
+            w = weight[i : i + CONVERT_ROWS].float()
+            s = w.abs().amax(dim=1).clamp_(min=1e-12) / 127.0
+            q[i : i + CONVERT_ROWS] = torch.round(w / s[:, None]).clamp_(-127, 127)
+            scale[i : i + CONVERT_ROWS] = s
+            give_back(weight[i : i + CONVERT_ROWS])
         self.biased = biased
-        self.q = torch.bitwise_xor(q, -128).view(torch.uint8) if biased else q  # q ^ 0x80 == q + 128
+        self.q = q.bitwise_xor_(-128).view(torch.uint8) if biased else q  # q ^ 0x80 == q + 128
         self.scale_f32 = scale.contiguous() if biased else None
         self.kern = kern if biased and act_dtype == torch.float32 else None
         self.compute_dtype = compute_dtype  # bf16 on CPU (the fast _weight_int8pack_mm path), fp16 on CUDA
@@ -144,10 +155,10 @@ class Int8Linear:
 
 class Int4Linear:
     """int4 weight-only, group-wise: W ≈ (n − 8)·s for nibbles n = q + 8 (|q| ≤ 7) and one fp16 scale s per
-    `group` inputs of a row (symmetric: s = max |w| / 7 over the group).
+    `group` inputs of a row (symmetric: s = max |w| / 7 over the group; group a multiple of 64).
 
-    Packed for the native kernels (rows.h, W_Q4): each 32 inputs of a row are 16 bytes, byte i holding input i
-    in its low nibble and input i + 16 in its high one. Sequences (and every input without the kernels)
+    Packed for the native kernels (rows.h, W_Q4): each 64 inputs of a row are 32 bytes, byte i holding input i
+    in its low nibble and input i + 32 in its high one. Sequences (and every input without the kernels)
     multiply by the weights widened to the compute dtype."""
 
     def __init__(
@@ -160,23 +171,32 @@ class Int4Linear:
         kern: Kernels | None = None,
     ) -> None:
         out_f, in_f = weight.shape
-        if in_f % group or group % 32:
-            raise ValueError(f"int4 needs inputs ({in_f}) in groups of a multiple of 32 (group {group})")
-        w = weight.float().view(out_f, in_f // group, group)
-        self.scale = (w.abs().amax(-1) / 7).clamp_(min=2**-14).to(torch.float16).contiguous()  # [out, in/G]
-        n = torch.round(w / self.scale.float()[..., None]).clamp_(-7, 7).add_(8).to(torch.uint8)
-        del w
-        n = n.view(out_f, in_f // 32, 2, 16)
-        self.packed = (n[:, :, 0] | (n[:, :, 1] << 4)).reshape(out_f, in_f // 2).contiguous()
+        if in_f % group or group % 64:
+            raise ValueError(f"int4 needs inputs ({in_f}) in groups of a multiple of 64 (group {group})")
+        self.scale = torch.empty(out_f, in_f // group, dtype=torch.float16, device=weight.device)
+        self.packed = torch.empty(out_f, in_f // 2, dtype=torch.uint8, device=weight.device)
+        for i in range(0, out_f, CONVERT_ROWS):  # in row blocks: no fp32 copy of the whole matrix
+            w = weight[i : i + CONVERT_ROWS].float().view(-1, in_f // group, group)
+            s = (w.abs().amax(-1) / 7).clamp_(min=2**-14).to(torch.float16)
+            n = (
+                torch.round(w / s.float()[..., None])
+                .clamp_(-7, 7)
+                .add_(8)
+                .to(torch.uint8)
+                .view(-1, in_f // 64, 2, 32)
+            )
+            self.packed[i : i + CONVERT_ROWS] = (n[:, :, 0] | (n[:, :, 1] << 4)).reshape(-1, in_f // 2)
+            self.scale[i : i + CONVERT_ROWS] = s
+            give_back(weight[i : i + CONVERT_ROWS])
         self.group = group
-        self.kern = kern if act_dtype == torch.float32 and in_f % 64 == 0 else None
+        self.kern = kern if act_dtype == torch.float32 else None
         self.compute_dtype, self.act_dtype = compute_dtype, act_dtype
         self.out_features, self.in_features = out_f, in_f
         self.nbytes = self.packed.numel() + self.scale.numel() * 2
 
     def nibbles(self) -> Tensor:
         """q + 8 as [out, in] uint8."""
-        p = self.packed.view(self.out_features, -1, 16)
+        p = self.packed.view(self.out_features, -1, 32)
         return torch.stack((p & 15, p >> 4), dim=2).view(self.out_features, self.in_features)
 
     def dequantized(self, dtype: torch.dtype | None = None) -> Tensor:
@@ -212,9 +232,12 @@ def make_linear(
     `kern`: the native CPU kernels the plan chose; the weight is laid out for them (fp32 rows, biased int8,
     packed int4) and one-token inputs run through them."""
     cpu_half = wdtype == "bf16" and device.type == "cpu" and act_dtype == torch.float32
+    # else true bf16 (no such weights in released models); the max in row blocks (no full-size temporary)
     if (
-        cpu_half and float(weight.abs().amax()) < 60000.0
-    ):  # else true bf16 (no such weights in released models)
+        cpu_half
+        and max(float(weight[i : i + CONVERT_ROWS].abs().amax()) for i in range(0, len(weight), CONVERT_ROWS))
+        < 60000.0
+    ):
         return Half16Linear(weight, act_dtype, scaled, kern=kern)
     compute = torch.bfloat16 if device.type == "cpu" else torch.float16
     if wdtype == "int8":

@@ -4,11 +4,12 @@
  * Layouts of W [rows, in] (in % 64 == 0):
  *   W_F32, W_F16  plain rows.
  *   W_Q8   bytes q + 128 (q = round(w / s_row), |q| <= 127) and one fp32 scale per row.
- *   W_Q4   nibbles q + 8 (q = round(w / s_group), |q| <= 7), one fp16 scale per group of G inputs (G % 32 == 0);
- *          each 32 inputs are 16 bytes, byte i holding input i in its low nibble and input i + 16 in its high one.
+ *   W_Q4   nibbles q + 8 (q = round(w / s_group), |q| <= 7), one fp16 scale per group of G inputs (G % 64 == 0);
+ *          each 64 inputs are 32 bytes, byte i holding input i in its low nibble and input i + 32 in its high one
+ *          (so one 32-byte load and two masks give inputs 0..31 and 32..63 in order).
  * The int8/int4 rows take their input quantised to int8 in blocks of QB = 64 (one fp32 scale s_b each):
  *   Σ_i w_i·x_i ≈ s_row · Σ_b s_b Σ_{i∈b} q_i·xq_i            (int8)
- *   Σ_i w_i·x_i ≈ Σ_{32-blocks c} s_g(c) · s_b(c) · (Σ_{i∈c} n_i·xq_i − 8·Σ_{i∈c} xq_i)   (int4, n = q + 8)
+ *   Σ_i w_i·x_i ≈ Σ_b s_g(b) · s_b · (Σ_{i∈b} n_i·xq_i − 8·Σ_{i∈b} xq_i)   (int4, n = q + 8)
  * AVX-512 VNNI multiplies the biased bytes directly (vpdpbusd, unsigned × signed) and subtracts 128·Σ s_b Σ xq
  * once per row; AVX2 has no such instruction for int8 (vpmaddubsw would saturate on 255·127 pairs), so it
  * recovers the signed q and uses |q| · sign(xq, q), which cannot saturate (2·127·127 < 32768).
@@ -33,7 +34,7 @@ typedef struct {
     const float *x;       /* f32 / f16 input */
     const int8_t *xq;     /* q8/q4 input */
     const float *xs;      /* its block scales [in / QB] */
-    const int32_t *xsum;  /* Σ xq per 32 inputs [in / 32] (q4) */
+    const int32_t *xsum;  /* Σ xq per block [in / QB] (q4) */
     float xk;             /* 128 · Σ_b s_b Σ xq (the VNNI int8 bias correction) */
     float *y;
 } Job;
@@ -150,39 +151,43 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/* 32 inputs: Σ n_i·xq_i − 8·Σ xq_i as 8 int32 lanes (each lane takes one share of the correction) */
-static inline __m256i dot32_q4(const uint8_t *w, const int8_t *xq, int32_t xsum) {
-    const __m128i raw = _mm_loadu_si128((const __m128i *)w);
-    const __m256i n = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0f));
-    const __m256i x = _mm256_loadu_si256((const __m256i *)xq);
+/* 64 inputs: Σ n_i·xq_i − 8·Σ xq_i as 8 int32 lanes (each lane takes one share of the correction) */
+static inline __m256i dot64_q4(const uint8_t *w, const int8_t *xq, int32_t xsum) {
+    const __m256i raw = _mm256_loadu_si256((const __m256i *)w), m = _mm256_set1_epi8(0x0f);
+    const __m256i lo = _mm256_and_si256(raw, m), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m);
+    const __m256i x0 = _mm256_loadu_si256((const __m256i *)xq), x1 = _mm256_loadu_si256((const __m256i *)(xq + 32));
 #if defined(HEARTH_AVX512)
-    const __m256i d = _mm256_dpbusd_epi32(_mm256_setzero_si256(), n, x);
+    const __m256i d = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, x0), hi, x1);
 #else
-    const __m256i d = _mm256_madd_epi16(_mm256_maddubs_epi16(n, x), _mm256_set1_epi16(1));
+    /* pairs are at most 2·15·127 = 3810, two of them still fit int16 */
+    const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, x0), _mm256_maddubs_epi16(hi, x1));
+    const __m256i d = _mm256_madd_epi16(p, _mm256_set1_epi16(1));
 #endif
     return _mm256_sub_epi32(d, _mm256_set1_epi32(xsum));
 }
 
 static void rows_q4(const Job *j, int r0, int r1) {
     const long in = j->in;
-    const int spg = j->group / 32, ng = (int)(in / j->group);
+    const int bpg = j->group / QB, ng = (int)(in / j->group);
     for (int o = r0; o < r1; o++) {
         const uint8_t *w = (const uint8_t *)j->w + o * (in / 2);
         const uint16_t *sg = (const uint16_t *)j->s + (long)o * ng;
         __m256 a = _mm256_setzero_ps(), b = a;
+        int blk = 0;
         for (int g = 0; g < ng; g++) {
             const float sw = f16_to_f32(sg[g]);
-            int c = g * spg;
-            const int end = c + spg;
-            for (; c + 2 <= end; c += 2) {
-                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32_q4(w + c * 16, j->xq + c * 32, j->xsum[c])),
-                                    _mm256_set1_ps(sw * j->xs[c / 2]), a);
-                b = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32_q4(w + c * 16 + 16, j->xq + c * 32 + 32, j->xsum[c + 1])),
-                                    _mm256_set1_ps(sw * j->xs[(c + 1) / 2]), b);
+            const int end = blk + bpg;
+            for (; blk + 2 <= end; blk += 2) {
+                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot64_q4(w + blk * 32, j->xq + blk * QB, j->xsum[blk])),
+                                    _mm256_set1_ps(sw * j->xs[blk]), a);
+                b = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot64_q4(w + blk * 32 + 32, j->xq + blk * QB + QB, j->xsum[blk + 1])),
+                                    _mm256_set1_ps(sw * j->xs[blk + 1]), b);
             }
-            if (c < end)
-                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32_q4(w + c * 16, j->xq + c * 32, j->xsum[c])),
-                                    _mm256_set1_ps(sw * j->xs[c / 2]), a);
+            if (blk < end) {
+                a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot64_q4(w + blk * 32, j->xq + blk * QB, j->xsum[blk])),
+                                    _mm256_set1_ps(sw * j->xs[blk]), a);
+                blk++;
+            }
         }
         put(j->y, o, hsum256(_mm256_add_ps(a, b)), j->post);
     }
@@ -190,17 +195,17 @@ static void rows_q4(const Job *j, int r0, int r1) {
 #else
 static void rows_q4(const Job *j, int r0, int r1) {
     const long in = j->in;
-    const int spg = j->group / 32, ng = (int)(in / j->group);
+    const int bpg = j->group / QB, ng = (int)(in / j->group);
     for (int o = r0; o < r1; o++) {
         const uint8_t *w = (const uint8_t *)j->w + o * (in / 2);
         const uint16_t *sg = (const uint16_t *)j->s + (long)o * ng;
         float acc = 0.f;
-        for (long c = 0; c < in / 32; c++) {
-            const uint8_t *wc = w + c * 16;
-            const int8_t *xc = j->xq + c * 32;
+        for (long blk = 0; blk < in / QB; blk++) {
+            const uint8_t *wb = w + blk * 32;
+            const int8_t *xb = j->xq + blk * QB;
             int32_t d = 0;
-            for (int i = 0; i < 16; i++) d += (wc[i] & 15) * xc[i] + (wc[i] >> 4) * xc[i + 16];
-            acc += (float)(d - 8 * j->xsum[c]) * f16_to_f32(sg[c / spg]) * j->xs[c / 2];
+            for (int i = 0; i < 32; i++) d += (wb[i] & 15) * xb[i] + (wb[i] >> 4) * xb[i + 32];
+            acc += (float)(d - 8 * j->xsum[blk]) * f16_to_f32(sg[blk / bpg]) * j->xs[blk];
         }
         put(j->y, o, acc, j->post);
     }
@@ -224,7 +229,7 @@ static void run_jobs(const Job *jobs, int n) {
 #pragma omp barrier
 }
 
-/* x [n] (n % QB == 0) -> q [n] int8, s [n/QB], sums [n/32] (Σ q per 32); returns 128 · Σ_b s_b Σ_{i∈b} q_i */
+/* x [n] (n % QB == 0) -> q [n] int8, s [n/QB], sums [n/QB] (Σ q per block); returns 128 · Σ_b s_b Σ_{i∈b} q_i */
 static float quantize(const float *x, int n, int8_t *q, float *s, int32_t *sums) {
     float k = 0.f;
     for (int b = 0; b < n / QB; b++) {
@@ -232,17 +237,16 @@ static float quantize(const float *x, int n, int8_t *q, float *s, int32_t *sums)
         float amax = 0.f;
         for (int i = 0; i < QB; i++) amax = fmaxf(amax, fabsf(xb[i]));
         const float inv = amax > 0.f ? 127.f / amax : 0.f;
-        int32_t half[2] = {0, 0};
+        int32_t sum = 0;
         for (int i = 0; i < QB; i++) {
             float v = rintf(xb[i] * inv);
             v = v > 127.f ? 127.f : (v < -127.f ? -127.f : v);
             q[b * QB + i] = (int8_t)v;
-            half[i >= 32] += (int32_t)v;
+            sum += (int32_t)v;
         }
         s[b] = amax / 127.f;
-        sums[2 * b] = half[0];
-        sums[2 * b + 1] = half[1];
-        k += s[b] * (float)(half[0] + half[1]);
+        sums[b] = sum;
+        k += s[b] * (float)sum;
     }
     return 128.f * k;
 }

@@ -125,7 +125,7 @@ static size_t carve(const V7Model *m, unsigned char *base, Scratch *sc) {
     TAKE(g, C, float); TAKE(wsig, C, float); TAKE(a, C, float); TAKE(vg, C, float);
     TAKE(r, C, float); TAKE(k, C, float); TAKE(v, C, float); TAKE(vfirst, C, float); TAKE(yg, C, float);
     TAKE(hid, F, float); TAKE(out, C, float);
-    TAKE(q, 3 * C + F, int8_t); TAKE(qs, (3 * C + F) / QB + 4, float); TAKE(qsum, (3 * C + F) / 32 + 4, int32_t);
+    TAKE(q, 3 * C + F, int8_t); TAKE(qs, (3 * C + F) / QB + 4, float); TAKE(qsum, (3 * C + F) / QB + 4, int32_t);
 #undef TAKE
     return off;
 }
@@ -238,9 +238,9 @@ void rwkv7_decode(const V7Model *m, int token, float *att_x, float *ffn_x, float
     carve(m, (unsigned char *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), &S);
     /* quantised inputs: r, k, v mixes, then one shared slot for y·g, the FFN input, its hidden and the head */
     Input in_r = {NULL, S.q, S.qs, S.qsum, 0.f};
-    Input in_k = {NULL, S.q + C, S.qs + C / QB, S.qsum + C / 32, 0.f};
-    Input in_v = {NULL, S.q + 2 * C, S.qs + 2 * C / QB, S.qsum + 2 * C / 32, 0.f};
-    Input in_h = {NULL, S.q + 3 * C, S.qs + 3 * C / QB, S.qsum + 3 * C / 32, 0.f};
+    Input in_k = {NULL, S.q + C, S.qs + C / QB, S.qsum + C / QB, 0.f};
+    Input in_v = {NULL, S.q + 2 * C, S.qs + 2 * C / QB, S.qsum + 2 * C / QB, 0.f};
+    Input in_h = {NULL, S.q + 3 * C, S.qs + 3 * C / QB, S.qsum + 3 * C / QB, 0.f};
 
     if (m->emb_bf16) {
         const uint16_t *e = (const uint16_t *)m->emb + (long)token * C;
@@ -395,7 +395,7 @@ void rwkv_matvec(int kind, const void *w, const void *s, const float *x, float *
     const int quant = kind == W_Q8 || kind == W_Q4;
     int8_t xq[quant ? in : 1] __attribute__((aligned(64)));
     float xs[quant ? in / QB : 1];
-    int32_t sums[quant ? in / 32 : 1];
+    int32_t sums[quant ? in / QB : 1];
     float xk = quant ? quantize(x, in, xq, xs, sums) : 0.f;
 #pragma omp parallel num_threads(nthreads)
     {
