@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 OnText = Callable[[str], None]
 ARTICLE_LINK = "hearth://article/{id}"
 DEFAULT_SOURCES = 5
-SOURCE_MAX_TOKENS = 600  # one source's excerpt at most, whatever the budget
+SOURCE_MAX_TOKENS = 320  # one source's excerpt at most: five fill about 1,700 prompt tokens
 NOTHING_FOUND = {
     "en": "I found nothing in your library about that.",
     "zh": "在你的订阅里没有找到相关的文章。",

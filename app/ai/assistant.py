@@ -30,10 +30,12 @@ from app.ai.state_cache import StateCache, StateKey, content_hash
 from app.config import Paths, Settings
 from app.errors import HearthError, ModelLoadError
 from app.models import Article, ArticleQuery, Summary
+from app.storage.summaries import StoredDigest
 from app.storage.text import html_to_text
 
 if TYPE_CHECKING:
     from app.ai.ask import AskResult
+    from app.ai.briefing import BriefingResult
     from app.ai.chat import ArticleChat, ChatSession
     from app.ai.model import Model
     from app.ai.sampler import SamplingParams
@@ -54,6 +56,8 @@ class SummaryStore(Protocol):
     def get_summary(self, article_id: int, model_id: str, prompt_version: str) -> Summary | None: ...
     def save_summary(self, summary: Summary) -> None: ...
     def query_ids(self, query: ArticleQuery) -> list[int]: ...
+    def get_digest(self, key: str, model_id: str, prompt_version: str) -> StoredDigest | None: ...
+    def save_digest(self, digest: StoredDigest) -> None: ...
 
 
 @dataclass
@@ -82,6 +86,7 @@ class DigestResult:
     text: str
     items: list[DigestItem] = field(default_factory=list)
     finish_reason: str = "stop"
+    cached: bool = False  # came from the database, nothing was generated
 
 
 def model_id_for(path: Path) -> str:
@@ -304,15 +309,25 @@ class Assistant:
         self,
         article_ids: list[int],
         *,
+        scope: str = "",
+        refresh: bool = False,
         on_text: OnText | None = None,
         cancel: threading.Event | None = None,
         progress: Callable[[float], None] | None = None,
     ) -> DigestResult:
-        """One briefing over these articles; `items` link back to each (hearth://article/ID)."""
+        """One briefing over these articles; `items` link back to each (hearth://article/ID). Cached per set of
+        articles, model and prompt version."""
         articles = [self.store.get_article(i) for i in article_ids[:DIGEST_MAX_ARTICLES]]
         items = [DigestItem(a.id, a.title or "(untitled)", a.url) for a in articles]
         if not articles:
             return DigestResult("There are no unread articles here.", [], "empty")
+        key, model_id = "digest:" + ",".join(str(a.id) for a in articles), self.model_id()
+        if not refresh:
+            hit = self.store.get_digest(key, model_id, PROMPT_VERSION)
+            if hit is not None:
+                if on_text is not None:
+                    on_text(hit.text)
+                return DigestResult(hit.text, items, "cached", cached=True)
         backend = self.backend
         if isinstance(backend, RwkvBackend):
             self.load(progress)
@@ -322,7 +337,19 @@ class Assistant:
             digest_messages(pairs), preset="summary", stop=SUMMARY_STOP,
             max_tokens=int(self.settings.get("ai.max_tokens")) * 2, on_text=on_text, cancel=cancel,
         )  # fmt: skip
-        return DigestResult(reply_text(gen.text), items, gen.finish_reason)
+        text = reply_text(gen.text)
+        if gen.finish_reason != "cancelled" and text:
+            ids = tuple(a.id for a in articles)
+            self.store.save_digest(
+                StoredDigest(key, model_id, PROMPT_VERSION, scope or "ids", ids, text, datetime.now(UTC))
+            )
+        return DigestResult(text, items, gen.finish_reason)
+
+    def briefing(self, scope: str = "all", **options: Any) -> BriefingResult:
+        """A daily briefing of a scope (see app.ai.briefing.daily_briefing for the options)."""
+        from app.ai.briefing import daily_briefing
+
+        return daily_briefing(self, scope, **options)
 
 
 def parse_scope(scope: str) -> ArticleQuery:

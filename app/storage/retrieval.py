@@ -109,26 +109,9 @@ class RetrievalStore(StoreBase):
         match = question_match(question)
         if match is None or limit <= 0:
             return []
-        where, args = ["article_fts MATCH ?"], [match]
-        if scope.feed_ids:
-            where.append("a.feed_id IN (SELECT value FROM json_each(?))")
-            args.append("[" + ",".join(str(int(i)) for i in scope.feed_ids) + "]")
-        if scope.folder_id is not None:
-            where.append(
-                "a.feed_id IN (WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT f.id FROM folders f "
-                "JOIN tree ON f.parent_id = tree.id) SELECT feeds.id FROM feeds JOIN tree ON feeds.folder_id = tree.id)"
-            )
-            args.append(scope.folder_id)  # type: ignore[arg-type]
-        if scope.starred:
-            where.append("s.starred = 1")
-        if scope.unread:
-            where.append("s.read = 0")
-        if scope.since is not None:
-            where.append("a.sort_date >= ?")
-            args.append(scope.since)  # type: ignore[arg-type]
-        if scope.until is not None:
-            where.append("a.sort_date < ?")
-            args.append(scope.until)  # type: ignore[arg-type]
+        where, args = _scope_where(scope)
+        where.insert(0, "article_fts MATCH ?")
+        args.insert(0, match)
         rows = self._conn.execute(
             "SELECT a.id, bm25(article_fts, 4.0, 1.0), a.sort_date FROM article_fts "
             "JOIN articles a ON a.id = article_fts.rowid JOIN statuses s ON s.article_id = a.id "
@@ -148,3 +131,38 @@ class RetrievalStore(StoreBase):
             hits.append(Hit(article_id, relevance, recency, score))
         hits.sort(key=lambda h: (-h.score, -h.article_id))
         return hits[:limit]
+
+    def scope_ids(self, scope: Scope | None = None, *, limit: int = 50) -> list[int]:
+        """The newest article ids in `scope` (for briefings)."""
+        where, args = _scope_where(scope or Scope())
+        sql = "SELECT a.id FROM articles a JOIN statuses s ON s.article_id = a.id"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self._conn.execute(sql + " ORDER BY a.sort_date DESC, a.id DESC LIMIT ?", [*args, limit])
+        return [row[0] for row in rows]
+
+
+def _scope_where(scope: Scope) -> tuple[list[str], list[object]]:
+    """SQL conditions on `a` (articles) and `s` (statuses) for a scope."""
+    where: list[str] = []
+    args: list[object] = []
+    if scope.feed_ids:
+        where.append("a.feed_id IN (SELECT value FROM json_each(?))")
+        args.append("[" + ",".join(str(int(i)) for i in scope.feed_ids) + "]")
+    if scope.folder_id is not None:
+        where.append(
+            "a.feed_id IN (WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT f.id FROM folders f "
+            "JOIN tree ON f.parent_id = tree.id) SELECT feeds.id FROM feeds JOIN tree ON feeds.folder_id = tree.id)"
+        )
+        args.append(scope.folder_id)
+    if scope.starred:
+        where.append("s.starred = 1")
+    if scope.unread:
+        where.append("s.read = 0")
+    if scope.since is not None:
+        where.append("a.sort_date >= ?")
+        args.append(scope.since)
+    if scope.until is not None:
+        where.append("a.sort_date < ?")
+        args.append(scope.until)
+    return where, args

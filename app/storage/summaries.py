@@ -3,6 +3,7 @@ language, model, prompt version), and per-site politeness state."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,19 @@ class Translation:
     language: str
     model_id: str
     prompt_version: str
+    text: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDigest:
+    """A digest or briefing as written once: its key says which articles (and scope) it covered."""
+
+    key: str
+    model_id: str
+    prompt_version: str
+    scope: str
+    article_ids: tuple[int, ...]
     text: str
     created: datetime
 
@@ -128,6 +142,33 @@ class SummaryStore(StoreBase):
                 found[article_id] = Translation(article_id, part, lang, model_id, version, text, when)
         return found
 
+    def save_digest(self, digest: StoredDigest) -> None:
+        d = digest
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO digests(key, model_id, prompt_version, scope, article_ids, text, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (d.key, d.model_id, d.prompt_version, d.scope, json.dumps(list(d.article_ids)), d.text,
+                 to_ts(d.created)),
+            )  # fmt: skip
+
+    def get_digest(self, key: str, model_id: str, prompt_version: str) -> StoredDigest | None:
+        row = self._conn.execute(
+            "SELECT scope, article_ids, text, created FROM digests WHERE key = ? AND model_id = ? "
+            "AND prompt_version = ?",
+            (key, model_id, prompt_version),
+        ).fetchone()
+        return None if row is None else _digest(key, model_id, prompt_version, row)
+
+    def latest_digest(self, scope: str) -> StoredDigest | None:
+        """The newest digest or briefing written for `scope` (any model), e.g. to reopen this morning's briefing."""
+        row = self._conn.execute(
+            "SELECT key, model_id, prompt_version, scope, article_ids, text, created FROM digests "
+            "WHERE scope = ? ORDER BY created DESC LIMIT 1",
+            (scope,),
+        ).fetchone()
+        return None if row is None else _digest(row[0], row[1], row[2], row[3:])
+
     def get_site_state(self, site: str) -> SiteState | None:
         row = self._conn.execute(
             "SELECT site, cooldown_until, cooldown_level, last_request, requests_this_hour, hour_started, "
@@ -154,3 +195,10 @@ class SummaryStore(StoreBase):
                 (state.site, to_ts(state.cooldown_until), state.cooldown_level, to_ts(state.last_request),
                  state.requests_this_hour, to_ts(state.hour_started), state.last_error),
             )  # fmt: skip
+
+
+def _digest(key: str, model_id: str, version: str, row: Sequence[object]) -> StoredDigest:
+    created = from_ts(row[3])  # type: ignore[arg-type]
+    assert created is not None  # the column is NOT NULL
+    ids = tuple(int(i) for i in json.loads(str(row[1])))
+    return StoredDigest(key, model_id, version, str(row[0]), ids, str(row[2]), created)

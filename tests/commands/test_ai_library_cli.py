@@ -81,3 +81,26 @@ def test_ask_lists_cited_sources_under_the_answer(capsys, data_dir, profile) -> 
         assert code == 0 and "found nothing" in out and "Sources" not in out
         code, _out, err = hearth(capsys, "ask", "otters", "--scope", "folder:x")
         assert code == 1 and "unknown scope" in err and "Traceback" not in err
+
+
+def test_brief_and_ai_rules(capsys, data_dir, profile) -> None:
+    with FakeModelServer(pieces=[" Today: otters.\n- [1] tools."]) as srv:
+        configure(data_dir, ai__backend="openai", ai__endpoint=srv.base, ai__language="en")
+        code, out, err = hearth(capsys, "brief", "--scope", f"folder:{profile['folder']}")
+        assert code == 0 and out.startswith("Today: otters.\n- [1] tools.\n\nArticles:\n  [1] ")
+        assert f"<hearth://article/{profile['otters']}>" in out and "2 articles" in err
+        code, again, err = hearth(capsys, "brief", "--scope", f"folder:{profile['folder']}")
+        assert code == 0 and "from cache" in err and again == out
+        code, _out, err = hearth(capsys, "brief", "--since", "yesterday")
+        assert code == 1 and "not a date" in err
+        feed = str(profile["otters_feed"])
+        code, out, _err = hearth(
+            capsys, "ai-rules", feed, "--summarize", "on", "--translate", "on", "--language", "zh_CN"
+        )
+        assert code == 0 and out.strip() == f"{feed}\tOtters: summarize, translate into zh"
+        code, out, _err = hearth(capsys, "ai-rules")
+        assert out.strip() == f"{feed}\tOtters: summarize, translate into zh"
+        code, out, _err = hearth(capsys, "ai-rules", feed, "--run", "--cap", "1")
+        assert code == 0 and "summarised 1, translated 0, left for later 2" in out
+        code, _out, err = hearth(capsys, "ai-rules", "999", "--summarize", "on")
+        assert code == 1 and "999" in err and "Traceback" not in err
