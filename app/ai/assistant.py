@@ -267,6 +267,14 @@ class Assistant:
 
         if isinstance(article, int):
             article = self.store.get_article(article)
+        backend = self.backend
+        if isinstance(backend, OpenAIBackend):  # the user's own server: the same opening, sent each turn
+            from app.ai.server_chat import article_server_chat
+
+            budget = int(self.settings.get("ai.context_tokens"))
+            return article_server_chat(  # type: ignore[return-value]
+                backend, article.id, article.title or "", article_plain_text(article), budget
+            )
         model = self.load(progress)
         assert self.tokenizer is not None
         text, cut_to = self._fit(article_plain_text(article))
@@ -295,6 +303,10 @@ class Assistant:
         """A plain chat with no article."""
         from app.ai.chat import ChatSession
 
+        if isinstance(self.backend, OpenAIBackend):
+            from app.ai.server_chat import ServerChat
+
+            return ServerChat(self.backend)  # type: ignore[return-value]
         model = self.load(progress)
         assert self.tokenizer is not None
         return ChatSession(model, self.tokenizer, self.sampling("chat"), creative=self.sampling("creative"))
