@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 BENCH_ENV = "HEARTH_BENCH_EXIT_AFTER_PAINT"
 BENCH_T0_ENV = "HEARTH_BENCH_T0"
+BENCH_ARTICLE_ENV = (
+    "HEARTH_BENCH_SHOW_ARTICLE"  # =1: after the paint, open the first article in the web reader
+)
 GIL_SWITCH_INTERVAL_S = 0.002
 
 
@@ -75,7 +78,9 @@ def run_app(paths: Paths, argv: list[str]) -> int:
     server.raise_requested.connect(controller.show_window)
     bench = os.environ.get(BENCH_ENV)
     if bench is not None:
-        probe = FirstPaintProbe(controller, started, float(bench or 0))
+        probe = FirstPaintProbe(
+            controller, started, float(bench or 0), show_article=os.environ.get(BENCH_ARTICLE_ENV) == "1"
+        )
         controller.window.installEventFilter(probe)
     controller.start(show=True if bench is not None else None, schedule=bench is None)
     try:
@@ -87,11 +92,12 @@ def run_app(paths: Paths, argv: list[str]) -> int:
 class FirstPaintProbe(QObject):
     """Reports the first paint of the main window (bench only), then quits after `idle_s`."""
 
-    def __init__(self, controller: Any, started: float, idle_s: float) -> None:
+    def __init__(self, controller: Any, started: float, idle_s: float, *, show_article: bool = False) -> None:
         super().__init__(controller)
         self.controller = controller
         self.started = started
         self.idle_s = idle_s
+        self.show_article = show_article
         self.done = False
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -112,6 +118,27 @@ class FirstPaintProbe(QObject):
             "articles_in_list": self.controller.window.list_model.rowCount(),
         }
         print(json.dumps(report), flush=True)
+        if self.show_article:
+            QTimer.singleShot(50, self._open_article)
+        else:
+            QTimer.singleShot(int(self.idle_s * 1000), self._report_idle)
+
+    def _open_article(self) -> None:
+        """Bench only: wait for the web reader, open the first article, report once it has loaded."""
+        window = self.controller.window
+        web = window.reader.web
+        if web is None:
+            QTimer.singleShot(50, self._open_article)
+            return
+        web.page_loaded.connect(self._on_article_loaded)
+        window.select_row(0)
+
+    def _on_article_loaded(self, ok: bool) -> None:
+        web = self.controller.window.reader.web
+        if web is None or web.article is None:
+            return
+        web.page_loaded.disconnect(self._on_article_loaded)
+        print(json.dumps({"event": "article_shown", "ok": ok, "title": web.article.title}), flush=True)
         QTimer.singleShot(int(self.idle_s * 1000), self._report_idle)
 
     def _report_idle(self) -> None:
