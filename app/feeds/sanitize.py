@@ -81,6 +81,23 @@ def _keep_data_images_only(tag: str, attr: str, value: str) -> str | None:
     return None
 
 
+_EMBED = re.compile(r"<iframe\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)[^>]*>(?:.*?</iframe\s*>)?", re.I | re.S)
+
+
+def embeds_as_links(html: str) -> str:
+    """An <iframe> (a video embed) becomes a link titled "Embedded media" the reader shows as a card;
+    the frame itself is never kept."""
+    if "<iframe" not in html.lower():
+        return html
+    return _EMBED.sub(
+        lambda m: (
+            f'<p><a href="{htmllib.escape(htmllib.unescape(m.group(1)), quote=True)}" title="Embedded media">'
+            f"Embedded media: {htmllib.escape(htmllib.unescape(m.group(1)))}</a></p>"
+        ),
+        html,
+    )
+
+
 def sanitize_html(html: str, *, base_url: str | None = None) -> str:
     """Keep text, images, links, tables, code and media; drop scripts, styles, handlers, forms and frames.
 
@@ -93,6 +110,7 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
     if base_url is not None and not base_url.lower().startswith(("http://", "https://")):
         base_url = None
     html = flatten_deep_nesting(html)
+    html = embeds_as_links(html)
     allow_data = "data" in html.lower()  # "data:" may be split by tabs or newlines
     try:
         return _cleaner(base_url, allow_data).clean(html).strip()

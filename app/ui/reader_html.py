@@ -24,6 +24,7 @@ from app.models import Article, Enclosure
 SCHEME = "hearth"
 RESOURCE_HOST = "res"
 EMBED_TAGS = ("iframe", "object", "embed")
+EMBED_LINK_TITLE = "Embedded media"  # what app.feeds.sanitize.embeds_as_links leaves of an <iframe>
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
@@ -119,6 +120,8 @@ def rewrite_content(content: str, base: str, *, remote_images: bool = True) -> t
         tag = element.tag.lower()
         if tag == "img":
             _rewrite_image(element, base, remote_images)
+        elif tag == "a" and element.get("title") == EMBED_LINK_TITLE and element.get("href"):
+            _replace_with_card(element, base, remote_images, src=element.get("href"))  # see embeds_as_links
         elif tag == "a":
             _rewrite_link(element, base)
         elif tag in EMBED_TAGS or tag == "video":
@@ -220,8 +223,8 @@ def _rewrite_audio(audio: etree._Element, base: str) -> None:
     audio.set("preload", "none")
 
 
-def _replace_with_card(element: etree._Element, base: str, remote_images: bool) -> None:
-    src = element.get("src") or element.get("data") or ""
+def _replace_with_card(element: etree._Element, base: str, remote_images: bool, *, src: str = "") -> None:
+    src = src or element.get("src") or element.get("data") or ""
     if not src:
         src = next((s.get("src") for s in element.iter("source") if s.get("src")), "") or ""
     src = _absolute(src, base)

@@ -204,3 +204,17 @@ def test_a_clicked_link_opens_in_the_browser_not_in_the_view(qtbot, reader, imag
         QDesktopServices.unsetUrlHandler("https")
     assert opened == ["https://www.youtube.com/embed/dQw4w9WgXcQ"]
     assert reader.page().url().scheme() == "hearth"  # the view itself did not navigate
+
+
+def test_a_video_iframe_survives_sanitising_as_a_card(qtbot, reader, images: LocalServer) -> None:
+    from app.feeds.sanitize import sanitize_html
+
+    stored = sanitize_html(
+        '<p>Watch:</p><iframe src="https://player.vimeo.com/video/1?a=1&amp;b=2" width="640"></iframe>',
+        base_url="https://example.org/post",
+    )
+    assert "<iframe" not in stored  # the sanitiser never keeps the frame
+    show(qtbot, reader, article(stored, images.url("/post/1")))
+    card = ask(qtbot, reader, "[document.querySelectorAll('a.embed').length, document.querySelector('a.embed').href,"
+               " document.querySelectorAll('iframe').length]")  # fmt: skip
+    assert card == [1, "https://player.vimeo.com/video/1?a=1&b=2", 0]
