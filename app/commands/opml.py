@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     rss.add_argument(
         "--with-summaries", action="store_true", help="put each article's local AI summary above its content"
     )
+    rss.add_argument(
+        "--with-translations", action="store_true", help="put each article's AI translation above it"
+    )
     rss.set_defaults(func=cmd_export_rss)
 
 
@@ -126,6 +129,7 @@ def cmd_export_rss(ctx: Context, args: argparse.Namespace) -> int:
     from app.feeds.export import export_articles
 
     summaries = ctx.store.latest_summaries([a.id for a in articles]) if args.with_summaries else None
+    translations = ctx.store.latest_translations([a.id for a in articles]) if args.with_translations else None
     data = export_articles(
         articles,
         title=title,
@@ -133,6 +137,7 @@ def cmd_export_rss(ctx: Context, args: argparse.Namespace) -> int:
         fmt=args.format,
         description=f"Exported by Hearth: {title}",
         ai_summaries=summaries,
+        ai_translations=translations,
     )
     _write(ctx, args.output, data)
     if args.output != "-":

@@ -104,3 +104,16 @@ def test_brief_and_ai_rules(capsys, data_dir, profile) -> None:
         assert code == 0 and "summarised 1, translated 0, left for later 2" in out
         code, _out, err = hearth(capsys, "ai-rules", "999", "--summarize", "on")
         assert code == 1 and "999" in err and "Traceback" not in err
+
+
+def test_export_rss_carries_translations(capsys, data_dir, profile, tmp_path) -> None:
+    with FakeModelServer(reply_for=_upper) as srv:
+        configure(data_dir, ai__backend="openai", ai__endpoint=srv.base)
+        assert hearth(capsys, "translate", str(profile["rain"]), "--to", "fr")[0] == 0
+    out = tmp_path / "news.xml"
+    feed = str(profile["news_feed"])
+    assert hearth(capsys, "export-rss", "--feed", feed, "-o", str(out))[0] == 0
+    assert "IT RAINED TODAY." not in out.read_text()
+    assert hearth(capsys, "export-rss", "--feed", feed, "--with-translations", "-o", str(out))[0] == 0
+    text = out.read_text()
+    assert "AI translation" in text and "IT RAINED TODAY." in text and "It rained today." in text
