@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,13 @@ BASE_SETTINGS = (
     ("bilibili.api_base", "bilibili.com"),
     ("weibo.m_base", "weibo.com"),
 )
+# One keyring operation at a time in this process, and merge's read-modify-write as a whole: refresh
+# threads read a site's cookies while another thread saves a solved challenge's cookie, and a Secret
+# Service replaces an item by deleting and re-creating it, so an overlapping read found an item that
+# was gone (ItemNotFoundException) or no default collection (keyring's InitError) - the flaky
+# test_end_to_end_refresh_of_a_zhihu_feed - and two overlapping merges could drop each other's cookies.
+_KEYRING_LOCK = threading.RLock()
+
 KEYRING_HINT = f"no OS keyring: install/unlock gnome-keyring or KWallet (or run Hearth inside a desktop session); {CHOICES}"
 
 
@@ -154,7 +162,16 @@ class CookieVault:
         expires: Mapping[str, float | None] | None = None,
     ) -> SiteCookies:
         """Add or replace some cookies (e.g. a fresh __zse_ck), keeping the rest and the user agent."""
-        site = normalize_site(site)
+        with _KEYRING_LOCK:
+            return self._merge(normalize_site(site), cookies, user_agent, expires)
+
+    def _merge(
+        self,
+        site: str,
+        cookies: Mapping[str, str],
+        user_agent: str | None,
+        expires: Mapping[str, float | None] | None,
+    ) -> SiteCookies:
         old = self.get(site)
         merged = dict(old.cookies) if old else {}
         merged.update(cookies)
@@ -168,7 +185,10 @@ class CookieVault:
 
     def clear(self, site: str) -> bool:
         """Forget the site's cookies; False when there were none."""
-        site = normalize_site(site)
+        with _KEYRING_LOCK:
+            return self._clear(normalize_site(site))
+
+    def _clear(self, site: str) -> bool:
         existed = self._call("read", lambda kr: kr.get_password(SERVICE, site)) is not None
         if existed:
             from keyring.errors import PasswordDeleteError
@@ -183,6 +203,10 @@ class CookieVault:
         return existed
 
     def _write(self, value: SiteCookies) -> None:
+        with _KEYRING_LOCK:  # the entry and the index together
+            self._write_entry(value)
+
+    def _write_entry(self, value: SiteCookies) -> None:
         import keyring
 
         info = require_safe_for_writing(self._backend or keyring.get_keyring())
@@ -211,10 +235,13 @@ class CookieVault:
 
         backend = self._backend or keyring.get_keyring()
         try:
-            return op(backend)
+            with _KEYRING_LOCK:
+                return op(backend)
         except _backend_errors() as exc:
             # the backend's own message names the service, never the secret; keep only its type
             log.info("keyring %s failed: %s", what, type(exc).__name__)  # the VaultError tells the caller
+            # keyring's and secretstorage's messages name the collection or D-Bus error, never a value
+            log.debug("keyring %s failed: %r (cause %r)", what, exc, exc.__cause__ or exc.__context__)
             raise VaultError(
                 f"could not {what} the OS keyring ({type(exc).__name__})", hint=KEYRING_HINT
             ) from None

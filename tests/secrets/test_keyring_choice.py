@@ -37,9 +37,10 @@ def test_no_keyring_at_all_says_so_with_the_choices() -> None:
 
 
 def test_a_plain_text_keyring_picked_automatically_is_refused(plaintext: PlaintextKeyring) -> None:
-    for backend in (plaintext, chainer.ChainerBackend.__new__(chainer.ChainerBackend)):
-        if isinstance(backend, chainer.ChainerBackend):
-            backend.__dict__["backends"] = [fail.Keyring(), plaintext]  # what keyring's chain would hold
+    class Chain(chainer.ChainerBackend):  # keyring's chain, holding what it would find on such a machine
+        backends = (fail.Keyring(), plaintext)  # type: ignore[assignment]
+
+    for backend in (plaintext, Chain()):
         with pytest.raises(VaultError, match="will not put cookies in plain text") as err:
             CookieVault(backend).set("zhihu.com", {"z_c0": SECRET})
         assert plaintext.file_path in err.value.user_message() and "PYTHON_KEYRING_BACKEND" in err.value.hint

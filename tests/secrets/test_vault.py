@@ -105,3 +105,42 @@ def test_the_private_bus_can_never_start_a_second_keyring(secret_service: object
         bus = Proxy(message_bus, conn)
         assert "org.freedesktop.secrets" not in bus.ListActivatableNames()[0]
         assert bus.NameHasOwner("org.freedesktop.secrets")[0] == 1
+
+
+def test_reads_and_merges_from_several_threads_at_once_never_fail_or_lose_a_cookie(
+    secret_service: object,
+) -> None:
+    # what a refresh does: feeds read the site's cookies on worker threads while another saves a
+    # solved challenge's cookie (a Secret Service replaces an item by deleting and re-creating it)
+    import threading
+
+    vault = CookieVault()
+    vault.set("zhihu.com", {"z_c0": Z_C0, "d_c0": D_C0}, "UA")
+    problems: list[str] = []
+
+    def read() -> None:
+        for _ in range(15):
+            try:
+                found = vault.get("zhihu.com")
+                if found is None or found.cookies.get("z_c0") != Z_C0:
+                    problems.append(f"read saw {found!r}")
+            except VaultError as exc:
+                problems.append(exc.user_message())
+
+    def merge(name: str) -> None:
+        for n in range(6):
+            try:
+                vault.merge("zhihu.com", {f"{name}{n}": "v"})
+            except VaultError as exc:
+                problems.append(exc.user_message())
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    threads += [threading.Thread(target=merge, args=(name,)) for name in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads)
+    assert problems == []
+    names = set(vault.get("zhihu.com").cookies)  # type: ignore[union-attr]
+    assert names == {"z_c0", "d_c0"} | {f"{x}{n}" for x in "ab" for n in range(6)}  # no merge lost
