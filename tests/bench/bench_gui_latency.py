@@ -89,6 +89,7 @@ def bench_refresh(base: Path) -> None:
         ctl.start(show=True, schedule=False)
         try:
             spin_until(lambda: len(ctl.window.tree_model.feeds()) > 0)
+            QTest.qWait(1500)  # let start-up work settle before the idle probe
             print(describe("idle probe           ", probe_gaps(lambda: idle(1.0))))
 
             def refresh() -> Callable[[], bool]:
