@@ -1,5 +1,6 @@
-"""The one facade over local AI for the window and the CLI: the configured model (loaded on first use),
-article summaries cached in the database, chats about an article on a cached state, and digests.
+"""The one facade over local AI for the window and the CLI: the configured model (loaded on first use) or the
+user's own OpenAI-compatible server (`ai.backend`), article summaries and digests cached in the database, chats
+about an article on a cached state, and translations, questions and briefings (app.ai.translate / ask / briefing).
 
 Nothing here imports torch until a model is needed: cached summaries and the model id come from the
 settings and the file's name and size only. One Assistant belongs to one thread (its store's thread).
