@@ -58,9 +58,7 @@ def test_a_refresh_of_slow_feeds_runs_off_the_gui_thread_while_its_events_keep_f
         # unless the GUI thread was blocked by the refresh: each reply waits 0.3 s and streams slowly
         qtbot.waitUntil(lambda: not ctl.refresher.is_running(), timeout=60000)
         # counts are coalesced live updates: each feed's row may catch up a moment after the refresh
-        qtbot.waitUntil(
-            lambda: all(ctl.window.tree_model._feeds[i].count == 150 for i in ids), timeout=30000
-        )
+        qtbot.waitUntil(lambda: all(ctl.window.tree_model._feeds[i].count == 150 for i in ids), timeout=30000)
         timer.stop()
         assert len(writer_threads) == 6 and threading.get_ident() not in writer_threads
         assert True in ticks_while_running, "the GUI thread ran no timer while the refresh was running"
