@@ -36,9 +36,10 @@ def make_application(argv: list[str]) -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
-    # the reader, sign-in window and challenge solver use QtWebEngine, which needs these before the app
+    # the reader, sign-in window and challenge solver use QtWebEngine, which needs this before the app exists.
+    # The reader's hearth: scheme is not registered here: importing QtWebEngineCore before the first paint
+    # costs ~0.1 s, and the scheme works unregistered (tests/ui/test_reader_web.py passes either way).
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    _register_reader_scheme()
     app = QApplication(["hearth", *argv])
     app.setApplicationName("Hearth")
     app.setOrganizationName("Hearth")
@@ -48,14 +49,6 @@ def make_application(argv: list[str]) -> QApplication:
     # worker threads (refresh, database, images) hand the GIL back to the GUI thread sooner
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     return app
-
-
-def _register_reader_scheme() -> None:
-    try:
-        from app.ui.reader_scheme import register_reader_scheme
-    except ImportError:  # no QtWebEngine: the simple reader needs no scheme
-        return
-    register_reader_scheme()
 
 
 def run_app(paths: Paths, argv: list[str]) -> int:

@@ -8,7 +8,6 @@ a language hint so right-to-left and CJK text lay out properly. Plain Python (lx
 
 from __future__ import annotations
 
-import base64
 import html
 import re
 from dataclasses import dataclass
@@ -20,9 +19,10 @@ from lxml import etree
 
 from app.config import resources_dir
 from app.models import Article, Enclosure
+from app.ui.reader_url import RESOURCE_HOST, SCHEME, original_url, resource_url
 
-SCHEME = "hearth"
-RESOURCE_HOST = "res"
+__all__ = ["RESOURCE_HOST", "SCHEME", "PageOptions", "original_url", "render_article", "resource_url"]
+
 EMBED_TAGS = ("iframe", "object", "embed")
 EMBED_LINK_TITLE = "Embedded media"  # what app.feeds.sanitize.embeds_as_links leaves of an <iframe>
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -35,23 +35,6 @@ _RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 class PageOptions:
     css: str  # the theme's reader stylesheet, already filled in
     remote_images: bool = True
-
-
-def resource_url(url: str, *, media: bool = False) -> str:
-    """`hearth://res/<base64url of the address>`: what the page asks for instead of `url` (media: a
-    large file, e.g. a podcast episode, allowed past the image size limit)."""
-    token = base64.urlsafe_b64encode(url.encode("utf-8")).decode("ascii").rstrip("=")
-    return f"{SCHEME}://{RESOURCE_HOST}/{token}" + ("?media=1" if media else "")
-
-
-def original_url(path: str) -> str | None:
-    """The inverse of `resource_url` for the path part ("/<token>"); None if it is not one of ours."""
-    token = path.lstrip("/")
-    try:
-        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return text if text.startswith(("http://", "https://")) else None
 
 
 def text_language(text: str) -> str | None:

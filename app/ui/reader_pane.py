@@ -10,8 +10,6 @@ from __future__ import annotations
 import html
 import logging
 
-import lxml.html
-from lxml import etree
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QStackedWidget, QWidget
@@ -166,6 +164,9 @@ WELCOME = [
 def _text_of(fragment: str) -> str:
     if not fragment.strip():
         return ""
+    import lxml.html  # not at import: the window paints before anything needs it
+    from lxml import etree
+
     try:
         return lxml.html.fragment_fromstring(fragment, create_parent="div").text_content()
     except (etree.ParserError, ValueError):

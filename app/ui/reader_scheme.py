@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QFile, QIODevice, QMimeDatabase, QObject
 from PySide6.QtWebEngineCore import (
@@ -21,8 +22,10 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlSchemeHandler,
 )
 
-from app.ui.reader_html import RESOURCE_HOST, SCHEME, original_url
-from app.ui.resource_fetcher import ResourceFetcher
+from app.ui.reader_url import RESOURCE_HOST, SCHEME, original_url
+
+if TYPE_CHECKING:
+    from app.ui.resource_fetcher import ResourceFetcher
 
 log = logging.getLogger(__name__)
 
