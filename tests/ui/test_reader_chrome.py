@@ -154,3 +154,18 @@ def test_a_refresh_that_fetched_nothing_keeps_the_last_result(qtbot, controller)
     n = w.list_model.rowCount()
     assert w.status_label.text() == (f"{n:,} article" + ("" if n == 1 else "s"))
     wait_loaded(qtbot, ctl)
+
+
+def test_o_says_so_when_no_browser_can_open_the_article(qtbot, controller) -> None:
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    w = controller.window
+    w.select_row(0)
+    assert w.reader.article is not None and w.reader.article.url
+    if QDesktopServices.openUrl(QUrl("https://example.invalid/")):
+        import pytest
+
+        pytest.skip("this platform has a browser; the message is for systems without one")
+    w.open_in_browser()
+    assert w.status_label.text().startswith("No web browser is set up to open")
