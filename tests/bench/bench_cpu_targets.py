@@ -113,7 +113,7 @@ def group_speed() -> dict:
     w = torch.randn(8192, 2048) / 45
     x = torch.randn(2048)
     out = {}
-    for g in (32, 64, 128):
+    for g in (64, 128, 256):
         lins = [Int4Linear(w, torch.float32, torch.bfloat16, group=g, kern=kern) for _ in range(8)]
         best = 0.0
         for _ in range(5):
@@ -132,6 +132,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--wide-layers", type=int, default=6)
     ap.add_argument("--old-tree", type=Path)
+    ap.add_argument("--threads", type=int, default=0, help="OMP_NUM_THREADS for the runs (0: all cores)")
+    ap.add_argument("--no-rss", action="store_true")
     ap.add_argument("--child", nargs=4)
     args = ap.parse_args()
     if args.child:
@@ -148,6 +150,7 @@ def main() -> int:
             make_random_checkpoint(p, version="7", n_layer=n_layer, n_embd=c, vocab_size=VOCAB)
     res: dict = {"groups": group_speed()}
     print("int4 group sizes (matvec):", json.dumps(res["groups"]), flush=True)
+    print("plan here:", run(small, "int8", "auto", "decode").get("plan"), flush=True)
     rows: dict = {}
     for _ in range(args.rounds):
         for name, (path, dtype, kern, env) in {
@@ -156,6 +159,8 @@ def main() -> int:
             "wide int8 auto": (wide, "int8", "auto", None),
             "wide int4 auto": (wide, "int4", "auto", None),
         }.items():
+            if args.threads:
+                env = {**(env or {}), "OMP_NUM_THREADS": str(args.threads)}
             r = run(path, dtype, kern, "decode", env)
             if name not in rows or r["decode"] > rows[name]["decode"]:
                 rows[name] = r
@@ -163,6 +168,9 @@ def main() -> int:
     res["decode"] = rows
     res["avx2_vs_torch"] = rows["0.4b int8 avx2"]["decode"] / rows["0.4b int8 torch(aten avx2)"]["decode"]
     res["int4_vs_int8"] = rows["wide int4 auto"]["decode"] / rows["wide int8 auto"]["decode"]
+    if args.no_rss:
+        print(json.dumps(res, indent=1))
+        return 0
     rss = {"new": run(small, "int8", "auto", "load")}
     if args.old_tree:
         rss["old"] = run(small, "int8", "auto", "load", tree=args.old_tree)
