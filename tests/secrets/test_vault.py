@@ -97,7 +97,7 @@ def test_an_unreachable_secret_service_is_a_vault_error(monkeypatch: pytest.Monk
 
 def test_the_private_bus_can_never_start_a_second_keyring(secret_service: object) -> None:
     # With D-Bus activation a call that reached the bus while our daemon did not own the name started
-    # a stray gnome-keyring with the real HOME, and keyring raised InitError (see keyring_daemon.py).
+    # a stray gnome-keyring with the real HOME and hung for 120 s (see keyring_daemon.py).
     from jeepney.bus_messages import message_bus
     from jeepney.io.blocking import Proxy, open_dbus_connection
 

@@ -8,11 +8,11 @@ and FAILS in CI (CI=true), so a missing package can never silently skip the vaul
 The bus runs from its own config with no service directories, so nothing on it is ever D-Bus
 activated. With the stock session config a Secret Service call that reached the bus while our
 daemon did not own the name (before it claimed it, or after it went away) started a *second*
-gnome-keyring from /usr/share/dbus-1/services with the real HOME: no login keyring there, so
-keyring's `get_default_collection` tried to create one through a prompt nobody can answer and
-raised `InitError` (the flaky "keyring InitError" in test_end_to_end_refresh_of_a_zhihu_feed).
-Now such a call fails at once with ServiceUnknown, and each test first checks that our daemon is
-still alive and owns the name, failing with its log if not.
+gnome-keyring from /usr/share/dbus-1/services with the developer's real HOME, and the call hung for
+the bus's 120 s service_start_timeout. Now such a call fails at once with ServiceUnknown, and each
+test first checks that our daemon is still alive and owns the name, failing with its log if not.
+(The flaky keyring InitError itself came from Hearth: concurrent vault reads and writes, fixed by
+the lock in app/vault/store.py.)
 """
 
 from __future__ import annotations
