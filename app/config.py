@@ -188,7 +188,9 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     # local AI
     SettingSpec("ai.enabled", bool, True, "local AI on (off: torch is never loaded)"),
     SettingSpec("ai.model_path", str, "", "the active model file (.pth / .safetensors)"),
-    SettingSpec("ai.backend", str, "rwkv", "model source: the built-in engine or your own server", ("rwkv", "openai")),
+    SettingSpec(
+        "ai.backend", str, "rwkv", "model source: the built-in engine or your own server", ("rwkv", "openai")
+    ),
     SettingSpec("ai.endpoint", str, "", "your OpenAI-compatible server's base URL (empty: nothing is sent)"),
     SettingSpec("ai.endpoint_model", str, "", "the model to ask on that server (empty: its first)"),
     SettingSpec("ai.language", str, "", "language for translations (empty: the system's)"),
