@@ -8,7 +8,9 @@ world (page scripts being off does not stop that), e.g. the layout width in test
 
 from __future__ import annotations
 
+import atexit
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +24,7 @@ from PySide6.QtWebEngineCore import (
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
+from shiboken6 import Shiboken
 
 from app.models import Article
 from app.ui.reader_html import PageOptions, render_article, render_message
@@ -57,6 +60,9 @@ _OFF = (
 )
 
 
+_live_pages: weakref.WeakSet[QWebEnginePage] = weakref.WeakSet()
+
+
 def reader_profile(fetcher: ResourceFetcher | None) -> QWebEngineProfile:
     """The app's one reader profile (made on first use, owned by the application so that it outlives
     every page); its scheme handler fetches through `fetcher`."""
@@ -65,8 +71,19 @@ def reader_profile(fetcher: ResourceFetcher | None) -> QWebEngineProfile:
     if profile is None:
         profile = make_reader_profile(app)
         app._hearth_reader_profile = profile  # type: ignore[union-attr]
+        app.aboutToQuit.connect(release_reader_pages)  # type: ignore[union-attr]
+        atexit.register(release_reader_pages)  # interpreter exit without quit() (tests, a crash path)
     profile.reader_handler.fetcher = fetcher
     return profile
+
+
+def release_reader_pages() -> None:
+    """Delete every reader page while its profile still lives: QtWebEngine crashes at exit when the
+    profile goes first ("Release of profile requested but WebEnginePage still not deleted")."""
+    for page in list(_live_pages):
+        if Shiboken.isValid(page):
+            Shiboken.delete(page)
+    _live_pages.clear()
 
 
 def make_reader_profile(parent: QObject | None) -> QWebEngineProfile:
@@ -130,6 +147,7 @@ class WebReader(QWebEngineView):
         self.handler.served.clear()
         self.blocker.blocked.clear()
         page = ReaderPage(self._profile, self)
+        _live_pages.add(page)
         lock_down(page.settings())
         page.link_clicked.connect(self._on_link_clicked)
         page.loadFinished.connect(self._on_load_finished)
