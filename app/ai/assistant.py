@@ -158,7 +158,13 @@ class Assistant:
 
     def _wanted(self) -> tuple[Any, ...]:
         s = self.settings
-        return (str(self.model_path()), s.get("ai.device"), s.get("ai.dtype"), s.get("ai.threads"))
+        return (
+            str(self.model_path()),
+            s.get("ai.device"),
+            s.get("ai.dtype"),
+            s.get("ai.threads"),
+            s.get("ai.kernels"),
+        )
 
     @property
     def loaded(self) -> bool:
@@ -178,7 +184,14 @@ class Assistant:
         from app.ai.tokenizer import tokenizer_for
 
         started = time.perf_counter()
-        model = load_model(path, device=wanted[1], dtype=wanted[2], threads=int(wanted[3]), progress=progress)
+        model = load_model(
+            path,
+            device=wanted[1],
+            dtype=wanted[2],
+            threads=int(wanted[3]),
+            kernels=wanted[4],
+            progress=progress,
+        )
         self.tokenizer = tokenizer_for(model.info)
         self.model, self._loaded_key = model, wanted
         log.info("model %s ready in %.1fs on %s", path.name, time.perf_counter() - started, model.device)

@@ -137,3 +137,13 @@ def test_configuration_errors_are_clear(env, tmp_path: Path) -> None:
     settings.set("ai.enabled", False)
     with pytest.raises(ModelLoadError, match="switched off"):
         Assistant(settings, paths, store).load()
+
+
+def test_the_kernels_setting_reaches_the_loaded_plan(env) -> None:
+    paths, settings, store, _ids = env
+    settings.set("ai.kernels", "torch")
+    assistant = Assistant(settings, paths, store)
+    assert assistant.load().plan.engine == "torch"
+    settings.set("ai.kernels", "portable")
+    model = assistant.load()  # a changed setting loads again
+    assert model.plan.engine == "torch" or model.plan.variant == "portable"
