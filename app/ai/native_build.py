@@ -126,9 +126,9 @@ def cache_dir() -> Path:
     override = os.environ.get("HEARTH_NATIVE_DIR")
     if override:
         return Path(override)
-    import platformdirs
+    from app.config import platform_paths
 
-    return Path(platformdirs.user_cache_dir("Hearth", appauthor=False)) / "native"
+    return platform_paths().cache_dir / "native"  # Linux: $XDG_CACHE_HOME/hearth/native
 
 
 def prebuilt_dirs() -> list[Path]:
