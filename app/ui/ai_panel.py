@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,12 +32,16 @@ from PySide6.QtWidgets import (
 from app.errors import HearthError
 from app.models import Article
 from app.ui.ai_worker import AiWorker
+from app.ui.markdown_view import end_note, fit_to_content, markdown_html, note_html
 
 log = logging.getLogger(__name__)
 
 MODES = (("Chat", "chat_ask"), ("Instruct", "chat_instruct"), ("Free", "chat_free"))
 MAX_TRANSCRIPTS = 32
 AUTO_SUMMARY_LIMIT = 5  # background summaries per feed per refresh
+SUMMARY_MIN_PX = 90  # the summary box grows with its text from here up to SUMMARY_MAX_SHARE of the panel
+SUMMARY_MAX_SHARE = 0.6
+ChatItem = tuple[str, str]  # ("user" | "ai" | "note" | "error", text); a user item's text is "Prefix: …"
 
 
 class AiPanel(QWidget):
@@ -62,7 +66,8 @@ class AiPanel(QWidget):
         self._summary_req: int | None = None
         self._chat_req: int | None = None
         self._stopped: set[int] = set()  # Stop was pressed: later text for these never reaches a view
-        self._transcripts: dict[int, str] = {}
+        self._transcripts: dict[int, list[ChatItem]] = {}
+        self._chat_items: list[ChatItem] = []
         self._build()
         worker.started.connect(self._on_started)
         worker.text_arrived.connect(self._on_text)
@@ -101,6 +106,9 @@ class AiPanel(QWidget):
         self.summary_view.setOpenLinks(False)
         self.summary_view.anchorClicked.connect(self._on_anchor)
         self.summary_view.setPlaceholderText("Summarise the article to see its main points here.")
+        self.summary_view.document().documentLayout().documentSizeChanged.connect(
+            lambda _s: self._fit_summary()
+        )
         self.auto_box = QCheckBox("Auto-summarise this feed's new articles")
         self.auto_box.setToolTip(
             "Summarise new articles of this feed in the background, when the model is idle"
@@ -108,6 +116,8 @@ class AiPanel(QWidget):
         self.auto_box.toggled.connect(self._on_auto_toggled)
 
         self.chat_view = QTextBrowser()
+        self.chat_view.setOpenExternalLinks(False)
+        self.chat_view.setOpenLinks(False)
         self.chat_view.setPlaceholderText("Ask about the article: “explain…”, “translate to French”…")
         self.mode = QComboBox()
         for label, _kind in MODES:
@@ -159,7 +169,7 @@ class AiPanel(QWidget):
         layout.addWidget(self.load_bar)
         layout.addLayout(top)
         layout.addWidget(self.cut_label)
-        layout.addWidget(self.summary_view, 2)
+        layout.addWidget(self.summary_view)
         layout.addWidget(self.auto_box)
         layout.addLayout(tools)
         layout.addWidget(self.chat_view, 3)
@@ -173,7 +183,7 @@ class AiPanel(QWidget):
         if article is not None and self.article is not None and article.id == self.article.id:
             return
         if self.article is not None:
-            self._transcripts[self.article.id] = self.chat_view.toPlainText()
+            self._transcripts[self.article.id] = list(self._chat_items)
             while len(self._transcripts) > MAX_TRANSCRIPTS:
                 self._transcripts.pop(next(iter(self._transcripts)))
         self.worker.cancel("summary")
@@ -183,7 +193,10 @@ class AiPanel(QWidget):
         self.summary_text = ""
         self.summary_view.clear()
         self.cut_label.hide()
-        self.chat_view.setPlainText(self._transcripts.get(article.id, "") if article else "")
+        self.load_bar.hide()
+        self.status.setText("")  # nothing said about the previous article stays up
+        self._chat_items = list(self._transcripts.get(article.id, [])) if article else []
+        self._render_chat()
         has = article is not None
         for w in (self.summarise_button, self.resummarise_button, self.send_button, self.input,
                   self.regen_button, self.continue_button, self.reset_button, self.auto_box):  # fmt: skip
@@ -234,7 +247,15 @@ class AiPanel(QWidget):
 
     def _show_summary(self, text: str) -> None:
         self.summary_text = text
-        self.summary_view.setPlainText(text)
+        self.summary_view.setHtml(markdown_html(text))
+
+    def _fit_summary(self) -> None:
+        maximum = max(SUMMARY_MIN_PX, int(self.height() * SUMMARY_MAX_SHARE))
+        fit_to_content(self.summary_view, SUMMARY_MIN_PX, maximum)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit_summary()
 
     def copy_summary(self) -> None:
         """The summary as Markdown with the article's title and link, ready to paste or export."""
@@ -261,14 +282,16 @@ class AiPanel(QWidget):
             return
         _label, kind = MODES[self.mode.currentIndex()]
         prefix = {"chat_ask": "You", "chat_instruct": "Instruction", "chat_free": "Prompt"}[kind]
-        self._append_chat(f"\n{prefix}: {text}\n")
+        self._chat_items.append(("user", f"{prefix}: {text}"))
+        self._render_chat()
         self.input.clear()
         self._chat(kind, text=text)
 
     def reset_chat(self) -> None:
         if self.article is None:
             return
-        self.chat_view.clear()
+        self._chat_items.clear()
+        self._render_chat()
         self._chat("chat_reset")
 
     def _chat(self, kind: str, **args: Any) -> None:
@@ -277,18 +300,30 @@ class AiPanel(QWidget):
         if kind in ("chat_ask", "chat_regen", "chat_instruct", "chat_free"):
             args.update(temperature=self.temperature.value(), top_p=self.top_p.value())
         if kind == "chat_regen":
-            self._append_chat("\n(regenerating)\n")
-        if kind != "chat_reset":
-            self._append_chat("AI:" if kind != "chat_continue" else "")
+            self._chat_items.append(("note", "regenerating"))
+        if kind == "chat_continue":
+            if self._chat_items and self._chat_items[-1] == ("note", end_note("length")):
+                self._chat_items.pop()  # the reply goes on where the limit cut it
+            if not self._chat_items or self._chat_items[-1][0] != "ai":
+                self._chat_items.append(("ai", ""))
+        elif kind != "chat_reset":
+            self._chat_items.append(("ai", ""))
+        self._render_chat()
         self._chat_req = self.worker.submit(kind, "chat", article_id=self.article.id, **args)
         self._set_busy(True)
 
     def _append_chat(self, text: str) -> None:
-        cursor = self.chat_view.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
-        self.chat_view.setTextCursor(cursor)
-        self.chat_view.ensureCursorVisible()
+        """Streamed reply text: onto the reply being written."""
+        if not self._chat_items or self._chat_items[-1][0] != "ai":
+            self._chat_items.append(("ai", ""))
+        role, so_far = self._chat_items[-1]
+        self._chat_items[-1] = (role, so_far + text)
+        self._render_chat()
+
+    def _render_chat(self) -> None:
+        self.chat_view.setHtml(chat_html(self._chat_items))
+        bar = self.chat_view.verticalScrollBar()
+        bar.setValue(bar.maximum())
 
     def stop(self) -> None:
         # the worker may still emit the token it was decoding and its buffered text; drop them here
@@ -308,9 +343,7 @@ class AiPanel(QWidget):
             return
         if req == self._summary_req:
             self.summary_text += text
-            cursor = self.summary_view.textCursor()
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(text)
+            self.summary_view.setHtml(markdown_html(self.summary_text))
         elif req == self._chat_req:
             self._append_chat(text)
 
@@ -332,8 +365,9 @@ class AiPanel(QWidget):
         elif req == self._chat_req:
             self._chat_req = None
             reason = getattr(result, "finish_reason", "stop")
-            if kind != "chat_reset":
-                self._append_chat("\n" if reason in ("stop", "eos") else f" [{reason}]\n")
+            if kind != "chat_reset" and reason not in ("stop", "eos"):
+                self._chat_items.append(("note", end_note(reason)))
+                self._render_chat()
             self.status.setText("")
         self._set_busy(self._summary_req is not None or self._chat_req is not None)
 
@@ -343,7 +377,8 @@ class AiPanel(QWidget):
             self._summary_req = None
         elif req == self._chat_req:
             self._chat_req = None
-            self._append_chat(f"\n⚠ {message}\n")
+            self._chat_items.append(("error", message))
+            self._render_chat()
         else:
             log.info("background AI request failed: %s", message)
             return
@@ -371,14 +406,12 @@ class AiPanel(QWidget):
             self.cut_label.setText(f"✂ article cut to {cut_to:,} tokens (ai.context_tokens)")
 
     def _show_digest(self, result: Any) -> None:
-        body = html.escape(result.text).replace("\n", "<br>")
+        body = markdown_html(result.text)
         links = "".join(
             f"<li><a href='{item.link}'>{html.escape(item.title)}</a></li>" for item in result.items
         )
         self.summary_text = result.text
-        self.summary_view.setHtml(
-            f"<p>{body}</p>" + (f"<p><b>Articles</b></p><ol>{links}</ol>" if links else "")
-        )
+        self.summary_view.setHtml(body + (f"<p><b>Articles</b></p><ol>{links}</ol>" if links else ""))
         self.status.setText(f"Digest of {len(result.items)} articles")
 
     def _on_anchor(self, url: QUrl) -> None:
@@ -403,6 +436,22 @@ class AiPanel(QWidget):
 def auto_summary_feeds(settings: Any) -> set[int]:
     text = str(settings.get("ai.auto_summary_feeds") or "")
     return {int(part) for part in text.replace(" ", "").split(",") if part.isdigit()}
+
+
+def chat_html(items: list[ChatItem]) -> str:
+    """The chat as HTML: the user's words as text, replies rendered from Markdown, end reasons as notes."""
+    parts: list[str] = []
+    for role, text in items:
+        if role == "user":
+            prefix, _sep, words = text.partition(": ")
+            parts.append(f"<p><b>{html.escape(prefix)}:</b> {html.escape(words)}</p>")
+        elif role == "ai":
+            parts.append("<p><b>AI:</b></p>" + markdown_html(text))
+        elif role == "note":
+            parts.append(note_html(text))
+        else:
+            parts.append(f"<p>⚠ {html.escape(text)}</p>")
+    return "".join(parts)
 
 
 def summary_markdown(article: Article, summary: str) -> str:

@@ -13,6 +13,7 @@ from app.ai.prompts import PROMPT_VERSION
 from app.fetching.report import FeedOutcome
 from app.storage import open_store
 from app.ui.ai_panel import auto_summarise
+from app.ui.markdown_view import markdown_plain
 from tests.support.ai_fixtures import ForwardCounter, build_library, tiny_checkpoint
 from tests.ui.conftest import make_controller, select_node, wait_loaded
 
@@ -64,7 +65,7 @@ def test_summary_streams_then_shows_instantly_from_the_cache(qtbot, ai) -> None:
     req = panel._summary_req
     qtbot.waitUntil(lambda: done(events, req), timeout=60000)
     assert [e for e in events["text"] if e[0] == req], "the summary streamed in"
-    assert panel.summary_view.toPlainText() == panel.summary_text != ""
+    assert panel.summary_view.toPlainText() == markdown_plain(panel.summary_text) and panel.summary_text
     assert panel.status.text() == "Summary saved"
     with open_store(ctl.paths.db_path) as store:
         model_id = result_of(events, req).model_id
@@ -74,10 +75,11 @@ def test_summary_streams_then_shows_instantly_from_the_cache(qtbot, ai) -> None:
     assert panel.summary_view.toPlainText() == ""
     started = len(events["started"])
     open_article(qtbot, ctl, ids["otters_feed"])
-    assert panel.summary_view.toPlainText() == saved  # shown at once on selection
+    assert panel.summary_view.toPlainText() == markdown_plain(saved)  # shown at once on selection
     qtbot.mouseClick(panel.summarise_button, Qt.MouseButton.LeftButton)
     qtbot.wait(100)
-    assert panel.summary_view.toPlainText() == saved and len(events["started"]) == started  # no generation
+    assert panel.summary_view.toPlainText() == markdown_plain(saved)
+    assert len(events["started"]) == started  # no generation
 
 
 def test_stop_ends_the_run_and_nothing_reaches_the_view_after_it(qtbot, ai) -> None:
@@ -98,7 +100,7 @@ def test_stop_ends_the_run_and_nothing_reaches_the_view_after_it(qtbot, ai) -> N
     # text, but the view shows exactly what it showed when Stop was pressed
     order = [e for e in events["text"] + events["finished"] if e[0] == req]
     assert order[-1] in events["finished"]  # no text for the request after it finished
-    assert panel.summary_view.toPlainText() == shown_at_stop == panel.summary_text
+    assert panel.summary_view.toPlainText() == shown_at_stop == markdown_plain(panel.summary_text)
     assert shown_at_stop  # it had streamed something before the Stop
     assert panel.status.text() == "Stopped"
     with open_store(ctl.paths.db_path) as store:  # a cancelled summary is not saved

@@ -1,0 +1,51 @@
+"""Model output as Markdown: rendered to HTML with raw HTML disabled, so a model can never inject markup.
+
+markdown-it-py (CommonMark, plus tables and strikethrough) escapes every `<` it does not produce itself
+and refuses `javascript:`, `vbscript:`, `file:` and `data:` links; QTextBrowser then shows the result.
+"""
+
+from __future__ import annotations
+
+import html
+
+from markdown_it import MarkdownIt
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QFrame, QTextBrowser
+
+_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+    ["table", "strikethrough"]
+)
+# why generation ended, as a short note for the reader instead of a raw "[length]" tag
+END_NOTES = {"length": "cut at the length limit", "cancelled": "stopped"}
+NOTE_STYLE = "color: #888888; font-size: small; font-style: italic;"
+
+
+def markdown_html(text: str) -> str:
+    """`text` (Markdown from a model) as safe HTML: any HTML in it is shown as text, never interpreted."""
+    return _MD.render(text or "")
+
+
+def markdown_plain(text: str) -> str:
+    """What a QTextBrowser shows (its plain text) for `text` rendered as Markdown."""
+    doc = QTextDocument()
+    doc.setHtml(markdown_html(text))
+    return doc.toPlainText()
+
+
+def end_note(reason: str) -> str:
+    """The reader's words for a finish reason ("length" -> "cut at the length limit")."""
+    return END_NOTES.get(reason, reason.replace("_", " "))
+
+
+def note_html(text: str) -> str:
+    return f"<p style='{NOTE_STYLE}'>— {html.escape(text)}</p>"
+
+
+def fit_to_content(view: QTextBrowser, minimum: int, maximum: int) -> int:
+    """Give `view` the height of its document (between `minimum` and `maximum` px); returns that height."""
+    doc_height = int(view.document().size().height())
+    frame = 2 * view.frameWidth() if view.frameShape() != QFrame.Shape.NoFrame else 0
+    margins = view.contentsMargins().top() + view.contentsMargins().bottom()
+    height = max(minimum, min(maximum, doc_height + frame + margins + 4))
+    view.setFixedHeight(height)
+    return height
