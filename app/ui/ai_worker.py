@@ -28,7 +28,7 @@ _ids = itertools.count(1)
 
 @dataclass
 class AiRequest:
-    kind: str  # summarize, digest, chat_open, chat_ask, chat_regen, chat_continue, chat_reset, chat_free, ...
+    kind: str  # summarize, digest, translate, ask, chat_open, chat_ask, chat_regen, chat_continue, chat_reset, chat_free, ...
     view: str  # requests for the same view pre-empt each other
     args: dict[str, Any] = field(default_factory=dict)
     background: bool = False
@@ -46,6 +46,9 @@ class AiWorker(QObject):
     chat_opened = Signal(
         int, object
     )  # article id, {"tokens", "cut_to", "from_cache"} once its chat has read it
+    translated_title = Signal(int, str)  # request id, the article's title in the target language
+    translated_block = Signal(int, object)  # request id, app.ai.translate.TranslatedBlock (in order)
+    sources_found = Signal(int, object)  # request id, list[app.ai.ask.CitedSource] before the answer streams
 
     def __init__(self, paths: Paths, settings: Settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -213,6 +216,13 @@ class AiWorker(QObject):
             return a.digest(ids, on_text=stream, cancel=cancel, progress=progress)
         if kind == "auto_summary":
             return self._queue_auto(args["feed_id"], args.get("limit", 5))
+        if kind == "translate":
+            return self._translate(request, stream, progress)
+        if kind == "ask":
+            return a.ask(
+                args["question"], args.get("scope", "all"), on_text=stream, cancel=cancel, progress=progress,
+                on_sources=lambda sources: self.sources_found.emit(request.id, sources),
+            )  # fmt: skip
         chat = self._chat(args["article_id"], cancel, progress)
         if chat is None:  # cancelled while reading the article
             return None
@@ -233,6 +243,21 @@ class AiWorker(QObject):
         if kind == "chat_instruct":
             return chat.instruct(args["text"], on_text=stream, cancel=cancel, **sampling)
         raise ValueError(f"unknown AI request {kind!r}")
+
+    def _translate(self, request: AiRequest, stream: _Batcher, progress: Any) -> Any:
+        """An article into ai.language (or args["language"]): the title, then each block as it is done."""
+        args = request.args
+
+        def block(done: Any) -> None:
+            stream.flush()  # the block's streamed text goes out before the block itself
+            self.translated_block.emit(request.id, done)
+
+        translator = self.assistant.translator(max_block_tokens=args.get("max_block_tokens"))
+        return translator.translate_article(
+            args["article_id"], language=args.get("language"), refresh=args.get("refresh", False),
+            on_title=lambda title: self.translated_title.emit(request.id, title), on_text=stream,
+            on_block=block, cancel=request.cancel, progress=progress,
+        )  # fmt: skip
 
     def _chat(self, article_id: int, cancel: threading.Event, progress: Any) -> Any:
         model = self.assistant.load(progress)  # reloads when the settings chose another model

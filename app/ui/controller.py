@@ -110,7 +110,12 @@ class AppController(QObject):
         """The AI panel beside the reader; None (and no torch, ever) while ai.enabled is off."""
         from app.ui.ai_panel import install_ai
 
-        return install_ai(self)
+        panel = install_ai(self)
+        if panel is not None:  # Translate in the reader, Ask your library (issue 14)
+            from app.ui.window_actions import install_ai_actions
+
+            install_ai_actions(self.window, panel.worker)
+        return panel
 
     def _wire(self) -> None:
         w, t, r = self.window, self.tray, self.refresher

@@ -7,6 +7,7 @@ is missing the text reader simply stays. Callers see one widget with one API eit
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 
@@ -50,6 +51,7 @@ class ReaderPane(QStackedWidget):
         self._colours: ThemeColours = LIGHT
         self.font_px = DEFAULT_FONT_PX
         self.remote_images = True
+        self.translated: tuple[str, str] | None = None  # (title, html) shown instead of the article's own
 
     # building the web view (after the first paint) -----------------------------------------------
     def enable_web(self) -> bool:
@@ -87,6 +89,7 @@ class ReaderPane(QStackedWidget):
 
     def show_placeholder(self, text: str = PLACEHOLDER) -> None:
         self.article = None
+        self.translated = None
         self._message = ("", [html.escape(text)])
         self.text_view.show_placeholder(text)
         if self.web is not None:
@@ -94,6 +97,7 @@ class ReaderPane(QStackedWidget):
 
     def show_welcome(self) -> None:
         self.article = None
+        self.translated = None
         self.text_view.show_welcome()
         self._message = ("Welcome to Hearth", WELCOME)
         if self.web is not None:
@@ -102,15 +106,38 @@ class ReaderPane(QStackedWidget):
     def show_article(self, article: Article, feed_title: str = "") -> None:
         self.article = article
         self._feed_title = feed_title
+        self.translated = None
+        self._render(article)
+
+    def show_translation(self, title: str, body_html: str) -> None:
+        """Show the current article's translation (its layout kept); `article` stays the original."""
+        if self.article is None:
+            return
+        self.translated = (title, body_html)
+        self._render(self._shown())
+
+    def show_original(self) -> None:
+        if self.article is not None:
+            self.translated = None
+            self._render(self.article)
+
+    def _shown(self) -> Article:
+        assert self.article is not None
+        if self.translated is None:
+            return self.article
+        title, body = self.translated
+        return dataclasses.replace(self.article, title=title or self.article.title, content_html=body)
+
+    def _render(self, article: Article) -> None:
         if self.web is not None:
-            self.web.show_article(article, feed_title)  # type: ignore[attr-defined]
+            self.web.show_article(article, self._feed_title)  # type: ignore[attr-defined]
         else:
-            self.text_view.show_article(article, feed_title)
+            self.text_view.show_article(article, self._feed_title)
 
     def _show_current(self) -> None:
         assert self.web is not None
         if self.article is not None:
-            self.web.show_article(self.article, self._feed_title)  # type: ignore[attr-defined]
+            self.web.show_article(self._shown(), self._feed_title)  # type: ignore[attr-defined]
         else:
             self.web.show_message(*self._message)  # type: ignore[attr-defined]
 
@@ -118,8 +145,9 @@ class ReaderPane(QStackedWidget):
         if self.web is None:
             return self.text_view.toPlainText()
         if self.article is not None:
-            body = self.article.content_html or self.article.summary_html or ""
-            return f"{self.article.title}\n{_text_of(body)}"
+            shown = self._shown()
+            body = shown.content_html or shown.summary_html or ""
+            return f"{shown.title}\n{_text_of(body)}"
         heading, paragraphs = self._message
         return "\n".join([heading, *(_text_of(p) for p in paragraphs)]).strip()
 

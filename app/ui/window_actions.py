@@ -220,3 +220,33 @@ def about_text() -> str:
         "turns sites without feeds into feeds, and summarises articles with a local RWKV model.</p>"
         "<p>Press <b>?</b> for the keyboard shortcuts.</p>"
     )
+
+
+# AI actions (issue 14): Article → Translate / Show original, Tools → Ask your library… --------------------------
+def install_ai_actions(window: MainWindow, worker: object) -> object:
+    """Mount the reader's translation and the Ask dialog once the AI worker exists; returns the translation."""
+    from app.ui.ask_dialog import open_ask_dialog
+    from app.ui.translate_view import ReaderTranslation
+
+    w = window
+    translation = ReaderTranslation(worker, w.reader, w, notify=w.show_message)  # type: ignore[arg-type]
+    w.reader_translation = translation
+    w.list.selectionModel().currentChanged.connect(lambda *_a: translation.set_article(w.reader.article))
+    ask = QAction("Ask your library…", w)
+    ask.setShortcut(QKeySequence("Ctrl+Shift+L"))
+    ask.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    ask.setToolTip("Ask a question over the selected feed, folder, Starred or everything (Ctrl+Shift+L)")
+    ask.triggered.connect(lambda _c=False: open_ask_dialog(w, worker))
+    w.ask_action = ask
+    menus = {a.text(): a.menu() for a in w.menuBar().actions()}
+    if (article := menus.get("&Article")) is not None:
+        article.addSeparator()
+        article.addAction(translation.translate_action)
+        article.addAction(translation.original_action)
+    if (tools := menus.get("&Tools")) is not None:
+        tools.addSeparator()
+        tools.addAction(ask)
+    for action in (translation.translate_action, translation.original_action, ask):
+        w.addAction(action)
+    w.actions_.toolbar.insertAction(w.actions_.toolbar.actions()[-2], translation.translate_action)
+    return translation

@@ -1,0 +1,164 @@
+"""Translate in the reader: Article → Translate (Ctrl+T) streams the shown article's translation into the reader
+block by block as the model finishes each (layout kept, see app.ai.html_blocks), with an Original / Translated
+toggle. A cached translation shows at once (the worker answers it without loading a model); pressing Translate
+again while it runs stops it; choosing another article stops it too.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+from app.ai.html_blocks import Piece, render, split_blocks
+from app.models import Article
+from app.ui.ai_worker import AiWorker
+from app.ui.reader_pane import ReaderPane
+
+log = logging.getLogger(__name__)
+
+VIEW = "translate"  # the worker view: a new translation pre-empts the old one, nothing else
+KEPT = 16  # finished translations kept in memory for the toggle (the database keeps them all)
+
+
+class ReaderTranslation(QObject):
+    """Owns the reader's translation: the request in flight, the blocks done so far, the finished ones."""
+
+    def __init__(self, worker: AiWorker, reader: ReaderPane, parent: QObject, *, notify: Any = None) -> None:
+        super().__init__(parent)
+        self.worker = worker
+        self.reader = reader
+        self._notify = notify or (lambda _text: None)
+        self.request: int | None = None
+        self.article_id: int | None = None  # the article the running request translates
+        self._pieces: list[Piece] = []
+        self._done: dict[int, str] = {}
+        self._title = ""
+        self.results: dict[int, tuple[str, str]] = {}  # article id -> (title, html), newest last
+        self.max_block_tokens: int | None = None  # tests keep generation short
+        self.translate_action = QAction("Translate", parent)
+        self.translate_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.translate_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.translate_action.setToolTip("Translate this article into your language (Ctrl+T; again to stop)")
+        self.translate_action.triggered.connect(lambda _c=False: self.translate())
+        self.original_action = QAction("Show original", parent, checkable=True)
+        self.original_action.setShortcut(QKeySequence("Ctrl+Shift+T"))
+        self.original_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.original_action.setToolTip("Switch between the original and the translation (Ctrl+Shift+T)")
+        self.original_action.setEnabled(False)
+        self.original_action.toggled.connect(self.show_original)
+        worker.translated_title.connect(self._on_title)
+        worker.translated_block.connect(self._on_block)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+
+    @property
+    def running(self) -> bool:
+        return self.request is not None
+
+    # user actions -------------------------------------------------------------------------------
+    def translate(self, *, refresh: bool = False) -> int | None:
+        """Start (or, while one runs, stop) translating the shown article; returns the request id."""
+        if self.running:
+            self.stop()
+            return None
+        article = self.reader.article
+        if article is None:
+            return None
+        if not refresh and article.id in self.results:
+            self._show_result(article.id)
+            return None
+        self.article_id = article.id
+        self._pieces = split_blocks(article.content_html or article.summary_html or "")
+        self._done, self._title = {}, ""
+        args: dict[str, Any] = {"article_id": article.id, "refresh": refresh}
+        if self.max_block_tokens is not None:
+            args["max_block_tokens"] = self.max_block_tokens
+        self.request = self.worker.submit("translate", VIEW, **args)
+        self.translate_action.setText("Stop translating")
+        self._notify("Translating…")
+        return self.request
+
+    def stop(self) -> None:
+        """Cancel the running translation; the blocks already shown stay until the original is chosen."""
+        if self.request is None:
+            return
+        self.worker.cancel(VIEW)
+        self._end()
+        self._notify("Translation stopped")
+
+    def show_original(self, original: bool) -> None:
+        article = self.reader.article
+        if article is None:
+            return
+        if original:
+            self.reader.show_original()
+        elif article.id in self.results:
+            self.reader.show_translation(*self.results[article.id])
+
+    def set_article(self, article: Article | None) -> None:
+        """The reader shows another article: stop translating the old one; offer the toggle if this one is done."""
+        if self.running and (article is None or article.id != self.article_id):
+            self.worker.cancel(VIEW)
+            self._end()
+        self._sync_toggle(original=True)
+
+    # worker signals -----------------------------------------------------------------------------
+    def _on_title(self, req: int, title: str) -> None:
+        if req == self.request:
+            self._title = title
+            self._paint()
+
+    def _on_block(self, req: int, block: Any) -> None:
+        if req == self.request:
+            self._done[block.index] = block.text
+            self._paint()
+
+    def _on_finished(self, req: int, kind: str, result: Any) -> None:
+        if req != self.request or kind != "translate":
+            return
+        self._end()
+        if result is None or result.finish_reason == "cancelled":
+            return
+        self.results.pop(result.article_id, None)
+        self.results[result.article_id] = (result.title, result.html)
+        while len(self.results) > KEPT:
+            self.results.pop(next(iter(self.results)))
+        if self._is_shown(result.article_id):
+            self._show_result(result.article_id)
+        self._notify("Translation from the cache" if result.cached else "Translation saved")
+
+    def _on_failed(self, req: int, kind: str, message: str) -> None:
+        if req != self.request:
+            return
+        self._end()
+        self._notify(f"Could not translate: {message}")
+
+    # helpers ------------------------------------------------------------------------------------
+    def _paint(self) -> None:
+        if self.article_id is not None and self._is_shown(self.article_id):
+            self.reader.show_translation(self._title, render(self._pieces, self._done))
+            self._sync_toggle(original=False)
+
+    def _show_result(self, article_id: int) -> None:
+        self.reader.show_translation(*self.results[article_id])
+        self._sync_toggle(original=False)
+
+    def _sync_toggle(self, *, original: bool) -> None:
+        article = self.reader.article
+        available = article is not None and (
+            article.id in self.results or (self.running and article.id == self.article_id)
+        )
+        self.original_action.blockSignals(True)
+        self.original_action.setEnabled(available)
+        self.original_action.setChecked(original)
+        self.original_action.blockSignals(False)
+
+    def _is_shown(self, article_id: int) -> bool:
+        return self.reader.article is not None and self.reader.article.id == article_id
+
+    def _end(self) -> None:
+        self.request = None
+        self.translate_action.setText("Translate")

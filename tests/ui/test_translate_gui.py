@@ -1,0 +1,162 @@
+"""Translate in the reader, in the real window (offscreen): through a loopback OpenAI-compatible server (scripted
+answers, a hanging one for cancel) and on a tiny random RWKV-7. Block by block into the reader, the Original /
+Translated toggle, the cache (no server request the second time), Stop, and a switch of article cancelling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QAction
+
+from app.ai.task_prompts import TRANSLATE_PROMPT_VERSION
+from app.storage import open_store
+from tests.ai.openai_server import FakeModelServer
+from tests.support.ai_fixtures import build_library, tiny_checkpoint
+from tests.ui.conftest import make_controller, select_node, wait_loaded
+
+
+def numbered_reply():
+    """Each chat completion answers 译文N (N counting from 1), so the blocks can be told apart."""
+    count = [0]
+
+    def reply(_body) -> list[str]:
+        count[0] += 1
+        return ["译文", str(count[0])]
+
+    return reply
+
+
+@pytest.fixture
+def server():
+    with FakeModelServer(reply_for=numbered_reply()) as srv:
+        yield srv
+
+
+def start(qtbot, data_dir: Path, **settings):
+    ids = build_library(data_dir / "hearth.sqlite3")
+    ctl = make_controller(data_dir, ai__language="zh", **settings)
+    qtbot.addWidget(ctl.window)
+    ctl.start(show=True, schedule=False)
+    wait_loaded(qtbot, ctl)
+    return ctl, ids
+
+
+def open_article(qtbot, ctl, feed_id: int, row: int = 0) -> int:
+    select_node(qtbot, ctl, "feed", feed_id)
+    ctl.window.select_row(row)
+    qtbot.waitUntil(lambda: ctl.window.reader.article is not None)
+    return ctl.window.reader.article.id
+
+
+def chat_posts(srv: FakeModelServer) -> list[dict]:
+    return [r for r in srv.requests if r["path"] == "/v1/chat/completions"]
+
+
+def test_translation_streams_block_by_block_then_toggles_and_comes_from_the_cache(qtbot, data_dir, server):
+    ctl, ids = start(qtbot, data_dir, ai__backend="openai", ai__endpoint=server.base)
+    try:
+        window = ctl.window
+        translation = window.reader_translation
+        blocks: list[int] = []
+        translation.worker.translated_block.connect(lambda req, block: blocks.append(block.index))
+        finished: list[tuple] = []
+        translation.worker.finished.connect(lambda q, kind, r: finished.append((q, kind, r)))
+        article_id = open_article(qtbot, ctl, ids["otters_feed"])
+        assert not translation.original_action.isEnabled()  # nothing to toggle yet
+        req = translation.translate()
+        assert req is not None and translation.translate_action.text() == "Stop translating"
+        qtbot.waitUntil(lambda: not translation.running, timeout=30000)
+        assert blocks == [0, 1]  # the article's two paragraphs, in order
+        shown = window.reader.toPlainText()
+        assert shown.startswith("译文1")  # the title, then each paragraph
+        assert "译文2" in shown and "译文3" in shown and "Sea otters live" not in shown
+        assert window.reader.article.content_html.startswith("<p>Sea otters")  # the original is kept
+        assert translation.original_action.isEnabled() and not translation.original_action.isChecked()
+        translation.original_action.trigger()  # Show original
+        assert "Sea otters live" in window.reader.toPlainText() and window.reader.translated is None
+        translation.original_action.trigger()  # back to the translation
+        assert window.reader.toPlainText().startswith("译文1")
+        result = next(r for q, kind, r in finished if q == req and kind == "translate")
+        assert not result.cached and result.finish_reason == "stop"
+        with open_store(ctl.paths.db_path) as store:
+            row = store.get_translation(article_id, "body", "zh", result.model_id, TRANSLATE_PROMPT_VERSION)
+            assert row is not None and "译文2" in row.text and "译文3" in row.text
+        posts = len(chat_posts(server))
+        assert posts == 3
+        open_article(qtbot, ctl, ids["news_feed"])
+        assert "Rain" in window.reader.toPlainText()
+        open_article(qtbot, ctl, ids["otters_feed"])
+        assert "Sea otters live" in window.reader.toPlainText()  # the original first
+        translation.results.clear()  # forget the window's copy: the answer must come from the database
+        translation.translate()
+        qtbot.waitUntil(lambda: not translation.running, timeout=30000)
+        assert window.reader.toPlainText().startswith("译文1") and "译文3" in window.reader.toPlainText()
+        assert len(chat_posts(server)) == posts  # cached: the server was not asked again
+    finally:
+        ctl.shutdown()
+
+
+def test_stop_and_switching_articles_cancel_the_translation(qtbot, data_dir) -> None:
+    with FakeModelServer(hang_after=0) as srv:
+        ctl, ids = start(qtbot, data_dir, ai__backend="openai", ai__endpoint=srv.base)
+        try:
+            window = ctl.window
+            translation = window.reader_translation
+            failed: list[str] = []
+            translation.worker.failed.connect(lambda _r, _k, message: failed.append(message))
+            open_article(qtbot, ctl, ids["otters_feed"])
+            translation.translate()
+            qtbot.waitUntil(lambda: len(chat_posts(srv)) == 1, timeout=30000)
+            window.actions_.find.trigger()  # unrelated actions do not stop it
+            assert translation.running
+            translation.translate_action.trigger()  # pressing Translate again stops
+            assert not translation.running and translation.translate_action.text() == "Translate"
+            qtbot.waitUntil(srv.disconnected.is_set, timeout=30000)  # the socket was closed
+            assert "Sea otters live" in window.reader.toPlainText()
+            srv.disconnected.clear()
+            translation.translate()
+            qtbot.waitUntil(lambda: len(chat_posts(srv)) == 2, timeout=30000)
+            open_article(qtbot, ctl, ids["news_feed"])  # another article cancels
+            assert not translation.running
+            qtbot.waitUntil(srv.disconnected.is_set, timeout=30000)
+            assert window.reader.translated is None and "Rain" in window.reader.toPlainText()
+            assert not translation.original_action.isEnabled()
+            assert not failed  # a cancel is no error
+        finally:
+            ctl.shutdown()
+
+
+def test_translate_is_in_the_article_menu_with_its_key(qtbot, data_dir, server) -> None:
+    ctl, _ids = start(qtbot, data_dir, ai__backend="openai", ai__endpoint=server.base)
+    try:
+        menus = {a.text(): a.menu() for a in ctl.window.menuBar().actions()}
+        article = [a for a in menus["&Article"].actions() if isinstance(a, QAction)]
+        translation = ctl.window.reader_translation
+        assert translation.translate_action in article and translation.original_action in article
+        assert translation.translate_action.shortcut().toString() == "Ctrl+T"
+        assert translation.translate() is None  # no article shown: nothing to do
+    finally:
+        ctl.shutdown()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_checkpoint(tmp_path_factory.mktemp("tiny"))
+
+
+def test_translation_on_the_built_in_model(qtbot, data_dir, tiny) -> None:
+    ctl, ids = start(qtbot, data_dir, ai__model_path=str(tiny), ai__device="cpu")
+    try:
+        translation = ctl.window.reader_translation
+        translation.max_block_tokens = 4
+        blocks: list[int] = []
+        translation.worker.translated_block.connect(lambda req, block: blocks.append(block.index))
+        article_id = open_article(qtbot, ctl, ids["otters_feed"])
+        translation.translate()
+        qtbot.waitUntil(lambda: not translation.running, timeout=120000)
+        assert blocks == [0, 1]
+        assert ctl.window.reader.translated is not None
+        assert translation.results[article_id] == ctl.window.reader.translated
+    finally:
+        ctl.shutdown()
