@@ -102,7 +102,7 @@ def test_nothing_found_asks_no_model_and_stop_closes_the_stream(qtbot, data_dir)
 
 def test_scope_of_each_tree_row(qtbot, data_dir) -> None:
     with FakeModelServer() as srv:
-        ctl, ids = start(qtbot, data_dir, srv)
+        ctl, _ids = start(qtbot, data_dir, srv)
         try:
             model = ctl.window.tree_model
             assert ask_scope(model.node(model.index_of("smart", "starred"))) == ("starred", "Starred")
