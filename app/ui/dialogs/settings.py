@@ -1,5 +1,6 @@
 """Settings: refresh interval, retention, tray and start-up behaviour, notifications, proxy, User-Agent, theme,
-local AI on/off and the local feed server.
+local AI on/off, its model source (built-in or your own server) and translation language, and the local
+feed server.
 
 Every field maps to a key in app.config.SETTING_SPECS and is saved through `Settings.set_text`, the
 same validation the `hearth config set` command uses.
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ai.languages import LANGUAGE_NAMES, normalise_language
 from app.config import SPECS_BY_KEY, Settings
 from app.errors import ConfigError
 
@@ -38,6 +40,9 @@ CHECKS = (
     ("server.enabled", "Serve my feeds as RSS on this computer (127.0.0.1) while Hearth runs"),
 )
 
+
+BACKENDS = (("rwkv", "Built-in RWKV model"), ("openai", "My own OpenAI-compatible server"))
+LANGUAGES = (("", "The system's language"), *LANGUAGE_NAMES.items())  # any other code can be typed
 
 PAGES = {  # which tab each check box sits on
     "General": (
@@ -80,6 +85,21 @@ class SettingsDialog(QDialog):
         self.user_agent.setPlaceholderText("Hearth's own, honest User-Agent")
         self.server_port = QSpinBox(minimum=1024, maximum=65535)
         self.server_port.setValue(int(settings.get("server.port")))
+        self.backend = QComboBox()
+        for choice, label in BACKENDS:
+            self.backend.addItem(label, choice)
+        self.backend.setCurrentIndex(max(0, self.backend.findData(settings.get("ai.backend"))))
+        self.endpoint = QLineEdit(str(settings.get("ai.endpoint")))
+        self.endpoint.setPlaceholderText("e.g. http://127.0.0.1:11434/v1 (Ollama), :8080/v1 (llama.cpp)")
+        self.endpoint_model = QLineEdit(str(settings.get("ai.endpoint_model")))
+        self.endpoint_model.setPlaceholderText("the server's first model")
+        self.language = QComboBox()
+        self.language.setEditable(True)
+        for code, label in LANGUAGES:
+            self.language.addItem(label, code)
+        self._select_language(str(settings.get("ai.language")))
+        self.backend.currentIndexChanged.connect(lambda _i: self._sync_backend())
+        self._sync_backend()
         self.checks: dict[str, QCheckBox] = {}
         labels = dict(CHECKS)
         self.tabs = QTabWidget()
@@ -98,6 +118,10 @@ class SettingsDialog(QDialog):
                 forms[title].addRow("Default User-Agent", self.user_agent)
             elif title == "AI and sharing":
                 forms[title].addRow("Feed server port", self.server_port)
+                forms[title].addRow("Model source", self.backend)
+                forms[title].addRow("Server address", self.endpoint)
+                forms[title].addRow("Server model", self.endpoint_model)
+                forms[title].addRow("Translate into", self.language)
             for key in keys:
                 box = QCheckBox(labels[key])
                 box.setChecked(bool(settings.get(key)))
@@ -126,14 +150,32 @@ class SettingsDialog(QDialog):
             "fetch.proxy": self.proxy.text().strip(),
             "fetch.user_agent": self.user_agent.text().strip(),
             "server.port": str(self.server_port.value()),
+            "ai.backend": str(self.backend.currentData()),
+            "ai.endpoint": self.endpoint.text().strip(),
+            "ai.endpoint_model": self.endpoint_model.text().strip(),
+            "ai.language": self._language_code(),
         }
         values.update({key: "true" if box.isChecked() else "false" for key, box in self.checks.items()})
         return values
 
     def accept(self) -> None:
+        self.error.clear()
         proxy = self.proxy.text().strip()
         if proxy and "://" not in proxy:
             self.error.setText("The proxy must be a URL such as http://127.0.0.1:8080 or socks5://host:1080.")
+            return
+        endpoint = self.endpoint.text().strip()
+        if self.backend.currentData() == "openai" and not endpoint.startswith(("http://", "https://")):
+            self.error.setText(
+                "Your own model server needs its address, such as http://127.0.0.1:11434/v1 "
+                "(or choose the built-in model)."
+            )
+            return
+        try:
+            if self._language_code():
+                self._select_language(normalise_language(self._language_code()))
+        except ConfigError as exc:
+            self.error.setText(exc.user_message())
             return
         before = {key: self.settings.get(key) for key in self.values()}
         try:
@@ -147,3 +189,24 @@ class SettingsDialog(QDialog):
         self.changed = {key for key, value in before.items() if self.settings.get(key) != value}
         self._save()
         super().accept()
+
+    # the AI fields --------------------------------------------------------------------------------
+    def _sync_backend(self) -> None:
+        server = self.backend.currentData() == "openai"
+        self.endpoint.setEnabled(server)
+        self.endpoint_model.setEnabled(server)
+
+    def _select_language(self, code: str) -> None:
+        index = self.language.findData(code)
+        if index < 0:
+            self.language.addItem(code, code)
+            index = self.language.count() - 1
+        self.language.setCurrentIndex(index)
+
+    def _language_code(self) -> str:
+        """The chosen language's code; a typed-in code (e.g. "ja") is taken as it is."""
+        text = self.language.currentText().strip()
+        index = self.language.findText(text)
+        if index >= 0:
+            return str(self.language.itemData(index))
+        return text
