@@ -154,7 +154,7 @@ class ArticleQuery:
     folder_id: int | None = None  # includes sub-folders
     search: str | None = None  # FTS5 query over title + plain text
     unread_only: bool = False
-    sort: str = "newest"  # "newest", "oldest", "title"
+    sort: str = "newest"  # "newest", "oldest", "title", "feed" (by feed title, then newest first)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ _ORDER = {
     "newest": "{date} DESC, {id} DESC",
     "oldest": "{date} ASC, {id} ASC",
     "title": "a.title COLLATE NOCASE, a.id",
+    "feed": "(SELECT f.title FROM feeds f WHERE f.id = {feed}) COLLATE NOCASE, {feed}, {date} DESC, {id} DESC",
 }
 _SUBTREE = """WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT f.id FROM folders f JOIN tree ON f.parent_id = tree.id)
               SELECT feeds.id FROM feeds JOIN tree ON feeds.folder_id = tree.id"""

@@ -46,6 +46,7 @@ class ArticleListModel(QAbstractTableModel):
         self._positions: dict[int, int] | None = None
         self._pages: OrderedDict[int, dict[int, ArticleRow]] = OrderedDict()
         self._overrides: dict[int, dict[str, bool]] = {}
+        self._queried = False
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -58,6 +59,7 @@ class ArticleListModel(QAbstractTableModel):
         ids = self._store.query_ids(query)
         self.beginResetModel()
         self._query = query
+        self._queried = True
         self._set_ids(ids)
         self._overrides.clear()
         self.endResetModel()
@@ -181,14 +183,40 @@ class ArticleListModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if column == TITLE:
-            sort = "title"
-        elif column == DATE:
-            sort = "oldest" if order == Qt.SortOrder.AscendingOrder else "newest"
-        else:
+        sort = sort_for_column(column, order)
+        if sort is not None:
+            self.set_sort(sort)
+
+    def set_sort(self, sort: str) -> None:
+        """Order the list by `sort` (one of SORTS). Before the first query only remembers it (no query runs)."""
+        if sort not in SORTS or sort == self._query.sort:
             return
-        if sort != self._query.sort:
-            self.set_query(dataclasses.replace(self._query, sort=sort))
+        if not self._queried:
+            self._query = dataclasses.replace(self._query, sort=sort)
+            return
+        self.set_query(dataclasses.replace(self._query, sort=sort))
+
+
+SORTS = ("newest", "oldest", "title", "feed")
+
+
+def sort_for_column(column: int, order: Qt.SortOrder) -> str | None:
+    """The header's sort indicator as a store sort order (the star column does not sort)."""
+    if column == TITLE:
+        return "title"
+    if column == FEED:
+        return "feed"
+    if column == DATE:
+        return "oldest" if order == Qt.SortOrder.AscendingOrder else "newest"
+    return None
+
+
+def column_for_sort(sort: str) -> tuple[int, Qt.SortOrder]:
+    """Where the header shows `sort`: newest first is the Date column descending."""
+    ascending = Qt.SortOrder.AscendingOrder
+    return {"title": (TITLE, ascending), "feed": (FEED, ascending), "oldest": (DATE, ascending)}.get(
+        sort, (DATE, Qt.SortOrder.DescendingOrder)
+    )
 
 
 def format_date(moment: datetime | None, now: datetime | None = None) -> str:

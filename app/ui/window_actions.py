@@ -95,6 +95,10 @@ class WindowActions:
         self.open_enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.open_enter.triggered.connect(w.open_in_browser)
         w.list.addAction(self.open_enter)
+        # the article list's own actions (issue 13): Copy link, mark above/below as read, Sort
+        from app.ui.list_actions import ListActions
+
+        self.list_actions = ListActions(window)
 
     def _add(
         self,
@@ -137,6 +141,7 @@ class WindowActions:
         view = self.view_menu = bar.addMenu("&View")
         view.addAction(self.hide_read)
         view.addAction(self.remote_images)
+        view.addMenu(self.list_actions.sort_menu)  # list actions (issue 13)
         view.addSeparator()
         for action in (self.zoom_in, self.zoom_out, self.zoom_reset):
             view.addAction(action)
@@ -144,7 +149,7 @@ class WindowActions:
         for action in (self.next_article, self.prev_article, self.next_unread, self.prev_unread, self.space):
             view.addAction(action)
         article = bar.addMenu("&Article")
-        for action in (self.toggle_read, self.toggle_star, self.open_browser):
+        for action in (self.toggle_read, self.toggle_star, self.open_browser, self.list_actions.copy_link):
             article.addAction(action)
         feed = bar.addMenu("F&eed")
         for action in (self.refresh, self.refresh_all, self.mark_feed_read):
@@ -171,6 +176,9 @@ class WindowActions:
         toolbar.addAction(lib.add_feed_action)
         toolbar.addAction(self.mark_feed_read)
         toolbar.addAction(self.hide_read)
+        toolbar.addSeparator()  # the reader's article: open it in the browser, copy its link (issue 13)
+        toolbar.addAction(self.open_browser)
+        toolbar.addAction(self.list_actions.copy_link)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         toolbar.addWidget(spacer)
@@ -193,6 +201,7 @@ class WindowActions:
         menu.addAction(self.toggle_read)
         menu.addAction(self.toggle_star)
         menu.addAction(self.open_browser)
+        self.list_actions.fill_context_menu(menu)  # list actions (issue 13)
         menu.exec(pos)
 
     def sheet_actions(self) -> list[QAction]:
