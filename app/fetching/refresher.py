@@ -30,6 +30,7 @@ from app.fetching.feed_fetch import (
     interval_of,
     parse_failed,
 )
+from app.fetching.full_text import FullTextQueue
 from app.fetching.http import CookieLookup, host_of
 from app.fetching.options import FetchOptions, build_client
 from app.fetching.parsing import ParserPool
@@ -156,6 +157,7 @@ class _Run:
         # fetched-but-not-yet-stored bodies are bounded, so a slow disk slows the fetching, not RAM
         self.backlog = asyncio.Semaphore(2 * self.options.concurrency + 8)
         self.finishing: set[asyncio.Task[None]] = set()
+        self.full_text = FullTextQueue(self.options, self.cookies)
 
     async def go(self, feeds: Sequence[Feed]) -> None:
         writer = await asyncio.to_thread(StoreWriter, self.refresher.store.path)
@@ -173,6 +175,7 @@ class _Run:
                     await asyncio.gather(*hosts, return_exceptions=True)
                     while self.finishing:
                         await asyncio.gather(*list(self.finishing), return_exceptions=True)
+                    await self.full_text.run(client, writer, self.cancel)  # teaser feeds' pages, last
                 finally:
                     watcher.cancel()
                     for task in hosts:
@@ -277,6 +280,7 @@ class _Run:
         title = feed.title or (parsed.title if parsed else "") or feed.url
         try:
             result = await self.writer.record(feed.id, state, parsed)
+            await self.full_text.plan(self.writer, feed, parsed, ok=state.error is None)
         except HearthError as exc:
             log.warning("could not store feed %s: %s", feed.id, exc.user_message())
             return FeedOutcome(

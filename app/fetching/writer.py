@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from app.models import FetchState, ParsedFeed, UpsertResult
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from app.storage import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class StoreWriter:
@@ -43,6 +45,12 @@ class StoreWriter:
     async def record(self, feed_id: int, state: FetchState, parsed: ParsedFeed | None) -> UpsertResult:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._record, feed_id, state, parsed)
+
+    async def run(self, job: Callable[[Store], T]) -> T:
+        """`job(store)` on the writer thread (a small write that belongs with the refresh's own)."""
+        assert self._store is not None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, job, self._store)
 
     def _close_store(self) -> None:
         if self._store is not None:

@@ -9,6 +9,7 @@ from typing import Any
 from app.errors import NotFoundError, StorageError
 from app.models import FEED_KIND, Feed, FetchState, ParsedFeed
 from app.storage.db import StoreBase, dump_json, from_ts, load_json, now_ts, to_ts
+from app.storage.full_text import check_mode
 
 FEED_COLUMNS = (
     "id, url, title, site_url, icon_url, kind, params, folder_id, update_interval, user_agent, extra_headers, "
@@ -126,11 +127,19 @@ class FeedStore(StoreBase):
         return [feed_from_row(row) for row in self._conn.execute(sql, args)]
 
     def update_feed(self, feed_id: int, **fields: Any) -> Feed:
+        """`full_text` ("auto", "on", "off") is the feed's full-text choice, kept in its own table."""
+        full_text = fields.pop("full_text", None)
         unknown = set(fields) - set(_UPDATABLE)
         if unknown:
             raise StorageError(f"cannot update feed field(s) {', '.join(sorted(unknown))}")
         with self._write() as conn:
             feed = self.get_feed(feed_id)
+            if full_text is not None:
+                conn.execute(
+                    "INSERT INTO feed_full_text(feed_id, mode) VALUES (?, ?) "
+                    "ON CONFLICT(feed_id) DO UPDATE SET mode = excluded.mode",
+                    (feed_id, check_mode(full_text)),
+                )
             if not fields:
                 return feed
             if fields.get("folder_id") is not None:

@@ -204,12 +204,29 @@ _V5 = (
     "CREATE INDEX digests_scope ON digests(scope, created)",
 )
 
+# Full text for teaser feeds: a feed's choice (auto follows `teaser`, what detection last saw) and
+# one row per article whose page was fetched, so a page is tried once, and a failure is kept.
+_V6 = (
+    """CREATE TABLE feed_full_text (
+        feed_id INTEGER PRIMARY KEY REFERENCES feeds(id) ON DELETE CASCADE,
+        mode    TEXT NOT NULL DEFAULT 'auto' CHECK (mode IN ('auto', 'on', 'off')),
+        teaser  INTEGER
+    )""",
+    """CREATE TABLE article_full_text (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        fetched_at REAL NOT NULL,
+        status     INTEGER,
+        error      TEXT
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "folders, feeds, articles, statuses, full-text search", _V1),
     Migration(2, "AI summaries and per-site politeness state", _V2),
     Migration(3, "tombstones for articles dropped by retention", _V3),
     Migration(4, "article dates in statuses, for fast unread and starred lists", _V4),
     Migration(5, "AI translations, per-feed AI rules and cached digests", _V5),
+    Migration(6, "full text for teaser feeds: the per-feed choice and each article's attempt", _V6),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

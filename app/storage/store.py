@@ -16,6 +16,7 @@ from app.storage.articles import ArticleStore
 from app.storage.db import connect
 from app.storage.feeds import FeedStore
 from app.storage.folders import FolderStore
+from app.storage.full_text import FullTextStore
 from app.storage.migrations import migrate
 from app.storage.outlines import OutlineStore
 from app.storage.queries import QueryStore
@@ -36,6 +37,7 @@ class Store(
     SummaryStore,
     RetrievalStore,
     RuleStore,
+    FullTextStore,
 ):
     """Hearth's library: folders, feeds, articles and their statuses, search, summaries, site state."""
 

@@ -1,0 +1,137 @@
+"""Full text for teaser feeds: each feed's choice (auto, on, off), what detection saw, and which
+articles had their page fetched; storing a fetched article as its content, the teaser as its summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.errors import NotFoundError, StorageError
+from app.storage.db import StoreBase, id_list, now_ts
+from app.storage.text import html_to_text, index_text
+
+FULL_TEXT_MODES = ("auto", "on", "off")
+FRESH_DAYS = (
+    7  # older articles never get their page fetched (turning the option on does not crawl the archive)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FullTextSetting:
+    """`mode` is the user's choice; with "auto", `teaser` (what detection last saw) decides."""
+
+    feed_id: int
+    mode: str = "auto"
+    teaser: bool | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode == "on" or (self.mode == "auto" and bool(self.teaser))
+
+
+@dataclass(frozen=True, slots=True)
+class FullTextCandidate:
+    """An article whose page should be fetched: its link and what the feed gave as its text."""
+
+    article_id: int
+    url: str
+    content_html: str
+    summary_html: str
+
+
+def check_mode(mode: str) -> str:
+    wanted = str(mode).strip().lower()
+    if wanted not in FULL_TEXT_MODES:
+        raise StorageError(
+            f"{mode!r} is not a full-text choice", hint="use auto (detect teaser feeds), on or off"
+        )
+    return wanted
+
+
+class FullTextStore(StoreBase):
+    def full_text_setting(self, feed_id: int) -> FullTextSetting:
+        row = self._conn.execute(
+            "SELECT mode, teaser FROM feed_full_text WHERE feed_id = ?", (feed_id,)
+        ).fetchone()
+        if row is None:
+            return FullTextSetting(feed_id)
+        return FullTextSetting(feed_id, row[0], None if row[1] is None else bool(row[1]))
+
+    def set_full_text(self, feed_id: int, mode: str) -> FullTextSetting:
+        """The user's choice for a feed: "on", "off", or "auto" (on when detection sees a teaser feed)."""
+        mode = check_mode(mode)
+        with self._write() as conn:
+            self._require_feed_row(feed_id)
+            conn.execute(
+                "INSERT INTO feed_full_text(feed_id, mode) VALUES (?, ?) "
+                "ON CONFLICT(feed_id) DO UPDATE SET mode = excluded.mode",
+                (feed_id, mode),
+            )
+        return self.full_text_setting(feed_id)
+
+    def note_teaser_feed(self, feed_id: int, teaser: bool) -> FullTextSetting:
+        """Record what detection saw in the feed's latest items (it only matters under "auto")."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO feed_full_text(feed_id, teaser) VALUES (?, ?) "
+                "ON CONFLICT(feed_id) DO UPDATE SET teaser = excluded.teaser",
+                (feed_id, int(teaser)),
+            )
+        return self.full_text_setting(feed_id)
+
+    def full_text_candidates(self, feed_id: int, limit: int) -> list[FullTextCandidate]:
+        """Up to `limit` of the feed's articles first seen in the last FRESH_DAYS whose page was never
+        fetched and whose link is a web page, newest first."""
+        if limit <= 0:
+            return []
+        rows = self._conn.execute(
+            """SELECT a.id, a.url, a.content_html, a.summary_html FROM articles a
+               WHERE a.feed_id = ? AND a.first_seen >= ?
+                 AND (a.url LIKE 'http://%' OR a.url LIKE 'https://%')
+                 AND NOT EXISTS (SELECT 1 FROM article_full_text t WHERE t.article_id = a.id)
+               ORDER BY a.sort_date DESC, a.id DESC LIMIT ?""",
+            (feed_id, now_ts() - FRESH_DAYS * 86400, int(limit)),
+        )
+        return [FullTextCandidate(row[0], row[1], row[2], row[3]) for row in rows]
+
+    def store_full_text(self, article_id: int, content_html: str, *, status: int | None = 200) -> None:
+        """The fetched article becomes the content; the feed's text is kept as the summary (unless the
+        feed gave a summary of its own). The stored digest stays the feed item's, so the next refresh
+        of an unchanged item leaves the full text alone."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE articles SET summary_html = CASE WHEN summary_html = '' THEN content_html "
+                "ELSE summary_html END, content_html = ? WHERE id = ?",
+                (content_html, article_id),
+            )
+            conn.execute(
+                "UPDATE article_search SET body = ? WHERE article_id = ?",
+                (index_text(html_to_text(content_html)), article_id),
+            )
+            self._note_attempt(article_id, status, None)
+
+    def record_full_text_error(self, article_id: int, error: str, *, status: int | None = None) -> None:
+        """A page that could not be fetched or held no article: kept, so it is not fetched again."""
+        with self._write():
+            self._note_attempt(article_id, status, error)
+
+    def full_text_errors(self, article_ids: Sequence[int]) -> dict[int, str]:
+        rows = self._conn.execute(
+            "SELECT article_id, error FROM article_full_text "
+            "WHERE error IS NOT NULL AND article_id IN (SELECT value FROM json_each(?))",
+            (id_list(article_ids),),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def _note_attempt(self, article_id: int, status: int | None, error: str | None) -> None:
+        self._conn.execute(
+            "INSERT INTO article_full_text(article_id, fetched_at, status, error) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(article_id) DO UPDATE SET fetched_at = excluded.fetched_at, "
+            "status = excluded.status, error = excluded.error",
+            (article_id, now_ts(), status, error),
+        )
+
+    def _require_feed_row(self, feed_id: int) -> None:
+        if self._conn.execute("SELECT 1 FROM feeds WHERE id = ?", (feed_id,)).fetchone() is None:
+            raise NotFoundError(f"no feed with id {feed_id}", hint="`hearth list` shows the feed ids")
