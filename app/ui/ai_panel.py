@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from app.errors import HearthError
 from app.models import Article
 from app.ui.ai_worker import AiWorker
-from app.ui.markdown_view import end_note, fit_to_content, markdown_html, note_html
+from app.ui.markdown_view import end_note, fit_to_content, markdown_html, note_html, prepare_view
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,8 @@ class AiPanel(QWidget):
         self.chat_view = QTextBrowser()
         self.chat_view.setOpenExternalLinks(False)
         self.chat_view.setOpenLinks(False)
+        for view in (self.summary_view, self.chat_view):
+            prepare_view(view)
         self.chat_view.setPlaceholderText("Ask about the article: “explain…”, “translate to French”…")
         self.mode = QComboBox()
         for label, _kind in MODES:

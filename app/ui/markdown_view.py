@@ -7,6 +7,7 @@ and refuses `javascript:`, `vbscript:`, `file:` and `data:` links; QTextBrowser 
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from PySide6.QtGui import QTextDocument
@@ -18,8 +19,15 @@ _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 # why generation ended, as a short note for the reader instead of a raw "[length]" tag
 END_NOTES = {"length": "cut at the length limit", "cancelled": "stopped"}
 NOTE_STYLE = "color: #888888; font-size: small; font-style: italic;"
+# headings sized for a side panel, not a page; code set apart from prose
+PANEL_CSS = (
+    "h1 { font-size: x-large; } h2 { font-size: large; } h3, h4, h5, h6 { font-size: medium; }"
+    " pre, code { font-family: monospace; } table { border-collapse: collapse; }"
+    " th, td { border: 1px solid #888888; padding: 2px 4px; }"
+)
 
 
+@lru_cache(maxsize=256)  # a streamed chat re-renders every earlier reply on each token: those hit
 def markdown_html(text: str) -> str:
     """`text` (Markdown from a model) as safe HTML: any HTML in it is shown as text, never interpreted."""
     return _MD.render(text or "")
@@ -39,6 +47,11 @@ def end_note(reason: str) -> str:
 
 def note_html(text: str) -> str:
     return f"<p style='{NOTE_STYLE}'>— {html.escape(text)}</p>"
+
+
+def prepare_view(view: QTextBrowser) -> None:
+    """Style `view` for rendered Markdown (call once, before any setHtml)."""
+    view.document().setDefaultStyleSheet(PANEL_CSS)
 
 
 def fit_to_content(view: QTextBrowser, minimum: int, maximum: int) -> int:
