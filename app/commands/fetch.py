@@ -29,7 +29,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--folder", metavar="NAME", help="put it in this folder (created if missing)")
     add.add_argument("--title", metavar="T", help="your own title for it (default: the feed's)")
     add.add_argument("--pick", type=int, metavar="N", help="when the page offers several feeds, take the Nth")
+    full = add.add_mutually_exclusive_group()
+    full.add_argument(
+        "--full-text", action="store_const", const="on", dest="full_text", help="fetch each article's page"
+    )
+    full.add_argument("--no-full-text", action="store_const", const="off", dest="full_text", help="never")
     add.set_defaults(func=cmd_add)
+
+    option = sub.add_parser("feed-option", help="show or set a feed's options (full text for teaser feeds)")
+    option.add_argument("feed_id", type=int, metavar="ID", help="the feed (`hearth list` shows ids)")
+    option.add_argument(
+        "--full-text",
+        choices=("auto", "on", "off"),
+        help="fetch each new article's page: auto (when the feed only gives teasers), on or off",
+    )
+    option.set_defaults(func=cmd_feed_option)
 
     refresh = sub.add_parser("refresh", help="fetch the feeds that are due (or --all, or --feed ID ...)")
     which = refresh.add_mutually_exclusive_group()
@@ -56,6 +70,8 @@ def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
     store = ctx.store
     folder_id = _folder_id(store, args.folder) if args.folder else None
     feed = store.add_feed(link.url, title=(args.title or "").strip(), folder_id=folder_id)
+    if args.full_text:
+        store.set_full_text(feed.id, args.full_text)
     with _refresher(ctx) as refresher:
         report = refresher.refresh(feed_ids=[feed.id])
     feed = store.get_feed(feed.id)
@@ -123,6 +139,22 @@ def _folder_id(store: Store, name: str) -> int:
         if folder.name.casefold() == wanted:
             return folder.id
     return store.add_folder(name.strip()).id
+
+
+def cmd_feed_option(ctx: Context, args: argparse.Namespace) -> int:
+    store = ctx.store
+    feed = store.get_feed(args.feed_id)
+    if args.full_text:
+        store.set_full_text(feed.id, args.full_text)
+    setting = store.full_text_setting(feed.id)
+    seen = {
+        True: "detected as a teaser feed",
+        False: "not detected as a teaser feed",
+        None: "not checked yet",
+    }
+    state = "on" if setting.enabled else "off"
+    ctx.print(f"feed {feed.id} full text: {setting.mode} ({state}; {seen[setting.teaser]})")
+    return 0
 
 
 # -- refresh ------------------------------------------------------------------------------------

@@ -204,3 +204,27 @@ def test_a_huge_page_is_bounded(store, server):
     errors = store.full_text_errors([articles["story-1"].id])
     assert "larger than" in errors[articles["story-1"].id]
     assert "Part 5 of story 2." in articles["story-2"].content_html
+
+
+# the CLI -----------------------------------------------------------------------------------------
+def test_cli_add_with_full_text_and_feed_option(data_dir, server, capsys):
+    from app.cli import run
+    from app.storage import open_store
+
+    server.route(
+        "/plain.xml", Reply(200, rss("Plain", 2, prefix="a", link_base=server.url("").rstrip("/")), RSS)
+    )
+    for i in range(2):
+        server.route(f"/a/{i}", Reply(200, article_page(i), HTML))
+    assert run(["--data-dir", str(data_dir), "add", server.url("/plain.xml"), "--full-text"]) == 0
+    assert len(server.requests_to("/a/0")) == 1 and len(server.requests_to("/a/1")) == 1
+    with open_store(data_dir / "hearth.sqlite3") as store:
+        (feed,) = store.list_feeds()
+        assert "Part 5 of story 0." in articles_by_guid(store, feed.id)["a-0"].content_html
+    capsys.readouterr()
+    assert run(["--data-dir", str(data_dir), "feed-option", str(feed.id), "--full-text", "off"]) == 0
+    assert f"feed {feed.id} full text: off (off; not detected as a teaser feed)" in capsys.readouterr().out
+    assert run(["--data-dir", str(data_dir), "feed-option", str(feed.id)]) == 0
+    assert "full text: off" in capsys.readouterr().out
+    assert run(["--data-dir", str(data_dir), "feed-option", "99"]) == 1
+    assert "no feed with id 99" in capsys.readouterr().err
