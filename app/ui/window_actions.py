@@ -208,6 +208,7 @@ class WindowActions:
         """Every action with a key: the single keys, then the window's Ctrl+ ones (Ctrl+N, Ctrl+I, Ctrl+,)."""
         lib = self.w.library
         extra = [lib.add_feed_action, lib.settings_action, getattr(self.w, "side_panel_action", None)]
+        extra.append(self.list_actions.copy_link)  # Ctrl+Shift+C (list actions, issue 13)
         return [*self.keyboard, *(a for a in extra if a is not None and a not in self.keyboard)]
 
     def show_shortcuts(self) -> None:

@@ -48,6 +48,7 @@ def test_context_menu_and_article_menu_offer_the_list_actions(qtbot, controller)
     assert {"Open in browser", "Copy link"} <= {a.text() for a in article_menu.actions()}
     toolbar = {a.text() for a in w.actions_.toolbar.actions()}
     assert {"Open in browser", "Copy link"} <= toolbar
+    assert w.actions_.list_actions.copy_link in w.actions_.sheet_actions()  # listed on the ? sheet
 
 
 def test_mark_above_as_read_then_undo(qtbot, controller) -> None:
