@@ -10,20 +10,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from app.ai.backends import RwkvBackend
+from app.ai.context import ARTICLE_LINK, AssistantContext
 from app.ai.prompts import SUMMARY_STOP, detect_language, reply_text
 from app.ai.task_prompts import Source, ask_messages, cited_numbers
 from app.models import Article
 from app.storage.retrieval import Scope
 from app.storage.text import html_to_text
 
-if TYPE_CHECKING:
-    from app.ai.assistant import Assistant
-
 OnText = Callable[[str], None]
-ARTICLE_LINK = "hearth://article/{id}"
 DEFAULT_SOURCES = 5
 SOURCE_MAX_TOKENS = 320  # one source's excerpt at most: five fill about 1,700 prompt tokens
 NOTHING_FOUND = {
@@ -62,7 +58,7 @@ class AskResult:
 
 
 def ask_library(
-    assistant: Assistant,
+    assistant: AssistantContext,
     question: str,
     scope: Scope | None = None,
     *,

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.ai.backends import OpenAIBackend, RwkvBackend, TextBackend, backend_name
+from app.ai.backends import OpenAIBackend, RwkvBackend, backend_name
+from app.ai.context import DigestItem, TextBackend, article_plain_text, model_id_for
 from app.ai.prompts import (
     PROMPT_VERSION,
     SUMMARY_STOP,
@@ -32,7 +33,6 @@ from app.config import Paths, Settings
 from app.errors import HearthError, ModelLoadError
 from app.models import Article, ArticleQuery, Summary
 from app.storage.summaries import StoredDigest
-from app.storage.text import html_to_text
 
 if TYPE_CHECKING:
     from app.ai.ask import AskResult
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 OnText = Callable[[str], None]
 DIGEST_MAX_ARTICLES = 12
-ARTICLE_LINK = "hearth://article/{id}"
 
 
 class SummaryStore(Protocol):
@@ -72,36 +71,11 @@ class SummaryResult:
 
 
 @dataclass
-class DigestItem:
-    article_id: int
-    title: str
-    url: str | None
-
-    @property
-    def link(self) -> str:
-        return ARTICLE_LINK.format(id=self.article_id)
-
-
-@dataclass
 class DigestResult:
     text: str
     items: list[DigestItem] = field(default_factory=list)
     finish_reason: str = "stop"
     cached: bool = False  # came from the database, nothing was generated
-
-
-def model_id_for(path: Path) -> str:
-    """A stable id for a model file without reading it: its name and size (a new download differs)."""
-    try:
-        return f"{path.name}#{path.stat().st_size}"
-    except OSError:
-        raise ModelLoadError(
-            f"model file not found: {path}", hint="choose a model in the model manager or `hearth model use`"
-        ) from None
-
-
-def article_plain_text(article: Article) -> str:
-    return html_to_text(article.content_html or article.summary_html or "")
 
 
 class Assistant:

@@ -8,15 +8,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from app.ai.context import AssistantContext, model_id_for
 from app.ai.openai_backend import Completion, OpenAIClient, normalise_endpoint
 from app.ai.prompts import ChatMessage, chat_prompt, fit_article
 from app.config import Settings
 from app.errors import ConfigError, ModelLoadError
 
 if TYPE_CHECKING:
-    from app.ai.assistant import Assistant
     from app.ai.tokenizer import Tokenizer
 
 OnText = Callable[[str], None]
@@ -24,39 +24,13 @@ Progress = Callable[[float], None]
 BACKENDS = ("rwkv", "openai")
 
 
-class TextBackend(Protocol):
-    """What the assistant's features need of a model."""
-
-    def model_id(self) -> str: ...
-
-    def fit(self, text: str, budget: int) -> tuple[str, int | None]:
-        """`text` cut to `budget` tokens (text, tokens kept when it was cut, else None)."""
-        ...
-
-    def count_tokens(self, text: str) -> int: ...
-
-    def complete(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        preset: str = "summary",
-        stop: Sequence[str] = (),
-        max_tokens: int | None = None,
-        on_text: OnText | None = None,
-        cancel: threading.Event | None = None,
-        progress: Progress | None = None,
-    ) -> Completion: ...
-
-
 class RwkvBackend:
     """The built-in engine, loaded through the assistant (on first use)."""
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: AssistantContext) -> None:
         self.assistant = assistant
 
     def model_id(self) -> str:
-        from app.ai.assistant import model_id_for
-
         return model_id_for(self.assistant.model_path())
 
     def _tokenizer(self) -> Tokenizer:

@@ -9,19 +9,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
-from app.ai.assistant import DigestItem, article_plain_text
 from app.ai.backends import RwkvBackend
+from app.ai.context import AssistantContext, DigestItem, article_plain_text
 from app.ai.languages import preferred_language
 from app.ai.prompts import SUMMARY_STOP, reply_text
 from app.ai.task_prompts import BRIEFING_PROMPT_VERSION, briefing_messages
 from app.errors import ConfigError
 from app.storage.retrieval import Scope, parse_scope
 from app.storage.summaries import StoredDigest
-
-if TYPE_CHECKING:
-    from app.ai.assistant import Assistant
 
 OnText = Callable[[str], None]
 BRIEFING_MAX_ARTICLES = 12
@@ -38,7 +34,7 @@ class BriefingResult:
 
 
 def daily_briefing(
-    assistant: Assistant,
+    assistant: AssistantContext,
     scope: str = "all",
     *,
     since: datetime | None = None,

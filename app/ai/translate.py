@@ -11,18 +11,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from app.ai.backends import RwkvBackend
+from app.ai.context import AssistantContext
 from app.ai.html_blocks import render, runs, split_blocks
 from app.ai.languages import normalise_language, preferred_language
 from app.ai.prompts import CHAT_STOP, detect_language
 from app.ai.task_prompts import TRANSLATE_PROMPT_VERSION, clean_translation, translate_messages
 from app.models import Article
 from app.storage.summaries import Translation
-
-if TYPE_CHECKING:
-    from app.ai.assistant import Assistant
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +55,7 @@ class TranslationResult:
 class Translator:
     """Translations through one assistant (its backend, settings and store)."""
 
-    def __init__(self, assistant: Assistant, *, max_block_tokens: int | None = None) -> None:
+    def __init__(self, assistant: AssistantContext, *, max_block_tokens: int | None = None) -> None:
         self.assistant = assistant
         self.max_block_tokens = max_block_tokens  # cap on the tokens written per block (tests keep it small)
 
