@@ -107,7 +107,7 @@ class ReaderPane(QStackedWidget):
         self.article = article
         self._feed_title = feed_title
         self.translated = None
-        self._render(article)
+        self._render(article, keep_scroll=False)
 
     def show_translation(self, title: str, body_html: str) -> None:
         """Show the current article's translation (its layout kept); `article` stays the original."""
@@ -128,11 +128,16 @@ class ReaderPane(QStackedWidget):
         title, body = self.translated
         return dataclasses.replace(self.article, title=title or self.article.title, content_html=body)
 
-    def _render(self, article: Article) -> None:
+    def _render(self, article: Article, *, keep_scroll: bool = True) -> None:
+        """Show `article`; keep_scroll (the same article re-rendered: translated or back) stays where it was."""
         if self.web is not None:
-            self.web.show_article(article, self._feed_title)  # type: ignore[attr-defined]
-        else:
-            self.text_view.show_article(article, self._feed_title)
+            self.web.show_article(article, self._feed_title, keep_scroll=keep_scroll)  # type: ignore[attr-defined]
+            return
+        bar = self.text_view.verticalScrollBar()
+        where = bar.value()
+        self.text_view.show_article(article, self._feed_title)
+        if keep_scroll:
+            bar.setValue(where)
 
     def _show_current(self) -> None:
         assert self.web is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 
 from app.ai.html_blocks import Piece, render, split_blocks
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 VIEW = "translate"  # the worker view: a new translation pre-empts the old one, nothing else
 KEPT = 16  # finished translations kept in memory for the toggle (the database keeps them all)
+PAINT_MS = 60  # blocks arriving together (cached or skipped runs) re-render the reader once
 
 
 class ReaderTranslation(QObject):
@@ -38,6 +39,8 @@ class ReaderTranslation(QObject):
         self._title = ""
         self.results: dict[int, tuple[str, str]] = {}  # article id -> (title, html), newest last
         self.max_block_tokens: int | None = None  # tests keep generation short
+        self._paint_timer = QTimer(self, singleShot=True, interval=PAINT_MS)
+        self._paint_timer.timeout.connect(self._paint)
         self.translate_action = QAction("Translate", parent)
         self.translate_action.setShortcut(QKeySequence("Ctrl+T"))
         self.translate_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -109,12 +112,13 @@ class ReaderTranslation(QObject):
     def _on_title(self, req: int, title: str) -> None:
         if req == self.request:
             self._title = title
-            self._paint()
+            self._paint_timer.start()
 
     def _on_block(self, req: int, block: Any) -> None:
         if req == self.request:
             self._done[block.index] = block.text
-            self._paint()
+            if not self._paint_timer.isActive():
+                self._paint_timer.start()
 
     def _on_finished(self, req: int, kind: str, result: Any) -> None:
         if req != self.request or kind != "translate":
@@ -138,6 +142,8 @@ class ReaderTranslation(QObject):
 
     # helpers ------------------------------------------------------------------------------------
     def _paint(self) -> None:
+        if self.request is None:
+            return
         if self.article_id is not None and self._is_shown(self.article_id):
             self.reader.show_translation(self._title, render(self._pieces, self._done))
             self._sync_toggle(original=False)
@@ -160,5 +166,6 @@ class ReaderTranslation(QObject):
         return self.reader.article is not None and self.reader.article.id == article_id
 
     def _end(self) -> None:
+        self._paint_timer.stop()
         self.request = None
         self.translate_action.setText("Translate")

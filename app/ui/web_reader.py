@@ -161,6 +161,7 @@ class WebReader(QWebEngineView):
         self._font_px = 16
         self._message: tuple[str, list[str]] = ("", [])
         self._wheel_target: QObject | None = None
+        self._restore_y: float | None = None  # where to scroll back to once the re-rendered page has loaded
 
     # content ------------------------------------------------------------------------------------
     def configure(self, colours: ThemeColours, font_px: int, remote_images: bool) -> None:
@@ -176,7 +177,13 @@ class WebReader(QWebEngineView):
         if changed:
             self._render_current()
 
-    def show_article(self, article: Article, feed_title: str = "") -> None:
+    def show_article(self, article: Article, feed_title: str = "", *, keep_scroll: bool = False) -> None:
+        """Show `article`; keep_scroll re-renders the same article where the reader was (a translation
+        arriving block by block, the Original / Translated toggle)."""
+        if not keep_scroll:
+            self._restore_y = None
+        elif self.loaded:
+            self._restore_y = self.page().scrollPosition().y()
         self.article = article
         self._feed_title = feed_title
         self._render_current()
@@ -199,6 +206,9 @@ class WebReader(QWebEngineView):
     def _on_load_finished(self, ok: bool) -> None:
         self.loaded = ok
         self._watch_wheel()
+        if ok and self._restore_y:
+            self.evaluate(f"window.scrollTo(0, {float(self._restore_y)})", lambda _r: None)
+        self._restore_y = None
         self.page_loaded.emit(ok)
 
     # asking the page (application world: works with page scripts off) -------------------------

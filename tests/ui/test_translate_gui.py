@@ -4,12 +4,14 @@ Translated toggle, the cache (no server request the second time), Stop, and a sw
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QAction
 
 from app.ai.task_prompts import TRANSLATE_PROMPT_VERSION
+from app.models import Article
 from app.storage import open_store
 from tests.ai.openai_server import FakeModelServer
 from tests.support.ai_fixtures import build_library, tiny_checkpoint
@@ -160,3 +162,43 @@ def test_translation_on_the_built_in_model(qtbot, data_dir, tiny) -> None:
         assert translation.results[article_id] == ctl.window.reader.translated
     finally:
         ctl.shutdown()
+
+
+def test_the_web_reader_keeps_its_place_when_the_translation_re_renders(qtbot, tmp_path: Path) -> None:
+    pytest.importorskip("PySide6.QtWebEngineWidgets", reason="QtWebEngine is not installed")
+    from app.config import Settings
+    from app.ui.reader_pane import ReaderPane
+    from app.ui.resource_fetcher import ResourceFetcher
+
+    fetcher = ResourceFetcher(tmp_path / "cache", Settings())
+    pane = ReaderPane(fetcher)
+    qtbot.addWidget(pane)
+    pane.resize(480, 500)
+    pane.show()
+    try:
+        assert pane.enable_web()
+        web = pane.web
+        now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+        body = "".join(f"<p>Paragraph {i} about sea otters and their stones.</p>" for i in range(120))
+        article = Article(
+            id=1, feed_id=1, guid="g", url=None, title="Otters", author="", published=now, updated=None,
+            content_html=body, summary_html="", enclosures=(), first_seen=now,
+        )  # fmt: skip
+        with qtbot.waitSignal(web.page_loaded, timeout=15000):
+            pane.show_article(article, "Feed")
+        web.evaluate("window.scrollTo(0, 900)", lambda _r: None)
+        qtbot.waitUntil(lambda: web.page().scrollPosition().y() >= 899, timeout=10000)
+        translated = body.replace("Paragraph", "段落")
+        with qtbot.waitSignal(web.page_loaded, timeout=15000):
+            pane.show_translation("海獭", translated)
+        qtbot.waitUntil(lambda: web.page().scrollPosition().y() >= 899, timeout=10000)
+        assert pane.toPlainText().startswith("海獭\n段落 0") and pane.article.title == "Otters"
+        with qtbot.waitSignal(web.page_loaded, timeout=15000):
+            pane.show_original()
+        qtbot.waitUntil(lambda: web.page().scrollPosition().y() >= 899, timeout=10000)
+        assert pane.toPlainText().startswith("Otters\nParagraph 0")
+        with qtbot.waitSignal(web.page_loaded, timeout=15000):
+            pane.show_article(article, "Feed")  # a newly chosen article starts at the top
+        assert web.page().scrollPosition().y() == 0
+    finally:
+        fetcher.close()
