@@ -157,6 +157,7 @@ class LibraryActions:
 
         dialog = EditFeedDialog(node.feed, self.w.tree_model.folders(), self.w)
         feed_id = node.key
+        self.w.ctx.db.submit(lambda store: store.full_text_setting(feed_id), dialog.show_full_text)
 
         def save() -> None:
             changes = dialog.changes()

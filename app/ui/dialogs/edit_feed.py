@@ -1,4 +1,4 @@
-"""Edit a feed: title, folder, refresh interval, User-Agent, extra headers, enabled."""
+"""Edit a feed: title, folder, refresh interval, User-Agent, extra headers, enabled, full text."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import ConfigError
 from app.models import Feed, Folder
+from app.storage.full_text import FullTextSetting
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -75,6 +76,19 @@ class EditFeedDialog(QDialog):
         self.headers.setFixedHeight(80)
         self.enabled = QCheckBox("Refresh this feed")
         self.enabled.setChecked(feed.enabled)
+        # the full-text choice lives in its own table: it arrives by `show_full_text` (read off the GUI
+        # thread); until then the box is off and disabled, and an untouched box changes nothing
+        self.full_text = QCheckBox("Fetch the full article from its page")
+        self.full_text.setToolTip(
+            "For feeds that only give a teaser: Hearth fetches each new article's page and keeps the "
+            "article's text (no scripts run). Detected automatically for teaser feeds."
+        )
+        self.full_text.setEnabled(False)
+        self.full_text.setVisible(feed.kind == "feed")
+        self.full_text_note = QLabel()
+        self.full_text_note.setWordWrap(True)
+        self.full_text_note.setVisible(feed.kind == "feed")
+        self._full_text: FullTextSetting | None = None
         self.error = QLabel()
         self.error.setStyleSheet("color: #d9453d")
         self.error.setWordWrap(True)
@@ -85,6 +99,8 @@ class EditFeedDialog(QDialog):
         form.addRow("User-Agent", self.user_agent)
         form.addRow("Extra headers", self.headers)
         form.addRow("", self.enabled)
+        form.addRow("", self.full_text)
+        form.addRow("", self.full_text_note)
         form.addRow(self.error)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -93,6 +109,17 @@ class EditFeedDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.resize(520, self.sizeHint().height())
+
+    def show_full_text(self, setting: FullTextSetting) -> None:
+        """The feed's full-text choice, once read: ticks the box and says what detection saw."""
+        self._full_text = setting
+        self.full_text.setChecked(setting.enabled)
+        self.full_text.setEnabled(self.feed.kind == "feed")
+        if setting.mode == "auto" and setting.teaser is not None:
+            seen = "a teaser feed" if setting.teaser else "a feed with whole articles"
+            self.full_text_note.setText(f"Automatic: Hearth saw {seen}.")
+        elif setting.mode != "auto":
+            self.full_text_note.setText("Chosen by you (uncheck or check to change).")
 
     def accept(self) -> None:
         try:
@@ -119,4 +146,7 @@ class EditFeedDialog(QDialog):
             "extra_headers": parse_headers(self.headers.toPlainText()),
             "enabled": self.enabled.isChecked(),
         }
-        return {k: v for k, v in wanted.items() if getattr(self.feed, k) != v}
+        changes = {k: v for k, v in wanted.items() if getattr(self.feed, k) != v}
+        if self._full_text is not None and self.full_text.isChecked() != self._full_text.enabled:
+            changes["full_text"] = "on" if self.full_text.isChecked() else "off"
+        return changes
