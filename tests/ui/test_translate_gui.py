@@ -202,3 +202,20 @@ def test_the_web_reader_keeps_its_place_when_the_translation_re_renders(qtbot, t
         assert web.page().scrollPosition().y() == 0
     finally:
         fetcher.close()
+
+
+def test_a_failing_server_is_reported_and_nothing_is_cached(qtbot, data_dir) -> None:
+    with FakeModelServer(status=500, error="the model crashed") as srv:
+        ctl, ids = start(qtbot, data_dir, ai__backend="openai", ai__endpoint=srv.base)
+        try:
+            window = ctl.window
+            translation = window.reader_translation
+            open_article(qtbot, ctl, ids["otters_feed"])
+            translation.translate()
+            qtbot.waitUntil(lambda: not translation.running, timeout=30000)
+            assert window.status_label.text().startswith("Could not translate:")
+            assert "the model crashed" in window.status_label.text()
+            assert translation.results == {} and window.reader.translated is None
+            assert translation.translate_action.text() == "Translate"
+        finally:
+            ctl.shutdown()
