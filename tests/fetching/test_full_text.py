@@ -228,3 +228,41 @@ def test_cli_add_with_full_text_and_feed_option(data_dir, server, capsys):
     assert "full text: off" in capsys.readouterr().out
     assert run(["--data-dir", str(data_dir), "feed-option", "99"]) == 1
     assert "no feed with id 99" in capsys.readouterr().err
+
+
+def test_pages_get_vault_cookies_only_for_their_own_host(store, hosts):
+    feed_host, other = hosts(1), hosts(2)
+    base = feed_host.url("").rstrip("/")
+    doc = teaser_feed(base, 2).replace(f"{base}/a/1", other.url("/a/1"))
+    feed_host.route("/feed.xml", Reply(200, doc, RSS))
+    feed_host.route("/a/0", Reply(200, article_page(0), HTML))
+    other.route("/a/1", Reply(200, article_page(1), HTML))
+    feed = store.add_feed(feed_host.url("/feed.xml"))
+    asked: list[str] = []
+
+    def vault(url: str) -> str | None:
+        asked.append(url)
+        return "sid=secret" if url.startswith(base) else None
+
+    with Refresher(store, options=TEST_OPTIONS, cookie_header_for=vault) as refresher:
+        refresher.refresh(feed_ids=[feed.id])
+    (page0,) = feed_host.requests_to("/a/0")
+    (page1,) = other.requests_to("/a/1")
+    assert page0.headers.get("cookie") == "sid=secret"
+    assert "cookie" not in page1.headers
+    assert "text/html" in page0.headers.get("accept", "")
+    articles = articles_by_guid(store, feed.id)
+    assert "Part 5 of story 1." in articles["story-1"].content_html
+
+
+def test_a_cancelled_refresh_fetches_no_pages(store, server):
+    import threading
+
+    feed = store.add_feed(serve_teasers(server, 3))
+    cancel = threading.Event()
+    with Refresher(store, options=TEST_OPTIONS) as refresher:
+        refresher.refresh(feed_ids=[feed.id], progress=lambda *_: cancel.set(), cancel=cancel)
+    assert [r.path for r in server.requests] == ["/feed.xml"]
+    assert len(articles_by_guid(store, feed.id)) == 3  # the feed itself was stored
+    refresh(store, feed.id)  # the next refresh picks the pages up
+    assert all(len(server.requests_to(f"/a/{i}")) == 1 for i in range(3))
