@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
 from app.ai.task_prompts import TRANSLATE_PROMPT_VERSION
@@ -138,6 +139,20 @@ def test_translate_is_in_the_article_menu_with_its_key(qtbot, data_dir, server) 
         assert translation.translate_action in article and translation.original_action in article
         assert translation.translate_action.shortcut().toString() == "Ctrl+T"
         assert translation.translate() is None  # no article shown: nothing to do
+        open_article(qtbot, ctl, _ids["news_feed"])
+        ctl.window.list.setFocus()
+        qtbot.keyClick(ctl.window.list, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)  # the key itself
+        assert translation.running
+        qtbot.waitUntil(lambda: not translation.running, timeout=30000)
+        assert ctl.window.reader.toPlainText().startswith("译文")
+        qtbot.keyClick(
+            ctl.window.list,
+            Qt.Key.Key_T,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
+        assert (
+            translation.original_action.isChecked() and "It rained today" in ctl.window.reader.toPlainText()
+        )
     finally:
         ctl.shutdown()
 
