@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from app.ai.checkpoint import CheckpointInfo
-from app.ai.model import RWKVModel
+from app.ai.engine import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
 from app.ai.plan import Plan
 from app.ai.quant import Projection

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from app.ai.checkpoint import CheckpointInfo
-from app.ai.model import RWKVModel
+from app.ai.engine import RWKVModel
 from app.ai.ops_lora import LoRAStack
 from app.ai.ops_wkv7 import wkv7_chunked, wkv7_step
 from app.ai.plan import Plan
