@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from app.errors import HearthError, HTTPStatusError
+from app.errors import BodyTooLargeError, HearthError, HTTPStatusError
 from app.feeds.extract import extract_article, is_html, is_teaser_feed
 from app.fetching import http
 from app.fetching.options import FetchOptions
@@ -153,7 +153,13 @@ async def fetch_article(
     """GET an article's page and extract it: (sanitised, bounded HTML, status). Raises a HearthError
     (FetchError for the network or an HTTP error, FeedParseError for a page without an article)."""
     headers = {"User-Agent": feed.user_agent or options.user_agent, "Accept": ACCEPT_HTML}
-    result = await http.get(client, url, options, headers=headers, cookie_header_for=cookie_header_for)
+    try:
+        result = await http.get(client, url, options, headers=headers, cookie_header_for=cookie_header_for)
+    except BodyTooLargeError:
+        mb = options.max_body_bytes / (1024 * 1024)
+        raise BodyTooLargeError(
+            f"the article page {url} is larger than {mb:g} MB", url=url, hint="the feed's own text is kept"
+        ) from None
     if result.status not in (200, 203):
         raise HTTPStatusError(
             f"the article page {result.url} answered HTTP {result.status}",

@@ -202,7 +202,10 @@ def test_a_huge_page_is_bounded(store, server):
     big = articles["story-0"].content_html
     assert len(big) <= MAX_HTML and "article cut" in big and "Part 0 of story 0." in big
     errors = store.full_text_errors([articles["story-1"].id])
-    assert "larger than" in errors[articles["story-1"].id]
+    assert (
+        "article page" in errors[articles["story-1"].id]
+        and "larger than 5 MB" in errors[articles["story-1"].id]
+    )
     assert "Part 5 of story 2." in articles["story-2"].content_html
 
 
