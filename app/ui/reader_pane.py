@@ -116,6 +116,11 @@ class ReaderPane(QStackedWidget):
         self.translated = (title, body_html)
         self._render(self._shown())
 
+    def update_marked_text(self, marker: str, text: str) -> None:
+        """The translation's block being written, in place (the web reader; the text view waits for the block)."""
+        if self.web is not None and self.translated is not None:
+            self.web.set_marked_text(marker, text)  # type: ignore[attr-defined]
+
     def show_original(self) -> None:
         if self.article is not None:
             self.translated = None

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 
-from app.ai.html_blocks import Piece, render, split_blocks
+from app.ai.html_blocks import Piece, render, runs, split_blocks
 from app.models import Article
 from app.ui.ai_worker import AiWorker
 from app.ui.reader_pane import ReaderPane
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 VIEW = "translate"  # the worker view: a new translation pre-empts the old one, nothing else
 KEPT = 16  # finished translations kept in memory for the toggle (the database keeps them all)
+MARK = "\u2063\u2063"  # invisible: starts the text of the block being written, so it can be updated in place
 PAINT_MS = 60  # blocks arriving together (cached or skipped runs) re-render the reader once
 
 
@@ -37,6 +38,10 @@ class ReaderTranslation(QObject):
         self._pieces: list[Piece] = []
         self._done: dict[int, str] = {}
         self._title = ""
+        self._partial = ""  # the streamed text of the block being written
+        self._partial_painted = (
+            False  # the reader's page has that block marked (updated in place from then on)
+        )
         self.results: dict[int, tuple[str, str]] = {}  # article id -> (title, html), newest last
         self.max_block_tokens: int | None = None  # tests keep generation short
         self._paint_timer = QTimer(self, singleShot=True, interval=PAINT_MS)
@@ -54,6 +59,7 @@ class ReaderTranslation(QObject):
         self.original_action.toggled.connect(self.show_original)
         worker.translated_title.connect(self._on_title)
         worker.translated_block.connect(self._on_block)
+        worker.text_arrived.connect(self._on_text)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
 
@@ -76,6 +82,7 @@ class ReaderTranslation(QObject):
         self.article_id = article.id
         self._pieces = split_blocks(article.content_html or article.summary_html or "")
         self._done, self._title = {}, ""
+        self._partial, self._partial_painted = "", False
         args: dict[str, Any] = {"article_id": article.id, "refresh": refresh}
         if self.max_block_tokens is not None:
             args["max_block_tokens"] = self.max_block_tokens
@@ -117,8 +124,18 @@ class ReaderTranslation(QObject):
     def _on_block(self, req: int, block: Any) -> None:
         if req == self.request:
             self._done[block.index] = block.text
+            self._partial, self._partial_painted = "", False
             if not self._paint_timer.isActive():
                 self._paint_timer.start()
+
+    def _on_text(self, req: int, text: str) -> None:
+        if req != self.request:
+            return
+        self._partial += text
+        if self._partial_painted:
+            self.reader.update_marked_text(MARK, self._partial)
+        elif not self._paint_timer.isActive():
+            self._paint_timer.start()
 
     def _on_finished(self, req: int, kind: str, result: Any) -> None:
         if req != self.request or kind != "translate":
@@ -145,7 +162,11 @@ class ReaderTranslation(QObject):
         if self.request is None:
             return
         if self.article_id is not None and self._is_shown(self.article_id):
-            self.reader.show_translation(self._title, render(self._pieces, self._done))
+            done = dict(self._done)
+            if self._partial.strip() and len(done) < len(runs(self._pieces)):
+                done[len(done)] = MARK + self._partial
+                self._partial_painted = True
+            self.reader.show_translation(self._title, render(self._pieces, done))
             self._sync_toggle(original=False)
 
     def _show_result(self, article_id: int) -> None:

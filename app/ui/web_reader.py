@@ -9,6 +9,7 @@ world (page scripts being off does not stop that), e.g. the layout width in test
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import weakref
 from collections.abc import Callable
@@ -162,6 +163,7 @@ class WebReader(QWebEngineView):
         self._message: tuple[str, list[str]] = ("", [])
         self._wheel_target: QObject | None = None
         self._restore_y: float | None = None  # where to scroll back to once the re-rendered page has loaded
+        self._marked: tuple[str, str] | None = None  # set_marked_text waiting for the page to load
 
     # content ------------------------------------------------------------------------------------
     def configure(self, colours: ThemeColours, font_px: int, remote_images: bool) -> None:
@@ -201,6 +203,7 @@ class WebReader(QWebEngineView):
         else:
             html = render_message(css, *self._message)
         self.loaded = False
+        self._marked = None
         self.page().load(QUrl(self.handler.add_page(html)))
 
     def _on_load_finished(self, ok: bool) -> None:
@@ -209,7 +212,23 @@ class WebReader(QWebEngineView):
         if ok and self._restore_y:
             self.evaluate(f"window.scrollTo(0, {float(self._restore_y)})", lambda _r: None)
         self._restore_y = None
+        if ok and self._marked is not None:
+            self.set_marked_text(*self._marked)
         self.page_loaded.emit(ok)
+
+    def set_marked_text(self, marker: str, text: str) -> None:
+        """Replace the text of the one text node that starts with `marker` (kept in front) without re-rendering:
+        the block of a translation being written. Waits for a page still loading; a new page forgets it."""
+        if not self.loaded:
+            self._marked = (marker, text)
+            return
+        self._marked = None
+        script = (
+            "(function(m, t){const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);"
+            "while (w.nextNode()) { if (w.currentNode.data.startsWith(m)) { w.currentNode.data = m + t; return; } }"
+            f"}})({json.dumps(marker)}, {json.dumps(text)})"
+        )
+        self.evaluate(script, lambda _r: None)
 
     # asking the page (application world: works with page scripts off) -------------------------
     def evaluate(self, script: str, callback: Callable[[Any], None]) -> None:

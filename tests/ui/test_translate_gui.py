@@ -214,7 +214,10 @@ def test_the_web_reader_keeps_its_place_when_the_translation_re_renders(qtbot, t
         assert pane.toPlainText().startswith("Otters\nParagraph 0")
         with qtbot.waitSignal(web.page_loaded, timeout=15000):
             pane.show_article(article, "Feed")  # a newly chosen article starts at the top
-        assert web.page().scrollPosition().y() == 0
+        answers: list[float] = []
+        web.evaluate("window.scrollY", answers.append)  # runs after any scroll-back queued at the load
+        qtbot.waitUntil(lambda: bool(answers), timeout=10000)
+        assert answers == [0]
     finally:
         fetcher.close()
 
@@ -232,5 +235,45 @@ def test_a_failing_server_is_reported_and_nothing_is_cached(qtbot, data_dir) -> 
             assert "the model crashed" in window.status_label.text()
             assert translation.results == {} and window.reader.translated is None
             assert translation.translate_action.text() == "Translate"
+        finally:
+            ctl.shutdown()
+
+
+def test_the_block_being_written_streams_into_the_web_reader(qtbot, data_dir) -> None:
+    def reply(body) -> list[str]:  # the title whole, then a paragraph that stops after one piece
+        text = "".join(m["content"] for m in body["messages"])
+        return ["海獭"] if "Sea otters live" not in text else ["正在翻译", "不会到这里", "也不会"]
+
+    with FakeModelServer(reply_for=reply, hang_after=1) as srv:
+        ctl, ids = start(qtbot, data_dir, ai__backend="openai", ai__endpoint=srv.base)
+        try:
+            window = ctl.window
+            qtbot.waitUntil(lambda: window.reader.web is not None, timeout=30000)
+            translation = window.reader_translation
+            open_article(qtbot, ctl, ids["otters_feed"])
+            translation.translate()
+            web = window.reader.web
+            seen: list[str] = []
+
+            def page_text(wanted: str) -> bool:
+                web.evaluate("document.body ? document.body.innerText : ''", seen.append)
+                return any(wanted in text for text in seen[-3:])
+
+            def settled() -> bool:  # the last render has loaded and none is due
+                return web.loaded and not translation._paint_timer.isActive()
+
+            qtbot.waitUntil(
+                lambda: settled() and page_text("正在翻译"), timeout=30000
+            )  # before the block is done
+            assert translation.running and not translation._done
+            assert any("海獭" in text and "Otters keep warm" in text for text in seen)  # title, rest original
+            loads = []
+            web.page_loaded.connect(loads.append)
+            # the worker's next batch of the same block (its batcher holds the last piece until more come)
+            translation.worker.text_arrived.emit(translation.request, "中")
+            qtbot.waitUntil(lambda: page_text("正在翻译中"), timeout=30000)
+            assert loads == []  # updated in place, not re-rendered
+            translation.stop()
+            qtbot.waitUntil(srv.disconnected.is_set, timeout=30000)
         finally:
             ctl.shutdown()
