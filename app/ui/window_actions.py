@@ -209,6 +209,7 @@ class WindowActions:
         lib = self.w.library
         extra = [lib.add_feed_action, lib.settings_action, getattr(self.w, "side_panel_action", None)]
         extra.append(self.list_actions.copy_link)  # Ctrl+Shift+C (list actions, issue 13)
+        extra.extend(getattr(self, "ai_actions", ()))  # Ctrl+T, Ctrl+Shift+T, Ctrl+Shift+L (issue 14)
         return [*self.keyboard, *(a for a in extra if a is not None and a not in self.keyboard)]
 
     def show_shortcuts(self) -> None:
@@ -256,7 +257,8 @@ def install_ai_actions(window: MainWindow, worker: object) -> object:
     if (tools := menus.get("&Tools")) is not None:
         tools.addSeparator()
         tools.addAction(ask)
-    for action in (translation.translate_action, translation.original_action, ask):
+    w.actions_.ai_actions = [translation.translate_action, translation.original_action, ask]  # the sheet
+    for action in w.actions_.ai_actions:
         w.addAction(action)
     w.actions_.toolbar.insertAction(w.actions_.toolbar.actions()[-2], translation.translate_action)
     return translation

@@ -138,6 +138,8 @@ def test_translate_is_in_the_article_menu_with_its_key(qtbot, data_dir, server) 
         translation = ctl.window.reader_translation
         assert translation.translate_action in article and translation.original_action in article
         assert translation.translate_action.shortcut().toString() == "Ctrl+T"
+        sheet = ctl.window.actions_.sheet_actions()  # the ? sheet lists them with their keys
+        assert translation.translate_action in sheet and ctl.window.ask_action in sheet
         assert translation.translate() is None  # no article shown: nothing to do
         open_article(qtbot, ctl, _ids["news_feed"])
         ctl.window.list.setFocus()
