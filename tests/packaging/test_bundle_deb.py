@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fetching.test_full_text import HTML, article_page, teaser_feed
 from tests.support.http import LocalServer, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,7 +145,33 @@ def _check_installed(tmp_path: Path) -> None:
             text=True,
             timeout=300,
         )
-    assert added.returncode == 0, added.stdout + added.stderr
+        assert added.returncode == 0, added.stdout + added.stderr
+        # full text for teaser feeds works from the bundle (trafilatura and its data files are in it)
+        base = server.url("").rstrip("/")
+        server.route(
+            "/teasers.xml", Reply(200, teaser_feed(base, 2), {"Content-Type": "application/rss+xml"})
+        )
+        for i in range(2):
+            server.route(f"/a/{i}", Reply(200, article_page(i), HTML))
+        teasers = subprocess.run(
+            ["/usr/bin/hearth", "--data-dir", str(data), "add", server.url("/teasers.xml"), "--full-text"],
+            env=_env(tmp_path),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert teasers.returncode == 0, teasers.stdout + teasers.stderr
+        assert len(server.requests_to("/a/0")) == 1, teasers.stderr
+    shown = subprocess.run(
+        ["/usr/bin/hearth", "--data-dir", str(data), "search", "harbour"],
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert shown.returncode == 0 and "Story 0" in shown.stdout, shown.stdout + shown.stderr
     listed = subprocess.run(
         ["/usr/bin/hearth", "--data-dir", str(data), "list"],
         env=_env(tmp_path),
