@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from app.ai.context import AssistantContext, model_id_for
+from app.ai.context import AssistantContext, OnText, Progress, model_id_for
 from app.ai.openai_backend import Completion, OpenAIClient, normalise_endpoint
 from app.ai.prompts import ChatMessage, chat_prompt, fit_article
 from app.config import Settings
@@ -19,8 +19,6 @@ from app.errors import ConfigError, ModelLoadError
 if TYPE_CHECKING:
     from app.ai.tokenizer import Tokenizer
 
-OnText = Callable[[str], None]
-Progress = Callable[[float], None]
 BACKENDS = ("rwkv", "openai")
 
 
