@@ -52,19 +52,7 @@ class SiteHTTP:
         request = self.ctx.client.build_request(
             "GET", url, params=params, headers=self.headers_for(url, headers)
         )
-        if self.ctx.gate is not None:
-            await self.ctx.gate.acquire(url)
-        try:
-            response = await self.ctx.client.send(request)
-            await response.aread()
-        except httpx.TimeoutException as exc:
-            raise FetchTimeoutError(
-                f"{self.label} did not answer in time ({exc.__class__.__name__})", url=url
-            ) from None
-        except httpx.TransportError as exc:
-            raise NetworkError(f"could not reach {self.label}: {exc}", url=url) from None
-        log.debug("GET %s -> %s", request.url, response.status_code)
-        return response
+        return await send_gated(self.ctx, request, label=self.label, url=url)
 
     def blocked(
         self, reason: str, *, url: str, status: int | None, at_least: timedelta, hint: str
@@ -109,3 +97,21 @@ def _netloc(url: str) -> str:
     parsed = httpx.URL(url)
     host = (parsed.host or "").lower()
     return f"{host}:{parsed.port}" if parsed.port else host
+
+
+async def send_gated(ctx: SourceContext, request: httpx.Request, *, label: str, url: str) -> httpx.Response:
+    """Send `request` once the site gate allows it (the gate raises BlockedError during a cooldown), read the
+    body, and turn timeouts and transport failures into Hearth's errors naming the site."""
+    if ctx.gate is not None:
+        await ctx.gate.acquire(url)
+    try:
+        response = await ctx.client.send(request)
+        await response.aread()
+    except httpx.TimeoutException as exc:
+        raise FetchTimeoutError(
+            f"{label} did not answer in time ({exc.__class__.__name__})", url=url
+        ) from None
+    except httpx.TransportError as exc:
+        raise NetworkError(f"could not reach {label}: {exc}", url=url) from None
+    log.debug("GET %s -> %s", request.url, response.status_code)
+    return response

@@ -19,14 +19,13 @@ from app.errors import (
     ChallengeError,
     CookieExpiredError,
     CookieMissingError,
-    FetchTimeoutError,
     HTTPStatusError,
-    NetworkError,
     PrivateProfileError,
     SourceError,
 )
 from app.sources.base import SourceContext
 from app.sources.hints import browser_headers
+from app.sources.sitehttp import send_gated
 from app.sources.zhihu.sign import sign_headers
 
 log = logging.getLogger(__name__)
@@ -105,19 +104,7 @@ class ZhihuClient:
         if signed:
             path_query = request.url.raw_path.decode("ascii")
             request.headers.update(sign_headers(path_query, self.cookies["d_c0"], referer=referer))
-        if self.ctx.gate is not None:
-            await self.ctx.gate.acquire(url)
-        try:
-            response = await self.ctx.client.send(request)
-            await response.aread()
-        except httpx.TimeoutException as exc:
-            raise FetchTimeoutError(
-                f"Zhihu did not answer in time ({exc.__class__.__name__})", url=url
-            ) from None
-        except httpx.TransportError as exc:
-            raise NetworkError(f"could not reach Zhihu: {exc}", url=url) from None
-        log.debug("GET %s -> %s", url, response.status_code)
-        return response
+        return await send_gated(self.ctx, request, label="Zhihu", url=url)
 
     async def _solve_challenge(self, url: str) -> bool:
         solver = self.ctx.solve_challenge
