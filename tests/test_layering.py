@@ -24,7 +24,7 @@ CORE_PACKAGES = [
     "app.feeds",
     "app.sources",
     "app.server",
-    "app.secrets",
+    "app.vault",
 ]
 
 

@@ -253,8 +253,8 @@ def _source_fetcher(ctx: Context) -> Any:
 
     async def fetch_source(feed: Feed) -> Any:
         if not built:
-            from app.secrets import CookieVault
             from app.sources.registry import make_source_fetcher
+            from app.vault import CookieVault
 
             built.append(
                 make_source_fetcher(
@@ -280,7 +280,7 @@ def _vault_lookup(ctx: Context) -> Callable[[str], str | None]:
 
     def lookup(url: str) -> str | None:
         if "vault" not in opened:
-            from app.secrets import CookieVault
+            from app.vault import CookieVault
 
             vault = CookieVault.from_settings(ctx.settings)
             has_sites = bool(vault.sites())  # a VaultError here means: no cookies this time

@@ -57,7 +57,7 @@ async def discover_async(
 async def _discover(
     client: httpx.AsyncClient, url: str, options: FetchOptions, cookies: http.CookieLookup | None
 ) -> list[FeedLink]:
-    from app.feeds.discovery import find_feed_links, looks_like_feed
+    from app.feeds.feed_links import find_feed_links, looks_like_feed
 
     result = await http.get(client, url, options, cookie_header_for=cookies)
     if result.status != 200:
@@ -95,7 +95,7 @@ async def _try_common_paths(
     client: httpx.AsyncClient, page_url: str, options: FetchOptions, cookies: http.CookieLookup | None
 ) -> FeedLink | None:
     """Try /feed, /rss.xml ... on the page's host, one request at a time; the first feed wins."""
-    from app.feeds.discovery import common_feed_urls, looks_like_feed
+    from app.feeds.feed_links import common_feed_urls, looks_like_feed
 
     for candidate in dict.fromkeys(common_feed_urls(page_url)):
         try:

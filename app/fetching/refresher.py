@@ -33,7 +33,7 @@ from app.fetching.feed_fetch import (
 from app.fetching.full_text import FullTextQueue
 from app.fetching.http import CookieLookup, host_of
 from app.fetching.options import FetchOptions, build_client
-from app.fetching.parsing import ParserPool
+from app.fetching.parse_pool import ParserPool
 from app.fetching.report import FeedOutcome, RefreshReport
 from app.fetching.schedule import spread_next_fetch
 from app.fetching.transport import PerHostTransport

@@ -144,7 +144,7 @@ class FeedServer:
         self.paths = paths
         if refresh == "default":
             if vault is None:
-                from app.secrets import CookieVault
+                from app.vault import CookieVault
 
                 vault = CookieVault.from_settings(settings)
             refresh = default_refresh(paths, settings, vault=vault, solve_challenge=solve_challenge)

@@ -19,7 +19,7 @@ from app.config import Settings
 from app.models import ParsedFeed
 
 if TYPE_CHECKING:
-    from app.sources.politeness import SiteGate
+    from app.fetching.site_gate import SiteGate
 
 # (url, user_agent, cookies) -> the cookies the solved challenge set (at least `__zse_ck`)
 ChallengeSolver = Callable[[str, str, dict[str, str]], Awaitable[dict[str, str]]]

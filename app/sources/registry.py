@@ -24,11 +24,11 @@ import httpx
 from app import USER_AGENT
 from app.config import Settings
 from app.errors import SourceError
+from app.fetching.site_gate import GateRegistry, SiteStateStore
 from app.models import Feed, ParsedFeed
 from app.sources.base import ChallengeSolver, Source, SourceContext
 from app.sources.bilibili import SOURCES as BILIBILI_SOURCES
 from app.sources.budget import ACTIVE_FOR, SiteBudget, fair_intervals, refresh_cost
-from app.sources.politeness import GateRegistry, SiteStateStore
 from app.sources.script import ScriptSource
 from app.sources.weibo import SOURCES as WEIBO_SOURCES
 from app.sources.zhihu import SOURCES as ZHIHU_SOURCES

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from app.config import Paths
-from app.secrets import CookieVault
 from app.server import FeedServer
 from app.storage import open_store
+from app.vault import CookieVault
 from tests.sources.conftest import TEST_UA
 from tests.sources.fake_zhihu import FakeZhihu
 

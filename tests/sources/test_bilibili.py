@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from app.errors import BlockedError, CookieMissingError, PrivateProfileError
+from app.fetching.site_gate import GateRegistry
 from app.models import ParsedFeed
 from app.sources.base import SourceContext
 from app.sources.bilibili.wbi import WbiKeys, encode_query, sign_params
 from app.sources.hints import client_hints
-from app.sources.politeness import GateRegistry
 from app.sources.registry import get_source
 from app.sources.sitehttp import site_hosts
 from app.storage import open_store

@@ -11,8 +11,8 @@ import pytest
 
 from app.cli import run as hearth
 from app.models import ArticleQuery
-from app.secrets import CookieVault
 from app.storage import open_store
+from app.vault import CookieVault
 from tests.sources.fake_bilibili import FakeBilibili
 from tests.sources.test_bilibili import UA
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from app.config import Paths
-from app.secrets import CookieVault
 from app.server import FeedServer
+from app.vault import CookieVault
 from tests.sources.fake_bilibili import FakeBilibili
 from tests.sources.fake_weibo import UID, FakeWeibo
 from tests.sources.test_bilibili import UA

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.errors import ChallengeError
-from app.sources.politeness import SiteGate
+from app.fetching.site_gate import SiteGate
 from app.storage import open_store
 from tests.sources.conftest import TEST_UA, fetch_source, site_cookies
 from tests.sources.fake_zhihu import FakeZhihu, challenge_cookie_from_page

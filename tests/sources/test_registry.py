@@ -10,7 +10,6 @@ import pytest
 from app.cli import run as hearth
 from app.fetching import Refresher
 from app.models import ArticleQuery
-from app.secrets import CookieVault
 from app.sources.registry import (
     all_sources,
     get_source,
@@ -20,6 +19,7 @@ from app.sources.registry import (
     source_feed_url,
 )
 from app.storage import open_store
+from app.vault import CookieVault
 from tests.sources.conftest import TEST_UA
 from tests.sources.fake_zhihu import FakeZhihu
 from tests.sources.test_challenge import PageSolver

@@ -13,9 +13,9 @@ import pytest
 
 from app.config import Settings
 from app.errors import BlockedError, CookieExpiredError, CookieMissingError
+from app.fetching.site_gate import GateRegistry
 from app.models import ParsedFeed
 from app.sources.base import SourceContext
-from app.sources.politeness import GateRegistry
 from app.sources.registry import get_source, make_source_fetcher, match_url
 from app.sources.sitehttp import site_hosts
 from app.storage import open_store

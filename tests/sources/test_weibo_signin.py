@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app.secrets import CookieVault
 from app.sources.hints import client_hints
 from app.ui.signin import SignInWindow
+from app.vault import CookieVault
 from tests.support.http import LocalServer, Reply, Request
 
 PAGE = "<!doctype html><html><body><img src='/pixel'>sign in</body></html>"

@@ -14,10 +14,10 @@ import pytest
 from app.cli import run as hearth
 from app.errors import CookieExpiredError, CookieMissingError
 from app.models import ArticleQuery, ParsedFeed
-from app.secrets import CookieVault
 from app.sources.base import SourceContext
 from app.sources.registry import get_source, match_url
 from app.storage import open_store
+from app.vault import CookieVault
 from app.vault.cookies import SiteCookies
 from tests.sources.fake_zhihu import D_C0, FakeZhihu
 from tests.sources.fake_zhihu_login import FakeZhihuLogin

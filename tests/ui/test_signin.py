@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.secrets import CookieVault
 from app.ui.signin import SignInWindow, login_url
+from app.vault import CookieVault
 from tests.support.http import LocalServer, Reply, Request
 
 D_C0 = '"AGDfVWk4ZBePTqvPzn2TbIMWOvL7Fn2MkKk=|1690000000"'

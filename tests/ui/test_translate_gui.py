@@ -71,7 +71,9 @@ def test_translation_streams_block_by_block_then_toggles_and_comes_from_the_cach
         assert req is not None and translation.translate_action.text() == "Stop translating"
         # Wait for the test's own receiver, not for the view: two queued slots of one emission can be run in two
         # different processEvents() passes when the machine is loaded, so the view may be done before the lambda.
-        qtbot.waitUntil(lambda: any(q == req and kind == "translate" for q, kind, _r in finished), timeout=30000)
+        qtbot.waitUntil(
+            lambda: any(q == req and kind == "translate" for q, kind, _r in finished), timeout=30000
+        )
         qtbot.waitUntil(lambda: not translation.running, timeout=30000)
         assert blocks == [0, 1]  # the article's two paragraphs, in order
         shown = window.reader.toPlainText()

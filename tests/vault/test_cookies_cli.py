@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.cli import run
-from app.secrets import CookieVault
 from app.sources.zhihu.sign import x_zse_96
+from app.vault import CookieVault
 from tests.support.http import LocalServer, Reply, Request
 
 D_C0 = "AGDfVWk4ZBePTqvPzn2TbIMWOvL7Fn2MkKk=|1690000000"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.errors import CookieMissingError
-from app.secrets import SiteCookies, host_matches_site, normalize_site, parse_cookie_header, validate_cookies
+from app.vault import SiteCookies, host_matches_site, normalize_site, parse_cookie_header, validate_cookies
 
 D_C0 = "AGDfVWk4ZBePTqvPzn2TbIMWOvL7Fn2MkKk=|1690000000"
 

@@ -12,8 +12,8 @@ import pytest
 from keyring.backends import chainer, fail
 
 from app.errors import VaultError
-from app.secrets import CookieVault
-from tests.secrets.plaintext_backend import PlaintextKeyring
+from app.vault import CookieVault
+from tests.vault.plaintext_backend import PlaintextKeyring
 
 ROOT = Path(__file__).resolve().parents[2]
 COOKIE = "z_c0=2|1:0|10:1700000000|4:z_c0|92:c2VjcmV0|f00d; d_c0=AGDf|1690000000"
@@ -50,7 +50,7 @@ def test_a_plain_text_keyring_picked_automatically_is_refused(plaintext: Plainte
 def test_a_plain_text_keyring_the_user_named_is_used(
     plaintext: PlaintextKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.secrets.plaintext_backend.PlaintextKeyring")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.vault.plaintext_backend.PlaintextKeyring")
     vault = CookieVault(plaintext)
     vault.set("zhihu.com", {"z_c0": SECRET})
     assert vault.get("zhihu.com").cookies == {"z_c0": SECRET}  # type: ignore[union-attr]
@@ -77,7 +77,7 @@ def test_the_cli_refuses_without_a_keyring_and_notes_an_explicit_plain_text_choi
     none = _cookies_set(tmp_path, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     assert none.returncode == 1 and none.stderr.startswith("hearth: there is no OS keyring")
     assert "Traceback" not in none.stderr and SECRET not in none.stderr + none.stdout
-    chosen = _cookies_set(tmp_path, PYTHON_KEYRING_BACKEND="tests.secrets.plaintext_backend.PlaintextKeyring")
+    chosen = _cookies_set(tmp_path, PYTHON_KEYRING_BACKEND="tests.vault.plaintext_backend.PlaintextKeyring")
     assert chosen.returncode == 0, chosen.stderr
     assert "stored 2 cookies for zhihu.com" in chosen.stdout
     assert f"note: they are in a plain-text file at {tmp_path / 'kr.cfg'}" in chosen.stdout

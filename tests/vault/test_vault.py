@@ -8,7 +8,7 @@ import pytest
 from keyring.backends import fail
 
 from app.errors import VaultError
-from app.secrets import CookieVault
+from app.vault import CookieVault
 from app.vault.store import SERVICE
 
 D_C0 = "AGDfVWk4ZBePTqvPzn2TbIMWOvL7Fn2MkKk=|1690000000"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from app.config import Settings
 from app.fetching import Refresher
-from app.secrets import CookieVault
 from app.storage import open_store
+from app.vault import CookieVault
 from app.vault.check import check_site
 from tests.support.http import LocalServer, Reply
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.secrets import CookieVault
+from app.vault import CookieVault
 from tests.support.http import LocalServer, Reply, Request
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ import pytest
 
 from app.errors import BlockedError
 from app.fetching.schedule import spread_next_fetch
+from app.fetching.site_gate import SiteGate, cooldown_for, stagger_due
 from app.models import Feed
-from app.sources.politeness import SiteGate, cooldown_for, stagger_due
 from app.storage import open_store
 from tests.sources.conftest import fetch_source
 from tests.sources.fake_zhihu import FakeZhihu

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.feeds.discovery import COMMON_FEED_PATHS, common_feed_urls, find_feed_links, looks_like_feed
+from app.feeds.feed_links import COMMON_FEED_PATHS, common_feed_urls, find_feed_links, looks_like_feed
 from app.models import FeedLink
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "feeds"
