@@ -13,6 +13,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,10 @@ class ResourceFetcher(QObject):
         url, future = item
         try:
             path = future.result()
+        except CancelledError:  # closed while it was downloading: nothing to remember
+            for callback in self._waiting.pop(url, []):
+                callback(None)
+            return
         except HearthError as exc:
             log.info("could not fetch %s: %s", url, exc.user_message())
             path = None
@@ -121,6 +126,14 @@ class ResourceFetcher(QObject):
         try:
             loop.run_forever()
         finally:
+            # Downloads asked for just before close() are still callbacks that would create their tasks:
+            # run them, then cancel every task, so no coroutine is left never awaited.
+            loop.run_until_complete(asyncio.sleep(0))
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             if self._client is not None:
                 loop.run_until_complete(self._client.aclose())
             loop.close()
