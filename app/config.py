@@ -15,11 +15,12 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from app.errors import ConfigError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 APP_NAME = "Hearth"
 DATA_DIR_ENV = "HEARTH_DATA_DIR"
@@ -140,82 +141,145 @@ def resources_dir() -> Path:
 
 
 @dataclass(frozen=True, slots=True)
-class SettingSpec:
+class SettingSpec(Generic[T]):
+    """One setting: its dotted key, type, default, a line of help and (for some) the values it takes.
+
+    A spec is also the setting's typed key: `settings.get(Key.FETCH_CONCURRENCY)` is an `int` to a type
+    checker, and a misspelt `Key.` name fails at import (AttributeError) and in mypy/pyright.
+    """
+
     key: str
-    type: type
-    default: Any
+    type: type[T]
+    default: T
     help: str
     choices: tuple[str, ...] = ()
 
 
-SETTING_SPECS: tuple[SettingSpec, ...] = (
+class Key:
+    """Every setting, in the order `hearth config list` and the file show them (the one declaration)."""
+
     # refreshing and fetching
-    SettingSpec("refresh.interval_minutes", int, 60, "default time between refreshes of a feed"),
-    SettingSpec("refresh.paused", bool, False, "pause background refreshing"),
-    SettingSpec("fetch.concurrency", int, 16, "feeds fetched at once (one connection per host)"),
-    SettingSpec("fetch.host_spacing_seconds", float, 0.0, "minimum time between two requests to one host"),
-    SettingSpec("fetch.user_agent", str, "", "default User-Agent (empty: Hearth's honest one)"),
-    SettingSpec("fetch.proxy", str, "", "proxy URL for all fetches (http://, socks5://), empty for none"),
-    SettingSpec("fetch.max_body_mb", int, 20, "a feed larger than this errors"),
-    SettingSpec("fetch.max_items_per_feed", int, 500, "items taken from one feed per refresh (the newest)"),
-    SettingSpec("fetch.connect_timeout", float, 10.0, "seconds to connect"),
-    SettingSpec("fetch.timeout", float, 60.0, "seconds for a whole request"),
-    SettingSpec("retention.days", int, 90, "drop read, unstarred articles older than this (0 keeps all)"),
+    REFRESH_INTERVAL_MINUTES = SettingSpec(
+        "refresh.interval_minutes", int, 60, "default time between refreshes of a feed"
+    )
+    REFRESH_PAUSED = SettingSpec("refresh.paused", bool, False, "pause background refreshing")
+    FETCH_CONCURRENCY = SettingSpec(
+        "fetch.concurrency", int, 16, "feeds fetched at once (one connection per host)"
+    )
+    FETCH_HOST_SPACING_SECONDS = SettingSpec(
+        "fetch.host_spacing_seconds", float, 0.0, "minimum time between two requests to one host"
+    )
+    FETCH_USER_AGENT = SettingSpec(
+        "fetch.user_agent", str, "", "default User-Agent (empty: Hearth's honest one)"
+    )
+    FETCH_PROXY = SettingSpec(
+        "fetch.proxy", str, "", "proxy URL for all fetches (http://, socks5://), empty for none"
+    )
+    FETCH_MAX_BODY_MB = SettingSpec("fetch.max_body_mb", int, 20, "a feed larger than this errors")
+    FETCH_MAX_ITEMS_PER_FEED = SettingSpec(
+        "fetch.max_items_per_feed", int, 500, "items taken from one feed per refresh (the newest)"
+    )
+    FETCH_CONNECT_TIMEOUT = SettingSpec("fetch.connect_timeout", float, 10.0, "seconds to connect")
+    FETCH_TIMEOUT = SettingSpec("fetch.timeout", float, 60.0, "seconds for a whole request")
+    RETENTION_DAYS = SettingSpec(
+        "retention.days", int, 90, "drop read, unstarred articles older than this (0 keeps all)"
+    )
     # sites without feeds
-    SettingSpec("zhihu.www_base", str, "https://www.zhihu.com", "Zhihu web/API base URL"),
-    SettingSpec("zhihu.api_base", str, "https://api.zhihu.com", "Zhihu api host base URL"),
-    SettingSpec("bilibili.api_base", str, "https://api.bilibili.com", "Bilibili API base URL"),
-    SettingSpec("weibo.m_base", str, "https://m.weibo.cn", "Weibo mobile web/API base URL"),
-    SettingSpec("weibo.min_spacing_seconds", float, 10.0, "minimum spacing between Weibo requests"),
-    SettingSpec("sites.min_spacing_seconds", float, 5.0, "minimum spacing between requests to a cookie site"),
-    SettingSpec("sites.max_per_hour", int, 120, "cap on requests per hour to a cookie site"),
-    SettingSpec("script.timeout", float, 60.0, "seconds a script source may run"),
+    ZHIHU_WWW_BASE = SettingSpec("zhihu.www_base", str, "https://www.zhihu.com", "Zhihu web/API base URL")
+    ZHIHU_API_BASE = SettingSpec("zhihu.api_base", str, "https://api.zhihu.com", "Zhihu api host base URL")
+    BILIBILI_API_BASE = SettingSpec(
+        "bilibili.api_base", str, "https://api.bilibili.com", "Bilibili API base URL"
+    )
+    WEIBO_M_BASE = SettingSpec("weibo.m_base", str, "https://m.weibo.cn", "Weibo mobile web/API base URL")
+    WEIBO_MIN_SPACING_SECONDS = SettingSpec(
+        "weibo.min_spacing_seconds", float, 10.0, "minimum spacing between Weibo requests"
+    )
+    SITES_MIN_SPACING_SECONDS = SettingSpec(
+        "sites.min_spacing_seconds", float, 5.0, "minimum spacing between requests to a cookie site"
+    )
+    SITES_MAX_PER_HOUR = SettingSpec(
+        "sites.max_per_hour", int, 120, "cap on requests per hour to a cookie site"
+    )
+    SCRIPT_TIMEOUT = SettingSpec("script.timeout", float, 60.0, "seconds a script source may run")
     # local feed server
-    SettingSpec("server.port", int, 1200, "port of the local feed server (127.0.0.1 only)"),
-    SettingSpec("server.enabled", bool, False, "run the feed server while the app is open"),
-    SettingSpec("server.access_key", str, "", "optional ?key= required by the feed server"),
-    SettingSpec("server.max_age_minutes", int, 30, "serve from the database when fetched this recently"),
+    SERVER_PORT = SettingSpec("server.port", int, 1200, "port of the local feed server (127.0.0.1 only)")
+    SERVER_ENABLED = SettingSpec("server.enabled", bool, False, "run the feed server while the app is open")
+    SERVER_ACCESS_KEY = SettingSpec(
+        "server.access_key", str, "", "optional ?key= required by the feed server"
+    )
+    SERVER_MAX_AGE_MINUTES = SettingSpec(
+        "server.max_age_minutes", int, 30, "serve from the database when fetched this recently"
+    )
     # the desktop app
-    SettingSpec("ui.theme", str, "system", "colour theme", ("system", "light", "dark")),
-    SettingSpec("ui.start_minimised", bool, False, "start in the tray"),
-    SettingSpec("ui.close_to_tray", bool, True, "closing the window keeps Hearth in the tray"),
-    SettingSpec("ui.notifications", bool, True, "notify of new articles"),
-    SettingSpec("ui.tray_count", bool, True, "show the unread count on the tray icon"),
-    SettingSpec("ui.autostart", bool, False, "start Hearth on login"),
-    SettingSpec("ui.hide_read", bool, False, "hide read articles in lists"),
-    SettingSpec("ui.mark_read_on_select", bool, True, "mark an article read when it is opened"),
-    SettingSpec("ui.told_about_tray", bool, False, "the close-to-tray hint was shown once"),
+    UI_THEME = SettingSpec("ui.theme", str, "system", "colour theme", ("system", "light", "dark"))
+    UI_LANGUAGE = SettingSpec("ui.language", str, "system", "interface language", ("system", "en", "zh_CN"))
+    UI_START_MINIMISED = SettingSpec("ui.start_minimised", bool, False, "start in the tray")
+    UI_CLOSE_TO_TRAY = SettingSpec(
+        "ui.close_to_tray", bool, True, "closing the window keeps Hearth in the tray"
+    )
+    UI_NOTIFICATIONS = SettingSpec("ui.notifications", bool, True, "notify of new articles")
+    UI_TRAY_COUNT = SettingSpec("ui.tray_count", bool, True, "show the unread count on the tray icon")
+    UI_AUTOSTART = SettingSpec("ui.autostart", bool, False, "start Hearth on login")
+    UI_HIDE_READ = SettingSpec("ui.hide_read", bool, False, "hide read articles in lists")
+    UI_MARK_READ_ON_SELECT = SettingSpec(
+        "ui.mark_read_on_select", bool, True, "mark an article read when it is opened"
+    )
+    UI_TOLD_ABOUT_TRAY = SettingSpec(
+        "ui.told_about_tray", bool, False, "the close-to-tray hint was shown once"
+    )
     # local AI
-    SettingSpec("ai.enabled", bool, True, "local AI on (off: torch is never loaded)"),
-    SettingSpec("ai.model_path", str, "", "the active model file (.pth / .safetensors)"),
-    SettingSpec(
+    AI_ENABLED = SettingSpec("ai.enabled", bool, True, "local AI on (off: torch is never loaded)")
+    AI_MODEL_PATH = SettingSpec("ai.model_path", str, "", "the active model file (.pth / .safetensors)")
+    AI_BACKEND = SettingSpec(
         "ai.backend", str, "rwkv", "model source: the built-in engine or your own server", ("rwkv", "openai")
-    ),
-    SettingSpec("ai.endpoint", str, "", "your OpenAI-compatible server's base URL (empty: nothing is sent)"),
-    SettingSpec("ai.endpoint_model", str, "", "the model to ask on that server (empty: its first)"),
-    SettingSpec("ai.language", str, "", "language for translations (empty: the system's)"),
-    SettingSpec("ai.device", str, "auto", "where the model runs", ("auto", "cuda", "cpu")),
-    SettingSpec("ai.dtype", str, "auto", "precision", ("auto", "fp32", "fp16", "bf16", "int8", "int4")),
-    SettingSpec("ai.kernels", str, "auto", "CPU kernels", ("auto", "avx512", "avx2", "portable", "torch")),
-    SettingSpec("ai.threads", int, 0, "CPU threads for the model (0: all cores)"),
-    SettingSpec("ai.download_base", str, "https://huggingface.co", "base URL for model downloads"),
-    SettingSpec("ai.context_tokens", int, 4096, "longest article text fed to the model, in tokens"),
-    SettingSpec("ai.summary_temperature", float, 1.0, "temperature for summaries"),
-    SettingSpec("ai.summary_top_p", float, 0.3, "top-p for summaries"),
-    SettingSpec("ai.chat_temperature", float, 1.0, "temperature for chat"),
-    SettingSpec("ai.chat_top_p", float, 0.3, "top-p for chat"),
-    SettingSpec("ai.max_tokens", int, 400, "longest answer in tokens"),
-    SettingSpec("ai.creative_temperature", float, 1.2, "temperature for free generation"),
-    SettingSpec("ai.creative_top_p", float, 0.7, "top-p for free generation"),
-    SettingSpec("ai.auto_summary_feeds", str, "", "feeds (ids, comma-separated) summarised in background"),
-    SettingSpec("ai.rules_per_refresh", int, 10, "most model runs the per-feed AI rules make per refresh"),
+    )
+    AI_ENDPOINT = SettingSpec(
+        "ai.endpoint", str, "", "your OpenAI-compatible server's base URL (empty: nothing is sent)"
+    )
+    AI_ENDPOINT_MODEL = SettingSpec(
+        "ai.endpoint_model", str, "", "the model to ask on that server (empty: its first)"
+    )
+    AI_LANGUAGE = SettingSpec("ai.language", str, "", "language for translations (empty: the system's)")
+    AI_DEVICE = SettingSpec("ai.device", str, "auto", "where the model runs", ("auto", "cuda", "cpu"))
+    AI_DTYPE = SettingSpec(
+        "ai.dtype", str, "auto", "precision", ("auto", "fp32", "fp16", "bf16", "int8", "int4")
+    )
+    AI_KERNELS = SettingSpec(
+        "ai.kernels", str, "auto", "CPU kernels", ("auto", "avx512", "avx2", "portable", "torch")
+    )
+    AI_THREADS = SettingSpec("ai.threads", int, 0, "CPU threads for the model (0: all cores)")
+    AI_DOWNLOAD_BASE = SettingSpec(
+        "ai.download_base", str, "https://huggingface.co", "base URL for model downloads"
+    )
+    AI_CONTEXT_TOKENS = SettingSpec(
+        "ai.context_tokens", int, 4096, "longest article text fed to the model, in tokens"
+    )
+    AI_SUMMARY_TEMPERATURE = SettingSpec("ai.summary_temperature", float, 1.0, "temperature for summaries")
+    AI_SUMMARY_TOP_P = SettingSpec("ai.summary_top_p", float, 0.3, "top-p for summaries")
+    AI_CHAT_TEMPERATURE = SettingSpec("ai.chat_temperature", float, 1.0, "temperature for chat")
+    AI_CHAT_TOP_P = SettingSpec("ai.chat_top_p", float, 0.3, "top-p for chat")
+    AI_MAX_TOKENS = SettingSpec("ai.max_tokens", int, 400, "longest answer in tokens")
+    AI_CREATIVE_TEMPERATURE = SettingSpec(
+        "ai.creative_temperature", float, 1.2, "temperature for free generation"
+    )
+    AI_CREATIVE_TOP_P = SettingSpec("ai.creative_top_p", float, 0.7, "top-p for free generation")
+    AI_AUTO_SUMMARY_FEEDS = SettingSpec(
+        "ai.auto_summary_feeds", str, "", "feeds (ids, comma-separated) summarised in background"
+    )
+    AI_RULES_PER_REFRESH = SettingSpec(
+        "ai.rules_per_refresh", int, 10, "most model runs the per-feed AI rules make per refresh"
+    )
+
+
+SETTING_SPECS: tuple[SettingSpec[Any], ...] = tuple(
+    value for value in vars(Key).values() if isinstance(value, SettingSpec)
 )
-SPECS_BY_KEY: dict[str, SettingSpec] = {spec.key: spec for spec in SETTING_SPECS}
+SPECS_BY_KEY: dict[str, SettingSpec[Any]] = {spec.key: spec for spec in SETTING_SPECS}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-def parse_value(spec: SettingSpec, text: str) -> Any:
+def parse_value(spec: SettingSpec[Any], text: str) -> Any:
     """Turn the text a user typed into the setting's type, or raise ConfigError saying why."""
     text = text.strip()
     try:
@@ -257,9 +321,18 @@ class Settings:
                 log.warning("settings file %s is unreadable (%s); using defaults", path, exc)
         return cls(path, values)
 
-    def get(self, key: str) -> Any:
+    @overload
+    def get(self, key: SettingSpec[T]) -> T: ...
+    @overload
+    def get(self, key: str) -> Any: ...
+    def get(self, key: SettingSpec[Any] | str) -> Any:
+        """The setting's value in its type; a value of the wrong type in the file reads as the default.
+
+        Code asks with a typed key (`Key.FETCH_CONCURRENCY` -> int); a string key (the CLI's, the dialog's)
+        gets the same value untyped, and an unknown one is a ConfigError naming it.
+        """
         spec = self._spec(key)
-        value = self._values.get(key, spec.default)
+        value = self._values.get(spec.key, spec.default)
         if not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool)):
             try:
                 return parse_value(spec, str(value))
@@ -267,10 +340,14 @@ class Settings:
                 return spec.default
         return value
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: SettingSpec[Any] | str) -> Any:
         return self.get(key)
 
-    def set(self, key: str, value: Any) -> None:
+    @overload
+    def set(self, key: SettingSpec[T], value: T) -> None: ...
+    @overload
+    def set(self, key: str, value: Any) -> None: ...
+    def set(self, key: SettingSpec[Any] | str, value: Any) -> None:
         spec = self._spec(key)
         if not isinstance(value, spec.type) or (spec.type is not bool and isinstance(value, bool)):
             if spec.type is float and isinstance(value, int) and not isinstance(value, bool):
@@ -278,15 +355,16 @@ class Settings:
             else:
                 value = parse_value(spec, str(value))
         elif spec.choices and value not in spec.choices:
-            raise ConfigError(f"{key} must be one of {', '.join(spec.choices)}")
-        self._values[key] = value
+            raise ConfigError(f"{spec.key} must be one of {', '.join(spec.choices)}")
+        self._values[spec.key] = value
 
-    def set_text(self, key: str, text: str) -> Any:
-        value = parse_value(self._spec(key), text)
-        self._values[key] = value
+    def set_text(self, key: SettingSpec[Any] | str, text: str) -> Any:
+        spec = self._spec(key)
+        value = parse_value(spec, text)
+        self._values[spec.key] = value
         return value
 
-    def items(self) -> Iterator[tuple[SettingSpec, Any]]:
+    def items(self) -> Iterator[tuple[SettingSpec[Any], Any]]:
         for spec in SETTING_SPECS:
             yield spec, self.get(spec.key)
 
@@ -301,10 +379,9 @@ class Settings:
         os.replace(tmp, self.path)
 
     @staticmethod
-    def _spec(key: str) -> SettingSpec:
-        try:
-            return SPECS_BY_KEY[key]
-        except KeyError:
-            raise ConfigError(
-                f"unknown setting {key!r}", hint="`hearth config list` shows them all"
-            ) from None
+    def _spec(key: SettingSpec[Any] | str) -> SettingSpec[Any]:
+        name = key.key if isinstance(key, SettingSpec) else key
+        spec = SPECS_BY_KEY.get(name) if isinstance(name, str) else None
+        if spec is None or (isinstance(key, SettingSpec) and spec != key):
+            raise ConfigError(f"unknown setting {name!r}", hint="`hearth config list` shows them all")
+        return spec
