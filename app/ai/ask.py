@@ -17,7 +17,7 @@ from app.ai.prompts import SUMMARY_STOP, detect_language, reply_text
 from app.ai.task_prompts import Source, ask_messages, cited_numbers
 from app.models import Article
 from app.storage.retrieval import Scope
-from app.storage.text import html_to_text
+from app.text import html_to_text
 
 OnText = Callable[[str], None]
 DEFAULT_SOURCES = 5

@@ -16,7 +16,7 @@ from app.ai.prompts import ChatMessage
 from app.config import Settings
 from app.errors import ModelLoadError
 from app.models import Article
-from app.storage.text import html_to_text
+from app.text import html_to_text
 
 if TYPE_CHECKING:
     from app.ai.model import Model

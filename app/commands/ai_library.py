@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from app.commands.ai import _assistant, _stream
 from app.errors import HearthError
-from app.storage.text import html_to_text
+from app.text import html_to_text
 
 if TYPE_CHECKING:
     from app.ai.translate import TranslatedBlock

@@ -84,7 +84,7 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
-    from app.storage.text import html_to_text
+    from app.text import html_to_text
 
     store = ctx.store
     article = store.get_article(args.id)

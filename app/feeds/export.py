@@ -18,8 +18,8 @@ from lxml import etree
 
 from app import __version__
 from app.errors import HearthError
-from app.feeds.sanitize import html_to_text
 from app.models import Article, Summary
+from app.text import html_to_text
 
 FORMATS = ("rss", "atom", "json")
 PLACEHOLDER_LINK = "https://hearth.invalid/"

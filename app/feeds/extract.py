@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 from app.errors import FeedParseError
 from app.feeds.normalize import bounded_html
-from app.feeds.sanitize import html_to_text, sanitize_html
+from app.feeds.sanitize import sanitize_html
 from app.models import ParsedItem
+from app.text import html_to_text
 
 log = logging.getLogger(__name__)
 

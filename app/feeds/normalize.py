@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
-from app.feeds.sanitize import SAFE_DATA_IMAGE, html_to_text, sanitize_html
+from app.feeds.sanitize import SAFE_DATA_IMAGE, sanitize_html
 from app.models import Enclosure, ParsedFeed, ParsedItem
+from app.text import html_to_text
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Make feed HTML safe to show (nh3 allow-list, relative URLs resolved) and turn HTML into plain text."""
+"""Make feed HTML safe to show: the nh3 allow-list, relative URLs resolved, frames as links, deep nesting cut."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import html as htmllib
 import re
 from functools import lru_cache
 
-import lxml.html
 import nh3
-from lxml import etree
 
 TAGS = frozenset(
     {
@@ -182,58 +180,3 @@ def flatten_deep_nesting(html: str) -> str:
             at = match.end()
     pieces.append(html[at:])
     return "".join(pieces)
-
-
-_BLOCK_TAGS = frozenset(
-    {
-        "address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl", "dt", "figcaption",
-        "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre",
-        "section", "summary", "table", "tr", "ul",
-    }
-)  # fmt: skip
-_SKIP_TAGS = frozenset({"script", "style", "template", "head", "title", "noscript"})
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_BLANK_LINES = re.compile(r"\n\s*\n+")
-_MARKUP_HINT = re.compile(r"<[a-zA-Z!/]|&#?\w+;")
-
-
-def html_to_text(html: str) -> str:
-    """Plain text of an HTML fragment: blocks become lines, whitespace collapses, scripts and styles vanish."""
-    if not html or not html.strip():
-        return ""
-    if not _MARKUP_HINT.search(html):
-        return _tidy(html)
-    try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return _tidy(htmllib.unescape(re.sub(r"<[^>]*>", " ", html)))
-    pieces: list[str] = [root.text or ""]
-    _collect_text(root, pieces)
-    return _tidy("".join(pieces))
-
-
-def _collect_text(element: etree._Element, pieces: list[str]) -> None:
-    for child in element:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if tag in _SKIP_TAGS:
-            pass
-        elif tag:
-            block = tag in _BLOCK_TAGS
-            if block:
-                pieces.append("\n")
-            if tag == "img" and child.get("alt"):
-                pieces.append(child.get("alt", ""))
-            if child.text:
-                pieces.append(child.text)
-            _collect_text(child, pieces)
-            if block:
-                pieces.append("\n")
-            elif tag in ("td", "th"):
-                pieces.append(" ")
-        if child.tail:
-            pieces.append(child.tail)
-
-
-def _tidy(text: str) -> str:
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from app.errors import NotFoundError
 from app.models import Article, ArticleRow, Enclosure, ParsedItem, UpsertResult
 from app.storage.db import StoreBase, from_ts, id_list, load_json, now_ts, to_ts
-from app.storage.text import html_to_text, index_text, item_hash
+from app.storage.text import index_text, item_hash
+from app.text import html_to_text
 
 _ROW_SQL = """
     SELECT a.id, a.feed_id, CASE WHEN f.title = '' THEN f.url ELSE f.title END, a.title, a.url, a.author,

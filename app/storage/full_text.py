@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from app.errors import NotFoundError, StorageError
 from app.storage.db import StoreBase, id_list, now_ts
-from app.storage.text import html_to_text, index_text
+from app.storage.text import index_text
+from app.text import html_to_text
 
 FULL_TEXT_MODES = ("auto", "on", "off")
 FRESH_DAYS = (

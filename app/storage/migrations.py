@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.errors import StorageError
+from app.storage.text import index_text
+from app.text import html_to_text
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +222,28 @@ _V6 = (
     )""",
 )
 
+
+def _reindex_search_text(conn: sqlite3.Connection) -> None:
+    """Every article's indexed body again, with the one `html_to_text` (until v6 the index had its own,
+    which ran table cells together and dropped images' alt text): old databases then match new ones."""
+    last = 0
+    while batch := conn.execute(  # a page at a time by id: no cursor stays open over rows being updated
+        "SELECT s.article_id, s.body, CASE WHEN a.content_html = '' THEN a.summary_html ELSE a.content_html END "
+        "FROM article_search s JOIN articles a ON a.id = s.article_id WHERE s.article_id > ? "
+        "ORDER BY s.article_id LIMIT 500",
+        (last,),
+    ).fetchall():
+        last = batch[-1][0]
+        changed = [
+            (body, article_id)
+            for article_id, old, html in batch
+            if (body := index_text(html_to_text(html))) != old
+        ]
+        conn.executemany("UPDATE article_search SET body = ? WHERE article_id = ?", changed)
+
+
+_V7 = (_reindex_search_text,)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "folders, feeds, articles, statuses, full-text search", _V1),
     Migration(2, "AI summaries and per-site politeness state", _V2),
@@ -227,6 +251,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "article dates in statuses, for fast unread and starred lists", _V4),
     Migration(5, "AI translations, per-feed AI rules and cached digests", _V5),
     Migration(6, "full text for teaser feeds: the per-feed choice and each article's attempt", _V6),
+    Migration(7, "the search index rebuilt from the one plain-text form of an article", _V7),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -1,4 +1,6 @@
-"""Text helpers for storage: HTML to plain text, the form the search index sees, safe FTS5 queries, hashes.
+"""Text helpers for storage: the form the search index sees, safe FTS5 queries, item hashes.
+
+The plain text of an article's HTML is `app.text.html_to_text`, the same for search, the AI and export.
 
 Chinese and Japanese are written without spaces, and SQLite's unicode61 tokenizer would make a whole
 sentence one token; so both the indexed text and the query put a space around every CJK character and
@@ -8,37 +10,13 @@ a CJK word is searched as a phrase of characters ("中文" -> the phrase "中 �
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from collections.abc import Sequence
 
 from app.models import ParsedItem
 
-_DROP = re.compile(r"<(script|style|template|noscript)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
-_MAYBE_DROP = re.compile(r"<(?:script|style|template|noscript|!--)", re.I)
-_BLOCK = re.compile(
-    r"</?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|pre|tr|table|section|article|header|footer|figure|figcaption|hr|dd|dt)\b[^>]*>",
-    re.I,
-)
-_TAG = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_BLANK_LINES = re.compile(r"\s*\n\s*(?:\n\s*)*")
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u3006"
 _CJK_CHAR = re.compile(f"([{_CJK}])")
-
-
-def html_to_text(markup: str) -> str:
-    """Readable plain text of an HTML fragment: tags dropped, entities decoded, one line per block."""
-    if not markup:
-        return ""
-    if "<" not in markup and "&" not in markup:
-        return _SPACES.sub(" ", markup).strip()
-    text = _DROP.sub(" ", markup) if _MAYBE_DROP.search(markup) else markup
-    text = _BLOCK.sub("\n", text)
-    text = _TAG.sub("", text)
-    text = html.unescape(text)
-    text = _SPACES.sub(" ", text)
-    return _BLANK_LINES.sub("\n", text).strip()
 
 
 def index_text(text: str) -> str:

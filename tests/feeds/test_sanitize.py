@@ -1,10 +1,10 @@
-"""sanitize_html against hostile markup, and html_to_text."""
+"""sanitize_html against hostile markup."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.feeds.sanitize import html_to_text, sanitize_html
+from app.feeds.sanitize import sanitize_html
 
 BASE = "https://blog.example.com/posts/one.html"
 
@@ -63,12 +63,3 @@ def test_data_urls_only_for_images() -> None:
 def test_without_base_relative_urls_stay_relative() -> None:
     assert sanitize_html('<a href="x.html">x</a>') == '<a href="x.html" rel="noopener noreferrer">x</a>'
     assert sanitize_html("") == ""
-
-
-def test_html_to_text() -> None:
-    html = "<h1>Head</h1><p>One &amp; <b>two</b></p><script>var x</script><style>p{}</style><ul><li>a</li><li>b</li></ul>tail"
-    assert html_to_text(html) == "Head\n\nOne & two\n\na\n\nb\n\ntail"
-    assert html_to_text("plain   text\n with  spaces") == "plain text\nwith spaces"
-    assert html_to_text('<img alt="pic"> caption') == "pic caption"
-    assert html_to_text("") == ""
-    assert html_to_text("<p>unclosed <b>tags") == "unclosed tags"

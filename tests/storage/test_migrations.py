@@ -12,7 +12,8 @@ from app.models import ArticleQuery, Summary
 from app.storage import SCHEMA_VERSION, open_store
 from app.storage.db import connect
 from app.storage.migrations import MIGRATIONS, migrate, schema_version
-from app.storage.text import html_to_text, index_text, item_hash
+from app.storage.text import index_text, item_hash
+from app.text import html_to_text
 from tests.storage.conftest import T0, fts_ok, make_item
 
 EARLIER = [m.version for m in MIGRATIONS if m.version < SCHEMA_VERSION]
