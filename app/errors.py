@@ -34,18 +34,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.i18n import LazyString, gettext
+
+# A message or hint: a str already in the user's language (`_("...")` at the raise), or a module-level
+# `lazy_gettext("...")` constant, translated when the error is made (the language is chosen by then).
+Text = str | LazyString
+
 
 class HearthError(Exception):
     """Base class: `str(err)` is the one-line message, `err.hint` says what the user can do."""
 
-    def __init__(self, message: str, *, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+    def __init__(self, message: Text, *, hint: Text = "") -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+        self.hint = str(hint)
 
     def user_message(self) -> str:
         """The message and the hint, as one line for the CLI or a tooltip."""
-        return f"{self.message} — {self.hint}" if self.hint else self.message
+        if not self.hint:
+            return self.message
+        # TRANSLATORS: what went wrong, then what to do about it
+        return gettext("{message} — {hint}").format(message=self.message, hint=self.hint)
 
 
 class ConfigError(HearthError):
@@ -61,7 +70,7 @@ class NotFoundError(StorageError):
 
 
 class FetchError(HearthError):
-    def __init__(self, message: str, *, url: str = "", status: int | None = None, hint: str = "") -> None:
+    def __init__(self, message: Text, *, url: str = "", status: int | None = None, hint: Text = "") -> None:
         super().__init__(message, hint=hint)
         self.url = url
         self.status = status
@@ -90,12 +99,12 @@ class FeedGoneError(HTTPStatusError):
 class BlockedError(HTTPStatusError):
     def __init__(
         self,
-        message: str,
+        message: Text,
         *,
         url: str = "",
         status: int | None = None,
         until: datetime | None = None,
-        hint: str = "",
+        hint: Text = "",
     ) -> None:
         super().__init__(message, url=url, status=status, hint=hint)
         self.until = until
@@ -114,7 +123,7 @@ class DiscoveryError(FeedError):
 
 
 class OPMLError(HearthError):
-    def __init__(self, message: str, *, line: int | None = None, hint: str = "") -> None:
+    def __init__(self, message: Text, *, line: int | None = None, hint: Text = "") -> None:
         super().__init__(message, hint=hint)
         self.line = line
 
@@ -140,7 +149,7 @@ class PrivateProfileError(SourceError):
 
 
 class ScriptError(SourceError):
-    def __init__(self, message: str, *, stderr: str = "", hint: str = "") -> None:
+    def __init__(self, message: Text, *, stderr: str = "", hint: Text = "") -> None:
         super().__init__(message, hint=hint)
         self.stderr = stderr
 

@@ -9,109 +9,102 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app.errors import HearthError
+from app.i18n import _, ngettext
 from app.models import Feed, FeedLink
 
 if TYPE_CHECKING:
     from app.cli import Context
-    from app.fetching import FeedOutcome, Refresher, RefreshReport
-    from app.storage import Store
+    from app.fetching import FeedOutcome, RefreshReport
+    from app.library import SourceMatch
 
 EXIT_CHOOSE = 2
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    add = sub.add_parser("add", help="subscribe to a feed (or the feed a web page offers) and fetch it")
-    add.add_argument("url", metavar="URL", help="the feed's address, or a web page that links to its feed")
-    add.add_argument("--folder", metavar="NAME", help="put it in this folder (created if missing)")
-    add.add_argument("--title", metavar="T", help="your own title for it (default: the feed's)")
-    add.add_argument("--pick", type=int, metavar="N", help="when the page offers several feeds, take the Nth")
+    add = sub.add_parser("add", help=_("subscribe to a feed (or the feed a web page offers) and fetch it"))
+    add.add_argument("url", metavar="URL", help=_("the feed's address, or a web page that links to its feed"))
+    add.add_argument("--folder", metavar="NAME", help=_("put it in this folder (created if missing)"))
+    add.add_argument("--title", metavar="T", help=_("your own title for it (default: the feed's)"))
+    add.add_argument(
+        "--pick", type=int, metavar="N", help=_("when the page offers several feeds, take the Nth")
+    )
     full = add.add_mutually_exclusive_group()
     full.add_argument(
-        "--full-text", action="store_const", const="on", dest="full_text", help="fetch each article's page"
+        "--full-text", action="store_const", const="on", dest="full_text", help=_("fetch each article's page")
     )
-    full.add_argument("--no-full-text", action="store_const", const="off", dest="full_text", help="never")
+    full.add_argument("--no-full-text", action="store_const", const="off", dest="full_text", help=_("never"))
     add.set_defaults(func=cmd_add)
 
-    option = sub.add_parser("feed-option", help="show or set a feed's options (full text for teaser feeds)")
-    option.add_argument("feed_id", type=int, metavar="ID", help="the feed (`hearth list` shows ids)")
+    option = sub.add_parser(
+        "feed-option", help=_("show or set a feed's options (full text for teaser feeds)")
+    )
+    option.add_argument("feed_id", type=int, metavar="ID", help=_("the feed (`hearth list` shows ids)"))
     option.add_argument(
         "--full-text",
         choices=("auto", "on", "off"),
-        help="fetch each new article's page: auto (when the feed only gives teasers), on or off",
+        help=_("fetch each new article's page: auto (when the feed only gives teasers), on or off"),
     )
     option.set_defaults(func=cmd_feed_option)
 
-    refresh = sub.add_parser("refresh", help="fetch the feeds that are due (or --all, or --feed ID ...)")
+    refresh = sub.add_parser("refresh", help=_("fetch the feeds that are due (or --all, or --feed ID ...)"))
     which = refresh.add_mutually_exclusive_group()
-    which.add_argument("--all", action="store_true", help="every enabled feed, due or not")
-    which.add_argument("--feed", type=int, nargs="+", metavar="ID", dest="feed_ids", help="these feeds")
-    refresh.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only errors")
+    which.add_argument("--all", action="store_true", help=_("every enabled feed, due or not"))
+    which.add_argument("--feed", type=int, nargs="+", metavar="ID", dest="feed_ids", help=_("these feeds"))
+    refresh.add_argument("-q", "--quiet", action="store_true", help=_("no progress bar, only errors"))
     refresh.set_defaults(func=cmd_refresh)
 
 
 # -- add ----------------------------------------------------------------------------------------
 def cmd_add(ctx: Context, args: argparse.Namespace) -> int:
-    from app.fetching import FetchOptions, discover
-    from app.fetching.cookies import CookieMemo
-    from app.sources.registry import match_url
-
-    found = match_url(args.url)  # a site without a feed (Zhihu, exec:COMMAND): subscribe to its source
+    library = ctx.library
+    found = library.match_source(args.url)  # a site without a feed (Zhihu, exec:COMMAND): its source
     if found is not None:
-        return _add_source(ctx, args, *found)
-    options = FetchOptions.from_settings(ctx.settings)
-    links = discover(args.url, options=options, cookie_header_for=CookieMemo(_vault_lookup(ctx)))
-    link = _choose(ctx, links, args.pick)
+        return _add_source(ctx, args, found)
+    link = _choose(ctx, library.find_feeds(args.url), args.pick)
     if link is None:
         return EXIT_CHOOSE
-    store = ctx.store
-    folder_id = _folder_id(store, args.folder) if args.folder else None
-    feed = store.add_feed(link.url, title=(args.title or "").strip(), folder_id=folder_id)
-    if args.full_text:
-        store.set_full_text(feed.id, args.full_text)
-    with _refresher(ctx) as refresher:
-        report = refresher.refresh(feed_ids=[feed.id])
-    feed = store.get_feed(feed.id)
-    where = f" in {args.folder}" if args.folder else ""
-    ctx.print(f"subscribed to {feed.title or feed.url} (feed {feed.id}){where}")
+    feed = library.subscribe(link.url, title=args.title or "", folder=args.folder, full_text=args.full_text)
+    report = library.refresh([feed.id])
+    feed = library.store.get_feed(feed.id)
+    name = feed.title or feed.url
+    if args.folder:
+        ctx.print(
+            _("subscribed to {name} (feed {id}) in {folder}").format(
+                name=name, id=feed.id, folder=args.folder
+            )
+        )
+    else:
+        ctx.print(_("subscribed to {name} (feed {id})").format(name=name, id=feed.id))
     outcome = report.by_feed().get(feed.id)
     if outcome is not None and outcome.error:
-        print(f"hearth: the first fetch failed: {outcome.error}", file=ctx.err)
+        print(_("hearth: the first fetch failed: {error}").format(error=outcome.error), file=ctx.err)
     else:
-        ctx.print(f"{report.new_articles} articles")
+        ctx.print(ngettext("{n} article", "{n} articles", report.new_articles).format(n=report.new_articles))
     return 0
 
 
-def _add_source(ctx: Context, args: argparse.Namespace, source: Any, params: dict[str, str]) -> int:
+def _add_source(ctx: Context, args: argparse.Namespace, found: SourceMatch) -> int:
     """Subscribe to a source (no discovery); the title stays empty so the first fetch names the feed."""
-    from app.sources.registry import source_feed_url, source_title
-
-    store = ctx.store
-    folder_id = _folder_id(store, args.folder) if args.folder else None
-    feed = store.add_feed(
-        source_feed_url(source, params),
-        title=(args.title or "").strip(),
-        kind=source.id,
-        params=params,
-        folder_id=folder_id,
+    library, source = ctx.library, found.source
+    feed = library.subscribe_source(found, title=args.title or "", folder=args.folder)
+    report = library.refresh([feed.id])
+    feed = library.store.get_feed(feed.id)
+    ctx.print(
+        _("subscribed to {name} ({source}, feed {id})").format(
+            name=feed.title or found.title, source=source.name, id=feed.id
+        )
     )
-    with _refresher(ctx) as refresher:
-        report = refresher.refresh(feed_ids=[feed.id])
-    feed = store.get_feed(feed.id)
-    ctx.print(f"subscribed to {feed.title or source_title(source, params)} ({source.name}, feed {feed.id})")
     outcome = report.by_feed().get(feed.id)
     if outcome is not None and outcome.error:
-        print(f"hearth: the first fetch failed: {outcome.error}", file=ctx.err)
+        print(_("hearth: the first fetch failed: {error}").format(error=outcome.error), file=ctx.err)
     else:
-        ctx.print(f"{report.new_articles} articles")
+        ctx.print(ngettext("{n} article", "{n} articles", report.new_articles).format(n=report.new_articles))
     if source.site:  # what the site's request budget allows its feeds (issue 15)
-        from app.sources.registry import budget_notes
-
-        for note in budget_notes(store.list_feeds(), ctx.settings, site=source.site):
-            ctx.print(f"note: {note}")
+        for note in library.budget_notes(source.site):
+            ctx.print(_("note: {note}").format(note=note))
     return 0
 
 
@@ -119,26 +112,22 @@ def _choose(ctx: Context, links: list[FeedLink], pick: int | None) -> FeedLink |
     if pick is not None:
         if not 1 <= pick <= len(links):
             raise HearthError(
-                f"--pick {pick} is out of range: the page offers {len(links)} feed(s)",
-                hint=f"pick a number from 1 to {len(links)}",
+                ngettext(
+                    "--pick {pick} is out of range: the page offers {n} feed",
+                    "--pick {pick} is out of range: the page offers {n} feeds",
+                    len(links),
+                ).format(pick=pick, n=len(links)),
+                hint=_("pick a number from 1 to {n}").format(n=len(links)),
             )
         return links[pick - 1]
     if len(links) == 1:
         return links[0]
-    ctx.print(f"this page offers {len(links)} feeds:")
+    ctx.print(_("this page offers {n} feeds:").format(n=len(links)))
     for n, link in enumerate(links, 1):
         title = f"  {link.title}" if link.title else ""
         ctx.print(f"{n:>3}. {link.url}{title}")
-    print("hearth: several feeds found — re-run with the address you want, or add --pick N", file=ctx.err)
+    print(_("hearth: several feeds found — re-run with the address you want, or add --pick N"), file=ctx.err)
     return None
-
-
-def _folder_id(store: Store, name: str) -> int:
-    wanted = name.strip().casefold()
-    for folder in store.list_folders():
-        if folder.name.casefold() == wanted:
-            return folder.id
-    return store.add_folder(name.strip()).id
 
 
 def cmd_feed_option(ctx: Context, args: argparse.Namespace) -> int:
@@ -148,21 +137,25 @@ def cmd_feed_option(ctx: Context, args: argparse.Namespace) -> int:
         store.set_full_text(feed.id, args.full_text)
     setting = store.full_text_setting(feed.id)
     seen = {
-        True: "detected as a teaser feed",
-        False: "not detected as a teaser feed",
-        None: "not checked yet",
+        True: _("detected as a teaser feed"),
+        False: _("not detected as a teaser feed"),
+        None: _("not checked yet"),
     }
-    state = "on" if setting.enabled else "off"
-    ctx.print(f"feed {feed.id} full text: {setting.mode} ({state}; {seen[setting.teaser]})")
+    state = _("on") if setting.enabled else _("off")
+    ctx.print(
+        _("feed {id} full text: {mode} ({state}; {seen})").format(
+            id=feed.id, mode=setting.mode, state=state, seen=seen[setting.teaser]
+        )
+    )
     return 0
 
 
 # -- refresh ------------------------------------------------------------------------------------
 def cmd_refresh(ctx: Context, args: argparse.Namespace) -> int:
-    with _refresher(ctx) as refresher:
+    with ctx.library.refresher() as refresher:
         feeds = refresher.select_feeds(all=args.all, feed_ids=args.feed_ids)
         if not feeds:
-            ctx.print("no feeds are due (hearth refresh --all fetches them anyway)")
+            ctx.print(_("no feeds are due (hearth refresh --all fetches them anyway)"))
             return 0
         bar = ProgressBar(ctx.err) if not args.quiet and _is_terminal(ctx.err) else None
         try:
@@ -176,7 +169,11 @@ def cmd_refresh(ctx: Context, args: argparse.Namespace) -> int:
     _print_summary(ctx, report, quiet=args.quiet)
     if report.all_failed:
         print(
-            f"hearth: all {report.done} feed(s) failed — check your connection (and fetch.proxy)",
+            ngettext(
+                "hearth: the feed failed — check your connection (and fetch.proxy)",
+                "hearth: all {n} feeds failed — check your connection (and fetch.proxy)",
+                report.done,
+            ).format(n=report.done),
             file=ctx.err,
         )
         return 1
@@ -186,17 +183,26 @@ def cmd_refresh(ctx: Context, args: argparse.Namespace) -> int:
 def _print_summary(ctx: Context, report: RefreshReport, *, quiet: bool) -> None:
     errors = report.errors
     if not quiet:
+        # TRANSLATORS: the three parts are joined into "refreshed 2 feeds in 1.5 s: 3 new articles, ..."
+        feeds = ngettext("refreshed {n} feed", "refreshed {n} feeds", report.done).format(n=report.done)
+        new = ngettext("{n} new article", "{n} new articles", report.new_articles).format(
+            n=report.new_articles
+        )
+        errs = ngettext("{n} error", "{n} errors", len(errors)).format(n=len(errors))
         ctx.print(
-            f"refreshed {report.done} feed(s) in {report.elapsed:.1f} s: {report.new_articles} new article(s), "
-            f"{report.not_modified} not modified, {len(errors)} error(s)"
+            _("{feeds} in {seconds:.1f} s: {new}, {not_modified} not modified, {errors}").format(
+                feeds=feeds, seconds=report.elapsed, new=new, not_modified=report.not_modified, errors=errs
+            )
         )
         for outcome in report.outcomes:
             if outcome.new_url:
                 ctx.print(
-                    f"  feed {outcome.feed_id} moved permanently to {outcome.new_url} (address updated)"
+                    _("  feed {id} moved permanently to {url} (address updated)").format(
+                        id=outcome.feed_id, url=outcome.new_url
+                    )
                 )
     if errors:
-        ctx.print("errors:")
+        ctx.print(_("errors:"))
         for outcome in sorted(errors, key=lambda o: o.feed_id):
             ctx.print(f"  [{outcome.feed_id}] {_one_line(outcome.title)}: {outcome.error}")
 
@@ -234,57 +240,3 @@ def _is_terminal(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
-
-
-# -- wiring -------------------------------------------------------------------------------------
-def _refresher(ctx: Context) -> Refresher:
-    from app.fetching import Refresher
-
-    return Refresher(
-        ctx.store, ctx.settings, cookie_header_for=_vault_lookup(ctx), fetch_source=_source_fetcher(ctx)
-    )
-
-
-def _source_fetcher(ctx: Context) -> Any:
-    """`fetch_source` for Zhihu and script feeds: the vault's cookies, per-site gates kept in the store.
-    Headless, there is no challenge solver: a challenge tells the user to open the sign-in window.
-    Built on the first source feed, so a refresh of plain feeds never pays for importing the sources."""
-    built: list[Any] = []
-
-    async def fetch_source(feed: Feed) -> Any:
-        if not built:
-            from app.sources.registry import make_source_fetcher
-            from app.vault import CookieVault
-
-            built.append(
-                make_source_fetcher(
-                    ctx.settings,
-                    vault=CookieVault.from_settings(ctx.settings),
-                    site_states=ctx.store,
-                    data_dir=ctx.paths.data_dir,
-                )
-            )
-        return await built[0](feed)
-
-    def interval_for(feed: Feed, wanted: Any, parsed: Any = None) -> Any:  # the site's budget (registry)
-        return built[0].interval_for(feed, wanted, parsed) if built else wanted
-
-    fetch_source.interval_for = interval_for  # type: ignore[attr-defined]
-    return fetch_source
-
-
-def _vault_lookup(ctx: Context) -> Callable[[str], str | None]:
-    """Cookies only from the vault (the OS keyring), opened on the first request that asks; when the
-    vault holds no site at all, no request ever asks the keyring again."""
-    opened: dict[str, Any] = {}
-
-    def lookup(url: str) -> str | None:
-        if "vault" not in opened:
-            from app.vault import CookieVault
-
-            vault = CookieVault.from_settings(ctx.settings)
-            has_sites = bool(vault.sites())  # a VaultError here means: no cookies this time
-            opened.update(vault=vault, has_sites=has_sites)
-        return opened["vault"].cookie_header_for(url) if opened["has_sites"] else None
-
-    return lookup

@@ -1,0 +1,149 @@
+"""gettext `.po` files: read them into entries, compile them to `.mo` bytes (what msgfmt writes).
+
+Fuzzy and untranslated entries are left out of the compiled catalogue, so they fall back to English.
+"""
+
+from __future__ import annotations
+
+import array
+import ast
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MO_MAGIC = 0x950412DE
+
+
+@dataclass(slots=True)
+class POEntry:
+    msgid: str
+    msgid_plural: str = ""
+    msgstr: list[str] = field(default_factory=list)  # one per plural form; one for a plain message
+    fuzzy: bool = False
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def translated(self) -> bool:
+        return not self.fuzzy and bool(self.msgstr) and all(self.msgstr)
+
+
+def parse_po(text: str, *, source: str = "<po>") -> list[POEntry]:
+    """The entries of a .po file, the header (msgid "") first. Raises ValueError naming the line."""
+    entries: list[POEntry] = []
+    current: POEntry | None = None
+    target: tuple[str, int] | None = None  # which field continuation lines extend
+    flags_fuzzy = False
+    comments: list[str] = []
+
+    def finish() -> None:
+        nonlocal current
+        if current is not None:
+            entries.append(current)
+        current = None
+
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        try:
+            if not line:
+                continue
+            if line.startswith("#"):
+                if current is not None and target is not None and target[0] == "msgstr":
+                    finish()
+                if line.startswith("#,") and "fuzzy" in line:
+                    flags_fuzzy = True
+                elif not line.startswith("#~"):
+                    comments.append(line)
+                continue
+            keyword, _, rest = line.partition(" ")
+            if line.startswith('"'):
+                if current is None or target is None:
+                    raise ValueError("a string outside an entry")
+                _extend(current, target, _unquote(line))
+                continue
+            if keyword == "msgctxt":
+                raise ValueError("msgctxt is not used by Hearth")
+            if keyword == "msgid":
+                finish()
+                current = POEntry(_unquote(rest), fuzzy=flags_fuzzy, comments=comments)
+                flags_fuzzy, comments = False, []
+                target = ("msgid", 0)
+            elif keyword == "msgid_plural" and current is not None:
+                current.msgid_plural = _unquote(rest)
+                target = ("msgid_plural", 0)
+            elif keyword == "msgstr" and current is not None:
+                current.msgstr = [_unquote(rest)]
+                target = ("msgstr", 0)
+            elif keyword.startswith("msgstr[") and keyword.endswith("]") and current is not None:
+                index = int(keyword[7:-1])
+                if index != len(current.msgstr):
+                    raise ValueError(f"{keyword} out of order")
+                current.msgstr.append(_unquote(rest))
+                target = ("msgstr", index)
+            else:
+                raise ValueError(f"unexpected {keyword!r}")
+        except (ValueError, SyntaxError) as exc:
+            raise ValueError(f"{source}:{number}: {exc}") from None
+    finish()
+    return entries
+
+
+def _unquote(token: str) -> str:
+    token = token.strip()
+    if len(token) < 2 or token[0] != '"' or token[-1] != '"':
+        raise ValueError(f"expected a quoted string, got {token[:40]!r}")
+    value = ast.literal_eval(token)
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    return value
+
+
+def _extend(entry: POEntry, target: tuple[str, int], text: str) -> None:
+    name, index = target
+    if name == "msgid":
+        entry.msgid += text
+    elif name == "msgid_plural":
+        entry.msgid_plural += text
+    else:
+        entry.msgstr[index] += text
+
+
+def read_po(path: Path) -> list[POEntry]:
+    return parse_po(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def header_fields(entries: list[POEntry]) -> dict[str, str]:
+    """The header entry's "Name: value" lines (Plural-Forms, Language ...)."""
+    header = next((e for e in entries if e.msgid == ""), None)
+    fields: dict[str, str] = {}
+    for line in (header.msgstr[0] if header and header.msgstr else "").splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            fields[name.strip()] = value.strip()
+    return fields
+
+
+def compile_po(entries: list[POEntry]) -> bytes:
+    """A GNU .mo file of the header and the translated entries (the layout msgfmt and Python's gettext read)."""
+    messages: dict[bytes, bytes] = {}
+    for entry in entries:
+        if entry.msgid == "":
+            messages[b""] = (entry.msgstr[0] if entry.msgstr else "").encode("utf-8")
+        elif entry.translated:
+            key = entry.msgid if not entry.msgid_plural else f"{entry.msgid}\0{entry.msgid_plural}"
+            messages[key.encode("utf-8")] = "\0".join(entry.msgstr).encode("utf-8")
+    keys = sorted(messages)
+    ids = strs = b""
+    spans: list[tuple[int, int, int, int]] = []
+    for key in keys:
+        spans.append((len(ids), len(key), len(strs), len(messages[key])))
+        ids += key + b"\0"
+        strs += messages[key] + b"\0"
+    key_start = 7 * 4 + 16 * len(keys)
+    value_start = key_start + len(ids)
+    key_table: list[int] = []
+    value_table: list[int] = []
+    for id_offset, id_length, str_offset, str_length in spans:
+        key_table += [id_length, id_offset + key_start]
+        value_table += [str_length, str_offset + value_start]
+    head = struct.pack("Iiiiiii", MO_MAGIC, 0, len(keys), 7 * 4, 7 * 4 + 8 * len(keys), 0, 0)
+    return head + array.array("i", key_table + value_table).tobytes() + ids + strs
