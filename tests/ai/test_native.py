@@ -143,8 +143,8 @@ def test_the_standalone_matvec_equals_torch(variant, dtype):
 
 @each_variant
 def test_rwkv6_and_rwkv4_recurrences_equal_the_torch_loops(variant):
-    from app.ai.v4 import _wkv4_seq
-    from app.ai.v6 import _wkv6_seq
+    from app.ai.ops_block import wkv_matrix_seq as _wkv6_seq
+    from app.ai.v4 import wkv4_seq as _wkv4_seq
 
     kern = native_ops.kernels(variant)
     assert kern is not None
