@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
     from app.server import FeedServer
 
-    server = FeedServer(ctx.paths, ctx.settings, host=args.host, port=args.port)
+    server = FeedServer(ctx.library, host=args.host, port=args.port)
     key = " (add ?key=… : server.access_key is set)" if ctx.settings.get("server.access_key") else ""
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:

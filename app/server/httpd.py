@@ -1,6 +1,6 @@
 """`FeedServer`: the feed service on a loopback-only ThreadingHTTPServer, in a background thread.
 
-server = FeedServer(paths, settings, port=1200).start()   # GUI: while the app is open
+server = FeedServer(library, port=1200).start()   # GUI: while the app is open (or a data folder's Paths)
 ...; server.stop()                                        # bounded, joins the thread
 """
 
@@ -12,12 +12,18 @@ import socket
 import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from app.config import Paths
+from app.config import Paths, Settings
 from app.errors import ConfigError, HearthError
-from app.server.service import FeedService, Reply, text_reply
+from app.library import KEYRING, Library, outcomes_by_feed
+from app.library.wiring import ChallengeSolver
+from app.server.service import FeedService, RefreshFunc, Reply, text_reply
+
+if TYPE_CHECKING:
+    from app.storage import Store
+    from app.vault import CookieVault
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +48,11 @@ def check_loopback(host: str) -> str:
     return str(address)
 
 
-def default_refresh(paths: Paths, settings: Any, *, vault: Any = None, solve_challenge: Any = None) -> Any:
+def refresh_through(library: Library) -> RefreshFunc:
     """Refresh feeds the way the app does (politeness gates, the vault's cookies), on the calling thread."""
 
-    def refresh(store: Any, feed_ids: Sequence[int]) -> dict[int, str | None]:
-        from app.fetching import Refresher
-        from app.sources.registry import make_source_fetcher
-
-        fetch_source = make_source_fetcher(
-            settings, vault=vault, site_states=store, data_dir=paths.data_dir, solve_challenge=solve_challenge
-        )
-        cookie_lookup = vault.cookie_header_for if vault is not None else None
-        with Refresher(
-            store, settings, fetch_source=fetch_source, cookie_header_for=cookie_lookup
-        ) as refresher:
-            report = refresher.refresh(feed_ids=feed_ids)
-        return {o.feed_id: (None if o.ok else o.error or "the fetch failed") for o in report.outcomes}
+    def refresh(store: Store, feed_ids: Sequence[int]) -> dict[int, str | None]:
+        return dict(outcomes_by_feed(library.refresh(feed_ids, store=store)))
 
     return refresh
 
@@ -130,36 +125,31 @@ class FeedServer:
 
     def __init__(
         self,
-        paths: Paths,
-        settings: Any,
+        library: Library | Paths,
+        settings: Settings | None = None,
         *,
         host: str = "127.0.0.1",
         port: int | None = None,
-        vault: Any = None,
-        refresh: Any = "default",
-        solve_challenge: Any = None,
+        vault: CookieVault | None = None,
+        refresh: RefreshFunc | Literal["default"] | None = "default",
+        solve_challenge: ChallengeSolver | None = None,
     ) -> None:
+        if not isinstance(library, Library):  # a data folder: the server opens a library of its own
+            chosen = KEYRING if vault is None else vault
+            library = Library(library, settings, vault=chosen, solve_challenge=solve_challenge)
+        settings = library.settings
+        self.library = library
         self.host = check_loopback(host)
         self.requested_port = int(settings.get("server.port")) if port is None else int(port)
-        self.paths = paths
+        self.paths = library.paths
         if refresh == "default":
-            if vault is None:
-                from app.vault import CookieVault
-
-                vault = CookieVault.from_settings(settings)
-            refresh = default_refresh(paths, settings, vault=vault, solve_challenge=solve_challenge)
+            refresh = refresh_through(library)
         self.service = FeedService(
-            settings, self._open_store, refresh=refresh, base_url=lambda: self.base_url
+            settings, library.open_store, refresh=refresh, base_url=lambda: self.base_url
         )
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._finished = threading.Event()  # set when the serving thread's loop has returned
-
-    def _open_store(self) -> Any:
-        from app.storage import open_store
-
-        self.paths.ensure()
-        return open_store(self.paths.db_path)
 
     @property
     def port(self) -> int:

@@ -14,9 +14,9 @@ import pytest
 
 from app.config import Paths, Settings
 from app.errors import ConfigError
+from app.library import Library
 from app.models import ArticleQuery, ParsedItem, SiteState
 from app.server import FeedServer, check_loopback
-from app.server.httpd import default_refresh
 from app.storage import Store, open_store
 from tests.support.http import LocalServer, Reply
 
@@ -49,9 +49,8 @@ def store(paths: Paths) -> Iterator[Store]:
 
 
 def _start(paths: Paths, settings: Settings, **kw: object) -> FeedServer:
-    if "refresh" not in kw:  # plain feeds need no cookies: no vault, never the developer's keyring
-        kw["refresh"] = default_refresh(paths, settings, vault=None)
-    return FeedServer(paths, settings, port=0, **kw).start()  # type: ignore[arg-type]
+    # plain feeds need no cookies: a library without a vault, never the developer's keyring
+    return FeedServer(Library(paths, settings, vault=None), port=0, **kw).start()  # type: ignore[arg-type]
 
 
 def test_a_feed_is_fetched_when_stale_then_served_from_the_database(
