@@ -24,6 +24,7 @@ from app.ai import native_build
 from app.ai.checkpoint import CheckpointInfo
 from app.ai.native_ops import Kernels, kernels
 from app.errors import ModelLoadError
+from app.sizes import format_size
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +102,16 @@ def _fits(info: CheckpointInfo, dtype: str, free: int | None) -> bool:
 
 def _auto_dtype(info: CheckpointInfo, dev: torch.device, why: list[str]) -> str:
     free = free_memory(dev)
-    gib = f"{free / 2**30:.1f} GiB free" if free is not None else "free memory unknown"
+    gib = f"{format_size(free, 'GiB')} free" if free is not None else "free memory unknown"
     order = ("fp16", "int8") if dev.type == "cuda" else ("int8", "int4")
     for dtype in order:
         if _fits(info, dtype, free):
             why.append(
-                f"precision auto: {dtype} ({info.memory_needed(dtype) / 2**30:.1f} GiB of weights, {gib})"
+                f"precision auto: {dtype} ({format_size(info.memory_needed(dtype), 'GiB')} of weights, {gib})"
             )
             return dtype
     raise ModelLoadError(
-        f"the model needs {info.memory_needed(order[-1]) / 2**30:.1f} GiB even as {order[-1]}, {gib}",
+        f"the model needs {format_size(info.memory_needed(order[-1]), 'GiB')} even as {order[-1]}, {gib}",
         hint="Choose a smaller model, or close other programs.",
     )
 
@@ -123,7 +124,7 @@ def _check_memory(info: CheckpointInfo, dev: torch.device, dtype: str) -> None:
     if need > free * slack:
         where = "GPU memory" if dev.type == "cuda" else "memory"
         raise ModelLoadError(
-            f"the model needs {need / 2**30:.1f} GiB of {where} as {dtype}, {free / 2**30:.1f} GiB free",
+            f"the model needs {format_size(need, 'GiB')} of {where} as {dtype}, {format_size(free, 'GiB')} free",
             hint="Use int8 or int4, or a smaller model.",
         )
 

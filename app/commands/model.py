@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.errors import ModelLoadError
+from app.sizes import format_size
 
 if TYPE_CHECKING:
     from app.ai.checkpoint import CheckpointInfo
@@ -146,9 +147,9 @@ def cmd_info(ctx: Context, args: argparse.Namespace) -> int:
     size = _existing(args.path).stat().st_size
     heads = f"{info.n_head} × {info.head_size}" if info.n_head else "— (RWKV-4 has no heads)"
     lora = " ".join(f"{k}={v}" for k, v in info.lora.items()) or "—"
-    memory = " · ".join(f"{dt} {_size(n)}" for dt, n in facts["memory_bytes"].items())
+    memory = " · ".join(f"{dt} {format_size(n)}" for dt, n in facts["memory_bytes"].items())
     rows = [
-        ("file", f"{info.path} ({_size(size)})"),
+        ("file", f"{info.path} ({format_size(size)})"),
         ("generation", f"RWKV-{info.version}"),
         ("layers", info.n_layer),
         ("width", info.n_embd),
@@ -337,14 +338,6 @@ def _load(ctx: Context, args: argparse.Namespace):
     from app.ai.model import load_model
 
     return load_model(_existing(args.path), **_runtime(ctx, args))
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
 
 
 # --- use --------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from app.feeds.extract import extract_article, is_html, is_teaser_feed
 from app.fetching import http
 from app.fetching.options import FetchOptions
 from app.models import FEED_KIND, Feed, ParsedFeed
+from app.urls import host_of
 
 if TYPE_CHECKING:
     from app.fetching.writer import StoreWriter
@@ -95,7 +96,7 @@ class FullTextQueue:
             return tally
         by_host: dict[str, list[PageJob]] = defaultdict(list)
         for job in jobs:
-            by_host[http.host_of(job.candidate.url)].append(job)
+            by_host[host_of(job.candidate.url)].append(job)
         slots = asyncio.Semaphore(self.options.concurrency)
 
         async def one_host(host_jobs: list[PageJob]) -> None:

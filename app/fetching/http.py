@@ -15,6 +15,7 @@ import httpx
 from app.errors import BodyTooLargeError, FetchError, FetchTimeoutError, NetworkError
 from app.fetching.decoding import BodyOverCap, BoundedBody, UnreadableEncoding
 from app.fetching.options import FetchOptions
+from app.urls import host_of
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,6 @@ class HTTPResult:
     @property
     def content_type(self) -> str | None:
         return self.headers.get("content-type")
-
-
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 async def get(

@@ -31,7 +31,7 @@ from app.fetching.feed_fetch import (
     parse_failed,
 )
 from app.fetching.full_text import FullTextQueue
-from app.fetching.http import CookieLookup, host_of
+from app.fetching.http import CookieLookup
 from app.fetching.options import FetchOptions, build_client
 from app.fetching.parse_pool import ParserPool
 from app.fetching.report import FeedOutcome, RefreshReport
@@ -39,6 +39,7 @@ from app.fetching.schedule import spread_next_fetch
 from app.fetching.transport import PerHostTransport
 from app.fetching.writer import StoreWriter
 from app.models import FEED_KIND, Feed, FetchState, ParsedFeed
+from app.urls import host_of
 
 if TYPE_CHECKING:
     from app.storage import Store

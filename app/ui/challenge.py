@@ -19,7 +19,8 @@ from PySide6.QtWebEngineCore import QWebEnginePage
 
 from app.errors import ChallengeError
 from app.ui.webprofile import CookieCollector, inject_cookies, make_profile
-from app.vault.cookies import host_matches_site, host_of
+from app.urls import host_of
+from app.vault.cookies import host_matches_site
 
 log = logging.getLogger(__name__)
 

@@ -5,17 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app.models import Feed, SiteState
-
-
-def site_of(feed: Feed) -> str | None:
-    """The cookie site a source feed's fetches go to ("zhihu.com"); None for ordinary feeds."""
-    if not feed.kind or feed.kind == "feed":
-        return None
-    try:
-        from app.sources.registry import site_of as registry_site_of
-    except ImportError:
-        return feed.kind.split(".", 1)[0]
-    return registry_site_of(feed)
+from app.sources.registry import site_of
 
 
 def advice_for(feed: Feed) -> str:

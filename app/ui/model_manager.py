@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.ai.catalog import CatalogModel, fits, load_catalog, system_memory
 from app.config import SPECS_BY_KEY
 from app.errors import DownloadCancelled, HearthError
+from app.sizes import format_size
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ FIT_TEXT = {"gpu": "GPU", "cpu": "CPU", "cpu-bf16": "CPU (bf16)", "": "too big"}
 
 
 def _gib(n: int) -> str:
-    return f"{n / 2**30:.1f} GiB"
+    return format_size(n, "GiB")
 
 
 def gpu_memory() -> int:

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 
 from app.errors import HearthError
 from app.ui.webprofile import CookieCollector, make_profile
-from app.vault.cookies import SITE_RULES, netloc_of, normalize_site, validate_cookies
+from app.urls import netloc_of
+from app.vault.cookies import SITE_RULES, normalize_site, validate_cookies
 from app.vault.store import CookieVault
 
 log = logging.getLogger(__name__)

@@ -75,24 +75,6 @@ def host_matches_site(host: str, site: str) -> bool:
     return any(host == d or host.endswith("." + d) for d in SITE_DOMAINS.get(site, (site,)))
 
 
-def host_of(url: str) -> str:
-    """The lower-case host name of an absolute URL ('' when there is none)."""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
-def netloc_of(url: str) -> str:
-    """host[:port] of a URL, lower case, for exact host aliases (a test server, a mirror)."""
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        return f"{host}:{parts.port}" if parts.port else host
-    except ValueError:
-        return ""
-
-
 def parse_cookie_header(text: str) -> dict[str, str]:
     """Parse what a user pastes: a Cookie header value, optionally with a leading 'Cookie:' and line breaks.
 

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.errors import VaultError
+from app.urls import host_of, netloc_of
 from app.vault.backend import CHOICES, BackendInfo, inspect_backend, require_safe_for_writing
-from app.vault.cookies import SiteCookies, host_matches_site, host_of, netloc_of, normalize_site
+from app.vault.cookies import SiteCookies, host_matches_site, normalize_site
 
 log = logging.getLogger(__name__)
 

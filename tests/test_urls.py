@@ -1,0 +1,18 @@
+"""app.urls: the one host_of/netloc_of that the fetcher, the cookie vault and the UI share."""
+
+from __future__ import annotations
+
+from app.urls import host_of, netloc_of
+
+
+def test_host_of() -> None:
+    assert host_of("https://WWW.Zhihu.COM:8443/people/x?y=1") == "www.zhihu.com"
+    assert host_of("http://[::1]:8080/feed") == "::1"
+    assert host_of("/relative/path") == ""
+    assert host_of("http://[::1/feed") == ""  # unsplittable: no host, not a ValueError
+
+
+def test_netloc_of_keeps_the_port() -> None:
+    assert netloc_of("http://127.0.0.1:51234/x") == "127.0.0.1:51234"
+    assert netloc_of("https://Example.org/x") == "example.org"
+    assert netloc_of("http://[::1/feed") == ""
