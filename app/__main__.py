@@ -98,7 +98,9 @@ def _missing(what: str, missing: list[str], table: Mapping[str, tuple[str, str]]
 def _preparse(argv: list[str]) -> argparse.Namespace:
     """The real parser plus the packaging options, so `--help` lists them and bad options fail here."""
     from app.cli import build_parser
+    from app.language import choose_cli_language
 
+    choose_cli_language(argv)  # before the parser exists: help texts are translated as they are added
     parser = build_parser()
     group = parser.add_argument_group("desktop integration")
     group.add_argument(

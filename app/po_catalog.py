@@ -147,3 +147,45 @@ def compile_po(entries: list[POEntry]) -> bytes:
         value_table += [str_length, str_offset + value_start]
     head = struct.pack("Iiiiiii", MO_MAGIC, 0, len(keys), 7 * 4, 7 * 4 + 8 * len(keys), 0, 0)
     return head + array.array("i", key_table + value_table).tobytes() + ids + strs
+
+
+TRANSLATION_CALLS = {"_": 1, "gettext": 1, "lazy_gettext": 1, "ngettext": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    msgid: str
+    msgid_plural: str = ""
+
+
+def extract_messages(path: Path, *, calls: dict[str, int] | None = None) -> dict[Message, list[int]]:
+    """Every `_("...")`, `gettext`, `lazy_gettext` and `ngettext("...", "...", n)` with literal strings in a
+    Python file, with the lines it is on (what xgettext finds, read with `ast`)."""
+    calls = TRANSLATION_CALLS if calls is None else calls
+    found: dict[Message, list[int]] = {}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        wanted = calls.get(name)
+        if not wanted or len(node.args) < wanted:
+            continue
+        literals = [
+            a.value for a in node.args[:wanted] if isinstance(a, ast.Constant) and isinstance(a.value, str)
+        ]
+        if len(literals) != wanted:
+            continue  # a variable passed through (`_(name)`): its literals are marked where they are written
+        message = Message(literals[0], literals[1] if wanted == 2 else "")
+        found.setdefault(message, []).append(node.lineno)
+    return found
+
+
+def quote_po(text: str) -> str:
+    """A .po string literal; long or multi-line strings as msgfmt's continuation lines."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t")
+    lines = escaped.split("\n")
+    if len(lines) == 1:
+        return f'"{escaped}"'
+    parts = [f"{line}\\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+    return '""\n' + "\n".join(f'"{part}"' for part in parts)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from app.commands.ai import _assistant, _stream
 from app.errors import HearthError
+from app.i18n import _, ngettext
 from app.text import html_to_text
 
 if TYPE_CHECKING:
@@ -18,40 +19,48 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    tr = sub.add_parser("translate", help="translate an article into your language (cached)")
+    tr = sub.add_parser("translate", help=_("translate an article into your language (cached)"))
     tr.add_argument("article_id", type=int)
     tr.add_argument(
-        "--to", dest="language", help="language code or name (default: ai.language, else the system's)"
+        "--to", dest="language", help=_("language code or name (default: ai.language, else the system's)")
     )
-    tr.add_argument("--refresh", action="store_true", help="translate again even if a translation is cached")
+    tr.add_argument(
+        "--refresh", action="store_true", help=_("translate again even if a translation is cached")
+    )
     tr.set_defaults(func=cmd_translate)
 
-    ask = sub.add_parser("ask", help="ask your library: an answer with numbered citations of your articles")
+    ask = sub.add_parser(
+        "ask", help=_("ask your library: an answer with numbered citations of your articles")
+    )
     ask.add_argument("question")
     ask.add_argument(
         "--scope", default="all",
-        help="all, starred, unread, feed:ID, folder:ID, since:YYYY-MM-DD, until:YYYY-MM-DD, days:N (comma-joined)",
+        help=_("all, starred, unread, feed:ID, folder:ID, since:YYYY-MM-DD, until:YYYY-MM-DD, days:N (comma-joined)"),
     )  # fmt: skip
-    ask.add_argument("--sources", type=int, default=5, help="at most this many articles (default 5)")
+    ask.add_argument("--sources", type=int, default=5, help=_("at most this many articles (default 5)"))
     ask.set_defaults(func=cmd_ask)
 
-    brief = sub.add_parser("brief", help="a briefing of the last day's articles of a scope (cached)")
-    brief.add_argument("--scope", default="all", help="as for ask: all, starred, feed:ID, folder:ID ...")
-    brief.add_argument("--since", help="YYYY-MM-DD[THH:MM] (default: 24 hours ago)")
-    brief.add_argument("--refresh", action="store_true", help="write it again even if one is cached")
+    brief = sub.add_parser("brief", help=_("a briefing of the last day's articles of a scope (cached)"))
+    brief.add_argument("--scope", default="all", help=_("as for ask: all, starred, feed:ID, folder:ID ..."))
+    brief.add_argument("--since", help=_("YYYY-MM-DD[THH:MM] (default: 24 hours ago)"))
+    brief.add_argument("--refresh", action="store_true", help=_("write it again even if one is cached"))
     brief.set_defaults(func=cmd_brief)
 
     rules = sub.add_parser(
-        "ai-rules", help="show or set a feed's AI rules, or run them on its unread articles"
+        "ai-rules", help=_("show or set a feed's AI rules, or run them on its unread articles")
     )
-    rules.add_argument("feed_id", type=int, nargs="?", help="the feed (none: list every feed with rules)")
+    rules.add_argument("feed_id", type=int, nargs="?", help=_("the feed (none: list every feed with rules)"))
     for name in ("summarize", "translate"):
         rules.add_argument(
             f"--{name}", choices=("on", "off"), help=f"{name} its new articles in the background"
         )
-    rules.add_argument("--language", help="translate into this language (default: ai.language)")
-    rules.add_argument("--run", action="store_true", help="apply the rules to the feed's unread articles now")
-    rules.add_argument("--cap", type=int, help="at most this many model runs (default: ai.rules_per_refresh)")
+    rules.add_argument("--language", help=_("translate into this language (default: ai.language)"))
+    rules.add_argument(
+        "--run", action="store_true", help=_("apply the rules to the feed's unread articles now")
+    )
+    rules.add_argument(
+        "--cap", type=int, help=_("at most this many model runs (default: ai.rules_per_refresh)")
+    )
     rules.set_defaults(func=cmd_ai_rules)
 
 
@@ -98,7 +107,7 @@ def cmd_ask(ctx: Context, args: argparse.Namespace) -> int:
         raise
     ctx.print("")
     if result.sources:
-        ctx.print("\nSources:")
+        ctx.print("\n" + _("Sources:"))
         for source in result.sources:
             url = f" {source.url}" if source.url else ""
             mark = "" if source.cited else " (not cited)"
@@ -123,11 +132,13 @@ def cmd_brief(ctx: Context, args: argparse.Namespace) -> int:
     result = assistant.briefing(args.scope, since=since, refresh=args.refresh, on_text=_stream(ctx))
     ctx.print("")
     if result.items:
-        ctx.print("\nArticles:")
+        ctx.print("\n" + _("Articles:"))
         for number, item in enumerate(result.items, 1):
             ctx.print(f"  [{number}] {item.title}" + (f" {item.url}" if item.url else "") + f" <{item.link}>")
     ctx.err.write(
-        f"[{'from cache' if result.cached else result.finish_reason}; {len(result.items)} articles]\n"
+        f"[{_('from cache') if result.cached else result.finish_reason}; "
+        + ngettext("{n} article", "{n} articles", len(result.items)).format(n=len(result.items))
+        + "]\n"
     )
     return 0
 

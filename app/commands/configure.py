@@ -5,21 +5,23 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from app.i18n import _
+
 if TYPE_CHECKING:
     from app.cli import Context
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("config", help="read and change settings")
+    parser = sub.add_parser("config", help=_("read and change settings"))
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
-    get = verbs.add_parser("get", help="print one setting")
+    get = verbs.add_parser("get", help=_("print one setting"))
     get.add_argument("key")
     get.set_defaults(func=cmd_get)
-    put = verbs.add_parser("set", help="change one setting")
+    put = verbs.add_parser("set", help=_("change one setting"))
     put.add_argument("key")
     put.add_argument("value")
     put.set_defaults(func=cmd_set)
-    lst = verbs.add_parser("list", help="every setting with its value and help")
+    lst = verbs.add_parser("list", help=_("every setting with its value and help"))
     lst.set_defaults(func=cmd_list)
 
 

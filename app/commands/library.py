@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from app.errors import HearthError, NotFoundError
+from app.i18n import _, ngettext
 from app.models import ArticleQuery, ArticleRow
 
 if TYPE_CHECKING:
@@ -23,43 +24,47 @@ FEED_TITLE_WIDTH = 24
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    lst = sub.add_parser("list", help="list feeds with unread counts (or articles, with --articles)")
-    lst.add_argument("--articles", action="store_true", help="list articles instead of feeds")
-    lst.add_argument("--feed", type=int, metavar="ID", help="only this feed's articles")
-    lst.add_argument("--folder", type=int, metavar="ID", help="only articles of feeds in this folder")
-    lst.add_argument("--unread", action="store_true", help="only unread articles")
-    lst.add_argument("--starred", action="store_true", help="only starred articles")
+    lst = sub.add_parser("list", help=_("list feeds with unread counts (or articles, with --articles)"))
+    lst.add_argument("--articles", action="store_true", help=_("list articles instead of feeds"))
+    lst.add_argument("--feed", type=int, metavar="ID", help=_("only this feed's articles"))
+    lst.add_argument("--folder", type=int, metavar="ID", help=_("only articles of feeds in this folder"))
+    lst.add_argument("--unread", action="store_true", help=_("only unread articles"))
+    lst.add_argument("--starred", action="store_true", help=_("only starred articles"))
     lst.add_argument(
-        "--limit", type=_positive, default=None, metavar="N", help="at most N articles (newest first)"
+        "--limit", type=_positive, default=None, metavar="N", help=_("at most N articles (newest first)")
     )
     lst.set_defaults(func=cmd_list)
 
-    show = sub.add_parser("show", help="print one article as plain text")
+    show = sub.add_parser("show", help=_("print one article as plain text"))
     show.add_argument("id", type=int, metavar="ID")
     show.set_defaults(func=cmd_show)
 
-    search = sub.add_parser("search", help="full-text search over titles and article text")
-    search.add_argument("query", nargs="+", help='words (all must match); "a phrase"; prefix*')
+    search = sub.add_parser("search", help=_("full-text search over titles and article text"))
+    search.add_argument("query", nargs="+", help=_('words (all must match); "a phrase"; prefix*'))
     search.add_argument(
-        "--limit", type=_positive, default=50, metavar="N", help="at most N results (default 50)"
+        "--limit", type=_positive, default=50, metavar="N", help=_("at most N results (default 50)")
     )
     search.set_defaults(func=cmd_search)
 
-    mark = sub.add_parser("mark-read", help="mark articles, a feed or a folder read (or unread)")
+    mark = sub.add_parser("mark-read", help=_("mark articles, a feed or a folder read (or unread)"))
     target = mark.add_mutually_exclusive_group(required=True)
-    target.add_argument("--feed", type=int, metavar="ID", help="every article of this feed")
-    target.add_argument("--folder", type=int, metavar="ID", help="every article of the feeds in this folder")
+    target.add_argument("--feed", type=int, metavar="ID", help=_("every article of this feed"))
+    target.add_argument(
+        "--folder", type=int, metavar="ID", help=_("every article of the feeds in this folder")
+    )
     target.add_argument("ids", nargs="*", type=int, default=[], metavar="ARTICLE_ID")
-    mark.add_argument("--older-than", type=float, metavar="DAYS", help="only articles older than DAYS days")
-    mark.add_argument("--unread", action="store_true", help="mark unread instead")
+    mark.add_argument(
+        "--older-than", type=float, metavar="DAYS", help=_("only articles older than DAYS days")
+    )
+    mark.add_argument("--unread", action="store_true", help=_("mark unread instead"))
     mark.set_defaults(func=cmd_mark_read)
 
-    star = sub.add_parser("star", help="star articles (or unstar, with --off)")
+    star = sub.add_parser("star", help=_("star articles (or unstar, with --off)"))
     star.add_argument("ids", nargs="+", type=int, metavar="ARTICLE_ID")
-    star.add_argument("--off", action="store_true", help="remove the star")
+    star.add_argument("--off", action="store_true", help=_("remove the star"))
     star.set_defaults(func=cmd_star)
 
-    remove = sub.add_parser("remove", help="unsubscribe from a feed and delete its articles")
+    remove = sub.add_parser("remove", help=_("unsubscribe from a feed and delete its articles"))
     remove.add_argument("feed_id", type=int, metavar="FEED_ID")
     remove.set_defaults(func=cmd_remove)
 
@@ -113,7 +118,7 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
     rows = ctx.store.search(" ".join(args.query), limit=args.limit)
     if not rows:
-        print("hearth: no articles match", file=ctx.err)
+        print(_("hearth: no articles match"), file=ctx.err)
         return 0
     _print_articles(ctx, rows)
     return 0
@@ -122,10 +127,9 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_mark_read(ctx: Context, args: argparse.Namespace) -> int:
     store = ctx.store
     read = not args.unread
-    word = "read" if read else "unread"
     if args.ids and args.older_than is not None:
         raise HearthError(
-            "--older-than needs --feed or --folder", hint="give article ids alone, or a feed or folder"
+            _("--older-than needs --feed or --folder"), hint=_("give article ids alone, or a feed or folder")
         )
     cutoff = None if args.older_than is None else datetime.now(UTC) - timedelta(days=args.older_than)
     if args.ids:
@@ -146,7 +150,12 @@ def cmd_mark_read(ctx: Context, args: argparse.Namespace) -> int:
         if cutoff is not None:
             ids = [row.id for row in store.rows(ids) if row.published is None or row.published < cutoff]
         changed = store.mark_read(ids, read)
-    ctx.print(f"marked {changed} article{'s' if changed != 1 else ''} {word}")
+    if read:
+        ctx.print(ngettext("marked {n} article read", "marked {n} articles read", changed).format(n=changed))
+    else:
+        ctx.print(
+            ngettext("marked {n} article unread", "marked {n} articles unread", changed).format(n=changed)
+        )
     return 0
 
 
@@ -154,7 +163,10 @@ def cmd_star(ctx: Context, args: argparse.Namespace) -> int:
     store = ctx.store
     _require_articles(store, args.ids)
     changed = store.star(args.ids, not args.off)
-    ctx.print(f"{'unstarred' if args.off else 'starred'} {changed} article{'s' if changed != 1 else ''}")
+    if args.off:
+        ctx.print(ngettext("unstarred {n} article", "unstarred {n} articles", changed).format(n=changed))
+    else:
+        ctx.print(ngettext("starred {n} article", "starred {n} articles", changed).format(n=changed))
     return 0
 
 
@@ -164,7 +176,11 @@ def cmd_remove(ctx: Context, args: argparse.Namespace) -> int:
     count = store.count_articles(ArticleQuery(feed_ids=(feed.id,)))
     store.remove_feed(feed.id)
     ctx.print(
-        f"removed feed {feed.id} ({feed.title or feed.url}) and its {count} article{'s' if count != 1 else ''}"
+        ngettext(
+            "removed feed {id} ({name}) and its {n} article",
+            "removed feed {id} ({name}) and its {n} articles",
+            count,
+        ).format(id=feed.id, name=feed.title or feed.url, n=count)
     )
     return 0
 
@@ -173,7 +189,8 @@ def _print_feeds(ctx: Context, store: Store) -> None:
     feeds = store.list_feeds()
     if not feeds:
         print(
-            "hearth: no feeds yet — add one with `hearth add URL` or `hearth import FILE.opml`", file=ctx.err
+            _("hearth: no feeds yet — add one with `hearth add URL` or `hearth import FILE.opml`"),
+            file=ctx.err,
         )
         return
     unread = store.unread_counts()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.errors import HearthError, OPMLError
+from app.i18n import _, ngettext
 from app.models import ArticleQuery, Outline
 
 if TYPE_CHECKING:
@@ -17,39 +18,47 @@ DEFAULT_EXPORT_LIMIT = 200
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    imp = sub.add_parser("import-opml", help="subscribe to every feed in an OPML file (folders kept)")
-    imp.add_argument("file", metavar="FILE", help="an OPML file from another reader ('-' reads stdin)")
+    imp = sub.add_parser("import-opml", help=_("subscribe to every feed in an OPML file (folders kept)"))
+    imp.add_argument("file", metavar="FILE", help=_("an OPML file from another reader ('-' reads stdin)"))
     imp.add_argument(
         "--allow-scripts",
         action="store_true",
-        help="also add outlines that run a command on this computer (exec:...); each command is listed first",
+        help=_(
+            "also add outlines that run a command on this computer (exec:...); each command is listed first"
+        ),
     )
     imp.set_defaults(func=cmd_import)
 
-    exp = sub.add_parser("export-opml", help="write all subscriptions as OPML 2.0")
-    exp.add_argument("file", metavar="FILE", nargs="?", default="-", help="where to write (default: stdout)")
+    exp = sub.add_parser("export-opml", help=_("write all subscriptions as OPML 2.0"))
+    exp.add_argument(
+        "file", metavar="FILE", nargs="?", default="-", help=_("where to write (default: stdout)")
+    )
     exp.set_defaults(func=cmd_export)
 
-    rss = sub.add_parser("export-rss", help="write articles as an RSS, Atom or JSON feed")
+    rss = sub.add_parser("export-rss", help=_("write articles as an RSS, Atom or JSON feed"))
     which = rss.add_mutually_exclusive_group(required=True)
-    which.add_argument("--feed", type=int, metavar="ID", help="one feed's articles")
+    which.add_argument("--feed", type=int, metavar="ID", help=_("one feed's articles"))
     which.add_argument(
-        "--folder", type=int, metavar="ID", help="the articles of a folder (and its sub-folders)"
+        "--folder", type=int, metavar="ID", help=_("the articles of a folder (and its sub-folders)")
     )
-    which.add_argument("--starred", action="store_true", help="starred articles")
-    which.add_argument("--search", metavar="QUERY", help="articles matching a full-text search")
+    which.add_argument("--starred", action="store_true", help=_("starred articles"))
+    which.add_argument("--search", metavar="QUERY", help=_("articles matching a full-text search"))
     rss.add_argument(
-        "--format", choices=("rss", "atom", "json"), default="rss", help="rss (default), atom or json"
-    )
-    rss.add_argument(
-        "--limit", type=int, default=DEFAULT_EXPORT_LIMIT, metavar="N", help="newest N (default 200)"
-    )
-    rss.add_argument("-o", "--output", metavar="FILE", default="-", help="where to write (default: stdout)")
-    rss.add_argument(
-        "--with-summaries", action="store_true", help="put each article's local AI summary above its content"
+        "--format", choices=("rss", "atom", "json"), default="rss", help=_("rss (default), atom or json")
     )
     rss.add_argument(
-        "--with-translations", action="store_true", help="put each article's AI translation above it"
+        "--limit", type=int, default=DEFAULT_EXPORT_LIMIT, metavar="N", help=_("newest N (default 200)")
+    )
+    rss.add_argument(
+        "-o", "--output", metavar="FILE", default="-", help=_("where to write (default: stdout)")
+    )
+    rss.add_argument(
+        "--with-summaries",
+        action="store_true",
+        help=_("put each article's local AI summary above its content"),
+    )
+    rss.add_argument(
+        "--with-translations", action="store_true", help=_("put each article's AI translation above it")
     )
     rss.set_defaults(func=cmd_export_rss)
 
@@ -66,33 +75,53 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
         return 1
     if report.repaired:
         ctx.err.write(
-            f"hearth: {args.file} is not well-formed XML ({report.repaired}); read it leniently, as other readers do\n"
+            _(
+                "hearth: {file} is not well-formed XML ({problem}); read it leniently, as other readers do"
+            ).format(file=args.file, problem=report.repaired)
+            + "\n"
         )
     for skipped in report.skipped:
-        ctx.err.write(f"hearth: skipped {skipped}\n")
+        ctx.err.write(_("hearth: skipped {what}").format(what=skipped) + "\n")
     outlines, commands = split_commands(report.outlines)
     allow = bool(args.allow_scripts)
     for command in commands:
         if allow:
-            ctx.print(f"adding script feed {command.title!r}, which runs: {shown_command(command)}")
+            ctx.print(
+                _("adding script feed {title!r}, which runs: {command}").format(
+                    title=command.title, command=shown_command(command)
+                )
+            )
         else:
             ctx.err.write(
-                f"hearth: skipped script feed {command.title!r}, which would run: {shown_command(command)}\n"
+                _("hearth: skipped script feed {title!r}, which would run: {command}").format(
+                    title=command.title, command=shown_command(command)
+                )
+                + "\n"
             )
     if commands and not allow:
         ctx.err.write(
-            f"hearth: {len(commands)} outline(s) run a command on this computer and were not imported; "
-            f"after reading them, add them with: hearth import-opml {args.file} --allow-scripts\n"
+            ngettext(
+                "hearth: {n} outline runs a command on this computer and was not imported; "
+                "after reading it, add it with: hearth import-opml {file} --allow-scripts",
+                "hearth: {n} outlines run a command on this computer and were not imported; "
+                "after reading them, add them with: hearth import-opml {file} --allow-scripts",
+                len(commands),
+            ).format(n=len(commands), file=args.file)
+            + "\n"
         )
     if allow:
         outlines = report.outlines
     added, store_duplicates, _folders_added = ctx.store.import_outlines(outlines, allow_commands=allow)
     skipped_total = len(report.skipped) + (0 if allow else len(commands))
-    summary = (
-        f"imported {added} feeds in {_count_folders(outlines)} folders, "
-        f"{report.duplicates + store_duplicates} duplicates merged"
-    )
-    ctx.print(summary + (f", {skipped_total} skipped" if skipped_total else ""))
+    folders, merged = _count_folders(outlines), report.duplicates + store_duplicates
+    parts = [
+        ngettext("imported {n} feed", "imported {n} feeds", added).format(n=added)
+        + ngettext(" in {n} folder", " in {n} folders", folders).format(n=folders),
+        ngettext("{n} duplicate merged", "{n} duplicates merged", merged).format(n=merged),
+    ]
+    if skipped_total:
+        parts.append(ngettext("{n} skipped", "{n} skipped", skipped_total).format(n=skipped_total))
+    ctx.print(_(", ").join(parts))
     return 0
 
 
@@ -103,14 +132,19 @@ def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
     _write(ctx, args.file, write_opml(outlines))
     if args.file != "-":
         feeds = _count_feeds(outlines)
-        ctx.print(f"exported {feeds} feeds in {_count_folders(outlines)} folders to {args.file}")
+        folders = _count_folders(outlines)
+        ctx.print(
+            ngettext("exported {n} feed", "exported {n} feeds", feeds).format(n=feeds)
+            + ngettext(" in {n} folder", " in {n} folders", folders).format(n=folders)
+            + _(" to {file}").format(file=args.file)
+        )
     return 0
 
 
 def cmd_export_rss(ctx: Context, args: argparse.Namespace) -> int:
     store = ctx.store
     if args.limit < 1:
-        raise HearthError("--limit must be at least 1")
+        raise HearthError(_("--limit must be at least 1"))
     if args.feed is not None:
         feed = store.get_feed(args.feed)
         title, link = feed.title or feed.url, feed.site_url or feed.url
@@ -141,7 +175,11 @@ def cmd_export_rss(ctx: Context, args: argparse.Namespace) -> int:
     )
     _write(ctx, args.output, data)
     if args.output != "-":
-        ctx.print(f"exported {len(articles)} articles to {args.output}")
+        ctx.print(
+            ngettext(
+                "exported {n} article to {file}", "exported {n} articles to {file}", len(articles)
+            ).format(n=len(articles), file=args.output)
+        )
     return 0
 
 
@@ -152,7 +190,10 @@ def _read(name: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise HearthError(f"cannot read {name}: {exc.strerror or exc}", hint="check the path") from exc
+        raise HearthError(
+            _("cannot read {file}: {reason}").format(file=name, reason=exc.strerror or exc),
+            hint=_("check the path"),
+        ) from exc
 
 
 def _write(ctx: Context, name: str, data: bytes) -> None:
@@ -167,7 +208,10 @@ def _write(ctx: Context, name: str, data: bytes) -> None:
     try:
         Path(name).write_bytes(data)
     except OSError as exc:
-        raise HearthError(f"cannot write {name}: {exc.strerror or exc}", hint="check the path") from exc
+        raise HearthError(
+            _("cannot write {file}: {reason}").format(file=name, reason=exc.strerror or exc),
+            hint=_("check the path"),
+        ) from exc
 
 
 def _count_folders(outlines: list[Outline] | tuple[Outline, ...]) -> int:

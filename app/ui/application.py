@@ -14,11 +14,13 @@ import sys
 import time
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.config import Paths, Settings
 from app.errors import HearthError
+from app.i18n import SOURCE_LANGUAGE, _
+from app.language import choose_language
 from app.ui.icons import app_icon
 from app.ui.single_instance import InstanceServer, ask_running_instance
 
@@ -55,6 +57,8 @@ def run_app(paths: Paths, argv: list[str]) -> int:
     started = time.perf_counter()
     app = make_application(argv)
     paths.ensure()
+    language = choose_language(paths.settings_path, preferred=QLocale.system().uiLanguages())
+    install_qt_translations(app, language)
     if ask_running_instance(paths.data_dir):
         log.info("Hearth is already running for %s; asked it to show its window", paths.data_dir)
         return 0
@@ -65,7 +69,7 @@ def run_app(paths: Paths, argv: list[str]) -> int:
 
         controller = AppController(paths, Settings.load(paths.settings_path))
     except HearthError as exc:
-        QMessageBox.critical(None, "Hearth cannot start", exc.user_message())
+        QMessageBox.critical(None, _("Hearth cannot start"), exc.user_message())
         server.close()
         return 1
     server.raise_requested.connect(controller.show_window)
@@ -80,6 +84,31 @@ def run_app(paths: Paths, argv: list[str]) -> int:
         return app.exec()
     finally:
         server.close()
+
+
+QT_CATALOGUES = ("qtbase", "qtwebengine", "qtmultimedia")  # Qt's own strings: dialogs, buttons, the web view
+
+
+def install_qt_translations(app: QCoreApplication, language: str) -> list[QTranslator]:
+    """Qt's own dialogs and buttons (file picker, colour dialog, Cancel / Yes) in `language`, from the
+    .qm files PySide6 ships; replaces the ones installed before. English needs none."""
+    for old in app.findChildren(QTranslator, "hearthQtTranslation"):
+        app.removeTranslator(old)
+        old.deleteLater()
+    if language == SOURCE_LANGUAGE:
+        return []
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    installed = []
+    for name in QT_CATALOGUES:
+        translator = QTranslator(app)
+        translator.setObjectName("hearthQtTranslation")
+        if translator.load(QLocale(language), name, "_", folder):
+            app.installTranslator(translator)
+            installed.append(translator)
+        else:
+            log.info("no Qt translation %s_%s in %s", name, language, folder)
+            translator.deleteLater()
+    return installed
 
 
 class FirstPaintProbe(QObject):

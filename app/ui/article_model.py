@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
 
+from app.dates import format_list_date, format_long_date, format_relative
 from app.models import ArticleQuery, ArticleRow
 from app.ui.icons import icon
 
@@ -179,7 +180,7 @@ class ArticleListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == TITLE:
             return f"{row.title}\n{row.feed_title}" if row.feed_title else row.title
         if role == Qt.ItemDataRole.ToolTipRole and col == DATE and row.published:
-            return row.published.astimezone().strftime("%A %d %B %Y, %H:%M")
+            return f"{format_long_date(row.published)} ({format_relative(row.published)})"
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -220,13 +221,5 @@ def column_for_sort(sort: str) -> tuple[int, Qt.SortOrder]:
 
 
 def format_date(moment: datetime | None, now: datetime | None = None) -> str:
-    """Today: "14:05"; this year: "3 May"; older: "3 May 2021"."""
-    if moment is None:
-        return ""
-    local = moment.astimezone()
-    today = (now or datetime.now(UTC)).astimezone()
-    if local.date() == today.date():
-        return local.strftime("%H:%M")
-    if local.year == today.year:
-        return f"{local.day} {local.strftime('%b')}"
-    return f"{local.day} {local.strftime('%b %Y')}"
+    """Today: "14:05"; this year: "3 May"; older: "3 May 2021" (in the interface's language: app/dates.py)."""
+    return format_list_date(moment, now)

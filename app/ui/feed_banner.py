@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.i18n import _, ngettext
 from app.ui.feed_status import advice_for
 
 
@@ -23,8 +24,8 @@ class FeedBanner(QFrame):
         self.title.setWordWrap(True)
         self.detail = QLabel()
         self.detail.setWordWrap(True)
-        self.retry_button = QPushButton("Retry")
-        self.edit_button = QPushButton("Edit address…")
+        self.retry_button = QPushButton(_("Retry"))
+        self.edit_button = QPushButton(_("Edit address…"))
         self.retry_button.clicked.connect(lambda: self.feed_id is not None and retry(self.feed_id))
         self.edit_button.clicked.connect(edit)
         column = QVBoxLayout(self)
@@ -49,12 +50,20 @@ class FeedBanner(QFrame):
         self.feed_id = feed.id
         if badge == "cooldown":
             lines = node.tooltip.splitlines()[1:]
-            self.title.setText(lines[0] if lines else "This site asked Hearth to slow down.")
+            self.title.setText(lines[0] if lines else _("This site asked Hearth to slow down."))
             self.detail.setText(" ".join(lines[1:]))
             self.edit_button.hide()
         else:
-            times = f" ({feed.consecutive_errors} times in a row)" if feed.consecutive_errors > 1 else ""
-            self.title.setText(f"This feed could not be refreshed{times}: {feed.last_error}")
-            self.detail.setText(f"{advice_for(feed)}  Address: {feed.url}")
+            errors = feed.consecutive_errors
+            if errors > 1:
+                title = ngettext(
+                    "This feed could not be refreshed ({n} time in a row): {error}",
+                    "This feed could not be refreshed ({n} times in a row): {error}",
+                    errors,
+                ).format(n=errors, error=feed.last_error)
+            else:
+                title = _("This feed could not be refreshed: {error}").format(error=feed.last_error)
+            self.title.setText(title)
+            self.detail.setText(_("{advice}  Address: {url}").format(advice=advice_for(feed), url=feed.url))
             self.edit_button.show()
         self.show()

@@ -18,6 +18,7 @@ import lxml.html
 from lxml import etree
 
 from app.config import resources_dir
+from app.dates import format_long_date
 from app.models import Article, Enclosure
 from app.ui.reader_url import RESOURCE_HOST, SCHEME, original_url, resource_url
 
@@ -65,7 +66,7 @@ def render_article(article: Article, feed_title: str, options: PageOptions) -> s
         meta.append(html.escape(article.author))
     when = article.published or article.updated or article.first_seen
     if when:
-        meta.append(f"<time>{when.astimezone().strftime('%A %d %B %Y, %H:%M')}</time>")
+        meta.append(f"<time>{html.escape(format_long_date(when))}</time>")
     title = article.title or "(untitled)"
     lang = text_language(title + " " + text)
     return _template().safe_substitute(

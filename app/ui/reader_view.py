@@ -19,6 +19,7 @@ from PySide6.QtGui import QDesktopServices, QImage, QTextDocument
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.config import resources_dir
+from app.dates import format_long_date
 from app.models import Article
 from app.ui.resource_fetcher import ResourceFetcher
 from app.ui.theme import LIGHT, ThemeColours, reader_css
@@ -97,7 +98,7 @@ class ReaderView(QTextBrowser):
             meta.append(html.escape(article.author))
         when = article.published or article.updated or article.first_seen
         if when:
-            meta.append(when.astimezone().strftime("%A %d %B %Y, %H:%M"))
+            meta.append(html.escape(format_long_date(when)))
         enclosures = "".join(
             f"<p class='enclosure'>Attachment: <a href='{html.escape(e.url, quote=True)}'>"
             f"{html.escape(e.url.rsplit('/', 1)[-1] or e.url)}</a> {html.escape(e.type)}</p>"

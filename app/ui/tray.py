@@ -6,6 +6,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from app.i18n import _
 from app.ui.icons import tray_pixmap
 
 
@@ -21,10 +22,10 @@ class TrayIcon(QObject):
         super().__init__(parent)
         self.tray = QSystemTrayIcon(self)
         self.menu = QMenu()
-        self.open_action = QAction("Open Hearth", self.menu)
-        self.refresh_action = QAction("Refresh all", self.menu)
-        self.pause_action = QAction("Pause refreshing", self.menu, checkable=True)
-        self.quit_action = QAction("Quit", self.menu)
+        self.open_action = QAction(_("Open Hearth"), self.menu)
+        self.refresh_action = QAction(_("Refresh all"), self.menu)
+        self.pause_action = QAction(_("Pause refreshing"), self.menu, checkable=True)
+        self.quit_action = QAction(_("Quit"), self.menu)
         for action in (self.open_action, self.refresh_action, self.pause_action):
             self.menu.addAction(action)
         self.menu.addSeparator()
@@ -58,12 +59,12 @@ class TrayIcon(QObject):
 
     def update_icon(self) -> None:
         self.tray.setIcon(QIcon(tray_pixmap(self.unread, show_count=self.show_count)))
-        self.tray.setToolTip(f"Hearth — {self.unread} unread" if self.unread else "Hearth")
+        self.tray.setToolTip(_("Hearth — {n} unread").format(n=self.unread) if self.unread else "Hearth")
 
     def set_paused(self, paused: bool) -> None:
         self.pause_action.blockSignals(True)
         self.pause_action.setChecked(paused)
-        self.pause_action.setText("Resume refreshing" if paused else "Pause refreshing")
+        self.pause_action.setText(_("Resume refreshing") if paused else _("Pause refreshing"))
         self.pause_action.blockSignals(False)
 
     def notify(self, title: str, text: str) -> None:

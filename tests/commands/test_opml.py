@@ -38,7 +38,7 @@ def test_import_then_export_gives_the_same_tree(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert hearth(data_dir, "import-opml", str(FIXTURE)) == 0
-    assert capsys.readouterr().out.strip() == "imported 4 feeds in 3 folders, 1 duplicates merged"
+    assert capsys.readouterr().out.strip() == "imported 4 feeds in 3 folders, 1 duplicate merged"  # plurals
     out = tmp_path / "out.opml"
     assert hearth(data_dir, "export-opml", str(out)) == 0
     assert "exported 4 feeds in 3 folders" in capsys.readouterr().out
@@ -70,7 +70,7 @@ def test_malformed_opml_is_read_leniently_and_says_so(
     out, err = capsys.readouterr()
     assert f"{bad} is not well-formed XML (line 4: a raw '&'" in err and "read it leniently" in err
     assert "skipped line 12: outline 'no feed' has no xmlUrl" in err
-    assert out.strip() == "imported 8 feeds in 1 folders, 0 duplicates merged, 1 skipped"
+    assert out.strip() == "imported 8 feeds in 1 folder, 0 duplicates merged, 1 skipped"
     with open_store(data_dir / "hearth.sqlite3") as store:
         assert sorted(f.url for f in store.list_feeds()) == [
             f"https://f{i}.example/rss?a=1&b={i}" for i in range(8)
@@ -219,7 +219,7 @@ def test_a_downloaded_opml_never_adds_a_command_and_a_refresh_runs_nothing(
         assert f"skipped script feed 'Tool {n}', which would run: " in err
         assert str(marker) in err
     assert "--allow-scripts" in err
-    assert out.strip() == "imported 1 feeds in 1 folders, 0 duplicates merged, 4 skipped"
+    assert out.strip() == "imported 1 feed in 1 folder, 0 duplicates merged, 4 skipped"
     with open_store(data_dir / "hearth.sqlite3") as store:
         feeds = store.list_feeds()
     assert [(f.kind, f.url) for f in feeds] == [("feed", server.url("/feed.xml"))]
@@ -236,7 +236,7 @@ def test_allow_scripts_lists_each_command_then_adds_it(
     assert hearth(data_dir, "import-opml", str(path), "--allow-scripts") == 0
     out, err = capsys.readouterr()
     lines = out.strip().splitlines()
-    assert len(lines) == 5 and lines[-1] == "imported 5 feeds in 1 folders, 0 duplicates merged"
+    assert len(lines) == 5 and lines[-1] == "imported 5 feeds in 1 folder, 0 duplicates merged"
     for n, (line, marker) in enumerate(zip(lines, markers, strict=False)):
         assert line.startswith(f"adding script feed 'Tool {n}', which runs: ") and line.endswith(str(marker))
     assert "skipped" not in err
