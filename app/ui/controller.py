@@ -17,6 +17,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.config import Paths, Settings
+from app.library import Library
 from app.ui import autostart
 from app.ui.background import TaskPool
 from app.ui.db_executor import DbExecutor
@@ -49,12 +50,10 @@ class AppController(QObject):
         scheduler_tick_ms: int | None = None,
     ) -> None:
         super().__init__()
-        from app.storage import open_store
-
-        paths.ensure()
+        self.library = Library(paths, settings)  # the Qt-free core: store, vault, sources, refresher
         self.paths = paths
         self.settings = settings
-        self.store = open_store(paths.db_path)
+        self.store = self.library.store
         self.db = DbExecutor(paths.db_path, self)
         self.tasks = TaskPool(parent=self)
         self.resources = ResourceFetcher(paths.cache_dir / "resources", settings, self)
@@ -62,9 +61,7 @@ class AppController(QObject):
         self.window = MainWindow(self.ctx)
         self.tray = TrayIcon(self)
         self.tray_available = TrayIcon.available() if tray_available is None else tray_available
-        self.refresher = RefreshController(
-            paths.db_path, settings, source_fetcher_factory=self._source_fetcher, parent=self
-        )
+        self.refresher = RefreshController(self.library, parent=self)
         tick = {"tick_ms": scheduler_tick_ms} if scheduler_tick_ms else {}
         self.scheduler = RefreshScheduler(
             self.refresh_due, paused=bool(settings.get("refresh.paused")), parent=self, **tick
@@ -200,9 +197,8 @@ class AppController(QObject):
         from app.errors import HearthError
         from app.server import FeedServer
 
-        solve = self._solver.solve_challenge if self._solver is not None else None
         try:
-            self.feed_server = FeedServer(self.paths, self.settings, solve_challenge=solve).start()
+            self.feed_server = FeedServer(self.library).start()
         except HearthError as exc:
             self.window.show_message(f"Feed server: {exc.user_message()}", timeout_ms=15000)
             return
@@ -329,30 +325,15 @@ class AppController(QObject):
         """Sources may need the hidden-browser challenge solver, which must be made on the GUI thread."""
         if self._solver is not None or all(f.kind == "feed" for f in self.window.tree_model.feeds()):
             return
-        try:
-            from app.ui.challenge import install_challenge_solver
-
-            self._solver = install_challenge_solver(self)
+        try:  # distributions may package QtWebEngine apart from the rest of Qt
+            import PySide6.QtWebEngineCore  # noqa: F401
         except ImportError as exc:
             log.info("no challenge solver: %s", exc)
+            return
+        from app.ui.challenge import install_challenge_solver
 
-    def _source_fetcher(self, store: Any, settings: Any) -> Any:
-        """Runs on the refresh thread: the `fetch_source` for Zhihu and script feeds."""
-        try:
-            from app.sources.registry import make_source_fetcher
-        except ImportError:
-            return None
-        vault = None
-        try:
-            from app.vault.store import CookieVault
-
-            vault = CookieVault.from_settings(settings)
-        except Exception as exc:  # no keyring: source feeds needing cookies will say so themselves
-            log.info("refreshing sources without the vault: %s", exc)
-        solve = self._solver.solve_challenge if self._solver is not None else None
-        return make_source_fetcher(
-            settings, vault=vault, site_states=store, data_dir=self.paths.data_dir, solve_challenge=solve
-        )
+        self._solver = install_challenge_solver(self)
+        self.library.solve_challenge = self._solver.solve_challenge
 
     # quitting -----------------------------------------------------------------------------------
     def quit(self) -> None:
@@ -386,4 +367,4 @@ class AppController(QObject):
         self.db.close()
         self.resources.close()
         self.tasks.close()
-        self.store.close()
+        self.library.close()

@@ -1,4 +1,4 @@
-"""Refreshing in the background: a thread runs app.fetching's Refresher with its own Store connection.
+"""Refreshing in the background: a thread runs the Library's Refresher on its own Store connection.
 
 Network, parsing and writes all happen off the GUI thread; the GUI hears about it only through the
 signals below (one `feed_done` per committed feed, so counts update while the refresh runs).
@@ -11,13 +11,13 @@ import logging
 import queue
 import sys
 import threading
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.errors import HearthError
+from app.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +33,13 @@ class RefreshController(QObject):
 
     def __init__(
         self,
-        db_path: Path,
-        settings: Any,
+        library: Library,
         *,
-        cookie_header_for: Callable[[str], str | None] | None = None,
-        source_fetcher_factory: Callable[[Any, Any], Any] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.db_path = Path(db_path)
-        self.settings = settings
-        self.cookie_header_for = cookie_header_for
-        self.source_fetcher_factory = source_fetcher_factory  # (store, settings) -> fetch_source
+        self.library = library
+        self.settings = library.settings
         # one long-lived thread keeps its Store and Refresher (and so the refresher's forked parse
         # workers) between refreshes: forking a big GUI process holds the GIL, so do it once
         self._requests: queue.Queue[Any] = queue.Queue()
@@ -87,9 +82,7 @@ class RefreshController(QObject):
         return not alive
 
     def _serve(self) -> None:
-        from app.storage import open_store
-
-        store = open_store(self.db_path)
+        store = self.library.open_store()
         refresher: Any = None
         options: Any = None
         try:
@@ -117,7 +110,7 @@ class RefreshController(QObject):
 
     def _refresher(self, store: Any, current: Any, options: Any) -> tuple[Any, Any]:
         """The Refresher to use: the last one, unless the fetch settings changed since."""
-        from app.fetching import FetchOptions, Refresher
+        from app.fetching import FetchOptions
 
         # forkserver: parse workers must not be forked from this process (Qt threads, a big heap)
         start = "forkserver" if sys.platform.startswith("linux") else None
@@ -126,17 +119,7 @@ class RefreshController(QObject):
             return current, options
         if current is not None:
             current.close()
-        fetch_source = None
-        if self.source_fetcher_factory is not None:
-            fetch_source = self.source_fetcher_factory(store, self.settings)
-        refresher = Refresher(
-            store,
-            self.settings,
-            options=wanted,
-            cookie_header_for=self._cookie_lookup(),
-            fetch_source=fetch_source,
-        )
-        return refresher, wanted
+        return self.library.refresher(store, options=wanted), wanted
 
     def _refresh(
         self, refresher: Any, feed_ids: list[int] | None, due_only: bool, cancel: threading.Event
@@ -147,17 +130,7 @@ class RefreshController(QObject):
             self.progressed.emit(done, total, getattr(feed, "title", "") or getattr(feed, "url", ""))
 
         refresher.retention_days = int(self.settings.get("retention.days"))
+        refresher.cookie_header_for = self.library.cookie_lookup()  # the vault's sites: read once a refresh
         if feed_ids is not None:
             return refresher.refresh(feed_ids=feed_ids, progress=progress, cancel=cancel)
         return refresher.refresh(all=not due_only, progress=progress, cancel=cancel)
-
-    def _cookie_lookup(self) -> Callable[[str], str | None] | None:
-        if self.cookie_header_for is not None:
-            return self.cookie_header_for
-        try:
-            from app.vault.store import CookieVault
-
-            return CookieVault.from_settings(self.settings).cookie_header_for
-        except (ImportError, HearthError) as exc:
-            log.info("refreshing without the cookie vault: %s", exc)
-            return None
