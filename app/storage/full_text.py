@@ -1,5 +1,6 @@
 """Full text for teaser feeds: each feed's choice (auto, on, off), what detection saw, and which
-articles had their page fetched; storing a fetched article as its content, the teaser as its summary.
+articles had their page fetched (for which version of the feed item, and when a busy server may be
+asked again); storing a fetched article as its content, the teaser as its summary.
 """
 
 from __future__ import annotations
@@ -33,12 +34,15 @@ class FullTextSetting:
 
 @dataclass(frozen=True, slots=True)
 class FullTextCandidate:
-    """An article whose page should be fetched: its link and what the feed gave as its text."""
+    """An article whose page should be fetched: its link, what the feed gave as its text, the digest
+    of that feed item, and how many busy (429/503) replies its page gave for this version so far."""
 
     article_id: int
     url: str
     content_html: str
     summary_html: str
+    item_hash: bytes | None = None
+    busy_attempts: int = 0
 
 
 def check_mode(mode: str) -> str:
@@ -81,25 +85,48 @@ class FullTextStore(StoreBase):
             )
         return self.full_text_setting(feed_id)
 
-    def full_text_candidates(self, feed_id: int, limit: int) -> list[FullTextCandidate]:
-        """Up to `limit` of the feed's articles first seen in the last FRESH_DAYS whose page was never
-        fetched and whose link is a web page, newest first."""
+    def full_text_candidates(
+        self, feed_id: int, limit: int, *, now: float | None = None
+    ) -> list[FullTextCandidate]:
+        """Up to `limit` of the feed's articles first seen in the last FRESH_DAYS whose link is a web
+        page and whose page was never fetched, or was fetched for an older version of the feed item
+        (edited upstream since), or answered busy and may be asked again by `now`; newest first."""
         if limit <= 0:
             return []
+        now = now_ts() if now is None else now
         rows = self._conn.execute(
-            """SELECT a.id, a.url, a.content_html, a.summary_html FROM articles a
+            """SELECT a.id, a.url, a.content_html, a.summary_html, a.content_hash,
+                      CASE WHEN t.item_hash IS a.content_hash THEN t.attempts ELSE 0 END
+               FROM articles a LEFT JOIN article_full_text t ON t.article_id = a.id
                WHERE a.feed_id = ? AND a.first_seen >= ?
                  AND (a.url LIKE 'http://%' OR a.url LIKE 'https://%')
-                 AND NOT EXISTS (SELECT 1 FROM article_full_text t WHERE t.article_id = a.id)
+                 AND (t.article_id IS NULL OR t.item_hash IS NOT a.content_hash OR t.retry_at <= ?)
                ORDER BY a.sort_date DESC, a.id DESC LIMIT ?""",
-            (feed_id, now_ts() - FRESH_DAYS * 86400, int(limit)),
+            (feed_id, now - FRESH_DAYS * 86400, now, int(limit)),
         )
-        return [FullTextCandidate(row[0], row[1], row[2], row[3]) for row in rows]
+        return [FullTextCandidate(*row) for row in rows]
 
-    def store_full_text(self, article_id: int, content_html: str, *, status: int | None = 200) -> None:
+    def busy_full_text_urls(self, feed_id: int, *, now: float | None = None) -> list[str]:
+        """The feed's article pages whose server answered busy and asked for time it has not had yet."""
+        rows = self._conn.execute(
+            "SELECT a.url FROM article_full_text t JOIN articles a ON a.id = t.article_id "
+            "WHERE a.feed_id = ? AND t.retry_at > ?",
+            (feed_id, now_ts() if now is None else now),
+        )
+        return [row[0] for row in rows]
+
+    def store_full_text(
+        self,
+        article_id: int,
+        content_html: str,
+        *,
+        status: int | None = 200,
+        item_hash: bytes | None = None,
+    ) -> None:
         """The fetched article becomes the content; the feed's text is kept as the summary (unless the
         feed gave a summary of its own). The stored digest stays the feed item's, so the next refresh
-        of an unchanged item leaves the full text alone."""
+        of an unchanged item leaves the full text alone; `item_hash` is that digest as it was when the
+        page was chosen (default: the article's now), so an item edited upstream gets its page again."""
         with self._write() as conn:
             conn.execute(
                 "UPDATE articles SET summary_html = CASE WHEN summary_html = '' THEN content_html "
@@ -110,12 +137,22 @@ class FullTextStore(StoreBase):
                 "UPDATE article_search SET body = ? WHERE article_id = ?",
                 (index_text(html_to_text(content_html)), article_id),
             )
-            self._note_attempt(article_id, status, None)
+            self._note_attempt(article_id, status, None, item_hash)
 
-    def record_full_text_error(self, article_id: int, error: str, *, status: int | None = None) -> None:
-        """A page that could not be fetched or held no article: kept, so it is not fetched again."""
+    def record_full_text_error(
+        self,
+        article_id: int,
+        error: str,
+        *,
+        status: int | None = None,
+        item_hash: bytes | None = None,
+        attempts: int = 0,
+        retry_at: float | None = None,
+    ) -> None:
+        """A page that could not be fetched or held no article: kept, so it is not fetched again until
+        its feed item changes, or (a busy server) until `retry_at`; `attempts` counts busy replies."""
         with self._write():
-            self._note_attempt(article_id, status, error)
+            self._note_attempt(article_id, status, error, item_hash, attempts, retry_at)
 
     def full_text_errors(self, article_ids: Sequence[int]) -> dict[int, str]:
         rows = self._conn.execute(
@@ -125,12 +162,22 @@ class FullTextStore(StoreBase):
         )
         return {row[0]: row[1] for row in rows}
 
-    def _note_attempt(self, article_id: int, status: int | None, error: str | None) -> None:
+    def _note_attempt(
+        self,
+        article_id: int,
+        status: int | None,
+        error: str | None,
+        item_hash: bytes | None,
+        attempts: int = 0,
+        retry_at: float | None = None,
+    ) -> None:
         self._conn.execute(
-            "INSERT INTO article_full_text(article_id, fetched_at, status, error) VALUES (?, ?, ?, ?) "
+            "INSERT INTO article_full_text(article_id, fetched_at, status, error, item_hash, attempts, retry_at) "
+            "VALUES (?1, ?2, ?3, ?4, COALESCE(?5, (SELECT content_hash FROM articles WHERE id = ?1)), ?6, ?7) "
             "ON CONFLICT(article_id) DO UPDATE SET fetched_at = excluded.fetched_at, "
-            "status = excluded.status, error = excluded.error",
-            (article_id, now_ts(), status, error),
+            "status = excluded.status, error = excluded.error, item_hash = excluded.item_hash, "
+            "attempts = excluded.attempts, retry_at = excluded.retry_at",
+            (article_id, now_ts(), status, error, item_hash, attempts, retry_at),
         )
 
     def _require_feed_row(self, feed_id: int) -> None:

@@ -244,6 +244,16 @@ def _reindex_search_text(conn: sqlite3.Connection) -> None:
 
 _V7 = (_reindex_search_text,)
 
+# Full text again for an item edited upstream (the item digest its page was fetched for), and busy
+# (429/503) pages retried at a later refresh (how many busy replies so far, and not before when).
+_V8 = (
+    "ALTER TABLE article_full_text ADD COLUMN item_hash BLOB",
+    "ALTER TABLE article_full_text ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE article_full_text ADD COLUMN retry_at REAL",
+    "UPDATE article_full_text SET item_hash = "
+    "(SELECT a.content_hash FROM articles a WHERE a.id = article_full_text.article_id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "folders, feeds, articles, statuses, full-text search", _V1),
     Migration(2, "AI summaries and per-site politeness state", _V2),
@@ -252,6 +262,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "AI translations, per-feed AI rules and cached digests", _V5),
     Migration(6, "full text for teaser feeds: the per-feed choice and each article's attempt", _V6),
     Migration(7, "the search index rebuilt from the one plain-text form of an article", _V7),
+    Migration(8, "full text: the item version each page was fetched for, and busy pages' retries", _V8),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
