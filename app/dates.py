@@ -6,7 +6,7 @@ interface on a German system says "3 May" and the Chinese one says "5月3日" on
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.i18n import _, lazy_gettext, ngettext
 
@@ -50,6 +50,10 @@ WEEKDAYS = (
 )
 
 
+# what a translated date pattern may use, e.g. "{year}年{month}月{day}日" for "{day} {month_abbr} {year}"
+DATE_FIELDS = ("day", "day2", "month", "month_name", "month_abbr", "year", "weekday", "time")
+
+
 def _fields(local: datetime) -> dict[str, object]:
     return {
         "day": local.day,
@@ -82,6 +86,15 @@ def format_long_date(moment: datetime) -> str:
     """The reader's and the list tooltip's full date: "Monday 03 May 2026, 14:05"."""
     # TRANSLATORS: {day2} is the day with two digits, {day} without
     return _("{weekday} {day2} {month_name} {year}, {time}").format(**_fields(moment.astimezone()))
+
+
+def format_date_tooltip(moment: datetime, now: datetime | None = None) -> str:
+    """The full date, and how long ago when that is under a week: "Monday 03 May 2026, 14:05 (2 days ago)"."""
+    now = now or datetime.now(UTC)
+    if now - moment >= timedelta(days=7):
+        return format_long_date(moment)
+    # TRANSLATORS: a full date, then how long ago it was
+    return _("{date} ({age})").format(date=format_long_date(moment), age=format_relative(moment, now))
 
 
 def format_relative(moment: datetime, now: datetime | None = None) -> str:

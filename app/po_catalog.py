@@ -127,7 +127,10 @@ def compile_po(entries: list[POEntry]) -> bytes:
     messages: dict[bytes, bytes] = {}
     for entry in entries:
         if entry.msgid == "":
-            messages[b""] = (entry.msgstr[0] if entry.msgstr else "").encode("utf-8")
+            header = entry.msgstr[0] if entry.msgstr else ""
+            if "charset=" not in header:  # .po files are read as UTF-8, so the catalogue is UTF-8
+                header += "Content-Type: text/plain; charset=UTF-8\n"
+            messages[b""] = header.encode("utf-8")
         elif entry.translated:
             key = entry.msgid if not entry.msgid_plural else f"{entry.msgid}\0{entry.msgid_plural}"
             messages[key.encode("utf-8")] = "\0".join(entry.msgstr).encode("utf-8")

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
 
-from app.dates import format_list_date, format_long_date, format_relative
+from app.dates import format_date_tooltip, format_list_date
 from app.models import ArticleQuery, ArticleRow
 from app.ui.icons import icon
 
@@ -180,7 +180,7 @@ class ArticleListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == TITLE:
             return f"{row.title}\n{row.feed_title}" if row.feed_title else row.title
         if role == Qt.ItemDataRole.ToolTipRole and col == DATE and row.published:
-            return f"{format_long_date(row.published)} ({format_relative(row.published)})"
+            return format_date_tooltip(row.published)
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

@@ -1,0 +1,234 @@
+"""The translation mechanism: plural forms in English and Chinese, the language choice (setting over
+locale), .po compiling, lazy strings, dates, the CLI speaking Chinese, and the extraction check that
+every marked string of the converted modules has a current zh_CN entry."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from app import i18n
+from app.dates import DATE_FIELDS, format_date_tooltip, format_list_date, format_long_date, format_relative
+from app.errors import HearthError
+from app.i18n import _, lazy_gettext, load_translations, ngettext, resolve_language, use_language
+from app.po_catalog import compile_po, extract_messages, parse_po, read_po
+
+ROOT = Path(__file__).resolve().parents[1]
+ZH_PO = ROOT / "app" / "locale" / "zh_CN" / "LC_MESSAGES" / "hearth.po"
+# the modules whose user-visible strings go through the mechanism (the rest of app/ui follows)
+TRANSLATED_MODULES = [
+    "app/errors.py",
+    "app/dates.py",
+    "app/cli.py",
+    "app/commands/fetch.py",
+    "app/commands/library.py",
+    "app/commands/opml.py",
+    "app/commands/configure.py",
+    "app/commands/ai_library.py",
+    "app/ui/tray.py",
+    "app/ui/feed_banner.py",
+    "app/ui/application.py",
+]
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\([a-z_]+\)[a-z]|%[a-z]")
+
+
+@pytest.fixture
+def language() -> Iterator[None]:
+    """Tests switch the process-wide language; put English back after each."""
+    yield
+    use_language("en")
+
+
+def key(msgid: str, plural: str = "") -> tuple[str, str]:
+    return (msgid, plural)
+
+
+def test_plural_forms_in_english_and_chinese(language: None) -> None:
+    use_language("en")
+    forms = [ngettext("{n} article", "{n} articles", n).format(n=n) for n in (0, 1, 2, 21)]
+    assert forms == ["0 articles", "1 article", "2 articles", "21 articles"]
+    use_language("zh_CN")
+    forms = [ngettext("{n} article", "{n} articles", n).format(n=n) for n in (0, 1, 2, 21)]
+    assert forms == ["0 篇文章", "1 篇文章", "2 篇文章", "21 篇文章"]  # one form: nplurals=1
+    assert ngettext("{n} minute ago", "{n} minutes ago", 5).format(n=5) == "5 分钟前"
+
+
+def test_the_language_follows_the_setting_then_the_locale() -> None:
+    assert resolve_language("system", env={"LANG": "zh_CN.UTF-8"}) == "zh_CN"
+    assert resolve_language("system", env={"LC_ALL": "zh_SG.UTF-8"}) == "zh_CN"
+    assert resolve_language("system", env={"LANGUAGE": "zh_TW:zh_CN", "LANG": "zh_TW.UTF-8"}) == "zh_CN"
+    assert resolve_language("system", env={"LANGUAGE": "zh_TW", "LANG": "de_DE.UTF-8"}) == "en"
+    assert resolve_language("system", env={"LANGUAGE": "zh_CN", "LC_ALL": "C"}) == "en"  # as gettext does
+    assert resolve_language("system", env={}, preferred=["zh-Hans-CN", "en-US"]) == "zh_CN"  # Qt's names
+    assert resolve_language("en", env={"LANG": "zh_CN.UTF-8"}) == "en"
+    assert resolve_language("zh_CN", env={"LANG": "C.UTF-8"}) == "zh_CN"
+    assert resolve_language("klingon", env={"LANG": "zh_CN.UTF-8"}) == "zh_CN"  # no catalogue: the system's
+
+
+def test_a_translator_adds_a_language_with_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "fr" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "hearth.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"\n\n'
+        'msgid "Retry"\nmsgstr "Réessayer"\n\n'
+        'msgid "{n} article"\nmsgid_plural "{n} articles"\nmsgstr[0] "{n} article"\nmsgstr[1] "{n} articles"\n',
+        encoding="utf-8",
+    )
+    assert i18n.available_languages(tmp_path) == ("en", "fr")
+    assert resolve_language("system", env={"LANG": "fr_CA.UTF-8"}, locale_dir=tmp_path) == "fr"
+    french = load_translations("fr", tmp_path)
+    assert french.gettext("Retry") == "Réessayer"
+    assert [french.ngettext("{n} article", "{n} articles", n) for n in (0, 1, 2)] == [
+        "{n} article",
+        "{n} article",
+        "{n} articles",
+    ]
+
+
+def test_po_files_compile_like_msgfmt() -> None:
+    entries = parse_po(
+        '# header\nmsgid ""\nmsgstr "Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
+        '#: app/x.py\nmsgid "a long "\n"message"\nmsgstr ""\n"一条"\n"长消息"\n\n'
+        '#, fuzzy\nmsgid "guessed"\nmsgstr "猜的"\n\n'
+        'msgid "untranslated"\nmsgstr ""\n\n'
+        'msgid "say \\"hi\\"\\n"\nmsgstr "说\\"你好\\"\\n"\n'
+    )
+    assert [e.msgid for e in entries] == ["", "a long message", "guessed", "untranslated", 'say "hi"\n']
+    import gettext
+    import io
+
+    catalogue = gettext.GNUTranslations(io.BytesIO(compile_po(entries)))
+    assert catalogue.gettext("a long message") == "一条长消息"
+    assert catalogue.gettext('say "hi"\n') == '说"你好"\n'
+    assert catalogue.gettext("guessed") == "guessed"  # fuzzy entries are not used
+    assert catalogue.gettext("untranslated") == "untranslated"
+
+
+def test_a_broken_catalogue_says_where_and_falls_back_to_english(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(ValueError, match=r"<po>:2: expected a quoted string"):
+        parse_po('msgid "a"\nmsgstr oops\n')
+    folder = tmp_path / "xx" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "hearth.po").write_text('msgid "Retry"\nmsgstr [broken\n', encoding="utf-8")
+    assert load_translations("xx", tmp_path).gettext("Retry") == "Retry"
+    assert "the xx translation is unusable" in caplog.text and "hearth.po:2" in caplog.text
+
+
+def test_lazy_strings_and_error_hints_translate_when_used(language: None) -> None:
+    hint = lazy_gettext("check the path")  # a module-level constant, made before any language is chosen
+    use_language("zh_CN")
+    assert str(hint) == "请检查路径" and f"{hint}" == "请检查路径"
+    err = HearthError(
+        _("cannot read {file}: {reason}").format(file="a.opml", reason="No such file"), hint=hint
+    )
+    assert err.user_message() == "无法读取 a.opml：No such file——请检查路径"
+    use_language("en")
+    assert str(hint) == "check the path"
+    assert (
+        HearthError("cannot read a.opml", hint=hint).user_message() == "cannot read a.opml — check the path"
+    )
+
+
+def test_dates_in_both_languages(language: None) -> None:
+    now = datetime(2026, 5, 20, 12, 0, tzinfo=UTC)
+    this_year = datetime(2026, 5, 3, 12, 0, tzinfo=UTC)
+    older = datetime(2021, 1, 9, 12, 0, tzinfo=UTC)
+    use_language("en")
+    assert format_list_date(this_year, now) == "3 May" and format_list_date(older, now) == "9 Jan 2021"
+    assert format_long_date(this_year).startswith("Sunday 03 May 2026, ")
+    assert format_relative(now - timedelta(seconds=20), now) == "just now"
+    assert format_relative(now - timedelta(minutes=1), now) == "1 minute ago"
+    assert format_relative(now - timedelta(hours=5), now) == "5 hours ago"
+    assert format_relative(now - timedelta(days=3), now) == "3 days ago"
+    use_language("zh_CN")
+    assert format_list_date(this_year, now) == "5月3日" and format_list_date(older, now) == "2021年1月9日"
+    assert format_long_date(this_year).startswith("2026年5月3日 星期日 ")
+    assert format_relative(now - timedelta(minutes=1), now) == "1 分钟前"
+    assert format_relative(now - timedelta(days=3), now) == "3 天前"
+    assert format_date_tooltip(now - timedelta(days=2), now).endswith("（2 天前）")
+    assert "（" not in format_date_tooltip(now - timedelta(days=8), now)  # a week on: the date says enough
+
+
+def _hearth(*argv: str, lang: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    env.update(LANG=lang, HEARTH_DATA_DIR=str(data_dir), PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "app", *argv], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
+
+
+def test_the_cli_speaks_the_locale_or_the_setting(tmp_path: Path) -> None:
+    chinese = _hearth("--help", lang="zh_CN.UTF-8", data_dir=tmp_path)
+    assert chinese.returncode == 0
+    assert chinese.stdout.startswith("用法：hearth")  # argparse's own strings
+    assert "列出订阅源及未读数" in chinese.stdout and "位置参数" in chinese.stdout  # Hearth's help texts
+    bad = _hearth("list", "--bogus", lang="zh_CN.UTF-8", data_dir=tmp_path)
+    assert bad.returncode == 2 and "hearth：错误：无法识别的参数：--bogus" in bad.stderr
+    english = _hearth("--help", lang="C.UTF-8", data_dir=tmp_path)
+    assert english.stdout.startswith("usage: hearth") and "list feeds with unread counts" in english.stdout
+    # the setting wins over the locale, both ways
+    assert _hearth("config", "set", "ui.language", "zh_CN", lang="C.UTF-8", data_dir=tmp_path).returncode == 0
+    assert json.loads((tmp_path / "settings.json").read_text(encoding="utf-8"))["ui.language"] == "zh_CN"
+    assert "用法：" in _hearth("--help", lang="C.UTF-8", data_dir=tmp_path).stdout
+    assert (
+        _hearth("config", "set", "ui.language", "en", lang="zh_CN.UTF-8", data_dir=tmp_path).returncode == 0
+    )
+    assert "usage:" in _hearth("--help", lang="zh_CN.UTF-8", data_dir=tmp_path).stdout
+    refused = _hearth("config", "set", "ui.language", "fr", lang="C.UTF-8", data_dir=tmp_path)
+    assert refused.returncode == 1 and "ui.language must be one of system, en, zh_CN" in refused.stderr
+
+
+def _marked_strings() -> dict[tuple[str, str], list[str]]:
+    found: dict[tuple[str, str], list[str]] = {}
+    for module in TRANSLATED_MODULES:
+        for message, lines in extract_messages(ROOT / module).items():
+            found.setdefault(key(message.msgid, message.msgid_plural), []).extend(
+                f"{module}:{n}" for n in lines
+            )
+    return found
+
+
+def test_every_marked_string_has_a_current_zh_cn_entry() -> None:
+    marked = _marked_strings()
+    argparse_own = {key(m.msgid, m.msgid_plural) for m in extract_messages(Path(argparse.__file__))}
+    entries = [e for e in read_po(ZH_PO) if e.msgid]
+    in_po = {key(e.msgid, e.msgid_plural): e for e in entries}
+    missing = sorted(f"{k[0]!r} ({', '.join(marked[k])})" for k in marked.keys() - in_po.keys())
+    stale = sorted(repr(k[0]) for k in in_po.keys() - marked.keys() - argparse_own)
+    untranslated = sorted(repr(e.msgid) for e in entries if not e.translated)
+    assert missing == [], "marked strings with no zh_CN entry:\n" + "\n".join(missing)
+    assert stale == [], "zh_CN entries no module marks any more:\n" + "\n".join(stale)
+    assert untranslated == [], "zh_CN entries without a translation:\n" + "\n".join(untranslated)
+    assert len(entries) == len(in_po), "an entry is in the .po twice"
+    ours = len(marked)
+    print(f"zh_CN: {ours} Hearth strings + {len(in_po) - ours} of argparse's, 100% translated")
+
+
+def test_translations_keep_every_placeholder() -> None:
+    """A translation that drops or renames {n} / %(prog)s would raise (or lie) at run time."""
+    broken = []
+    for entry in read_po(ZH_PO):
+        if not entry.msgid:
+            continue
+        wanted = sorted(PLACEHOLDER.findall(entry.msgid_plural or entry.msgid))
+        date_pattern = bool(wanted) and {p.strip("{}") for p in wanted} <= set(DATE_FIELDS)
+        for text in entry.msgstr:
+            used = sorted(PLACEHOLDER.findall(text))
+            if date_pattern:  # a date pattern may order and choose its fields (5月3日 uses the number)
+                if not {p.strip("{}") for p in used} <= set(DATE_FIELDS):
+                    broken.append(f"{entry.msgid!r} -> {text!r}")
+            elif used != wanted:
+                broken.append(f"{entry.msgid!r} -> {text!r}")
+    assert broken == []
