@@ -275,6 +275,12 @@ SETTING_SPECS: tuple[SettingSpec[Any], ...] = tuple(
     value for value in vars(Key).values() if isinstance(value, SettingSpec)
 )
 SPECS_BY_KEY: dict[str, SettingSpec[Any]] = {spec.key: spec for spec in SETTING_SPECS}
+# The temperature and top-p of each sampling preset ("summary", "chat", "creative"), typed.
+SAMPLING_KEYS: dict[str, tuple[SettingSpec[float], SettingSpec[float]]] = {
+    "summary": (Key.AI_SUMMARY_TEMPERATURE, Key.AI_SUMMARY_TOP_P),
+    "chat": (Key.AI_CHAT_TEMPERATURE, Key.AI_CHAT_TOP_P),
+    "creative": (Key.AI_CREATIVE_TEMPERATURE, Key.AI_CREATIVE_TOP_P),
+}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 

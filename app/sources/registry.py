@@ -50,6 +50,16 @@ def site_spacings(settings: Settings) -> dict[str, float]:
     return {site: float(settings.get(key)) for site, key in SITE_SPACING_SETTINGS.items()}
 
 
+def site_gates(settings: Settings, states: SiteStateStore) -> GateRegistry:
+    """The per-site gates every request to a cookie site passes (spacing, hourly cap, cooldowns in `states`)."""
+    return GateRegistry(
+        states,
+        min_spacing=float(settings.get("sites.min_spacing_seconds")),
+        max_per_hour=int(settings.get("sites.max_per_hour")),
+        site_spacing=site_spacings(settings),
+    )
+
+
 def site_budget(site: str, feeds: Sequence[Feed], settings: Settings) -> SiteBudget:
     """The request budget `feeds` (all on `site`) share, from the spacing and hourly cap settings."""
     spacing = site_spacings(settings).get(site, float(settings.get("sites.min_spacing_seconds")))
@@ -194,12 +204,7 @@ class SourceFeedFetcher:
             states = self._site_states
             if not hasattr(states, "get_site_state"):
                 states = states()  # type: ignore[operator]
-            self._gates = GateRegistry(
-                states,  # type: ignore[arg-type]
-                min_spacing=float(self.settings.get("sites.min_spacing_seconds")),
-                max_per_hour=int(self.settings.get("sites.max_per_hour")),
-                site_spacing=site_spacings(self.settings),
-            )
+            self._gates = site_gates(self.settings, states)  # type: ignore[arg-type]
         return self._gates
 
     async def __call__(self, feed: Feed) -> ParsedFeed:

@@ -99,13 +99,15 @@ def _netloc(url: str) -> str:
     return f"{host}:{parsed.port}" if parsed.port else host
 
 
-async def send_gated(ctx: SourceContext, request: httpx.Request, *, label: str, url: str) -> httpx.Response:
+async def send_gated(
+    ctx: SourceContext, request: httpx.Request, *, label: str, url: str, follow_redirects: bool = True
+) -> httpx.Response:
     """Send `request` once the site gate allows it (the gate raises BlockedError during a cooldown), read the
     body, and turn timeouts and transport failures into Hearth's errors naming the site."""
     if ctx.gate is not None:
         await ctx.gate.acquire(url)
     try:
-        response = await ctx.client.send(request)
+        response = await ctx.client.send(request, follow_redirects=follow_redirects)
         await response.aread()
     except httpx.TimeoutException as exc:
         raise FetchTimeoutError(

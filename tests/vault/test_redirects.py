@@ -6,9 +6,9 @@ from pathlib import Path
 
 from app.config import Settings
 from app.fetching import Refresher
+from app.sources.cookie_check import check_site
 from app.storage import open_store
 from app.vault import CookieVault
-from app.vault.check import check_site
 from tests.support.http import LocalServer, Reply
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://e.example/</link>
