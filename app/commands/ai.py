@@ -43,11 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _assistant(ctx: Context) -> Assistant:
-    from app.ai.assistant import Assistant
-
     if not ctx.settings.get("ai.enabled"):
         raise ModelError("local AI is switched off", hint="`hearth config set ai.enabled true`")
-    return Assistant(ctx.settings, ctx.paths, ctx.store)
+    return ctx.library.assistant()
 
 
 def _stream(ctx: Context) -> Callable[[str], None]:

@@ -37,9 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _vault(ctx: Context) -> CookieVault:
-    from app.vault.store import CookieVault
-
-    return CookieVault.from_settings(ctx.settings)
+    vault = ctx.library.vault
+    assert vault is not None  # the CLI's library always has the keyring's vault
+    return vault
 
 
 def cmd_set(ctx: Context, args: argparse.Namespace) -> int:
@@ -102,14 +102,10 @@ def cmd_clear(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
-    from app.sources.cookie_check import check_site
+    from app.vault.check import check_site
 
     result = check_site(
-        args.site,
-        _vault(ctx),
-        ctx.settings,
-        site_states=ctx.store,  # the check passes the site gate like every request to the site
-        timeout=float(ctx.settings.get("fetch.timeout")),
+        args.site, _vault(ctx), ctx.settings, timeout=float(ctx.settings.get("fetch.timeout"))
     )
     ctx.print(f"{result.site}: {result.message}")
     return 0 if result.ok else 1
