@@ -39,10 +39,8 @@ class NewSubscription:
 
 def match_source(url: str) -> dict[str, Any] | None:
     """A site page Hearth turns into a feed (Zhihu ...), as add_feed arguments; None for plain URLs."""
-    try:
-        from app.sources.registry import match_url, source_feed_url, source_title
-    except ImportError:
-        return None
+    from app.sources.registry import match_url, source_feed_url, source_title
+
     found = match_url(url.strip())
     if found is None:
         return None
