@@ -15,6 +15,7 @@ from app.ai.backends import RwkvBackend
 from app.ai.context import ARTICLE_LINK, AssistantContext
 from app.ai.prompts import SUMMARY_STOP, detect_language, reply_text
 from app.ai.task_prompts import Source, ask_messages, cited_numbers
+from app.config import Key
 from app.models import Article
 from app.storage.retrieval import Scope
 from app.text import html_to_text
@@ -83,7 +84,7 @@ def ask_library(
     backend = assistant.backend
     if isinstance(backend, RwkvBackend):
         assistant.load(progress)
-    share = max(64, min(SOURCE_MAX_TOKENS, int(assistant.settings.get("ai.context_tokens")) // len(articles)))
+    share = max(64, min(SOURCE_MAX_TOKENS, assistant.settings.get(Key.AI_CONTEXT_TOKENS) // len(articles)))
     terms = _terms(question)
     sources = []
     for number, article in enumerate(articles, 1):

@@ -29,7 +29,7 @@ from app.ai.prompts import (
     summary_messages,
 )
 from app.ai.state_cache import StateCache, StateKey, content_hash
-from app.config import Paths, Settings
+from app.config import SAMPLING_KEYS, Key, Paths, Settings
 from app.errors import HearthError, ModelLoadError
 from app.models import Article, ArticleQuery, Summary
 from app.storage.summaries import StoredDigest
@@ -99,10 +99,10 @@ class Assistant:
     # the model -----------------------------------------------------------------------------------
     @property
     def enabled(self) -> bool:
-        return bool(self.settings.get("ai.enabled"))
+        return self.settings.get(Key.AI_ENABLED)
 
     def model_path(self) -> Path:
-        text = str(self.settings.get("ai.model_path") or "").strip()
+        text = self.settings.get(Key.AI_MODEL_PATH).strip()
         if not text:
             raise ModelLoadError(
                 "no AI model is chosen",
@@ -118,7 +118,7 @@ class Assistant:
     def backend(self) -> TextBackend:
         """The built-in engine, or the user's own server when ai.backend is openai (rebuilt on changes)."""
         s = self.settings
-        key = (backend_name(s), s.get("ai.endpoint"), s.get("ai.endpoint_model"))
+        key = (backend_name(s), s.get(Key.AI_ENDPOINT), s.get(Key.AI_ENDPOINT_MODEL))
         if self._backend is None or self._backend[0] != key:
             if self._backend is not None and isinstance(self._backend[1], OpenAIBackend):
                 self._backend[1].close()
@@ -134,10 +134,10 @@ class Assistant:
         s = self.settings
         return (
             str(self.model_path()),
-            s.get("ai.device"),
-            s.get("ai.dtype"),
-            s.get("ai.threads"),
-            s.get("ai.kernels"),
+            s.get(Key.AI_DEVICE),
+            s.get(Key.AI_DTYPE),
+            s.get(Key.AI_THREADS),
+            s.get(Key.AI_KERNELS),
         )
 
     @property
@@ -180,14 +180,14 @@ class Assistant:
 
         s = self.settings
         return SamplingParams(
-            temperature=float(s.get(f"ai.{preset}_temperature")),
-            top_p=float(s.get(f"ai.{preset}_top_p")),
-            max_tokens=int(s.get("ai.max_tokens")),
+            temperature=s.get(SAMPLING_KEYS[preset][0]),
+            top_p=s.get(SAMPLING_KEYS[preset][1]),
+            max_tokens=s.get(Key.AI_MAX_TOKENS),
         )
 
     def _fit(self, text: str, budget: int | None = None) -> tuple[str, int | None]:
         assert self.tokenizer is not None
-        budget = int(self.settings.get("ai.context_tokens")) if budget is None else budget
+        budget = self.settings.get(Key.AI_CONTEXT_TOKENS) if budget is None else budget
         fitted, cut = fit_article(text, self.tokenizer, budget)
         return fitted, (len(self.tokenizer.encode(fitted)) if cut else None)
 
@@ -218,7 +218,7 @@ class Assistant:
         backend = self.backend
         if isinstance(backend, RwkvBackend):
             self.load(progress)  # the article is fitted with the model's own tokenizer
-        text, cut_to = backend.fit(article_plain_text(article), int(self.settings.get("ai.context_tokens")))
+        text, cut_to = backend.fit(article_plain_text(article), self.settings.get(Key.AI_CONTEXT_TOKENS))
         messages = summary_messages(article.title or "", text)
         gen = backend.complete(messages, preset="summary", stop=SUMMARY_STOP, on_text=on_text, cancel=cancel)
         summary = reply_text(gen.text)
@@ -259,7 +259,7 @@ class Assistant:
         if isinstance(backend, OpenAIBackend):  # the user's own server: the same opening, sent each turn
             from app.ai.server_chat import article_server_chat
 
-            budget = int(self.settings.get("ai.context_tokens"))
+            budget = self.settings.get(Key.AI_CONTEXT_TOKENS)
             return article_server_chat(  # type: ignore[return-value]
                 backend, article.id, article.title or "", article_plain_text(article), budget
             )
@@ -331,11 +331,11 @@ class Assistant:
         backend = self.backend
         if isinstance(backend, RwkvBackend):
             self.load(progress)
-        share = max(64, int(self.settings.get("ai.context_tokens")) // len(articles))
+        share = max(64, self.settings.get(Key.AI_CONTEXT_TOKENS) // len(articles))
         pairs = [(a.title or "(untitled)", backend.fit(article_plain_text(a), share)[0]) for a in articles]
         gen = backend.complete(
             digest_messages(pairs), preset="summary", stop=SUMMARY_STOP,
-            max_tokens=int(self.settings.get("ai.max_tokens")) * 2, on_text=on_text, cancel=cancel,
+            max_tokens=self.settings.get(Key.AI_MAX_TOKENS) * 2, on_text=on_text, cancel=cancel,
         )  # fmt: skip
         text = reply_text(gen.text)
         if gen.finish_reason != "cancelled" and text:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from app.ai.context import AssistantContext, OnText, Progress, model_id_for
 from app.ai.openai_backend import Completion, OpenAIClient, normalise_endpoint
 from app.ai.prompts import ChatMessage, chat_prompt, fit_article
-from app.config import Settings
+from app.config import SAMPLING_KEYS, Key, Settings
 from app.errors import ConfigError, ModelLoadError
 
 if TYPE_CHECKING:
@@ -84,14 +84,14 @@ class OpenAIBackend:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        endpoint = str(settings.get("ai.endpoint") or "").strip()
+        endpoint = settings.get(Key.AI_ENDPOINT).strip()
         if not endpoint:
             raise ConfigError(
                 "ai.backend is openai but no model server address is set",
                 hint="`hearth config set ai.endpoint http://127.0.0.1:11434/v1`, or set ai.backend to rwkv",
             )
         self.base = normalise_endpoint(endpoint)
-        self.model = str(settings.get("ai.endpoint_model") or "").strip()
+        self.model = settings.get(Key.AI_ENDPOINT_MODEL).strip()
         self._client: OpenAIClient | None = None
 
     @property
@@ -127,16 +127,16 @@ class OpenAIBackend:
         progress: Progress | None = None,
     ) -> Completion:
         s = self.settings
-        if not s.get("ai.enabled"):
+        if not s.get(Key.AI_ENABLED):
             raise ModelLoadError("AI is switched off", hint="turn on ai.enabled in the settings")
         # RWKV's turn markers mean nothing to a chat server, which ends its own turn; only "\n\n" (one
         # paragraph) is passed on
         stops = [x for x in stop if x == "\n\n"]
         return self.client.stream_chat(
             messages,
-            temperature=float(s.get(f"ai.{preset}_temperature")),
-            top_p=float(s.get(f"ai.{preset}_top_p")),
-            max_tokens=int(s.get("ai.max_tokens")) if max_tokens is None else max_tokens,
+            temperature=s.get(SAMPLING_KEYS[preset][0]),
+            top_p=s.get(SAMPLING_KEYS[preset][1]),
+            max_tokens=s.get(Key.AI_MAX_TOKENS) if max_tokens is None else max_tokens,
             stop=stops,
             on_text=on_text,
             cancel=cancel,
@@ -148,7 +148,7 @@ class OpenAIBackend:
 
 
 def backend_name(settings: Settings) -> str:
-    name = str(settings.get("ai.backend") or "rwkv")
+    name = str(settings.get(Key.AI_BACKEND) or "rwkv")
     if name not in BACKENDS:
         raise ConfigError(f"unknown ai.backend {name!r}", hint="use rwkv or openai")
     return name

@@ -15,6 +15,7 @@ from app.ai.context import AssistantContext, DigestItem, article_plain_text
 from app.ai.languages import preferred_language
 from app.ai.prompts import SUMMARY_STOP, reply_text
 from app.ai.task_prompts import BRIEFING_PROMPT_VERSION, briefing_messages
+from app.config import Key
 from app.errors import ConfigError
 from app.storage.retrieval import Scope, parse_scope
 from app.storage.summaries import StoredDigest
@@ -70,11 +71,11 @@ def daily_briefing(
     backend = assistant.backend
     if isinstance(backend, RwkvBackend):
         assistant.load(progress)
-    share = max(48, int(assistant.settings.get("ai.context_tokens")) // len(articles))
+    share = max(48, assistant.settings.get(Key.AI_CONTEXT_TOKENS) // len(articles))
     pairs = [(a.title or "", backend.fit(article_plain_text(a), share)[0]) for a in articles]
     gen = backend.complete(
         briefing_messages(pairs, since=day, language=language), preset="summary", stop=SUMMARY_STOP,
-        max_tokens=int(assistant.settings.get("ai.max_tokens")) * 2, on_text=on_text, cancel=cancel,
+        max_tokens=assistant.settings.get(Key.AI_MAX_TOKENS) * 2, on_text=on_text, cancel=cancel,
     )  # fmt: skip
     text = reply_text(gen.text)
     if gen.finish_reason != "cancelled" and text:

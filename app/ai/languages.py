@@ -7,7 +7,7 @@ import contextlib
 import locale
 import os
 
-from app.config import Settings
+from app.config import Key, Settings
 from app.errors import ConfigError
 
 LANGUAGE_NAMES = {
@@ -69,7 +69,7 @@ def system_language() -> str:
 
 def preferred_language(settings: Settings) -> str:
     """`ai.language`, or the system's when it is empty."""
-    text = str(settings.get("ai.language") or "").strip()
+    text = settings.get(Key.AI_LANGUAGE).strip()
     return normalise_language(text) if text else system_language()
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.config import Settings
+from app.config import Key, Settings
 from app.errors import HearthError
 from app.storage.ai_rules import FeedRules
 
@@ -42,7 +42,7 @@ class RulesOutcome:
 
 def legacy_auto_summary_feeds(settings: Settings) -> set[int]:
     """Feeds listed in the old comma-separated `ai.auto_summary_feeds` setting."""
-    text = str(settings.get("ai.auto_summary_feeds") or "")
+    text = settings.get(Key.AI_AUTO_SUMMARY_FEEDS)
     return {int(part) for part in text.split(",") if part.strip().isdigit()}
 
 
@@ -71,7 +71,7 @@ def run_feed_rules(
     outcome = RulesOutcome(feed_id)
     if not rules.any:
         return outcome
-    cap = int(settings.get("ai.rules_per_refresh")) if cap is None else cap
+    cap = settings.get(Key.AI_RULES_PER_REFRESH) if cap is None else cap
     translator = assistant.translator(max_block_tokens=max_block_tokens) if rules.translate else None
     language = rules.language or None
     runs = 0

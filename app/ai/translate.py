@@ -18,6 +18,7 @@ from app.ai.html_blocks import render, runs, split_blocks
 from app.ai.languages import normalise_language, preferred_language
 from app.ai.prompts import CHAT_STOP, detect_language
 from app.ai.task_prompts import TRANSLATE_PROMPT_VERSION, clean_translation, translate_messages
+from app.config import Key
 from app.models import Article
 from app.storage.summaries import Translation
 
@@ -181,7 +182,7 @@ class Translator:
         backend = self.assistant.backend
         if isinstance(backend, RwkvBackend):
             self.assistant.load(progress)
-        budget = int(self.assistant.settings.get("ai.context_tokens"))
+        budget = self.assistant.settings.get(Key.AI_CONTEXT_TOKENS)
         fitted, _ = backend.fit(text, budget)
         limit = 2 * backend.count_tokens(fitted) + 32
         if self.max_block_tokens is not None:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from app.config import Key
 from app.errors import HearthError, ModelError
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _assistant(ctx: Context) -> Assistant:
-    if not ctx.settings.get("ai.enabled"):
+    if not ctx.settings.get(Key.AI_ENABLED):
         raise ModelError("local AI is switched off", hint="`hearth config set ai.enabled true`")
     return ctx.library.assistant()
 

@@ -10,6 +10,8 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from app.config import Key
+
 if TYPE_CHECKING:
     from app.cli import Context
     from app.vault.store import CookieVault
@@ -105,7 +107,7 @@ def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
     from app.vault.check import check_site
 
     result = check_site(
-        args.site, _vault(ctx), ctx.settings, timeout=float(ctx.settings.get("fetch.timeout"))
+        args.site, _vault(ctx), ctx.settings, timeout=ctx.settings.get(Key.FETCH_TIMEOUT)
     )
     ctx.print(f"{result.site}: {result.message}")
     return 0 if result.ok else 1

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.config import Key
 from app.errors import ModelLoadError
 from app.sizes import format_size
 
@@ -321,10 +322,10 @@ def _existing(path: Path) -> Path:
 def _runtime(ctx: Context, args: argparse.Namespace) -> dict:
     settings = ctx.settings
     return {
-        "device": args.device or settings.get("ai.device"),
-        "dtype": args.dtype or settings.get("ai.dtype"),
-        "kernels": args.kernels or settings.get("ai.kernels"),
-        "threads": settings.get("ai.threads") if args.threads is None else args.threads,
+        "device": args.device or settings.get(Key.AI_DEVICE),
+        "dtype": args.dtype or settings.get(Key.AI_DTYPE),
+        "kernels": args.kernels or settings.get(Key.AI_KERNELS),
+        "threads": settings.get(Key.AI_THREADS) if args.threads is None else args.threads,
     }
 
 
@@ -346,7 +347,7 @@ def cmd_use(ctx: Context, args: argparse.Namespace) -> int:
 
     path = _existing(args.path).resolve()
     info = inspect_checkpoint(path)
-    ctx.settings.set("ai.model_path", str(path))
+    ctx.settings.set(Key.AI_MODEL_PATH, str(path))
     ctx.settings.save()
     ctx.print(f"active model: {path.name} (RWKV-{info.version}, {info.params / 1e6:.1f} M parameters)")
     return 0

@@ -11,6 +11,8 @@ import argparse
 import signal
 from typing import TYPE_CHECKING
 
+from app.config import Key
+
 if TYPE_CHECKING:
     from app.cli import Context
 
@@ -28,7 +30,7 @@ def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
     from app.server import FeedServer
 
     server = FeedServer(ctx.library, host=args.host, port=args.port)
-    key = " (add ?key=… : server.access_key is set)" if ctx.settings.get("server.access_key") else ""
+    key = " (add ?key=… : server.access_key is set)" if ctx.settings.get(Key.SERVER_ACCESS_KEY) else ""
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         server.start()

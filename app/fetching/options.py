@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from app import USER_AGENT
+from app.config import Key
 from app.fetching.decoding import ACCEPT_ENCODING
 from app.fetching.transport import PerHostTransport
 
@@ -43,15 +44,15 @@ class FetchOptions:
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> FetchOptions:
         options = cls(
-            concurrency=max(1, int(settings.get("fetch.concurrency"))),
-            host_spacing=max(0.0, float(settings.get("fetch.host_spacing_seconds"))),
-            user_agent=str(settings.get("fetch.user_agent") or "").strip() or USER_AGENT,
-            proxy=str(settings.get("fetch.proxy") or "").strip() or None,
-            max_body_bytes=max(1, int(settings.get("fetch.max_body_mb"))) * 1024 * 1024,
-            max_items=max(1, int(settings.get("fetch.max_items_per_feed"))),
-            connect_timeout=max(0.01, float(settings.get("fetch.connect_timeout"))),
-            timeout=max(0.01, float(settings.get("fetch.timeout"))),
-            default_interval=max(60.0, float(settings.get("refresh.interval_minutes")) * 60.0),
+            concurrency=max(1, settings.get(Key.FETCH_CONCURRENCY)),
+            host_spacing=max(0.0, settings.get(Key.FETCH_HOST_SPACING_SECONDS)),
+            user_agent=settings.get(Key.FETCH_USER_AGENT).strip() or USER_AGENT,
+            proxy=settings.get(Key.FETCH_PROXY).strip() or None,
+            max_body_bytes=max(1, settings.get(Key.FETCH_MAX_BODY_MB)) * 1024 * 1024,
+            max_items=max(1, settings.get(Key.FETCH_MAX_ITEMS_PER_FEED)),
+            connect_timeout=max(0.01, settings.get(Key.FETCH_CONNECT_TIMEOUT)),
+            timeout=max(0.01, settings.get(Key.FETCH_TIMEOUT)),
+            default_interval=max(60.0, float(settings.get(Key.REFRESH_INTERVAL_MINUTES)) * 60.0),
         )
         return replace(options, **overrides) if overrides else options
 

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from app.config import Key
 from app.errors import BlockedError, HearthError, SourceError, StorageError
 from app.fetching.cookies import CookieMemo
 from app.fetching.feed_fetch import (
@@ -65,7 +66,7 @@ class Refresher:
         if options is None:
             options = FetchOptions.from_settings(settings) if settings is not None else FetchOptions()
         if retention_days is None and settings is not None:
-            retention_days = int(settings.get("retention.days"))
+            retention_days = settings.get(Key.RETENTION_DAYS)
         self.store = store
         self.options = options
         self.fetch_source = fetch_source

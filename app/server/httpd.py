@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from app.config import Paths, Settings
+from app.config import Key, Paths, Settings
 from app.errors import ConfigError, HearthError
 from app.library import KEYRING, Library, outcomes_by_feed
 from app.library.wiring import ChallengeSolver
@@ -140,7 +140,7 @@ class FeedServer:
         settings = library.settings
         self.library = library
         self.host = check_loopback(host)
-        self.requested_port = int(settings.get("server.port")) if port is None else int(port)
+        self.requested_port = settings.get(Key.SERVER_PORT) if port is None else int(port)
         self.paths = library.paths
         if refresh == "default":
             refresh = refresh_through(library)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from app.config import Key
 from app.errors import HearthError, NotFoundError, SourceError, StorageError
 from app.models import FEED_KIND, ArticleQuery, Feed
 from app.server import pages
@@ -69,7 +70,7 @@ class FeedService:
     # -- entry -----------------------------------------------------------------------------------
 
     def handle(self, path: str, query: dict[str, str]) -> Reply:
-        key = str(self.settings.get("server.access_key") or "")
+        key = self.settings.get(Key.SERVER_ACCESS_KEY)
         if key and not hmac.compare_digest(query.get("key", "").encode(), key.encode()):
             return text_reply(
                 403,
@@ -178,7 +179,7 @@ class FeedService:
         return text_reply(502, f"502 Bad Gateway: fetching {feed.title or feed.url} failed: {message}")
 
     def _is_stale(self, feed: Feed) -> bool:
-        max_age = timedelta(minutes=max(0, int(self.settings.get("server.max_age_minutes"))))
+        max_age = timedelta(minutes=max(0, self.settings.get(Key.SERVER_MAX_AGE_MINUTES)))
         return feed.last_fetch is None or datetime.now(UTC) - feed.last_fetch >= max_age
 
     def _cooldown(self, store: Store, feed: Feed) -> tuple[datetime, str] | None:

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from app import USER_AGENT
-from app.config import Settings
+from app.config import Key, Settings
 from app.errors import SourceError
 from app.fetching.site_gate import GateRegistry, SiteStateStore
 from app.models import Feed, ParsedFeed
@@ -42,33 +42,33 @@ FEEDS_CACHE_FOR = timedelta(minutes=1)  # how long interval_for trusts its list 
 
 
 # Sites with a published floor between requests of their own (stablog's 10 s for Weibo), as settings.
-SITE_SPACING_SETTINGS = {"weibo.com": "weibo.min_spacing_seconds"}
+SITE_SPACING_SETTINGS = {"weibo.com": Key.WEIBO_MIN_SPACING_SECONDS}
 
 
 def site_spacings(settings: Settings) -> dict[str, float]:
     """Each site's own spacing (seconds) where it has one; the others use sites.min_spacing_seconds."""
-    return {site: float(settings.get(key)) for site, key in SITE_SPACING_SETTINGS.items()}
+    return {site: settings.get(key) for site, key in SITE_SPACING_SETTINGS.items()}
 
 
 def site_gates(settings: Settings, states: SiteStateStore) -> GateRegistry:
     """The per-site gates every request to a cookie site passes (spacing, hourly cap, cooldowns in `states`)."""
     return GateRegistry(
         states,
-        min_spacing=float(settings.get("sites.min_spacing_seconds")),
-        max_per_hour=int(settings.get("sites.max_per_hour")),
+        min_spacing=settings.get(Key.SITES_MIN_SPACING_SECONDS),
+        max_per_hour=settings.get(Key.SITES_MAX_PER_HOUR),
         site_spacing=site_spacings(settings),
     )
 
 
 def site_budget(site: str, feeds: Sequence[Feed], settings: Settings) -> SiteBudget:
     """The request budget `feeds` (all on `site`) share, from the spacing and hourly cap settings."""
-    spacing = site_spacings(settings).get(site, float(settings.get("sites.min_spacing_seconds")))
+    spacing = site_spacings(settings).get(site, settings.get(Key.SITES_MIN_SPACING_SECONDS))
     return SiteBudget(
         site,
         len(feeds),
         sum(refresh_cost(f.kind) for f in feeds),
         spacing,
-        int(settings.get("sites.max_per_hour")),
+        settings.get(Key.SITES_MAX_PER_HOUR),
     )
 
 
@@ -76,7 +76,7 @@ def budget_notes(feeds: Sequence[Feed], settings: Settings, *, site: str | None 
     """For each cookie site among `feeds` (or just `site`): how often its feeds can really refresh, and a
     warning when their intervals ask for more."""
     notes = []
-    default = timedelta(minutes=int(settings.get("refresh.interval_minutes")))
+    default = timedelta(minutes=settings.get(Key.REFRESH_INTERVAL_MINUTES))
     by_site: dict[str, list[Feed]] = {}
     for feed in feeds:
         feed_site = site_of(feed)
@@ -160,9 +160,9 @@ def _no_cookie_jar() -> http.cookiejar.CookieJar:
 
 
 def build_source_client(settings: Settings) -> httpx.AsyncClient:
-    proxy = str(settings.get("fetch.proxy")) or None
+    proxy = settings.get(Key.FETCH_PROXY) or None
     timeout = httpx.Timeout(
-        float(settings.get("fetch.timeout")), connect=float(settings.get("fetch.connect_timeout"))
+        settings.get(Key.FETCH_TIMEOUT), connect=settings.get(Key.FETCH_CONNECT_TIMEOUT)
     )
     return httpx.AsyncClient(
         timeout=timeout,
@@ -170,7 +170,7 @@ def build_source_client(settings: Settings) -> httpx.AsyncClient:
         follow_redirects=True,
         max_redirects=5,
         cookies=_no_cookie_jar(),
-        headers={"User-Agent": str(settings.get("fetch.user_agent")) or USER_AGENT},
+        headers={"User-Agent": settings.get(Key.FETCH_USER_AGENT) or USER_AGENT},
     )
 
 

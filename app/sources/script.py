@@ -17,6 +17,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from app.config import Key
 from app.errors import FeedError, ScriptError, SourceError
 from app.feeds.parse import parse_feed
 from app.models import ParsedFeed
@@ -77,8 +78,8 @@ class ScriptSource(RouteSource):
     async def fetch(self, params: Mapping[str, str], ctx: SourceContext) -> ParsedFeed:
         command = self.check_params(params)["command"]
         argv = split_command(command)
-        timeout = float(ctx.settings.get("script.timeout"))
-        limit = int(ctx.settings.get("fetch.max_body_mb")) * 1024 * 1024
+        timeout = ctx.settings.get(Key.SCRIPT_TIMEOUT)
+        limit = ctx.settings.get(Key.FETCH_MAX_BODY_MB) * 1024 * 1024
         cwd = ctx.data_dir if ctx.data_dir is not None and ctx.data_dir.is_dir() else None
         out, err = await run_command(argv, timeout=timeout, cwd=str(cwd) if cwd else None)
         if len(out) > limit:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.config import Key
 from app.errors import HearthError
 from app.models import Article
 from app.ui.ai_worker import AiWorker
@@ -125,10 +126,10 @@ class AiPanel(QWidget):
         for label, _kind in MODES:
             self.mode.addItem(label)
         self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=3.0, singleStep=0.1)
-        self.temperature.setValue(float(self.ctx.settings.get("ai.chat_temperature")))
+        self.temperature.setValue(self.ctx.settings.get(Key.AI_CHAT_TEMPERATURE))
         self.temperature.setToolTip("Temperature for the next message (0 = greedy)")
         self.top_p = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
-        self.top_p.setValue(float(self.ctx.settings.get("ai.chat_top_p")))
+        self.top_p.setValue(self.ctx.settings.get(Key.AI_CHAT_TOP_P))
         self.top_p.setToolTip("Top-p for the next message")
         self.input = QLineEdit()
         self.input.setPlaceholderText("Ask a question…")
@@ -220,7 +221,7 @@ class AiPanel(QWidget):
             from app.ai.assistant import model_id_for
             from app.ai.prompts import PROMPT_VERSION
 
-            path = str(self.ctx.settings.get("ai.model_path") or "")
+            path = self.ctx.settings.get(Key.AI_MODEL_PATH)
             if not path:
                 return None
             found = self.ctx.store.get_summary(article_id, model_id_for(Path(path)), PROMPT_VERSION)
@@ -428,7 +429,7 @@ class AiPanel(QWidget):
             return
         feeds = auto_summary_feeds(self.ctx.settings)
         feeds = feeds | {self.article.feed_id} if on else feeds - {self.article.feed_id}
-        self.ctx.settings.set("ai.auto_summary_feeds", ",".join(str(i) for i in sorted(feeds)))
+        self.ctx.settings.set(Key.AI_AUTO_SUMMARY_FEEDS, ",".join(str(i) for i in sorted(feeds)))
         self.ctx.save_settings()
 
     def _set_busy(self, busy: bool) -> None:
@@ -436,7 +437,7 @@ class AiPanel(QWidget):
 
 
 def auto_summary_feeds(settings: Any) -> set[int]:
-    text = str(settings.get("ai.auto_summary_feeds") or "")
+    text = settings.get(Key.AI_AUTO_SUMMARY_FEEDS)
     return {int(part) for part in text.replace(" ", "").split(",") if part.isdigit()}
 
 
@@ -464,7 +465,7 @@ def summary_markdown(article: Article, summary: str) -> str:
 # mounting -----------------------------------------------------------------------------------------------
 def install_ai(controller: Any) -> AiPanel | None:
     """Mount the AI panel beside the reader and wire it (nothing at all when ai.enabled is off)."""
-    if not controller.settings.get("ai.enabled"):
+    if not controller.settings.get(Key.AI_ENABLED):
         return None
     window = controller.window
     worker = AiWorker(controller.paths, controller.settings, controller)

@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.config import Paths, Settings
+from app.config import Key, Paths, Settings
 from app.library import Library
 from app.ui import autostart
 from app.ui.background import TaskPool
@@ -64,7 +64,7 @@ class AppController(QObject):
         self.refresher = RefreshController(self.library, parent=self)
         tick = {"tick_ms": scheduler_tick_ms} if scheduler_tick_ms else {}
         self.scheduler = RefreshScheduler(
-            self.refresh_due, paused=bool(settings.get("refresh.paused")), parent=self, **tick
+            self.refresh_due, paused=settings.get(Key.REFRESH_PAUSED), parent=self, **tick
         )
         self._pending: set[int] | None = None  # feeds asked for while a refresh ran (None: nothing queued)
         self._pending_all = False
@@ -117,7 +117,7 @@ class AppController(QObject):
     def _wire(self) -> None:
         w, t, r = self.window, self.tray, self.refresher
         w.refresh_requested.connect(self.refresh)
-        w.unread_changed.connect(lambda n: t.set_unread(n, bool(self.settings.get("ui.tray_count"))))
+        w.unread_changed.connect(lambda n: t.set_unread(n, self.settings.get(Key.UI_TRAY_COUNT)))
         w.close_requested.connect(self.on_window_closed)
         w.quit_requested.connect(self.quit)
         w.settings_changed.connect(self.apply_settings)
@@ -140,7 +140,7 @@ class AppController(QObject):
         self.window.restore_layout()
         self.window.reload_library()
         if show is None:
-            show = not (self.settings.get("ui.start_minimised") and self.tray_available)
+            show = not (self.settings.get(Key.UI_START_MINIMISED) and self.tray_available)
         if self.tray_available:
             self.tray.show()
         if show:
@@ -169,14 +169,14 @@ class AppController(QObject):
     def apply_theme(self) -> None:
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            self.window.apply_colours(apply_theme(app, str(self.settings.get("ui.theme"))))
+            self.window.apply_colours(apply_theme(app, self.settings.get(Key.UI_THEME)))
 
     def apply_settings(self) -> None:
         self.apply_theme()
-        self.tray.set_unread(self.tray.unread, bool(self.settings.get("ui.tray_count")))
-        self.set_paused(bool(self.settings.get("refresh.paused")))
+        self.tray.set_unread(self.tray.unread, self.settings.get(Key.UI_TRAY_COUNT))
+        self.set_paused(self.settings.get(Key.REFRESH_PAUSED))
         try:
-            autostart.set_enabled(bool(self.settings.get("ui.autostart")))
+            autostart.set_enabled(self.settings.get(Key.UI_AUTOSTART))
         except OSError as exc:
             self.window.show_message(f"Could not change start-on-login: {exc}")
         self.window.list_model.reload()
@@ -186,8 +186,8 @@ class AppController(QObject):
 
     def sync_feed_server(self) -> None:
         """Run the local feed server while `server.enabled` is on (restarting it when the port changes)."""
-        wanted = bool(self.settings.get("server.enabled"))
-        port = int(self.settings.get("server.port"))
+        wanted = self.settings.get(Key.SERVER_ENABLED)
+        port = self.settings.get(Key.SERVER_PORT)
         running = self.feed_server
         if running is not None and (not wanted or running.requested_port != port):
             running.stop()
@@ -218,14 +218,14 @@ class AppController(QObject):
             self.show_window()
 
     def on_window_closed(self) -> None:
-        if self.settings.get("ui.close_to_tray") and self.tray_available:
+        if self.settings.get(Key.UI_CLOSE_TO_TRAY) and self.tray_available:
             self.window.hide()
-            if not self.settings.get("ui.told_about_tray"):
+            if not self.settings.get(Key.UI_TOLD_ABOUT_TRAY):
                 self.tray.notify(
                     "Hearth is still running",
                     "It keeps refreshing in the tray. Use Quit in its menu to exit.",
                 )
-                self.settings.set("ui.told_about_tray", True)
+                self.settings.set(Key.UI_TOLD_ABOUT_TRAY, True)
                 self.ctx.save_settings()
             return
         self.quit()
@@ -233,8 +233,8 @@ class AppController(QObject):
     def set_paused(self, paused: bool) -> None:
         self.scheduler.set_paused(paused)
         self.tray.set_paused(paused)
-        if bool(self.settings.get("refresh.paused")) != paused:
-            self.settings.set("refresh.paused", paused)
+        if self.settings.get(Key.REFRESH_PAUSED) != paused:
+            self.settings.set(Key.REFRESH_PAUSED, paused)
             self.ctx.save_settings()
         self.window.show_message(
             "Background refreshing paused" if paused else "Background refreshing resumed"
@@ -299,7 +299,7 @@ class AppController(QObject):
         w.show_message(text, timeout_ms=15000)
 
     def _notify(self, new_by_feed: dict[int, tuple[str, int]]) -> None:
-        if not self.settings.get("ui.notifications"):
+        if not self.settings.get(Key.UI_NOTIFICATIONS):
             return
         total = sum(count for _title, count in new_by_feed.values())
         lines = [

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.config import Key
 from app.models import ArticleQuery, Folder
 from app.ui.article_list_view import ArticleListView
 from app.ui.article_model import ArticleListModel
@@ -378,7 +379,7 @@ class MainWindow(QMainWindow):
 
     def show_query(self, query: ArticleQuery) -> None:
         hide_read = (
-            bool(self.ctx.settings.get("ui.hide_read")) and query.smart != "starred" and not query.search
+            self.ctx.settings.get(Key.UI_HIDE_READ) and query.smart != "starred" and not query.search
         )
         self.list_model.set_query(
             dataclasses.replace(query, unread_only=hide_read, sort=self.list_model.query.sort)
@@ -395,7 +396,7 @@ class MainWindow(QMainWindow):
         self.show_message(f"{n:,} article{'' if n == 1 else 's'} {what}".strip(), timeout_ms=0)
 
     def set_hide_read(self, hide: bool) -> None:
-        self.ctx.settings.set("ui.hide_read", hide)
+        self.ctx.settings.set(Key.UI_HIDE_READ, hide)
         self.ctx.save_settings()
         self.show_query(self.list_model.query if self.list_model.query.search else self._base_query)
 
@@ -425,7 +426,7 @@ class MainWindow(QMainWindow):
             return
         feed = self.tree_model.feed(article.feed_id)
         self.reader.show_article(article, feed.title if feed else "")
-        if not article.read and self.ctx.settings.get("ui.mark_read_on_select"):
+        if not article.read and self.ctx.settings.get(Key.UI_MARK_READ_ON_SELECT):
             self.set_read([article_id], True)
 
     def current_article_id(self) -> int | None:

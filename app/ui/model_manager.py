@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ai.catalog import CatalogModel, fits, load_catalog, system_memory
-from app.config import SPECS_BY_KEY
+from app.config import SAMPLING_KEYS, SPECS_BY_KEY, Key
 from app.errors import DownloadCancelled, HearthError
 from app.sizes import format_size
 
@@ -130,18 +130,18 @@ class ModelManagerDialog(QDialog):
         self.progress.hide()
         self.message = QLabel("")
         self.message.setWordWrap(True)
-        self.active = QLabel(str(self.settings.get("ai.model_path")) or "none")
+        self.active = QLabel(self.settings.get(Key.AI_MODEL_PATH) or "none")
         self.active.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.device = QComboBox()
         self.device.addItems(SPECS_BY_KEY["ai.device"].choices)
-        self.device.setCurrentText(str(self.settings.get("ai.device")))
+        self.device.setCurrentText(self.settings.get(Key.AI_DEVICE))
         self.dtype = QComboBox()
         self.dtype.addItems(SPECS_BY_KEY["ai.dtype"].choices)
-        self.dtype.setCurrentText(str(self.settings.get("ai.dtype")))
+        self.dtype.setCurrentText(self.settings.get(Key.AI_DTYPE))
         self.threads = QSpinBox(minimum=0, maximum=256)
         self.threads.setSpecialValueText("all cores")
-        self.threads.setValue(int(self.settings.get("ai.threads")))
+        self.threads.setValue(self.settings.get(Key.AI_THREADS))
         self.presets: dict[str, tuple[QDoubleSpinBox, QDoubleSpinBox]] = {}
         form = QFormLayout()
         form.addRow("Active model", self.active)
@@ -150,9 +150,9 @@ class ModelManagerDialog(QDialog):
         form.addRow("CPU threads", self.threads)
         for preset in PRESETS:
             temp = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=3.0, singleStep=0.1)
-            temp.setValue(float(self.settings.get(f"ai.{preset}_temperature")))
+            temp.setValue(self.settings.get(SAMPLING_KEYS[preset][0]))
             top_p = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
-            top_p.setValue(float(self.settings.get(f"ai.{preset}_top_p")))
+            top_p.setValue(self.settings.get(SAMPLING_KEYS[preset][1]))
             row = QHBoxLayout()
             row.addWidget(QLabel("temperature"))
             row.addWidget(temp)
@@ -185,7 +185,7 @@ class ModelManagerDialog(QDialog):
 
     def refresh_table(self) -> None:
         ram, vram = system_memory(), gpu_memory()
-        active = str(self.settings.get("ai.model_path"))
+        active = self.settings.get(Key.AI_MODEL_PATH)
         for row, model in enumerate(self.catalog):
             dest = self.dest_for(model)
             status = (
@@ -218,7 +218,7 @@ class ModelManagerDialog(QDialog):
         model = self.selected_model()
         if model is None or self.job is not None:
             return
-        url = model.url(str(self.settings.get("ai.download_base")))
+        url = model.url(self.settings.get(Key.AI_DOWNLOAD_BASE))
         self.job = DownloadJob(url, self.dest_for(model), model, self)
         self.job.progressed.connect(self._on_progress)
         self.job.succeeded.connect(self._on_downloaded)
@@ -284,7 +284,7 @@ class ModelManagerDialog(QDialog):
         self.ctx.tasks.submit(inspect, lambda info: self._use(path, info), self._on_inspect_failed)
 
     def _use(self, path: Path, info: Any) -> None:
-        self.settings.set("ai.model_path", str(path))
+        self.settings.set(Key.AI_MODEL_PATH, str(path))
         self.ctx.save_settings()
         self.active.setText(str(path))
         self.message.setText(
@@ -301,12 +301,12 @@ class ModelManagerDialog(QDialog):
 
     def save_settings(self) -> None:
         s = self.settings
-        s.set("ai.device", self.device.currentText())
-        s.set("ai.dtype", self.dtype.currentText())
-        s.set("ai.threads", self.threads.value())
+        s.set(Key.AI_DEVICE, self.device.currentText())
+        s.set(Key.AI_DTYPE, self.dtype.currentText())
+        s.set(Key.AI_THREADS, self.threads.value())
         for preset, (temp, top_p) in self.presets.items():
-            s.set(f"ai.{preset}_temperature", temp.value())
-            s.set(f"ai.{preset}_top_p", top_p.value())
+            s.set(SAMPLING_KEYS[preset][0], temp.value())
+            s.set(SAMPLING_KEYS[preset][1], top_p.value())
         self.ctx.save_settings()
         self.message.setText("Settings saved (a changed device or precision reloads the model on next use)")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.config import Key
 from app.errors import HearthError
 from app.library import Library
 
@@ -129,7 +130,7 @@ class RefreshController(QObject):
                 self.feed_done.emit(outcome)
             self.progressed.emit(done, total, getattr(feed, "title", "") or getattr(feed, "url", ""))
 
-        refresher.retention_days = int(self.settings.get("retention.days"))
+        refresher.retention_days = self.settings.get(Key.RETENTION_DAYS)
         refresher.cookie_header_for = self.library.cookie_lookup()  # the vault's sites: read once a refresh
         if feed_ids is not None:
             return refresher.refresh(feed_ids=feed_ids, progress=progress, cancel=cancel)

@@ -11,6 +11,7 @@ from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
+from app.config import Key
 from app.errors import HearthError
 from app.ui.webprofile import CookieCollector, make_profile
 from app.urls import netloc_of
@@ -27,7 +28,7 @@ def login_url(site: str, settings: Any) -> str:
     site = normalize_site(site)
     rules = SITE_RULES.get(site)
     if site == "zhihu.com":
-        return str(settings.get("zhihu.www_base")).rstrip("/") + (rules.login_path if rules else "/signin")
+        return settings.get(Key.ZHIHU_WWW_BASE).rstrip("/") + (rules.login_path if rules else "/signin")
     if rules is not None and "://" in rules.login_path:
         return rules.login_path  # Bilibili's passport page, Weibo's mobile sign-in
     return f"https://www.{site}/"

@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QSizePolicy, QToolBar, QWidget
 
+from app.config import Key
 from app.ui.icons import icon
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class WindowActions:
         self.undo.setEnabled(False)
         self.hide_read = self._add("Hide read articles", None, None, "hide-read")
         self.hide_read.setCheckable(True)
-        self.hide_read.setChecked(bool(w.ctx.settings.get("ui.hide_read")))
+        self.hide_read.setChecked(w.ctx.settings.get(Key.UI_HIDE_READ))
         self.hide_read.toggled.connect(w.set_hide_read)
         self.zoom_in = self._add("Larger text", QKeySequence.StandardKey.ZoomIn, lambda: w.reader.zoom(1))
         self.zoom_in.setShortcuts(

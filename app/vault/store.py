@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from app.config import Key
 from app.errors import VaultError
 from app.urls import host_of, netloc_of
 from app.vault.backend import CHOICES, BackendInfo, inspect_backend, require_safe_for_writing
@@ -25,10 +26,10 @@ SERVICE = "hearth"
 INDEX_USER = ".sites"  # not a domain, so it can never collide with a site
 # settings naming a site's base URL: when one points elsewhere (a test server), that host gets the site's cookie
 BASE_SETTINGS = (
-    ("zhihu.www_base", "zhihu.com"),
-    ("zhihu.api_base", "zhihu.com"),
-    ("bilibili.api_base", "bilibili.com"),
-    ("weibo.m_base", "weibo.com"),
+    (Key.ZHIHU_WWW_BASE, "zhihu.com"),
+    (Key.ZHIHU_API_BASE, "zhihu.com"),
+    (Key.BILIBILI_API_BASE, "bilibili.com"),
+    (Key.WEIBO_M_BASE, "weibo.com"),
 )
 # One keyring operation at a time in this process, and merge's read-modify-write as a whole: refresh
 # threads read a site's cookies while another thread saves a solved challenge's cookie, and a Secret
@@ -76,7 +77,7 @@ class CookieVault:
         """A vault whose aliases send each site's cookies to its configured bases when they are elsewhere."""
         aliases: dict[str, str] = {}
         for key, site in BASE_SETTINGS:
-            base = str(settings.get(key))
+            base = settings.get(key)
             if base and not host_matches_site(host_of(base), site):
                 aliases[netloc_of(base)] = site
         return cls(backend, host_aliases=aliases)

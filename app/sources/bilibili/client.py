@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from app.config import Key
 from app.errors import (
     CookieExpiredError,
     CookieMissingError,
@@ -83,7 +84,7 @@ def dm_params(rng: random.Random | None = None) -> dict[str, str]:
 
 class BilibiliClient:
     def __init__(self, ctx: SourceContext) -> None:
-        self.api = str(ctx.settings.get("bilibili.api_base")).rstrip("/")
+        self.api = ctx.settings.get(Key.BILIBILI_API_BASE).rstrip("/")
         self.http = SiteHTTP(
             ctx, label="Bilibili", default_ua=BROWSER_UA, cookie_hosts=site_hosts(SITE, self.api)
         )

@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from app.config import Key
 from app.errors import CookieExpiredError, CookieMissingError, HTTPStatusError, SourceError
 from app.sources.base import SourceContext
 from app.sources.sitehttp import SiteHTTP, site_hosts
@@ -36,7 +37,7 @@ EMPTY = "这里还没有内容"
 
 class WeiboClient:
     def __init__(self, ctx: SourceContext) -> None:
-        self.base = str(ctx.settings.get("weibo.m_base")).rstrip("/")
+        self.base = ctx.settings.get(Key.WEIBO_M_BASE).rstrip("/")
         self.http = SiteHTTP(
             ctx,
             label="Weibo",

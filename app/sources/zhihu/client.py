@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from app.config import Key
 from app.errors import (
     BlockedError,
     ChallengeError,
@@ -53,8 +54,8 @@ class ZhihuClient:
 
     def __init__(self, ctx: SourceContext) -> None:
         self.ctx = ctx
-        self.www = str(ctx.settings.get("zhihu.www_base")).rstrip("/")
-        self.api = str(ctx.settings.get("zhihu.api_base")).rstrip("/")
+        self.www = ctx.settings.get(Key.ZHIHU_WWW_BASE).rstrip("/")
+        self.api = ctx.settings.get(Key.ZHIHU_API_BASE).rstrip("/")
         self.cookies: dict[str, str] = dict(ctx.cookies.cookies) if ctx.cookies else {}
         self.user_agent = (ctx.cookies.user_agent if ctx.cookies else None) or BROWSER_UA
         self.challenges_solved = 0

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ai.languages import LANGUAGE_NAMES, normalise_language
-from app.config import SPECS_BY_KEY, Settings
+from app.config import SPECS_BY_KEY, Key, Settings
 from app.errors import ConfigError
 
 CHECKS = (
@@ -71,33 +71,33 @@ class SettingsDialog(QDialog):
         self._save = save or settings.save
         self.changed: set[str] = set()
         self.interval = QSpinBox(minimum=5, maximum=7 * 24 * 60, suffix=" min")
-        self.interval.setValue(int(settings.get("refresh.interval_minutes")))
+        self.interval.setValue(settings.get(Key.REFRESH_INTERVAL_MINUTES))
         self.retention = QSpinBox(minimum=0, maximum=36500, suffix=" days")
         self.retention.setSpecialValueText("Keep everything")
-        self.retention.setValue(int(settings.get("retention.days")))
+        self.retention.setValue(settings.get(Key.RETENTION_DAYS))
         self.theme = QComboBox()
         for choice in SPECS_BY_KEY["ui.theme"].choices:
             self.theme.addItem(choice.capitalize(), choice)
-        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.get("ui.theme"))))
-        self.proxy = QLineEdit(str(settings.get("fetch.proxy")))
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.get(Key.UI_THEME))))
+        self.proxy = QLineEdit(settings.get(Key.FETCH_PROXY))
         self.proxy.setPlaceholderText("none (e.g. http://127.0.0.1:8080 or socks5://host:1080)")
-        self.user_agent = QLineEdit(str(settings.get("fetch.user_agent")))
+        self.user_agent = QLineEdit(settings.get(Key.FETCH_USER_AGENT))
         self.user_agent.setPlaceholderText("Hearth's own, honest User-Agent")
         self.server_port = QSpinBox(minimum=1024, maximum=65535)
-        self.server_port.setValue(int(settings.get("server.port")))
+        self.server_port.setValue(settings.get(Key.SERVER_PORT))
         self.backend = QComboBox()
         for choice, label in BACKENDS:
             self.backend.addItem(label, choice)
-        self.backend.setCurrentIndex(max(0, self.backend.findData(settings.get("ai.backend"))))
-        self.endpoint = QLineEdit(str(settings.get("ai.endpoint")))
+        self.backend.setCurrentIndex(max(0, self.backend.findData(settings.get(Key.AI_BACKEND))))
+        self.endpoint = QLineEdit(settings.get(Key.AI_ENDPOINT))
         self.endpoint.setPlaceholderText("e.g. http://127.0.0.1:11434/v1 (Ollama), :8080/v1 (llama.cpp)")
-        self.endpoint_model = QLineEdit(str(settings.get("ai.endpoint_model")))
+        self.endpoint_model = QLineEdit(settings.get(Key.AI_ENDPOINT_MODEL))
         self.endpoint_model.setPlaceholderText("the server's first model")
         self.language = QComboBox()
         self.language.setEditable(True)
         for code, label in LANGUAGES:
             self.language.addItem(label, code)
-        self._select_language(str(settings.get("ai.language")))
+        self._select_language(settings.get(Key.AI_LANGUAGE))
         self.backend.currentIndexChanged.connect(lambda _i: self._sync_backend())
         self._sync_backend()
         self.checks: dict[str, QCheckBox] = {}
