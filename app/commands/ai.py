@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from app.config import Key
 from app.errors import HearthError, ModelError
+from app.i18n import _
 
 if TYPE_CHECKING:
     from app.ai.assistant import Assistant
@@ -29,16 +30,16 @@ CHAT_HELP = (
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    summ = sub.add_parser("summarize", help="summarise an article with the local model (cached)")
+    summ = sub.add_parser("summarize", help=_("summarise an article with the local model (cached)"))
     summ.add_argument("article_id", type=int)
-    summ.add_argument("--refresh", action="store_true", help="generate again even if a summary is cached")
+    summ.add_argument("--refresh", action="store_true", help=_("generate again even if a summary is cached"))
     summ.set_defaults(func=cmd_summarize)
 
-    dig = sub.add_parser("digest", help="one briefing over the unread articles of a feed or folder")
-    dig.add_argument("scope", help="FEED_ID, folder:ID or unread")
+    dig = sub.add_parser("digest", help=_("one briefing over the unread articles of a feed or folder"))
+    dig.add_argument("scope", help=_("FEED_ID, folder:ID or unread"))
     dig.set_defaults(func=cmd_digest)
 
-    chat = sub.add_parser("chat", help="chat about an article in the terminal (/help for commands)")
+    chat = sub.add_parser("chat", help=_("chat about an article in the terminal (/help for commands)"))
     chat.add_argument("article_id", type=int)
     chat.set_defaults(func=cmd_chat)
 

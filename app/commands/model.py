@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from app.config import Key
 from app.errors import ModelLoadError
+from app.i18n import _
 from app.sizes import format_size
 
 if TYPE_CHECKING:
@@ -65,71 +66,73 @@ def _positive(text: str) -> int:
 
 
 def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", choices=DEVICES, help="where to run (default: setting ai.device)")
-    parser.add_argument("--dtype", choices=DTYPES, help="weight precision (default: setting ai.dtype)")
+    parser.add_argument("--device", choices=DEVICES, help=_("where to run (default: setting ai.device)"))
+    parser.add_argument("--dtype", choices=DTYPES, help=_("weight precision (default: setting ai.dtype)"))
     parser.add_argument(
-        "--threads", type=_count, help="CPU threads, 0 = all cores (default: setting ai.threads)"
+        "--threads", type=_count, help=_("CPU threads, 0 = all cores (default: setting ai.threads)")
     )
     parser.add_argument(
         "--kernels",
         choices=KERNELS,
-        help="CPU kernels: a native variant or torch ops (default: setting ai.kernels)",
+        help=_("CPU kernels: a native variant or torch ops (default: setting ai.kernels)"),
     )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("model", help="inspect, run and benchmark local RWKV models")
+    parser = sub.add_parser("model", help=_("inspect, run and benchmark local RWKV models"))
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
-    info = verbs.add_parser("info", help="what a checkpoint holds (reads shapes only, not the weights)")
+    info = verbs.add_parser("info", help=_("what a checkpoint holds (reads shapes only, not the weights)"))
     info.add_argument("path", type=Path)
-    info.add_argument("--json", action="store_true", help="print JSON")
+    info.add_argument("--json", action="store_true", help=_("print JSON"))
     _add_runtime_options(info)
     info.set_defaults(func=cmd_info)
 
-    gen = verbs.add_parser("generate", help="continue a prompt, streaming the text")
+    gen = verbs.add_parser("generate", help=_("continue a prompt, streaming the text"))
     gen.add_argument("path", type=Path)
     source = gen.add_mutually_exclusive_group(required=True)
-    source.add_argument("--prompt", help="the prompt text ('-' reads stdin)")
-    source.add_argument("--prompt-file", type=Path, help="read the prompt from a UTF-8 file")
+    source.add_argument("--prompt", help=_("the prompt text ('-' reads stdin)"))
+    source.add_argument("--prompt-file", type=Path, help=_("read the prompt from a UTF-8 file"))
     gen.add_argument(
         "--chat",
         action="store_true",
-        help="wrap the prompt as 'User: ...\\n\\nAssistant:' and stop at '\\n\\n'",
+        help=_("wrap the prompt as 'User: ...\\n\\nAssistant:' and stop at '\\n\\n'"),
     )
     gen.add_argument("--max-tokens", type=_count, default=200)
-    gen.add_argument("--temperature", type=_non_negative_float, default=1.0, help="0 = greedy")
+    gen.add_argument("--temperature", type=_non_negative_float, default=1.0, help=_("0 = greedy"))
     gen.add_argument("--top-p", type=_probability, default=0.3)
-    gen.add_argument("--top-k", type=_count, default=0, help="0 = off")
-    gen.add_argument("--presence-penalty", type=float, help="default 0 (0.5 with --chat)")
-    gen.add_argument("--frequency-penalty", type=float, help="default 0 (0.5 with --chat)")
-    gen.add_argument("--penalty-decay", type=_decay, default=0.996, help="per token (default 0.996)")
+    gen.add_argument("--top-k", type=_count, default=0, help=_("0 = off"))
+    gen.add_argument("--presence-penalty", type=float, help=_("default 0 (0.5 with --chat)"))
+    gen.add_argument("--frequency-penalty", type=float, help=_("default 0 (0.5 with --chat)"))
+    gen.add_argument("--penalty-decay", type=_decay, default=0.996, help=_("per token (default 0.996)"))
     gen.add_argument(
-        "--stop", action="append", default=None, help="stop string (repeatable; escapes like \\n work)"
+        "--stop", action="append", default=None, help=_("stop string (repeatable; escapes like \\n work)")
     )
-    gen.add_argument("--seed", type=int, help="makes sampling reproducible")
-    gen.add_argument("--ids", action="store_true", help="print the generated token ids instead of the text")
+    gen.add_argument("--seed", type=int, help=_("makes sampling reproducible"))
+    gen.add_argument(
+        "--ids", action="store_true", help=_("print the generated token ids instead of the text")
+    )
     _add_runtime_options(gen)
     gen.set_defaults(func=cmd_generate)
 
-    bench = verbs.add_parser("bench", help="prefill and decode speed as JSON")
+    bench = verbs.add_parser("bench", help=_("prefill and decode speed as JSON"))
     bench.add_argument("path", type=Path)
-    bench.add_argument("--prefill", type=_positive, default=512, help="prompt tokens (default 512)")
-    bench.add_argument("--decode", type=_positive, default=64, help="generated tokens (default 64)")
+    bench.add_argument("--prefill", type=_positive, default=512, help=_("prompt tokens (default 512)"))
+    bench.add_argument("--decode", type=_positive, default=64, help=_("generated tokens (default 64)"))
     _add_runtime_options(bench)
     bench.set_defaults(func=cmd_bench)
 
-    rnd = verbs.add_parser("make-random", help="write a random fp32 checkpoint (tests, benchmarks)")
+    rnd = verbs.add_parser("make-random", help=_("write a random fp32 checkpoint (tests, benchmarks)"))
     rnd.add_argument("--version", choices=VERSIONS, required=True)
     rnd.add_argument("--layers", type=_positive, required=True)
-    rnd.add_argument("--width", type=_positive, required=True, help="n_embd")
+    rnd.add_argument("--width", type=_positive, required=True, help=_("n_embd"))
     rnd.add_argument("--vocab", type=_positive, default=65536)
     rnd.add_argument("--head-size", type=_positive, default=64)
     rnd.add_argument("--seed", type=int, default=0)
-    rnd.add_argument("out", type=Path, help="output file (.pth, or .safetensors)")
+    rnd.add_argument("out", type=Path, help=_("output file (.pth, or .safetensors)"))
     rnd.set_defaults(func=cmd_make_random)
 
-    use = verbs.add_parser("use", help="make a model file the active one (checks it, sets ai.model_path)")
+    use = verbs.add_parser("use", help=_("make a model file the active one (checks it, sets ai.model_path)"))
     use.add_argument("path", type=Path)
     use.set_defaults(func=cmd_use)
 

@@ -12,6 +12,7 @@ import signal
 from typing import TYPE_CHECKING
 
 from app.config import Key
+from app.i18n import _
 
 if TYPE_CHECKING:
     from app.cli import Context
@@ -19,10 +20,10 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "serve", help="serve every feed as RSS/Atom/JSON on 127.0.0.1 (RSSHub-compatible source paths)"
+        "serve", help=_("serve every feed as RSS/Atom/JSON on 127.0.0.1 (RSSHub-compatible source paths)")
     )
-    parser.add_argument("--port", type=int, help="port (default: the server.port setting, 1200)")
-    parser.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help=_("port (default: the server.port setting, 1200)"))
+    parser.add_argument("--host", default="127.0.0.1", help=_("a loopback address (default 127.0.0.1)"))
     parser.set_defaults(func=cmd_serve)
 
 
@@ -30,14 +31,16 @@ def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
     from app.server import FeedServer
 
     server = FeedServer(ctx.library, host=args.host, port=args.port)
-    key = " (add ?key=… : server.access_key is set)" if ctx.settings.get(Key.SERVER_ACCESS_KEY) else ""
+    key = _(" (add ?key=… : server.access_key is set)") if ctx.settings.get(Key.SERVER_ACCESS_KEY) else ""
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         server.start()
-        ctx.print(f"Hearth feed server on {server.base_url}/ {key}— Ctrl-C stops it")
+        ctx.print(
+            _("Hearth feed server on {url}/ {key}— Ctrl-C stops it").format(url=server.base_url, key=key)
+        )
         server.serve_forever()
     except _Terminated:
-        ctx.print("Hearth feed server stopped")
+        ctx.print(_("Hearth feed server stopped"))
     finally:
         server.stop()  # idempotent; covers a signal that came before serve_forever's own cleanup
         signal.signal(signal.SIGTERM, previous)
