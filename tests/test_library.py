@@ -198,6 +198,32 @@ def test_one_refresh_reads_an_empty_vault_s_site_list_once(
             assert reads == [".sites", ".sites"]  # a new refresh looks again: a sign-in in between counts
 
 
+OPML = """<?xml version="1.0"?><opml version="2.0"><head><title>t</title></head><body>
+<outline text="News"><outline text="A" type="rss" xmlUrl="https://a.example/feed.xml"/>
+<outline text="A again" type="rss" xmlUrl="https://a.example/feed.xml"/></outline>
+<outline text="B" type="rss" xmlUrl="https://b.example/feed.xml"/>
+<outline text="Local" type="rss" xmlUrl="exec:echo hi"/>
+</body></opml>"""
+
+
+def test_import_opml_keeps_folders_merges_duplicates_and_leaves_commands_out_unless_allowed(
+    library: Library,
+) -> None:
+    from app.feeds.opml import read_opml
+
+    done = library.import_opml(read_opml(OPML.encode()))
+    assert (done.added, done.duplicates, done.folders, done.skipped) == (2, 1, 1, 1)
+    feeds = {f.url: f for f in library.store.list_feeds()}
+    assert sorted(feeds) == ["https://a.example/feed.xml", "https://b.example/feed.xml"]
+    assert library.store.get_folder(feeds["https://a.example/feed.xml"].folder_id).name == "News"
+    again = library.import_opml(read_opml(OPML.encode()), allow_scripts=True)
+    assert (again.added, again.duplicates, again.skipped) == (1, 3, 0)  # only the command is new
+    assert any(f.url.startswith("exec:") for f in library.store.list_feeds())
+    exported = library.export_opml()
+    assert (exported.feeds, exported.folders) == (3, 1)
+    assert b"https://b.example/feed.xml" in exported.data and b"News" in exported.data
+
+
 def _run(code: str, *args: str) -> list[str]:
     out = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, cwd=ROOT, timeout=120

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from app.errors import HearthError, OPMLError
 from app.i18n import _, ngettext
-from app.models import ArticleQuery, Outline
+from app.models import ArticleQuery
 
 if TYPE_CHECKING:
     from app.cli import Context
@@ -82,7 +82,7 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
         )
     for skipped in report.skipped:
         ctx.err.write(_("hearth: skipped {what}").format(what=skipped) + "\n")
-    outlines, commands = split_commands(report.outlines)
+    _kept, commands = split_commands(report.outlines)
     allow = bool(args.allow_scripts)
     for command in commands:
         if allow:
@@ -109,11 +109,8 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
             ).format(n=len(commands), file=args.file)
             + "\n"
         )
-    if allow:
-        outlines = report.outlines
-    added, store_duplicates, _folders_added = ctx.store.import_outlines(outlines, allow_commands=allow)
-    skipped_total = len(report.skipped) + (0 if allow else len(commands))
-    folders, merged = _count_folders(outlines), report.duplicates + store_duplicates
+    done = ctx.library.import_opml(report, allow_scripts=allow)
+    added, folders, merged, skipped_total = done.added, done.folders, done.duplicates, done.skipped
     parts = [
         ngettext("imported {n} feed", "imported {n} feeds", added).format(n=added)
         + ngettext(" in {n} folder", " in {n} folders", folders).format(n=folders),
@@ -126,13 +123,10 @@ def cmd_import(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_export(ctx: Context, args: argparse.Namespace) -> int:
-    outlines = ctx.store.export_outlines()
-    from app.feeds.opml import write_opml
-
-    _write(ctx, args.file, write_opml(outlines))
+    done = ctx.library.export_opml()
+    _write(ctx, args.file, done.data)
     if args.file != "-":
-        feeds = _count_feeds(outlines)
-        folders = _count_folders(outlines)
+        feeds, folders = done.feeds, done.folders
         ctx.print(
             ngettext("exported {n} feed", "exported {n} feeds", feeds).format(n=feeds)
             + ngettext(" in {n} folder", " in {n} folders", folders).format(n=folders)
@@ -212,11 +206,3 @@ def _write(ctx: Context, name: str, data: bytes) -> None:
             _("cannot write {file}: {reason}").format(file=name, reason=exc.strerror or exc),
             hint=_("check the path"),
         ) from exc
-
-
-def _count_folders(outlines: list[Outline] | tuple[Outline, ...]) -> int:
-    return sum(1 + _count_folders(o.children) for o in outlines if o.url is None)
-
-
-def _count_feeds(outlines: list[Outline] | tuple[Outline, ...]) -> int:
-    return sum(1 if o.url is not None else _count_feeds(o.children) for o in outlines)

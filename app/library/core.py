@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from app.config import Paths, Settings, resolve_paths
 from app.errors import StorageError
+from app.library.outlines import OpmlExport, OpmlImport, count_feeds, count_folders
 from app.library.wiring import ChallengeSolver, LazySourceFetcher, VaultCookies, vault_key
 from app.models import Feed, FeedLink
 
 if TYPE_CHECKING:
     from app.ai.assistant import Assistant
+    from app.feeds.opml import OPMLReport
     from app.fetching import FetchOptions, Refresher, RefreshReport
     from app.fetching.refresher import ProgressCallback
     from app.sources.base import Source
@@ -233,6 +235,24 @@ class Library:
             if folder.name.casefold() == wanted:
                 return folder.id
         return self.store.add_folder(name.strip()).id
+
+    def import_opml(self, report: OPMLReport, *, allow_scripts: bool = False) -> OpmlImport:
+        """Subscribe to a read OPML file's feeds, folders kept, in one transaction. Outlines that run a
+        command are left out unless `allow_scripts` (the caller shows them first: `split_commands`)."""
+        from app.feeds.opml import split_commands
+
+        kept, commands = split_commands(report.outlines)
+        outlines = report.outlines if allow_scripts else kept
+        added, merged, _folders_added = self.store.import_outlines(outlines, allow_commands=allow_scripts)
+        skipped = len(report.skipped) + (0 if allow_scripts else len(commands))
+        return OpmlImport(added, report.duplicates + merged, count_folders(outlines), skipped)
+
+    def export_opml(self) -> OpmlExport:
+        """Every subscription as OPML 2.0, folders kept."""
+        from app.feeds.opml import write_opml
+
+        outlines = self.store.export_outlines()
+        return OpmlExport(write_opml(outlines), count_feeds(outlines), count_folders(outlines))
 
     def budget_notes(self, site: str) -> list[str]:
         """How often a cookie site's feeds can really refresh under its request budget (issue 15)."""
