@@ -209,11 +209,14 @@ def app_imports(module: str, path: Path) -> list[AppImport]:
 
 
 def resolve(target: str, modules: dict[str, Path]) -> str:
-    """`app.storage.Store` -> `app.storage`; a name no module has resolves to its closest existing parent."""
+    """`app.storage.Store` -> `app.storage` (the closest module that exists, below the root package);
+    `app.USER_AGENT` (`from app import USER_AGENT`) -> `app`; a name in no module is kept as written."""
     name = target
-    while name not in modules and "." in name:
+    while name not in modules and name.count(".") > 1:
         name = name.rpartition(".")[0]
-    return name if name in modules else target
+    if name in modules:
+        return name
+    return "app" if target.count(".") == 1 and "app" in modules else target
 
 
 def layer_violations(
@@ -356,5 +359,9 @@ def test_the_checker_sees_every_kind_of_import(tmp_path: Path) -> None:
     assert layer_of("app.fetching.probe", layers) == "fetching"
     assert layer_of("app", layers) == layer_of("app.models", layers)
     assert layer_of("app.nothing_here", layers) is None
+    modules = {name: Path() for name in ("app", "app.storage", "app.storage.db")}
+    assert resolve("app.storage.db.connect", modules) == "app.storage.db"
+    assert resolve("app.USER_AGENT", modules) == "app"
+    assert resolve("app.fetching.http.get", modules) == "app.fetching.http.get"  # never climbs to `app`
     circle = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert strongly_connected(circle) == [["a", "b", "c"]]
