@@ -257,3 +257,9 @@ def test_the_assistant_is_built_on_the_library_s_store_without_loading_a_model(l
     assistant = library.assistant()
     assert assistant is library.assistant()
     assert assistant.store is library.store and assistant.model is None
+    store = library.open_store()
+    try:
+        own = library.assistant(store)  # a worker thread's: over its own connection
+        assert own is not assistant and own.store is store
+    finally:
+        store.close()

@@ -140,11 +140,14 @@ class Library:
         assert vault is not None  # cookie_lookup() returns None for a library without one
         return vault
 
-    def assistant(self) -> Assistant:
-        """The local AI over this library's store (the model itself loads on the first request)."""
-        if self._assistant is None:
-            from app.ai.assistant import Assistant
+    def assistant(self, store: Store | None = None) -> Assistant:
+        """The local AI over this library's store (the model itself loads on the first request); with
+        `store`, a new assistant over that connection, for a worker thread of its own."""
+        from app.ai.assistant import Assistant
 
+        if store is not None:
+            return Assistant(self.settings, self.paths, store)
+        if self._assistant is None:
             self._assistant = Assistant(self.settings, self.paths, self.store)
         return self._assistant
 
