@@ -45,7 +45,7 @@ only needs this host instead. <a href="{esc(url("/opml"))}">OPML of everything</
     return body.encode("utf-8")
 
 
-def opml(feeds: Sequence[Feed], folders: Sequence[Folder], rsshub: dict[int, str], url: Url) -> bytes:
+def opml_listing(feeds: Sequence[Feed], folders: Sequence[Folder], rsshub: dict[int, str], url: Url) -> bytes:
     """OPML 2.0 whose xmlUrl's point at this server (folders nested as in Hearth)."""
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from app.config import Key
 from app.errors import HearthError, NotFoundError, SourceError, StorageError
 from app.models import FEED_KIND, ArticleQuery, Feed
-from app.server import pages
+from app.server.pages import index_html, opml_listing
 
 if TYPE_CHECKING:
     from app.storage import Store
@@ -94,9 +94,9 @@ class FeedService:
     def _route(self, store: Store, path: str, query: dict[str, str], fmt: str) -> Reply:
         parts = path.strip("/").split("/")
         if path == "/":
-            return Reply(200, pages.index_html(*self._listing(store), self._url), "text/html; charset=utf-8")
+            return Reply(200, index_html(*self._listing(store), self._url), "text/html; charset=utf-8")
         if path == "/opml":
-            return Reply(200, pages.opml(*self._listing(store), self._url), "text/x-opml; charset=utf-8")
+            return Reply(200, opml_listing(*self._listing(store), self._url), "text/x-opml; charset=utf-8")
         if path == "/starred":
             return self._render(store, ArticleQuery(smart="starred"), "Starred", path, query, fmt)
         if path == "/search":
