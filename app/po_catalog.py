@@ -164,6 +164,7 @@ def compile_po(entries: list[POEntry]) -> bytes:
     return head + array.array("i", key_table + value_table).tobytes() + ids + strs
 
 
+ARGPARSE_SOURCE = "argparse (Python's own strings)"
 TRANSLATION_CALLS = {"_": 1, "gettext": 1, "lazy_gettext": 1, "ngettext": 2}
 
 
@@ -202,7 +203,92 @@ def quote_po(text: str) -> str:
     """A .po string literal; long or multi-line strings as msgfmt's continuation lines."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t")
     lines = escaped.split("\n")
-    if len(lines) == 1:
-        return f'"{escaped}"'
+    if len(lines) == 1 or (len(lines) == 2 and not lines[1]):  # no newline, or only a final one
+        return '"' + escaped.replace("\n", "\\n") + '"'
     parts = [f"{line}\\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     return '""\n' + "\n".join(f'"{part}"' for part in parts)
+
+
+def catalogue_messages(app_dir: Path) -> dict[Message, list[str]]:
+    """What a catalogue translates: every marked string under `app_dir`, then argparse's own (the CLI
+    answers argparse's gettext calls from Hearth's catalogue), each with the files it is in."""
+    import argparse
+
+    found: dict[Message, list[str]] = {}
+    for path in sorted(app_dir.rglob("*.py")):
+        for message in extract_messages(path):
+            found.setdefault(message, []).append(path.relative_to(app_dir.parent).as_posix())
+    for message in extract_messages(Path(argparse.__file__)):
+        found.setdefault(message, []).append(ARGPARSE_SOURCE)
+    return found
+
+
+def format_po(header: str, entries: list[tuple[Message, list[str], list[str]]]) -> str:
+    """A .po file: the header comment and entry, then (message, source files, translations) in order."""
+    blocks = [header.rstrip("\n") + "\n"]
+    for message, files, msgstr in entries:
+        lines = [f"#: {name}" for name in dict.fromkeys(files)]
+        lines.append(f"msgid {quote_po(message.msgid)}")
+        if message.msgid_plural:
+            lines.append(f"msgid_plural {quote_po(message.msgid_plural)}")
+            lines += [f"msgstr[{i}] {quote_po(text)}" for i, text in enumerate(msgstr or [""])]
+        else:
+            lines.append(f"msgstr {quote_po(msgstr[0] if msgstr else '')}")
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
+
+
+def update_po(po_path: Path, app_dir: Path) -> tuple[int, int]:
+    """Bring a catalogue up to date with the code: new strings added untranslated, gone ones dropped,
+    translations kept. A new language starts from an empty file. Returns (entries, translated)."""
+    existing = read_po(po_path) if po_path.exists() and po_path.stat().st_size else []
+    known = {Message(e.msgid, e.msgid_plural): e for e in existing if e.msgid}
+    header_entry = next((e for e in existing if e.msgid == ""), None)
+    language = po_path.parent.parent.name
+    header_text = (
+        header_entry.msgstr[0]
+        if header_entry and header_entry.msgstr
+        else f"Language: {language}\nContent-Type: text/plain; charset=UTF-8\n"
+        "Plural-Forms: nplurals=2; plural=(n != 1);\n"
+    )
+    comments = "\n".join(
+        line for line in (header_entry.comments if header_entry else []) if line.startswith("# ")
+    )
+    header = (
+        (comments + "\n" if comments else "")
+        + 'msgid ""\nmsgstr ""\n'
+        + "\n".join(quote_po(line + "\n") for line in header_text.splitlines())
+    )
+    rows: list[tuple[Message, list[str], list[str]]] = []
+    translated = 0
+    for message, files in catalogue_messages(app_dir).items():
+        entry = known.get(message)
+        msgstr = entry.msgstr if entry is not None and not entry.fuzzy else []
+        translated += bool(entry is not None and entry.translated)
+        rows.append((message, files, msgstr))
+    found = {row[0] for row in rows}
+    for message, entry in known.items():  # another Python's argparse strings: kept for that Python
+        if message not in found and any("argparse" in line for line in entry.comments):
+            rows.append((message, [ARGPARSE_SOURCE], entry.msgstr))
+            translated += entry.translated
+    po_path.parent.mkdir(parents=True, exist_ok=True)
+    po_path.write_text(format_po(header, rows), encoding="utf-8")
+    return len(rows), translated
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m app.po_catalog update app/locale/<lang>/LC_MESSAGES/hearth.po`: for translators."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m app.po_catalog", description=main.__doc__)
+    parser.add_argument("command", choices=("update",))
+    parser.add_argument("po", type=Path, nargs="+", help="the catalogues to update (created when missing)")
+    args = parser.parse_args(argv)
+    for po in args.po:
+        total, done = update_po(po, Path(__file__).resolve().parent)
+        print(f"{po}: {total} strings, {done} translated ({100 * done // max(total, 1)}%)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
