@@ -8,12 +8,12 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.ai.backends import RwkvBackend
-from app.ai.context import ARTICLE_LINK, AssistantContext
+from app.ai.context import AssistantContext
 from app.ai.prompts import SUMMARY_STOP, detect_language, reply_text
+from app.ai.results import AskResult, CitedSource, FinishReason
 from app.ai.task_prompts import Source, ask_messages, cited_numbers
 from app.config import Key
 from app.models import Article
@@ -27,35 +27,6 @@ NOTHING_FOUND = {
     "en": "I found nothing in your library about that.",
     "zh": "在你的订阅里没有找到相关的文章。",
 }
-
-
-@dataclass(frozen=True)
-class CitedSource:
-    number: int
-    article_id: int
-    title: str
-    url: str | None
-    cited: bool  # the answer refers to it
-
-    @property
-    def link(self) -> str:
-        return ARTICLE_LINK.format(id=self.article_id)
-
-
-@dataclass
-class AskResult:
-    question: str
-    answer: str
-    sources: list[CitedSource] = field(default_factory=list)
-    finish_reason: str = "stop"  # "stop", "length", "eos", "cancelled", "nothing-found"
-    first_text_s: float | None = (
-        None  # from the call to the first answer text (retrieval and reading included)
-    )
-    prompt_tokens: int = 0
-
-    @property
-    def found(self) -> bool:
-        return bool(self.sources)
 
 
 def ask_library(
@@ -79,7 +50,7 @@ def ask_library(
         text = NOTHING_FOUND[language]
         if on_text is not None:
             on_text(text)
-        return AskResult(question, text, [], "nothing-found")
+        return AskResult(question, text, [], FinishReason.NOTHING_FOUND)
     articles = [store.get_article(hit.article_id) for hit in hits]
     backend = assistant.backend
     if isinstance(backend, RwkvBackend):
@@ -98,6 +69,7 @@ def ask_library(
     if on_sources is not None:
         on_sources(listed)
     messages = ask_messages(question, sources, language=language)
+    shared = sources_head(messages[0].text, ask_messages("?", sources, language=language)[0].text)
     first: list[float] = []
 
     def emit(piece: str) -> None:
@@ -106,12 +78,25 @@ def ask_library(
         if on_text is not None:
             on_text(piece)
 
-    gen = backend.complete(messages, preset="chat", stop=SUMMARY_STOP, on_text=emit, cancel=cancel)
+    gen = backend.complete(
+        messages, preset="chat", stop=SUMMARY_STOP, on_text=emit, cancel=cancel, reuse_prefix=shared
+    )
     answer = reply_text(gen.text)
     cited = set(cited_numbers(answer, len(sources)))
     listed = [CitedSource(c.number, c.article_id, c.title, c.url, c.number in cited) for c in listed]
     tokens = backend.count_tokens(messages[0].text)
     return AskResult(question, answer, listed, gen.finish_reason, first[0] if first else None, tokens)
+
+
+def sources_head(prompt: str, other: str) -> str:
+    """What the ask prompt for this question shares with one for another question (the instructions and the
+    sources), up to its last line break: the part a cached state can stand for when the same sources come up
+    again (the same question, or another with the same words over the same scope)."""
+    same = next(
+        (i for i, (a, b) in enumerate(zip(prompt, other, strict=False)) if a != b),
+        min(len(prompt), len(other)),
+    )
+    return prompt[: max(0, prompt.rfind("\n", 0, same))]
 
 
 def best_passages(text: str, terms: list[str]) -> str:

@@ -12,13 +12,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.ai.backends import OpenAIBackend, RwkvBackend, backend_name
-from app.ai.context import DigestItem, TextBackend, article_plain_text, model_id_for
+from app.ai.backends import BackendName, OpenAIBackend, RwkvBackend, backend_name
+from app.ai.context import TextBackend, article_plain_text, model_id_for
 from app.ai.prompts import (
     PROMPT_VERSION,
     SUMMARY_STOP,
@@ -28,6 +27,7 @@ from app.ai.prompts import (
     reply_text,
     summary_messages,
 )
+from app.ai.results import AskResult, BriefingResult, DigestItem, DigestResult, FinishReason, SummaryResult
 from app.ai.state_cache import StateCache, StateKey, content_hash
 from app.config import SAMPLING_KEYS, Key, Paths, Settings
 from app.errors import HearthError, ModelLoadError
@@ -35,8 +35,6 @@ from app.models import Article, ArticleQuery, Summary
 from app.storage.summaries import StoredDigest
 
 if TYPE_CHECKING:
-    from app.ai.ask import AskResult
-    from app.ai.briefing import BriefingResult
     from app.ai.chat import ArticleChat, ChatSession
     from app.ai.model import Model
     from app.ai.sampler import SamplingParams
@@ -58,24 +56,6 @@ class SummaryStore(Protocol):
     def query_ids(self, query: ArticleQuery) -> list[int]: ...
     def get_digest(self, key: str, model_id: str, prompt_version: str) -> StoredDigest | None: ...
     def save_digest(self, digest: StoredDigest) -> None: ...
-
-
-@dataclass
-class SummaryResult:
-    article_id: int
-    text: str
-    cached: bool  # came from the database, nothing was generated
-    finish_reason: str  # "cached", "stop", "length", "eos", "cancelled"
-    model_id: str
-    cut_to: int | None = None  # the article was cut to this many tokens
-
-
-@dataclass
-class DigestResult:
-    text: str
-    items: list[DigestItem] = field(default_factory=list)
-    finish_reason: str = "stop"
-    cached: bool = False  # came from the database, nothing was generated
 
 
 class Assistant:
@@ -122,7 +102,7 @@ class Assistant:
         if self._backend is None or self._backend[0] != key:
             if self._backend is not None and isinstance(self._backend[1], OpenAIBackend):
                 self._backend[1].close()
-            backend: TextBackend = OpenAIBackend(s) if key[0] == "openai" else RwkvBackend(self)
+            backend: TextBackend = OpenAIBackend(s) if key[0] == BackendName.OPENAI else RwkvBackend(self)
             self._backend = (key, backend)
         return self._backend[1]
 
@@ -214,7 +194,7 @@ class Assistant:
             if cached is not None:
                 if on_text is not None:
                     on_text(cached.text)
-                return SummaryResult(article.id, cached.text, True, "cached", model_id)
+                return SummaryResult(article.id, cached.text, True, FinishReason.CACHED, model_id)
         backend = self.backend
         if isinstance(backend, RwkvBackend):
             self.load(progress)  # the article is fitted with the model's own tokenizer
@@ -222,7 +202,7 @@ class Assistant:
         messages = summary_messages(article.title or "", text)
         gen = backend.complete(messages, preset="summary", stop=SUMMARY_STOP, on_text=on_text, cancel=cancel)
         summary = reply_text(gen.text)
-        if gen.finish_reason != "cancelled" and summary:
+        if gen.finish_reason != FinishReason.CANCELLED and summary:
             self.store.save_summary(Summary(article.id, model_id, PROMPT_VERSION, summary, datetime.now(UTC)))
         return SummaryResult(article.id, summary, False, gen.finish_reason, model_id, cut_to)
 
@@ -320,14 +300,14 @@ class Assistant:
         articles = [self.store.get_article(i) for i in article_ids[:DIGEST_MAX_ARTICLES]]
         items = [DigestItem(a.id, a.title or "(untitled)", a.url) for a in articles]
         if not articles:
-            return DigestResult("There are no unread articles here.", [], "empty")
+            return DigestResult("There are no unread articles here.", [], FinishReason.EMPTY)
         key, model_id = "digest:" + ",".join(str(a.id) for a in articles), self.model_id()
         if not refresh:
             hit = self.store.get_digest(key, model_id, PROMPT_VERSION)
             if hit is not None:
                 if on_text is not None:
                     on_text(hit.text)
-                return DigestResult(hit.text, items, "cached", cached=True)
+                return DigestResult(hit.text, items, FinishReason.CACHED, cached=True)
         backend = self.backend
         if isinstance(backend, RwkvBackend):
             self.load(progress)
@@ -338,7 +318,7 @@ class Assistant:
             max_tokens=self.settings.get(Key.AI_MAX_TOKENS) * 2, on_text=on_text, cancel=cancel,
         )  # fmt: skip
         text = reply_text(gen.text)
-        if gen.finish_reason != "cancelled" and text:
+        if gen.finish_reason != FinishReason.CANCELLED and text:
             ids = tuple(a.id for a in articles)
             self.store.save_digest(
                 StoredDigest(key, model_id, PROMPT_VERSION, scope or "ids", ids, text, datetime.now(UTC))

@@ -8,18 +8,36 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from app.ai.context import AssistantContext, OnText, Progress, model_id_for
 from app.ai.openai_backend import Completion, OpenAIClient, normalise_endpoint
 from app.ai.prompts import ChatMessage, chat_prompt, fit_article
+from app.ai.results import FinishReason
+from app.ai.state_cache import StateKey, content_hash
 from app.config import SAMPLING_KEYS, Key, Settings
 from app.errors import ConfigError, ModelLoadError
 
 if TYPE_CHECKING:
+    from app.ai.model import Model
+    from app.ai.state import State
     from app.ai.tokenizer import Tokenizer
 
-BACKENDS = ("rwkv", "openai")
+PREFIX_STATES = (
+    "prefix-1"  # the state cache's prompt version for shared prompt heads (see RwkvBackend.complete)
+)
+MIN_PREFIX_CHARS = 64  # a shorter shared head is not worth a cache entry
+
+
+class BackendName(StrEnum):
+    """`ai.backend`: where the assistant's text comes from."""
+
+    RWKV = "rwkv"  # the built-in engine
+    OPENAI = "openai"  # the user's own OpenAI-compatible server
+
+
+BACKENDS = tuple(BackendName)
 
 
 class RwkvBackend:
@@ -56,7 +74,12 @@ class RwkvBackend:
         on_text: OnText | None = None,
         cancel: threading.Event | None = None,
         progress: Progress | None = None,
+        reuse_prefix: str = "",
     ) -> Completion:
+        """`reuse_prefix`: text the messages begin with that other calls share (ask's sources block). The prompt
+        up to its end is read from a state kept in the assistant's state cache (read once, then reused), and
+        only the rest is fed; the two parts are tokenised apart whether the state was cached or not, so a
+        cached head never changes the answer."""
         from app.ai.generate import generate
 
         model = self.assistant.load(progress)
@@ -73,10 +96,36 @@ class RwkvBackend:
             if on_text is not None:
                 on_text(piece)
 
+        prompt = chat_prompt(messages)
+        state = None
+        index = prompt.find(reuse_prefix) if len(reuse_prefix) >= MIN_PREFIX_CHARS else -1
+        cut = index + len(reuse_prefix)
+        if index >= 0 and cut < len(prompt):
+            state = self._head_state(model, prompt[:cut], cancel)
+            if state is None:  # cancelled while reading the head
+                return Completion("", FinishReason.CANCELLED, self.model_id())
+            prompt = prompt[cut:]
         gen = generate(
-            model, self.assistant.tokenizer, chat_prompt(messages), params, on_text=emit, cancel=cancel
+            model, self.assistant.tokenizer, prompt, params, state=state, on_text=emit, cancel=cancel
         )
         return Completion(gen.text, gen.finish_reason, self.model_id(), first[0] if first else None)
+
+    def _head_state(self, model: Model, head: str, cancel: threading.Event | None) -> State | None:
+        """The state after reading `head`: from the state cache, else prefilled once and kept there."""
+        from app.ai.generate import prefill
+
+        assistant = self.assistant
+        assert assistant.tokenizer is not None
+        key = StateKey(f"{self.model_id()}|{model.dtype}", PREFIX_STATES, 0, content_hash(head))
+        cached = assistant.states.get(key, device=model.device)
+        if cached is not None:
+            return cached.state
+        ids = assistant.tokenizer.encode(head)
+        result = prefill(model, ids, cancel=cancel)
+        if result is None:
+            return None
+        assistant.states.put(key, result[1], {"tokens": len(ids)})
+        return result[1]
 
 
 class OpenAIBackend:
@@ -125,7 +174,9 @@ class OpenAIBackend:
         on_text: OnText | None = None,
         cancel: threading.Event | None = None,
         progress: Progress | None = None,
+        reuse_prefix: str = "",
     ) -> Completion:
+        """`reuse_prefix` is for the built-in engine; a server keeps its own prompt cache."""
         s = self.settings
         if not s.get(Key.AI_ENABLED):
             raise ModelLoadError("AI is switched off", hint="turn on ai.enabled in the settings")
@@ -147,8 +198,8 @@ class OpenAIBackend:
             self._client.close()
 
 
-def backend_name(settings: Settings) -> str:
-    name = str(settings.get(Key.AI_BACKEND) or "rwkv")
+def backend_name(settings: Settings) -> BackendName:
+    name = str(settings.get(Key.AI_BACKEND) or BackendName.RWKV)
     if name not in BACKENDS:
         raise ConfigError(f"unknown ai.backend {name!r}", hint="use rwkv or openai")
-    return name
+    return BackendName(name)

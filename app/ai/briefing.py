@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from app.ai.backends import RwkvBackend
-from app.ai.context import AssistantContext, DigestItem, article_plain_text
+from app.ai.context import AssistantContext, article_plain_text
 from app.ai.languages import preferred_language
 from app.ai.prompts import SUMMARY_STOP, reply_text
+from app.ai.results import BriefingResult, DigestItem, FinishReason
 from app.ai.task_prompts import BRIEFING_PROMPT_VERSION, briefing_messages
 from app.config import Key
 from app.errors import ConfigError
@@ -23,15 +23,6 @@ from app.storage.summaries import StoredDigest
 OnText = Callable[[str], None]
 BRIEFING_MAX_ARTICLES = 12
 NOTHING_NEW = {"en": "Nothing new here since {since}.", "zh": "自 {since} 以来这里没有新文章。"}
-
-
-@dataclass
-class BriefingResult:
-    text: str
-    items: list[DigestItem] = field(default_factory=list)  # numbered as in the text: items[0] is [1]
-    since: datetime | None = None
-    cached: bool = False
-    finish_reason: str = "stop"  # "cached", "stop", "length", "eos", "cancelled", "empty"
 
 
 def daily_briefing(
@@ -57,7 +48,7 @@ def daily_briefing(
     language = "zh" if preferred_language(assistant.settings).startswith("zh") else "en"
     day = since.astimezone().date().isoformat()
     if not ids:
-        return BriefingResult(NOTHING_NEW[language].format(since=day), [], since, False, "empty")
+        return BriefingResult(NOTHING_NEW[language].format(since=day), [], since, False, FinishReason.EMPTY)
     articles = [store.get_article(i) for i in ids]
     items = [DigestItem(a.id, a.title or "(untitled)", a.url) for a in articles]
     model_id = assistant.model_id()
@@ -67,7 +58,7 @@ def daily_briefing(
         if hit is not None:
             if on_text is not None:
                 on_text(hit.text)
-            return BriefingResult(hit.text, items, since, True, "cached")
+            return BriefingResult(hit.text, items, since, True, FinishReason.CACHED)
     backend = assistant.backend
     if isinstance(backend, RwkvBackend):
         assistant.load(progress)
@@ -78,7 +69,7 @@ def daily_briefing(
         max_tokens=assistant.settings.get(Key.AI_MAX_TOKENS) * 2, on_text=on_text, cancel=cancel,
     )  # fmt: skip
     text = reply_text(gen.text)
-    if gen.finish_reason != "cancelled" and text:
+    if gen.finish_reason != FinishReason.CANCELLED and text:
         store.save_digest(StoredDigest(key, model_id, BRIEFING_PROMPT_VERSION, scope, tuple(ids), text, now))
     return BriefingResult(text, items, since, False, gen.finish_reason)
 

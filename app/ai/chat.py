@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from app.ai.generate import Generation, generate
 from app.ai.prompts import CHAT_STOP, ChatMessage, clean_message, free_prompt, instruction_prompt, reply_text
+from app.ai.results import FinishReason, Reply, ReplyKind
 from app.ai.sampler import SamplingParams
 from app.errors import ModelError
 
@@ -31,22 +32,10 @@ OnText = Callable[[str], None]
 
 
 @dataclass
-class Reply:
-    """One generation: `text` is the whole answer (after /continue, the earlier part too)."""
-
-    kind: str  # "chat", "free", "instruct"
-    text: str
-    finish_reason: str  # "stop", "length", "eos", "cancelled"
-    prompt_tokens: int  # tokens prefilled for this reply (the question, never the article)
-    new_tokens: int
-    first_text_s: float | None = None  # from the call to the first text out
-
-
-@dataclass
 class _Run:
     """How the last generation started (for regenerate) and where it ended (for continue)."""
 
-    kind: str
+    kind: ReplyKind
     prompt: str
     start: State | None
     params: SamplingParams
@@ -56,7 +45,7 @@ class _Run:
     text: str = ""
     end: State | None = None
     logits: torch.Tensor | None = None
-    finish: str = ""
+    finish: FinishReason | None = None
 
 
 @dataclass
@@ -96,7 +85,7 @@ class ChatSession:
             raise ModelError("the question is empty", hint="type a question first")
         prompt = ("\n\n" if self._open else "") + f"User: {question}\n\nAssistant:"
         run = _Run(
-            "chat", prompt, self._state, self._params(temperature, top_p), list(self.messages), self._open,
+            ReplyKind.CHAT, prompt, self._state, self._params(temperature, top_p), list(self.messages), self._open,
             question,
         )  # fmt: skip
         self.messages.append(ChatMessage("user", question))
@@ -124,7 +113,7 @@ class ChatSession:
             last.question,
         )
         self.messages = list(last.messages_before)
-        if last.kind == "chat":
+        if last.kind == ReplyKind.CHAT:
             self._state, self._open = last.start, last.open_before
             self.messages.append(ChatMessage("user", last.question))
         return self._execute(run, on_text, cancel)
@@ -134,7 +123,7 @@ class ChatSession:
         last = self._last
         if last is None or last.end is None or last.logits is None:
             raise ModelError("there is nothing to continue", hint="ask something first")
-        if last.kind == "chat" and last.finish == "stop":
+        if last.kind == ReplyKind.CHAT and last.finish == FinishReason.STOP:
             raise ModelError("the last answer is complete", hint="ask a follow-up, or regenerate it")
         started = time.perf_counter()
         first: list[float] = []
@@ -146,10 +135,10 @@ class ChatSession:
             last.end, last.logits = gen.state, gen.logits
         last.text += gen.text
         last.finish = gen.finish_reason
-        if last.kind == "chat":
+        if last.kind == ReplyKind.CHAT:
             if gen.state is not None:
                 self._state = gen.state
-            self._open = gen.finish_reason != "stop"
+            self._open = gen.finish_reason != FinishReason.STOP
             if self.messages and self.messages[-1].role == "assistant":
                 self.messages[-1] = ChatMessage("assistant", reply_text(last.text))
         return Reply(
@@ -174,7 +163,7 @@ class ChatSession:
         params = self._params(temperature, top_p, base=self.creative).with_(
             stop=(), max_tokens=max_tokens or self.params.max_tokens
         )
-        run = _Run("free", text, self.base, params, list(self.messages), self._open)
+        run = _Run(ReplyKind.FREE, text, self.base, params, list(self.messages), self._open)
         return self._execute(run, on_text, cancel)
 
     def instruct(
@@ -192,7 +181,12 @@ class ChatSession:
             raise ModelError("the instruction is empty", hint="type an instruction first")
         prompt = instruction_prompt(instruction, input_text)
         run = _Run(
-            "instruct", prompt, self.base, self._params(temperature, top_p), list(self.messages), self._open
+            ReplyKind.INSTRUCT,
+            prompt,
+            self.base,
+            self._params(temperature, top_p),
+            list(self.messages),
+            self._open,
         )
         return self._execute(run, on_text, cancel)
 
@@ -217,14 +211,14 @@ class ChatSession:
         )  # fmt: skip
         if gen.state is None:  # cancelled before the prompt was read: as if never asked
             self.messages = list(run.messages_before)
-            if run.kind == "chat":
+            if run.kind == ReplyKind.CHAT:
                 self._state, self._open = run.start, run.open_before
-            return Reply(run.kind, "", "cancelled", gen.prompt_tokens, 0)
+            return Reply(run.kind, "", FinishReason.CANCELLED, gen.prompt_tokens, 0)
         run.text, run.end, run.logits, run.finish = gen.text, gen.state, gen.logits, gen.finish_reason
         self._last = run
-        if run.kind == "chat":
+        if run.kind == ReplyKind.CHAT:
             self._state = gen.state
-            self._open = gen.finish_reason != "stop"
+            self._open = gen.finish_reason != FinishReason.STOP
             self.messages.append(ChatMessage("assistant", reply_text(gen.text)))
         log.debug("%s reply: %d prompt tokens, %d new (%s)", run.kind, gen.prompt_tokens, len(gen.token_ids),
                   gen.finish_reason)  # fmt: skip

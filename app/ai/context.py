@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,11 +20,11 @@ from app.text import html_to_text
 if TYPE_CHECKING:
     from app.ai.model import Model
     from app.ai.sampler import SamplingParams
+    from app.ai.state_cache import StateCache
     from app.ai.tokenizer import Tokenizer
 
 OnText = Callable[[str], None]
 Progress = Callable[[float], None]
-ARTICLE_LINK = "hearth://article/{id}"
 
 
 class TextBackend(Protocol):
@@ -49,6 +48,7 @@ class TextBackend(Protocol):
         on_text: OnText | None = None,
         cancel: threading.Event | None = None,
         progress: Progress | None = None,
+        reuse_prefix: str = "",
     ) -> Completion: ...
 
 
@@ -58,6 +58,7 @@ class AssistantContext(Protocol):
     settings: Settings
     store: Any  # the calling thread's app.storage.Store
     tokenizer: Tokenizer | None
+    states: StateCache  # prefilled states (articles, shared prompt heads)
 
     @property
     def backend(self) -> TextBackend: ...
@@ -69,17 +70,6 @@ class AssistantContext(Protocol):
     def model_path(self) -> Path: ...
 
     def sampling(self, preset: str) -> SamplingParams: ...
-
-
-@dataclass
-class DigestItem:
-    article_id: int
-    title: str
-    url: str | None
-
-    @property
-    def link(self) -> str:
-        return ARTICLE_LINK.format(id=self.article_id)
 
 
 def model_id_for(path: Path) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.ai.results import FinishReason
 from app.ai.sampler import END_OF_TEXT, Sampler, SamplingParams, penalty_exempt_ids
 from app.ai.tokenizer import StreamDecoder, Tokenizer
 from app.errors import ModelError
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREFILL_SLICE = 512  # prompt tokens fed per call, so a cancel lands within one slice
-FinishReason = str  # "stop" | "length" | "cancelled" | "eos"
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Generation:
     text: str
     token_ids: list[int]
     state: State | None
-    finish_reason: FinishReason
+    finish_reason: FinishReason  # STOP, LENGTH, EOS or CANCELLED
     prompt_tokens: int
     prefill_s: float = 0.0
     decode_s: float = 0.0
@@ -98,7 +98,9 @@ def generate(
         fed = ids or [END_OF_TEXT]
         result = prefill(model, fed, state, cancel=cancel)
         if result is None:
-            return Generation("", [], None, "cancelled", len(ids), prefill_s=time.perf_counter() - started)
+            return Generation(
+                "", [], None, FinishReason.CANCELLED, len(ids), prefill_s=time.perf_counter() - started
+            )
         logits, state = result
     else:
         state = state.copy()
@@ -126,7 +128,7 @@ def _decode(
     token_ids: list[int] = []
     text = ""
     emitted = 0
-    finish: FinishReason = "length"
+    finish = FinishReason.LENGTH
     hit: str | None = None
     started = time.perf_counter()
 
@@ -139,11 +141,11 @@ def _decode(
 
     for _ in range(params.max_tokens):
         if cancel is not None and cancel.is_set():
-            finish = "cancelled"
+            finish = FinishReason.CANCELLED
             break
         token = sampler.sample(logits)
         if token == END_OF_TEXT:
-            finish = "eos"
+            finish = FinishReason.EOS
             break
         sampler.observe(token)
         token_ids.append(token)
@@ -156,15 +158,15 @@ def _decode(
                 cut, hit = found
                 text = text[:cut]
                 emit(cut)
-                finish = "stop"
+                finish = FinishReason.STOP
             else:
                 emit(len(text) - _held_back(text, stops))
         # Feed the token after its text went out (lower latency); also the last one, so the returned state
         # has seen every token in token_ids (a chat continues right after the "\n\n" that ended the turn).
         logits, state = model.forward([token], state, inplace=True)
-        if finish == "stop":
+        if finish == FinishReason.STOP:
             break
-    if finish != "stop":
+    if finish != FinishReason.STOP:
         text += decoder.flush()
         emit(len(text))
     decode_s = time.perf_counter() - started

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from app.ai.prompts import ChatMessage
+from app.ai.results import FinishReason
 from app.errors import ConfigError, ModelError, ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class Completion:
     """What one streamed answer produced; `text` equals everything passed to on_text."""
 
     text: str
-    finish_reason: str  # "stop", "length", "cancelled"
+    finish_reason: FinishReason  # STOP, LENGTH or CANCELLED
     model: str
     first_text_s: float | None = None  # from the request to the first text
 
@@ -131,9 +132,9 @@ class OpenAIClient:
         started = time.perf_counter()
         pieces: list[str] = []
         first: list[float] = []
-        finish = "stop"
+        finish = FinishReason.STOP
         if cancel is not None and cancel.is_set():
-            return Completion("", "cancelled", model)
+            return Completion("", FinishReason.CANCELLED, model)
         url = f"{self.base}/chat/completions"
         try:
             with self._http.stream("POST", url, json=body) as response:
@@ -152,21 +153,21 @@ class OpenAIClient:
                             if on_text is not None:
                                 on_text(delta)
                         if reason:
-                            finish = "length" if reason == "length" else "stop"
+                            finish = FinishReason.LENGTH if reason == "length" else FinishReason.STOP
                 finally:
                     done.set()
                     if watcher is not None:
                         watcher.join()
         except httpx.HTTPError as exc:
             if cancel is not None and cancel.is_set():
-                return Completion("".join(pieces), "cancelled", model, first[0] if first else None)
+                return Completion("".join(pieces), FinishReason.CANCELLED, model, first[0] if first else None)
             raise self._unreachable(exc) from exc
         except OSError as exc:  # the watcher shut the socket while httpcore was reading
             if cancel is not None and cancel.is_set():
-                return Completion("".join(pieces), "cancelled", model, first[0] if first else None)
+                return Completion("".join(pieces), FinishReason.CANCELLED, model, first[0] if first else None)
             raise self._unreachable(exc) from exc
         if cancel is not None and cancel.is_set():
-            finish = "cancelled"
+            finish = FinishReason.CANCELLED
         return Completion("".join(pieces), finish, model, first[0] if first else None)
 
     # errors ---------------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from app.ai.results import FinishReason
 from app.config import Key, Settings
 from app.errors import HearthError
 from app.storage.ai_rules import FeedRules
@@ -21,12 +23,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class RuleAction(StrEnum):
+    SUMMARY = "summary"
+    TRANSLATION = "translation"
+
+
 @dataclass(frozen=True)
 class RuleProgress:
     done: int  # model runs finished (cached results do not count)
     cap: int
     article_id: int
-    action: str  # "summary" or "translation"
+    action: RuleAction
     cached: bool
 
 
@@ -84,20 +91,20 @@ def run_feed_rules(
         try:
             if rules.summarize:
                 result = assistant.summarize(article_id, cancel=cancel)
-                if result.finish_reason == "cancelled":
+                if result.finish_reason == FinishReason.CANCELLED:
                     outcome.left_for_later, outcome.cancelled = todo[index:], True
                     break
                 runs += 0 if result.cached else 1
                 outcome.summarized.append(article_id)
-                _report(on_progress, runs, cap, article_id, "summary", result.cached)
+                _report(on_progress, runs, cap, article_id, RuleAction.SUMMARY, result.cached)
             if translator is not None and runs < cap:
                 done = translator.translate_article(article_id, language=language, cancel=cancel)
-                if done.finish_reason == "cancelled":
+                if done.finish_reason == FinishReason.CANCELLED:
                     outcome.left_for_later, outcome.cancelled = todo[index:], True
                     break
                 runs += 0 if done.cached else 1
                 outcome.translated.append(article_id)
-                _report(on_progress, runs, cap, article_id, "translation", done.cached)
+                _report(on_progress, runs, cap, article_id, RuleAction.TRANSLATION, done.cached)
             elif translator is not None:
                 outcome.left_for_later = todo[index:]
                 break
@@ -112,7 +119,7 @@ def _report(
     runs: int,
     cap: int,
     article_id: int,
-    action: str,
+    action: RuleAction,
     cached: bool,
 ) -> None:
     if on_progress is not None:

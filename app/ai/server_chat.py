@@ -10,21 +10,10 @@ from dataclasses import dataclass, field
 
 from app.ai.backends import OpenAIBackend
 from app.ai.prompts import ChatMessage, article_context, clean_message
+from app.ai.results import FinishReason, Reply, ReplyKind
 from app.errors import ModelError
 
 OnText = Callable[[str], None]
-
-
-@dataclass
-class ServerReply:
-    """Mirrors app.ai.chat.Reply (kind, text, finish_reason, token counts, time to first text)."""
-
-    kind: str
-    text: str
-    finish_reason: str
-    prompt_tokens: int
-    new_tokens: int
-    first_text_s: float | None = None
 
 
 @dataclass
@@ -37,7 +26,9 @@ class ServerChat:
     cut_to: int | None = None
     from_cache: str = ""
     messages: list[ChatMessage] = field(default_factory=list)
-    _last: tuple[str, list[ChatMessage], str] | None = None  # (kind, messages sent, preset) for regenerate
+    _last: tuple[ReplyKind, list[ChatMessage], str] | None = (
+        None  # (kind, messages sent, preset) for regenerate
+    )
 
     def reset(self) -> None:
         self.messages, self._last = [], None
@@ -50,9 +41,9 @@ class ServerChat:
         cancel: threading.Event | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
-    ) -> ServerReply:
+    ) -> Reply:
         sent = [*self.messages, ChatMessage("user", clean_message(question))]
-        return self._run("chat", sent, "chat", on_text, cancel, keep=True)
+        return self._run(ReplyKind.CHAT, sent, "chat", on_text, cancel, keep=True)
 
     def regenerate(
         self,
@@ -61,50 +52,50 @@ class ServerChat:
         cancel: threading.Event | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
-    ) -> ServerReply:
+    ) -> Reply:
         if self._last is None:
             raise ModelError("there is nothing to regenerate", hint="ask something first")
         kind, sent, preset = self._last
-        if kind == "chat" and self.messages and self.messages[-1].role == "assistant":
+        if kind == ReplyKind.CHAT and self.messages and self.messages[-1].role == "assistant":
             self.messages = self.messages[:-2]
-        return self._run(kind, sent, preset, on_text, cancel, keep=kind == "chat")
+        return self._run(kind, sent, preset, on_text, cancel, keep=kind == ReplyKind.CHAT)
 
-    def continue_(
-        self, *, on_text: OnText | None = None, cancel: threading.Event | None = None
-    ) -> ServerReply:
+    def continue_(self, *, on_text: OnText | None = None, cancel: threading.Event | None = None) -> Reply:
         if not self.messages or self.messages[-1].role != "assistant":
             raise ModelError("there is nothing to continue", hint="ask something first")
         sent = [*self.messages, ChatMessage("user", "Please continue your last answer.")]
-        return self._run("chat", sent, "chat", on_text, cancel, keep=True)
+        return self._run(ReplyKind.CHAT, sent, "chat", on_text, cancel, keep=True)
 
     def free(self, prompt: str, *, on_text: OnText | None = None, cancel: threading.Event | None = None,
-             temperature: float | None = None, top_p: float | None = None) -> ServerReply:  # fmt: skip
-        return self._run("free", [ChatMessage("user", prompt)], "creative", on_text, cancel, keep=False)
+             temperature: float | None = None, top_p: float | None = None) -> Reply:  # fmt: skip
+        return self._run(
+            ReplyKind.FREE, [ChatMessage("user", prompt)], "creative", on_text, cancel, keep=False
+        )
 
     def instruct(self, instruction: str, *, on_text: OnText | None = None, cancel: threading.Event | None = None,
-                 temperature: float | None = None, top_p: float | None = None) -> ServerReply:  # fmt: skip
+                 temperature: float | None = None, top_p: float | None = None) -> Reply:  # fmt: skip
         sent = [ChatMessage("user", clean_message(instruction))]
-        return self._run("instruct", sent, "chat", on_text, cancel, keep=False)
+        return self._run(ReplyKind.INSTRUCT, sent, "chat", on_text, cancel, keep=False)
 
     def _run(
         self,
-        kind: str,
+        kind: ReplyKind,
         sent: list[ChatMessage],
         preset: str,
         on_text: OnText | None,
         cancel: threading.Event | None,
         *,
         keep: bool,
-    ) -> ServerReply:
+    ) -> Reply:
         self._last = (kind, sent, preset)
-        full = [*self.context, *sent] if kind == "chat" else sent
-        gen = self.backend.complete(full, preset=preset, stop=("\n\n",) if kind == "chat" else (),
+        full = [*self.context, *sent] if kind == ReplyKind.CHAT else sent
+        gen = self.backend.complete(full, preset=preset, stop=("\n\n",) if kind == ReplyKind.CHAT else (),
                                     on_text=on_text, cancel=cancel)  # fmt: skip
-        if keep and gen.finish_reason != "cancelled":
+        if keep and gen.finish_reason != FinishReason.CANCELLED:
             self.messages = [*sent, ChatMessage("assistant", gen.text.strip())]
         tokens = self.backend.count_tokens(" ".join(m.text for m in full))
         new = self.backend.count_tokens(gen.text) if gen.text else 0
-        return ServerReply(kind, gen.text, gen.finish_reason, tokens, new, gen.first_text_s)
+        return Reply(kind, gen.text, gen.finish_reason, tokens, new, gen.first_text_s)
 
 
 def article_server_chat(

@@ -9,7 +9,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.ai.backends import RwkvBackend
@@ -17,6 +16,7 @@ from app.ai.context import AssistantContext
 from app.ai.html_blocks import render, runs, split_blocks
 from app.ai.languages import normalise_language, preferred_language
 from app.ai.prompts import CHAT_STOP, detect_language
+from app.ai.results import FinishReason, TranslatedBlock, TranslationResult
 from app.ai.task_prompts import TRANSLATE_PROMPT_VERSION, clean_translation, translate_messages
 from app.config import Key
 from app.models import Article
@@ -25,32 +25,6 @@ from app.storage.summaries import Translation
 log = logging.getLogger(__name__)
 
 OnText = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class TranslatedBlock:
-    """One text run done: `index` counts runs from 0 of `total`; `text` is its translation."""
-
-    index: int
-    total: int
-    kind: str
-    source: str
-    text: str
-    skipped: bool = False  # already in the target language (or no words): kept as it was
-
-
-@dataclass
-class TranslationResult:
-    article_id: int
-    language: str
-    title: str
-    html: str  # the article with translated text (untranslated runs kept as they were when cancelled)
-    cached: bool
-    finish_reason: str  # "cached", "stop", "cancelled"
-    model_id: str
-    blocks_done: int = 0
-    blocks_total: int = 0
-    first_block_s: float | None = None  # from the call to the first finished block
 
 
 class Translator:
@@ -96,20 +70,22 @@ class Translator:
             if hit is not None:
                 if on_title is not None:
                     on_title(hit[0])
-                return TranslationResult(article.id, lang, hit[0], hit[1], True, "cached", model_id)
+                return TranslationResult(
+                    article.id, lang, hit[0], hit[1], True, FinishReason.CACHED, model_id
+                )
         started = time.perf_counter()
         pieces = split_blocks(article.content_html or article.summary_html or "")
         todo = runs(pieces)
         title, finish = self._translate_one(article.title or "", lang, "title", None, cancel, progress)
-        if on_title is not None and finish != "cancelled":
+        if on_title is not None and finish != FinishReason.CANCELLED:
             on_title(title)
         done: dict[int, str] = {}
         first: float | None = None
         for index, run in enumerate(todo):
-            if finish == "cancelled":
+            if finish == FinishReason.CANCELLED:
                 break
             text, finish = self._translate_one(run.text, lang, run.kind, on_text, cancel, progress)
-            if finish == "cancelled":
+            if finish == FinishReason.CANCELLED:
                 break
             done[index] = text
             first = first if first is not None else time.perf_counter() - started
@@ -118,8 +94,8 @@ class Translator:
                     TranslatedBlock(index, len(todo), run.kind, run.text, text, skipped=text == run.text)
                 )
         html = render(pieces, done)
-        if finish != "cancelled":
-            finish = "stop"
+        if finish != FinishReason.CANCELLED:
+            finish = FinishReason.STOP
             now = datetime.now(UTC)
             store.save_translation(Translation(article.id, "title", lang, model_id, TRANSLATE_PROMPT_VERSION,
                                                title, now))  # fmt: skip
@@ -154,7 +130,7 @@ class Translator:
                 break
             article = store.get_article(article_id)
             text, finish = self._translate_one(article.title or "", lang, "title", None, cancel, None)
-            if finish == "cancelled":
+            if finish == FinishReason.CANCELLED:
                 break
             store.save_translation(Translation(article_id, "title", lang, model_id, TRANSLATE_PROMPT_VERSION,
                                                text, datetime.now(UTC)))  # fmt: skip
@@ -171,14 +147,14 @@ class Translator:
         on_text: OnText | None,
         cancel: threading.Event | None,
         progress: Callable[[float], None] | None,
-    ) -> tuple[str, str]:
+    ) -> tuple[str, FinishReason]:
         """(translation, finish reason); text already in `language` (or with no letters) comes back as it is."""
         if cancel is not None and cancel.is_set():
-            return text, "cancelled"
+            return text, FinishReason.CANCELLED
         if not text.strip() or not any(ch.isalpha() for ch in text) or _already_in(text, language):
             if on_text is not None:
                 on_text(text)
-            return text, "skipped"
+            return text, FinishReason.SKIPPED
         backend = self.assistant.backend
         if isinstance(backend, RwkvBackend):
             self.assistant.load(progress)
@@ -191,8 +167,8 @@ class Translator:
             translate_messages(fitted, language, kind=kind), preset="summary", stop=CHAT_STOP,
             max_tokens=limit, on_text=_lstrip_first(on_text), cancel=cancel,
         )  # fmt: skip
-        if gen.finish_reason == "cancelled":
-            return text, "cancelled"
+        if gen.finish_reason == FinishReason.CANCELLED:
+            return text, FinishReason.CANCELLED
         return clean_translation(gen.text) or text, gen.finish_reason
 
 

@@ -29,6 +29,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ai.requests import (
+    AiRequest,
+    AutoSummaryRequest,
+    ChatAskRequest,
+    ChatContinueRequest,
+    ChatFreeRequest,
+    ChatInstructRequest,
+    ChatRegenerateRequest,
+    ChatRequest,
+    ChatResetRequest,
+    DigestRequest,
+    LoadModelRequest,
+    SummarizeRequest,
+)
+from app.ai.results import ChatOpened, DigestResult, FinishReason, Reply, SummaryResult
 from app.config import Key
 from app.errors import HearthError
 from app.models import Article
@@ -37,7 +52,12 @@ from app.ui.markdown_view import end_note, fit_to_content, markdown_html, note_h
 
 log = logging.getLogger(__name__)
 
-MODES = (("Chat", "chat_ask"), ("Instruct", "chat_instruct"), ("Free", "chat_free"))
+# the chat modes: (menu label, request type, the prefix of the user's line in the transcript)
+MODES: tuple[tuple[str, type[ChatAskRequest | ChatInstructRequest | ChatFreeRequest], str], ...] = (
+    ("Chat", ChatAskRequest, "You"),
+    ("Instruct", ChatInstructRequest, "Instruction"),
+    ("Free", ChatFreeRequest, "Prompt"),
+)
 MAX_TRANSCRIPTS = 32
 AUTO_SUMMARY_LIMIT = 5  # background summaries per feed per refresh
 SUMMARY_MIN_PX = 90  # the summary box grows with its text from here up to SUMMARY_MAX_SHARE of the panel
@@ -123,7 +143,7 @@ class AiPanel(QWidget):
             prepare_view(view)
         self.chat_view.setPlaceholderText("Ask about the article: “explain…”, “translate to French”…")
         self.mode = QComboBox()
-        for label, _kind in MODES:
+        for label, _kind, _prefix in MODES:
             self.mode.addItem(label)
         self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=3.0, singleStep=0.1)
         self.temperature.setValue(self.ctx.settings.get(Key.AI_CHAT_TEMPERATURE))
@@ -139,8 +159,8 @@ class AiPanel(QWidget):
         self.regen_button = QPushButton("Regenerate")
         self.continue_button = QPushButton("Continue")
         self.reset_button = QPushButton("Reset chat")
-        self.regen_button.clicked.connect(lambda: self._chat("chat_regen"))
-        self.continue_button.clicked.connect(lambda: self._chat("chat_continue"))
+        self.regen_button.clicked.connect(self.regenerate)
+        self.continue_button.clicked.connect(self.continue_reply)
         self.reset_button.clicked.connect(self.reset_chat)
 
         top = QHBoxLayout()
@@ -243,9 +263,7 @@ class AiPanel(QWidget):
         self.summary_text = ""
         self.summary_view.clear()
         self.status.setText("Summarising…")
-        self._summary_req = self.worker.submit(
-            "summarize", "summary", article_id=self.article.id, refresh=refresh
-        )
+        self._summary_req = self.worker.submit(SummarizeRequest(self.article.id, refresh), "summary")
         self._set_busy(True)
 
     def _show_summary(self, text: str) -> None:
@@ -275,7 +293,7 @@ class AiPanel(QWidget):
         self.summary_view.clear()
         self.cut_label.hide()
         self.status.setText(f"Writing a digest of {scope[1]}…")
-        self._summary_req = self.worker.submit("digest", "summary", scope=scope[0])
+        self._summary_req = self.worker.submit(DigestRequest(scope[0]), "summary")
         self._set_busy(True)
 
     # chat -----------------------------------------------------------------------------------------
@@ -283,36 +301,39 @@ class AiPanel(QWidget):
         text = self.input.text().strip()
         if not text or self.article is None:
             return
-        _label, kind = MODES[self.mode.currentIndex()]
-        prefix = {"chat_ask": "You", "chat_instruct": "Instruction", "chat_free": "Prompt"}[kind]
+        _label, kind, prefix = MODES[self.mode.currentIndex()]
         self._chat_items.append(("user", f"{prefix}: {text}"))
         self._render_chat()
         self.input.clear()
-        self._chat(kind, text=text)
+        self._chat(kind(self.article.id, text, self.temperature.value(), self.top_p.value()))
+
+    def regenerate(self) -> None:
+        if self.article is not None:
+            self._chat(ChatRegenerateRequest(self.article.id, self.temperature.value(), self.top_p.value()))
+
+    def continue_reply(self) -> None:
+        if self.article is not None:
+            self._chat(ChatContinueRequest(self.article.id))
 
     def reset_chat(self) -> None:
         if self.article is None:
             return
         self._chat_items.clear()
         self._render_chat()
-        self._chat("chat_reset")
+        self._chat(ChatResetRequest(self.article.id))
 
-    def _chat(self, kind: str, **args: Any) -> None:
-        if self.article is None:
-            return
-        if kind in ("chat_ask", "chat_regen", "chat_instruct", "chat_free"):
-            args.update(temperature=self.temperature.value(), top_p=self.top_p.value())
-        if kind == "chat_regen":
+    def _chat(self, request: ChatRequest) -> None:
+        if isinstance(request, ChatRegenerateRequest):
             self._chat_items.append(("note", "regenerating"))
-        if kind == "chat_continue":
-            if self._chat_items and self._chat_items[-1] == ("note", end_note("length")):
+        if isinstance(request, ChatContinueRequest):
+            if self._chat_items and self._chat_items[-1] == ("note", end_note(FinishReason.LENGTH)):
                 self._chat_items.pop()  # the reply goes on where the limit cut it
             if not self._chat_items or self._chat_items[-1][0] != "ai":
                 self._chat_items.append(("ai", ""))
-        elif kind != "chat_reset":
+        elif not isinstance(request, ChatResetRequest):
             self._chat_items.append(("ai", ""))
         self._render_chat()
-        self._chat_req = self.worker.submit(kind, "chat", article_id=self.article.id, **args)
+        self._chat_req = self.worker.submit(request, "chat")
         self._set_busy(True)
 
     def _append_chat(self, text: str) -> None:
@@ -337,8 +358,8 @@ class AiPanel(QWidget):
         self._set_busy(False)
 
     # worker signals -------------------------------------------------------------------------------
-    def _on_started(self, req: int, kind: str) -> None:
-        if req == self._summary_req and kind == "summarize":
+    def _on_started(self, req: int, request: AiRequest) -> None:
+        if req == self._summary_req and isinstance(request, SummarizeRequest):
             self.status.setText("Summarising…")
 
     def _on_text(self, req: int, text: str) -> None:
@@ -350,31 +371,34 @@ class AiPanel(QWidget):
         elif req == self._chat_req:
             self._append_chat(text)
 
-    def _on_finished(self, req: int, kind: str, result: Any) -> None:
+    def _on_finished(self, req: int, _request: AiRequest, result: object) -> None:
         stopped = req in self._stopped
         self._stopped.discard(req)
         if req == self._summary_req:
             self._summary_req = None
-            if kind == "digest":
+            if isinstance(result, DigestResult):
                 self._show_digest(result)
-            elif result is not None:
+            elif isinstance(result, SummaryResult):
                 if result.text and not stopped:  # a stopped summary keeps what was shown at Stop
                     self._show_summary(result.text)
                 self._show_cut(result.cut_to)
-                state = {"cancelled": "Stopped", "cached": "Saved summary"}.get(
+                state = {FinishReason.CANCELLED: "Stopped", FinishReason.CACHED: "Saved summary"}.get(
                     result.finish_reason, "Summary saved"
                 )
                 self.status.setText(state)
         elif req == self._chat_req:
             self._chat_req = None
-            reason = getattr(result, "finish_reason", "stop")
-            if kind != "chat_reset" and reason not in ("stop", "eos"):
-                self._chat_items.append(("note", end_note(reason)))
+            # a reply that did not end its turn gets a note; open and reset finish with no reply
+            if isinstance(result, Reply) and result.finish_reason not in (
+                FinishReason.STOP,
+                FinishReason.EOS,
+            ):
+                self._chat_items.append(("note", end_note(result.finish_reason)))
                 self._render_chat()
             self.status.setText("")
         self._set_busy(self._summary_req is not None or self._chat_req is not None)
 
-    def _on_failed(self, req: int, kind: str, message: str) -> None:
+    def _on_failed(self, req: int, _request: AiRequest, message: str) -> None:
         self._stopped.discard(req)
         if req == self._summary_req:
             self._summary_req = None
@@ -399,16 +423,16 @@ class AiPanel(QWidget):
         self.models_button.setToolTip(f"Model: {note}")
         self.status.setText(f"Model ready: {note}")
 
-    def _on_chat_opened(self, article_id: int, facts: dict) -> None:
+    def _on_chat_opened(self, article_id: int, opened: ChatOpened) -> None:
         if self.article is not None and article_id == self.article.id:
-            self._show_cut(facts.get("cut_to"))
+            self._show_cut(opened.cut_to)
 
     def _show_cut(self, cut_to: int | None) -> None:
         self.cut_label.setVisible(cut_to is not None)
         if cut_to is not None:
             self.cut_label.setText(f"✂ article cut to {cut_to:,} tokens (ai.context_tokens)")
 
-    def _show_digest(self, result: Any) -> None:
+    def _show_digest(self, result: DigestResult) -> None:
         body = markdown_html(result.text)
         links = "".join(
             f"<li><a href='{item.link}'>{html.escape(item.title)}</a></li>" for item in result.items
@@ -506,16 +530,14 @@ def auto_summarise(panel: AiPanel, outcome: Any) -> None:
     at most a few per refresh, behind every user request."""
     if not outcome.new_articles or outcome.feed_id not in auto_summary_feeds(panel.ctx.settings):
         return
-    panel.worker.submit(
-        "auto_summary", f"auto-feed:{outcome.feed_id}", background=True, feed_id=outcome.feed_id,
-        limit=min(outcome.new_articles, AUTO_SUMMARY_LIMIT),
-    )  # fmt: skip
+    request = AutoSummaryRequest(outcome.feed_id, min(outcome.new_articles, AUTO_SUMMARY_LIMIT))
+    panel.worker.submit(request, f"auto-feed:{outcome.feed_id}", background=True)
 
 
 def open_model_manager(parent: QWidget, ctx: Any, worker: AiWorker) -> None:
     from app.ui.model_manager import ModelManagerDialog
 
     dialog = ModelManagerDialog(ctx, parent)
-    dialog.model_changed.connect(lambda _path: worker.submit("load", "load"))
+    dialog.model_changed.connect(lambda _path: worker.submit(LoadModelRequest(), "load"))
     dialog.open()
     parent._model_manager = dialog  # keep a reference while it is open

@@ -1,6 +1,9 @@
 """The one long-lived model thread: it owns the Assistant (and so the model), runs queued requests one at a
 time, and streams text back by signal in batches of ~30 ms. A new request for a view pre-empts that view's
 old one; background jobs (auto-summaries) run only when no user request waits, and yield to any that comes.
+
+Requests and results are typed (app.ai.requests, app.ai.results); each request type has one handler in a
+table, so adding a kind without its handler fails at once (and in tests/ui/test_ai_requests.py).
 """
 
 from __future__ import annotations
@@ -10,11 +13,31 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.ai.requests import (
+    AiRequest,
+    AskRequest,
+    AutoSummaryRequest,
+    BriefRequest,
+    ChatAskRequest,
+    ChatContinueRequest,
+    ChatFreeRequest,
+    ChatInstructRequest,
+    ChatOpenRequest,
+    ChatRegenerateRequest,
+    ChatRequest,
+    ChatResetRequest,
+    DigestRequest,
+    LoadModelRequest,
+    SummarizeRequest,
+    TranslateRequest,
+)
+from app.ai.results import AiResult, ChatOpened, ModelLoaded, Reply, SummariesQueued, TranslatedBlock
 from app.config import Paths, Settings
 from app.errors import HearthError
 
@@ -24,31 +47,40 @@ FLUSH_S = 0.03  # text batched per 30 ms: smooth for the eye, cheap for the even
 BACKGROUND_GAP_S = 3.0  # quiet time after a user request before a background job may start
 MAX_CHATS = 8  # article chats kept (each holds one state)
 _ids = itertools.count(1)
+Progress = Callable[[float], None] | None
 
 
 @dataclass
-class AiRequest:
-    kind: str  # summarize, digest, translate, ask, chat_open, chat_ask, chat_regen, chat_continue, chat_reset, chat_free, ...
+class _Job:
+    """A request as queued: which view it belongs to, whether it runs in the background, its cancel flag."""
+
+    request: AiRequest
     view: str  # requests for the same view pre-empt each other
-    args: dict[str, Any] = field(default_factory=dict)
     background: bool = False
     id: int = field(default_factory=lambda: next(_ids))
     cancel: threading.Event = field(default_factory=threading.Event)
 
 
+@dataclass
+class _Run:
+    """What a handler gets besides its request: the job, the text stream, the model-loading progress hook."""
+
+    job: _Job
+    stream: _Batcher
+    progress: Progress
+
+
 class AiWorker(QObject):
     loading = Signal(float)  # 0..1 while the model loads
     model_ready = Signal(str)  # a one-line description of the loaded model
-    started = Signal(int, str)  # request id, kind
+    started = Signal(int, object)  # request id, the AiRequest
     text_arrived = Signal(int, str)  # request id, a batch of streamed text
-    finished = Signal(int, str, object)  # request id, kind, result (SummaryResult, Reply, DigestResult, ...)
-    failed = Signal(int, str, str)  # request id, kind, a user-facing message
-    chat_opened = Signal(
-        int, object
-    )  # article id, {"tokens", "cut_to", "from_cache"} once its chat has read it
+    finished = Signal(int, object, object)  # request id, the AiRequest, its AiResult (None: nothing was done)
+    failed = Signal(int, object, str)  # request id, the AiRequest, a user-facing message
+    chat_opened = Signal(int, object)  # article id, ChatOpened once its chat has read it
     translated_title = Signal(int, str)  # request id, the article's title in the target language
-    translated_block = Signal(int, object)  # request id, app.ai.translate.TranslatedBlock (in order)
-    sources_found = Signal(int, object)  # request id, list[app.ai.ask.CitedSource] before the answer streams
+    translated_block = Signal(int, object)  # request id, app.ai.results.TranslatedBlock (in order)
+    sources_found = Signal(int, object)  # request id, list[app.ai.results.CitedSource], before the answer
 
     def __init__(self, paths: Paths, settings: Settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -56,22 +88,42 @@ class AiWorker(QObject):
         self.settings = settings
         self.background_gap_s = BACKGROUND_GAP_S
         self._cv = threading.Condition()
-        self._pending: list[AiRequest] = []
-        self._current: AiRequest | None = None
+        self._pending: list[_Job] = []
+        self._current: _Job | None = None
         self._closed = False
         self._last_user = 0.0
         self._thread: threading.Thread | None = None
         self.assistant: Any = None  # app.ai.assistant.Assistant, made on the worker thread
         self._chats: OrderedDict[int, Any] = OrderedDict()
+        self._handlers: dict[type[AiRequest], Callable[[Any, _Run], AiResult | None]] = {
+            LoadModelRequest: self._load,
+            SummarizeRequest: self._summarize,
+            DigestRequest: self._digest,
+            AutoSummaryRequest: self._auto_summary,
+            TranslateRequest: self._translate,
+            AskRequest: self._ask,
+            BriefRequest: self._brief,
+            **{kind: self._chat_step(step) for kind, step in CHAT_STEPS.items()},
+        }
+
+    def handled_kinds(self) -> frozenset[type[AiRequest]]:
+        """The request types this worker runs (every one in app.ai.requests.request_kinds())."""
+        return frozenset(self._handlers)
 
     # GUI side ---------------------------------------------------------------------------------------
-    def submit(self, kind: str, view: str = "panel", *, background: bool = False, **args: Any) -> int:
+    def submit(self, request: AiRequest, view: str = "panel", *, background: bool = False) -> int:
         """Queue a request; returns its id. A user request cancels the same view's older ones and any
-        running background job (which is queued again to run later)."""
-        request = AiRequest(kind, view, args, background)
+        running background job (which is queued again to run later). TypeError for a request this worker
+        has no handler for (a programming error: caught here, on the caller's side, not on the model thread)."""
+        if type(request) not in self._handlers:
+            raise TypeError(
+                f"the AI worker has no handler for {type(request).__name__}: "
+                "pass one of app.ai.requests.request_kinds() (a new kind needs an entry in AiWorker._handlers)"
+            )
+        job = _Job(request, view, background)
         with self._cv:
             if self._closed:
-                return request.id
+                return job.id
             if not background:
                 self._last_user = time.monotonic()
                 for old in list(self._pending):
@@ -82,11 +134,11 @@ class AiWorker(QObject):
                 if current is not None and (current.view == view or current.background):
                     current.cancel.set()
                     if current.background:
-                        self._pending.append(AiRequest(current.kind, current.view, current.args, True))
-            self._pending.append(request)
+                        self._pending.append(_Job(current.request, current.view, True))
+            self._pending.append(job)
             self._cv.notify_all()
         self._ensure_thread()
-        return request.id
+        return job.id
 
     def cancel(self, view: str = "panel") -> None:
         """Stop what runs or waits for `view` (the Stop button)."""
@@ -104,8 +156,8 @@ class AiWorker(QObject):
     def close(self, timeout: float = 10.0) -> bool:
         with self._cv:
             self._closed = True
-            for request in self._pending:
-                request.cancel.set()
+            for job in self._pending:
+                job.cancel.set()
             self._pending.clear()
             if self._current is not None:
                 self._current.cancel.set()
@@ -121,26 +173,26 @@ class AiWorker(QObject):
             self._thread.start()
 
     # worker side ------------------------------------------------------------------------------------
-    def _next(self) -> AiRequest | None:
+    def _next(self) -> _Job | None:
         with self._cv:
             while True:
                 if self._closed:
                     return None
                 users = [r for r in self._pending if not r.background]
                 if users:
-                    request = users[0]
+                    job = users[0]
                 elif self._pending:
                     wait = self._last_user + self.background_gap_s - time.monotonic()
                     if wait > 0:
                         self._cv.wait(wait)
                         continue
-                    request = self._pending[0]
+                    job = self._pending[0]
                 else:
                     self._cv.wait()
                     continue
-                self._pending.remove(request)
-                self._current = request
-                return request
+                self._pending.remove(job)
+                self._current = job
+                return job
 
     def _run(self) -> None:
         store = None
@@ -150,9 +202,9 @@ class AiWorker(QObject):
 
             store = open_store(self.paths.db_path)
             self.assistant = Assistant(self.settings, self.paths, store)
-            while (request := self._next()) is not None:
+            while (job := self._next()) is not None:
                 try:
-                    self._handle(request)
+                    self._handle(job)
                 finally:
                     with self._cv:
                         self._current = None
@@ -162,14 +214,15 @@ class AiWorker(QObject):
             if store is not None:
                 store.close()
 
-    def _handle(self, request: AiRequest) -> None:
-        if request.cancel.is_set():
+    def _handle(self, job: _Job) -> None:
+        if job.cancel.is_set():
             return
-        self.started.emit(request.id, request.kind)
-        stream = _Batcher(lambda text: self.text_arrived.emit(request.id, text))
+        request = job.request
+        self.started.emit(job.id, request)
+        stream = _Batcher(lambda text: self.text_arrived.emit(job.id, text))
         was_loaded = self.assistant.loaded
         try:
-            result = self._perform(request, stream)
+            result = self._handlers[type(request)](request, _Run(job, stream, self._progress_hook()))
         except HearthError as exc:
             message = exc.user_message()
         except MemoryError:
@@ -187,79 +240,83 @@ class AiWorker(QObject):
         else:
             stream.flush()
             self._announce(was_loaded)
-            self.finished.emit(request.id, request.kind, result)
+            self.finished.emit(job.id, request, result)
             return
         stream.flush()
         self._announce(was_loaded)
-        self.failed.emit(request.id, request.kind, message)
+        self.failed.emit(job.id, request, message)
 
     def _announce(self, was_loaded: bool) -> None:
         if not was_loaded and self.assistant.loaded:
             self.model_ready.emit(self._loaded_note())
 
-    def _perform(self, request: AiRequest, stream: _Batcher) -> Any:
-        a, args, cancel = self.assistant, request.args, request.cancel
-        progress = self._progress_hook()
-        kind = request.kind
-        if kind == "load":
-            a.load(progress)
-            return self._loaded_note()
-        if kind == "summarize":
-            if request.background and a.cached_summary(args["article_id"]) is not None:
-                return None
-            return a.summarize(
-                args["article_id"], refresh=args.get("refresh", False), on_text=stream, cancel=cancel,
-                progress=progress,
-            )  # fmt: skip
-        if kind == "digest":
-            ids = args["article_ids"] if "article_ids" in args else a.digest_ids(args["scope"])
-            return a.digest(ids, on_text=stream, cancel=cancel, progress=progress)
-        if kind == "auto_summary":
-            return self._queue_auto(args["feed_id"], args.get("limit", 5))
-        if kind == "translate":
-            return self._translate(request, stream, progress)
-        if kind == "ask":
-            return a.ask(
-                args["question"], args.get("scope", "all"), on_text=stream, cancel=cancel, progress=progress,
-                on_sources=lambda sources: self.sources_found.emit(request.id, sources),
-            )  # fmt: skip
-        chat = self._chat(args["article_id"], cancel, progress)
-        if chat is None:  # cancelled while reading the article
-            return None
-        sampling = {"temperature": args.get("temperature"), "top_p": args.get("top_p")}
-        if kind == "chat_open":
-            return chat
-        if kind == "chat_reset":
-            chat.reset()
-            return chat
-        if kind == "chat_ask":
-            return chat.ask(args["text"], on_text=stream, cancel=cancel, **sampling)
-        if kind == "chat_regen":
-            return chat.regenerate(on_text=stream, cancel=cancel, **sampling)
-        if kind == "chat_continue":
-            return chat.continue_(on_text=stream, cancel=cancel)
-        if kind == "chat_free":
-            return chat.free(args["text"], on_text=stream, cancel=cancel, **sampling)
-        if kind == "chat_instruct":
-            return chat.instruct(args["text"], on_text=stream, cancel=cancel, **sampling)
-        raise ValueError(f"unknown AI request {kind!r}")
+    # handlers: one per request type -----------------------------------------------------------------
+    def _load(self, _request: LoadModelRequest, run: _Run) -> ModelLoaded:
+        self.assistant.load(run.progress)
+        return ModelLoaded(self._loaded_note())
 
-    def _translate(self, request: AiRequest, stream: _Batcher, progress: Any) -> Any:
-        """An article into ai.language (or args["language"]): the title, then each block as it is done."""
-        args = request.args
-
-        def block(done: Any) -> None:
-            stream.flush()  # the block's streamed text goes out before the block itself
-            self.translated_block.emit(request.id, done)
-
-        translator = self.assistant.translator(max_block_tokens=args.get("max_block_tokens"))
-        return translator.translate_article(
-            args["article_id"], language=args.get("language"), refresh=args.get("refresh", False),
-            on_title=lambda title: self.translated_title.emit(request.id, title), on_text=stream,
-            on_block=block, cancel=request.cancel, progress=progress,
+    def _summarize(self, request: SummarizeRequest, run: _Run) -> AiResult | None:
+        a = self.assistant
+        if run.job.background and a.cached_summary(request.article_id) is not None:
+            return None  # written meanwhile: nothing to do
+        return a.summarize(
+            request.article_id, refresh=request.refresh, on_text=run.stream, cancel=run.job.cancel,
+            progress=run.progress,
         )  # fmt: skip
 
-    def _chat(self, article_id: int, cancel: threading.Event, progress: Any) -> Any:
+    def _digest(self, request: DigestRequest, run: _Run) -> AiResult:
+        a = self.assistant
+        ids = list(request.article_ids) if request.article_ids is not None else a.digest_ids(request.scope)
+        return a.digest(ids, on_text=run.stream, cancel=run.job.cancel, progress=run.progress)
+
+    def _auto_summary(self, request: AutoSummaryRequest, _run: _Run) -> SummariesQueued:
+        return SummariesQueued(request.feed_id, self._queue_auto(request.feed_id, request.limit))
+
+    def _translate(self, request: TranslateRequest, run: _Run) -> AiResult:
+        """An article into ai.language (or the request's language): the title, then each block as it is done."""
+        job, stream = run.job, run.stream
+
+        def block(done: TranslatedBlock) -> None:
+            stream.flush()  # the block's streamed text goes out before the block itself
+            self.translated_block.emit(job.id, done)
+
+        translator = self.assistant.translator(max_block_tokens=request.max_block_tokens)
+        return translator.translate_article(
+            request.article_id, language=request.language, refresh=request.refresh,
+            on_title=lambda title: self.translated_title.emit(job.id, title), on_text=stream,
+            on_block=block, cancel=job.cancel, progress=run.progress,
+        )  # fmt: skip
+
+    def _ask(self, request: AskRequest, run: _Run) -> AiResult:
+        job = run.job
+        return self.assistant.ask(
+            request.question, request.scope, on_text=run.stream, cancel=job.cancel, progress=run.progress,
+            on_sources=lambda sources: self.sources_found.emit(job.id, sources),
+        )  # fmt: skip
+
+    def _brief(self, request: BriefRequest, run: _Run) -> AiResult:
+        return self.assistant.briefing(
+            request.scope, refresh=request.refresh, on_text=run.stream, cancel=run.job.cancel,
+            progress=run.progress,
+        )  # fmt: skip
+
+    def _chat_step(
+        self, step: Callable[[Any, Any, _Run], Reply | None]
+    ) -> Callable[[Any, _Run], AiResult | None]:
+        """A handler that runs `step` on the article's chat (opened once and kept); a step that returns no
+        reply (open, reset) finishes with what the chat holds."""
+
+        def handle(request: ChatRequest, run: _Run) -> AiResult | None:
+            chat = self._chat(request.article_id, run.job.cancel, run.progress)
+            if chat is None:  # cancelled while reading the article
+                return None
+            reply = step(chat, request, run)
+            return reply if reply is not None else _opened(chat)
+
+        return handle
+
+    # helpers ----------------------------------------------------------------------------------------
+    def _chat(self, article_id: int, cancel: threading.Event, progress: Progress) -> Any:
         model = self.assistant.load(progress)  # reloads when the settings chose another model
         chat = self._chats.get(article_id)
         if chat is not None and chat.model is model:
@@ -267,8 +324,7 @@ class AiWorker(QObject):
             return chat
         chat = self.assistant.article_chat(article_id, cancel=cancel, progress=progress)
         if chat is not None:
-            facts = {"tokens": chat.context_tokens, "cut_to": chat.cut_to, "from_cache": chat.from_cache}
-            self.chat_opened.emit(article_id, facts)
+            self.chat_opened.emit(article_id, _opened(chat))
             self._chats[article_id] = chat
             while len(self._chats) > MAX_CHATS:
                 self._chats.popitem(last=False)
@@ -282,13 +338,11 @@ class AiWorker(QObject):
         missing = [i for i in ids if self.assistant.cached_summary(i) is None]
         with self._cv:
             for article_id in missing:
-                self._pending.append(
-                    AiRequest("summarize", f"auto:{article_id}", {"article_id": article_id}, True)
-                )
+                self._pending.append(_Job(SummarizeRequest(article_id), f"auto:{article_id}", True))
             self._cv.notify_all()
         return len(missing)
 
-    def _progress_hook(self) -> Any:
+    def _progress_hook(self) -> Progress:
         if self.assistant.loaded:
             return None
         last = [0.0]
@@ -308,6 +362,33 @@ class AiWorker(QObject):
         plan = getattr(model, "plan", None)
         how = plan.summary() if plan is not None else f"{model.device} · {model.dtype}"
         return f"{info.path.name} · RWKV-{info.version} {info.params / 1e6:.0f}M · {how}"
+
+
+def _io(run: _Run) -> dict[str, Any]:
+    """The streaming and cancel arguments every chat step takes."""
+    return {"on_text": run.stream, "cancel": run.job.cancel}
+
+
+def _sampled(
+    r: ChatAskRequest | ChatInstructRequest | ChatFreeRequest | ChatRegenerateRequest,
+) -> dict[str, Any]:
+    return {"temperature": r.temperature, "top_p": r.top_p}
+
+
+# what each chat step does on the article's chat (None: finish with what the chat holds)
+CHAT_STEPS: dict[type[ChatRequest], Callable[[Any, Any, _Run], Reply | None]] = {
+    ChatOpenRequest: lambda chat, r, run: None,
+    ChatResetRequest: lambda chat, r, run: chat.reset(),
+    ChatAskRequest: lambda chat, r, run: chat.ask(r.text, **_sampled(r), **_io(run)),
+    ChatInstructRequest: lambda chat, r, run: chat.instruct(r.text, **_sampled(r), **_io(run)),
+    ChatFreeRequest: lambda chat, r, run: chat.free(r.text, **_sampled(r), **_io(run)),
+    ChatRegenerateRequest: lambda chat, r, run: chat.regenerate(**_sampled(r), **_io(run)),
+    ChatContinueRequest: lambda chat, r, run: chat.continue_(**_io(run)),
+}
+
+
+def _opened(chat: Any) -> ChatOpened:
+    return ChatOpened(chat.article_id, chat.context_tokens, chat.cut_to, chat.from_cache)
 
 
 class _Batcher:

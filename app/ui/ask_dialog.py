@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ai.requests import AiRequest, AskRequest
+from app.ai.results import AskResult, CitedSource, FinishReason
 from app.ui.ai_worker import AiWorker
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ class AskDialog(QDialog):
         self.scope = scope
         self.request: int | None = None
         self.answer_text = ""
-        self.sources: list[Any] = []
+        self.sources: list[CitedSource] = []
         self.scope_label = QLabel()
         self.question = QLineEdit()
         self.question.setPlaceholderText("Ask a question about the articles here…")
@@ -105,7 +107,7 @@ class AskDialog(QDialog):
         self.sources = []
         self.answer.clear()
         self.sources_view.clear()
-        self.request = self.worker.submit("ask", VIEW, question=question, scope=self.scope[0])
+        self.request = self.worker.submit(AskRequest(question, self.scope[0]), VIEW)
         self.status.setText("Looking through your library…")
         self.stop_button.setEnabled(True)
         return self.request
@@ -123,11 +125,11 @@ class AskDialog(QDialog):
         super().done(result)
 
     # worker signals -----------------------------------------------------------------------------
-    def _on_started(self, req: int, _kind: str) -> None:
+    def _on_started(self, req: int, _request: AiRequest) -> None:
         if req == self.request:
             self.status.setText("Reading the sources…")
 
-    def _on_sources(self, req: int, sources: list[Any]) -> None:
+    def _on_sources(self, req: int, sources: list[CitedSource]) -> None:
         if req == self.request:
             self.sources = list(sources)
             self._show_sources()
@@ -139,8 +141,8 @@ class AskDialog(QDialog):
         self.answer_text += text
         self.answer.setPlainText(self.answer_text.lstrip())
 
-    def _on_finished(self, req: int, kind: str, result: Any) -> None:
-        if req != self.request or kind != "ask":
+    def _on_finished(self, req: int, _request: AiRequest, result: object) -> None:
+        if req != self.request or not isinstance(result, AskResult):
             return
         self.request = None
         self.stop_button.setEnabled(False)
@@ -148,15 +150,15 @@ class AskDialog(QDialog):
         self.answer.setPlainText(result.answer)
         self.sources = list(result.sources)
         self._show_sources()
-        if result.finish_reason == "nothing-found":
+        if result.finish_reason == FinishReason.NOTHING_FOUND:
             self.status.setText("Nothing relevant found here — try other words or a wider scope.")
-        elif result.finish_reason == "cancelled":
+        elif result.finish_reason == FinishReason.CANCELLED:
             self.status.setText("Stopped")
         else:
             cited = sum(1 for s in self.sources if s.cited)
             self.status.setText(f"{len(self.sources)} sources, {cited} cited")
 
-    def _on_failed(self, req: int, _kind: str, message: str) -> None:
+    def _on_failed(self, req: int, _request: AiRequest, message: str) -> None:
         if req != self.request:
             return
         self.request = None
@@ -166,7 +168,7 @@ class AskDialog(QDialog):
     def _show_sources(self) -> None:
         lines = []
         for source in self.sources:
-            mark = "" if not getattr(source, "cited", False) else " ✓"
+            mark = " ✓" if source.cited else ""
             lines.append(
                 f'<p>[{source.number}] <a href="{html.escape(source.link)}">{html.escape(source.title)}</a>{mark}</p>'
             )

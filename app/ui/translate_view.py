@@ -13,6 +13,8 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 
 from app.ai.html_blocks import Piece, render, runs, split_blocks
+from app.ai.requests import AiRequest, TranslateRequest
+from app.ai.results import FinishReason, TranslatedBlock, TranslationResult
 from app.models import Article
 from app.ui.ai_worker import AiWorker
 from app.ui.reader_pane import ReaderPane
@@ -83,10 +85,8 @@ class ReaderTranslation(QObject):
         self._pieces = split_blocks(article.content_html or article.summary_html or "")
         self._done, self._title = {}, ""
         self._partial, self._partial_painted = "", False
-        args: dict[str, Any] = {"article_id": article.id, "refresh": refresh}
-        if self.max_block_tokens is not None:
-            args["max_block_tokens"] = self.max_block_tokens
-        self.request = self.worker.submit("translate", VIEW, **args)
+        request = TranslateRequest(article.id, refresh=refresh, max_block_tokens=self.max_block_tokens)
+        self.request = self.worker.submit(request, VIEW)
         self.translate_action.setText("Stop translating")
         self._notify("Translating…")
         return self.request
@@ -121,7 +121,7 @@ class ReaderTranslation(QObject):
             self._title = title
             self._paint_timer.start()
 
-    def _on_block(self, req: int, block: Any) -> None:
+    def _on_block(self, req: int, block: TranslatedBlock) -> None:
         if req == self.request:
             self._done[block.index] = block.text
             self._partial, self._partial_painted = "", False
@@ -137,11 +137,11 @@ class ReaderTranslation(QObject):
         elif not self._paint_timer.isActive():
             self._paint_timer.start()
 
-    def _on_finished(self, req: int, kind: str, result: Any) -> None:
-        if req != self.request or kind != "translate":
+    def _on_finished(self, req: int, request: AiRequest, result: object) -> None:
+        if req != self.request or not isinstance(request, TranslateRequest):
             return
         self._end()
-        if result is None or result.finish_reason == "cancelled":
+        if not isinstance(result, TranslationResult) or result.finish_reason == FinishReason.CANCELLED:
             return
         self.results.pop(result.article_id, None)
         self.results[result.article_id] = (result.title, result.html)
@@ -151,7 +151,7 @@ class ReaderTranslation(QObject):
             self._show_result(result.article_id)
         self._notify("Translation from the cache" if result.cached else "Translation saved")
 
-    def _on_failed(self, req: int, kind: str, message: str) -> None:
+    def _on_failed(self, req: int, _request: AiRequest, message: str) -> None:
         if req != self.request:
             return
         self._end()

@@ -17,7 +17,7 @@ from app.models import ArticleQuery, ParsedItem
 from app.storage import open_store
 from app.storage.retrieval import Scope, parse_scope, question_match
 from tests.ai.openai_server import FakeModelServer
-from tests.support.ai_fixtures import OTTERS, tiny_checkpoint
+from tests.support.ai_fixtures import OTTERS, ForwardCounter, tiny_checkpoint
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
@@ -142,3 +142,34 @@ def test_answer_streams_on_the_tiny_model_and_cancels(env, tiny: Path) -> None:
     cancel.set()
     stopped = assistant.ask("otters tools", cancel=cancel)
     assert stopped.finish_reason == "cancelled" and stopped.answer == ""
+
+
+def test_a_repeated_question_reads_only_itself_on_the_cached_sources_state(env, tiny: Path) -> None:
+    """The instructions and sources are read once and kept in the state cache; asking again over the same
+    sources feeds only the question, and the answer is the one a fresh read gives (greedy sampling)."""
+    paths, settings, store, _ids = env
+    settings.set("ai.model_path", str(tiny))
+    settings.set("ai.max_tokens", 5)
+    settings.set("ai.chat_temperature", 0.0)
+    assistant = Assistant(settings, paths, store)
+    counter = ForwardCounter(assistant.load())
+    try:
+        first = assistant.ask("otters tools")
+        read_first = counter.tokens
+        head = counter.sizes[0]  # the instructions and sources, read into the cached state
+        counter.reset()
+        again = assistant.ask("otters tools")
+        assert again.answer == first.answer and again.sources == first.sources
+        assert counter.sizes[0] < 16 < head  # only "My question: ..." was fed before the answer
+        assert counter.tokens < read_first - head + 16
+        counter.reset()
+        assistant.ask("Otters, tools?")  # other words, the same sources: the same head
+        assert counter.sizes[0] < 16
+        counter.reset()
+        assistant.states.clear()  # no cached head: read again, and the same answer
+        assert assistant.ask("otters tools").answer == first.answer and counter.sizes[0] == head
+        counter.reset()
+        other = assistant.ask("whales songs")  # other sources: another head, read in full
+        assert other.sources and counter.sizes[0] > 16
+    finally:
+        counter.restore()

@@ -5,6 +5,8 @@ L12 D768; 1.5B: L24 D2048), beside the same model's summary of one article (the 
 
 Prints the prompt size, the time to the first answer text (retrieval + excerpt fitting + prefill + first
 token, model already loaded) and the prefill rate. Random weights: the text is noise, the timing is real.
+The first run reads the instructions and sources; later runs of the same question find that state in the
+state cache and read only the question ("cached sources").
 """
 
 from __future__ import annotations
@@ -79,13 +81,15 @@ def main() -> None:
 
                 assistant.summarize(one, refresh=True, on_text=mark)
                 sums.append(first[0] - t0 if first else float("nan"))
-            for (ttft, tokens), summary_ttft in zip(asks, sums, strict=True):
-                print(f"ask, 5 sources: {tokens} prompt tokens, first text after {ttft:.2f}s "
+            for run, ((ttft, tokens), summary_ttft) in enumerate(zip(asks, sums, strict=True)):
+                how = "cold" if run == 0 else "cached sources"
+                print(f"ask ({how}), 5 sources: {tokens} prompt tokens, first text after {ttft:.2f}s "
                       f"({tokens / ttft:.0f} tok/s incl. retrieval); summary of one article: first text after "
                       f"{summary_ttft:.2f}s")  # fmt: skip
-            best = min(a[0] for a in asks)
-            print(f"RESULT shape={args.shape} device={args.device} dtype={args.dtype} ask_ttft_best={best:.2f}s "
-                  f"prompt_tokens={asks[0][1]} summary_ttft_best={min(sums):.2f}s")  # fmt: skip
+            cold, cached = asks[0][0], min((a[0] for a in asks[1:]), default=float("nan"))
+            print(f"RESULT shape={args.shape} device={args.device} dtype={args.dtype} ask_ttft_cold={cold:.2f}s "
+                  f"ask_ttft_cached_sources={cached:.2f}s prompt_tokens={asks[0][1]} "
+                  f"summary_ttft_best={min(sums):.2f}s")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -4,10 +4,10 @@ box grows with its text, and the status line never outlives the article it was a
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from PySide6.QtGui import QTextDocument
 
+from app.ai.requests import ChatAskRequest, SummarizeRequest
+from app.ai.results import FinishReason, Reply, ReplyKind
 from app.ui.markdown_view import end_note, markdown_html, markdown_plain
 
 HOSTILE = "<img src=x onerror=alert(1)> <b>bold?</b> [click](javascript:alert(1)) <script>x()</script>"
@@ -62,6 +62,10 @@ def test_model_output_cannot_inject_markup(qtbot, controller) -> None:
     assert "<img src=x" in panel.chat_view.toPlainText() and "<img" not in panel.chat_view.toHtml()
 
 
+def reply_ending(reason: FinishReason) -> Reply:
+    return Reply(ReplyKind.CHAT, "", reason, 0, 0)
+
+
 def test_chat_notes_replace_raw_finish_tags(qtbot, controller) -> None:
     panel = panel_of(controller)
     panel.input.setText("What do otters eat?")
@@ -69,18 +73,19 @@ def test_chat_notes_replace_raw_finish_tags(qtbot, controller) -> None:
     panel._chat_items.append(("ai", ""))
     panel._chat_req = 9003
     panel.worker.text_arrived.emit(9003, "Mostly **fish** and")
-    panel.worker.finished.emit(9003, "chat_ask", SimpleNamespace(finish_reason="length"))
+    ask = ChatAskRequest(panel.article.id, "What do otters eat?")
+    panel.worker.finished.emit(9003, ask, reply_ending(FinishReason.LENGTH))
     text = panel.chat_view.toPlainText()
     assert "[length]" not in text and "cut at the length limit" in text
     assert "You: What do otters eat?" in text and "Mostly fish and" in text and "**" not in text
     panel._chat_items.append(("ai", ""))
     panel._chat_req = 9004
     panel.worker.text_arrived.emit(9004, "Crabs")
-    panel.worker.finished.emit(9004, "chat_ask", SimpleNamespace(finish_reason="cancelled"))
+    panel.worker.finished.emit(9004, ask, reply_ending(FinishReason.CANCELLED))
     text = panel.chat_view.toPlainText()
     assert "[cancelled]" not in text and text.rstrip().endswith("stopped")
     panel._chat_req = 9005
-    panel.worker.finished.emit(9005, "chat_ask", SimpleNamespace(finish_reason="eos"))
+    panel.worker.finished.emit(9005, ask, reply_ending(FinishReason.EOS))
     assert panel.chat_view.toPlainText() == text  # a normal end adds no note
 
 
@@ -112,7 +117,7 @@ def test_status_is_cleared_when_the_article_changes(qtbot, controller) -> None:
     panel = panel_of(controller)
     first = panel.article.id
     panel._summary_req = 9006
-    panel.worker.failed.emit(9006, "summarize", "the model file is missing")
+    panel.worker.failed.emit(9006, SummarizeRequest(first), "the model file is missing")
     assert panel.status.text().startswith("⚠")
     controller.window.select_row(1)
     qtbot.waitUntil(lambda: panel.article is not None and panel.article.id != first)

@@ -42,7 +42,8 @@ for row in range(w.list_model.rowCount()):
 report = {"panel": ctl.ai_panel is not None, "read": w.reader.article is not None,
           "torch_after_reading": "torch" in sys.modules}
 if ai_on:
-    ctl.ai_panel.worker.submit("load", "load")
+    from app.ai.requests import LoadModelRequest
+    ctl.ai_panel.worker.submit(LoadModelRequest(), "load")
     spin(lambda: "torch" in sys.modules and ctl.ai_panel.worker.assistant is not None
          and ctl.ai_panel.worker.assistant.loaded)
     report["torch_after_use"] = "torch" in sys.modules

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer, QUrl
 
 from app.ai.prompts import PROMPT_VERSION
+from app.ai.requests import ChatContinueRequest, ChatRegenerateRequest, LoadModelRequest, SummarizeRequest
 from app.fetching.report import FeedOutcome
 from app.storage import open_store
 from app.ui.ai_panel import auto_summarise
@@ -32,10 +33,10 @@ def ai(qtbot, data_dir: Path, tiny: Path):
     wait_loaded(qtbot, ctl)
     events: dict[str, list] = {"started": [], "text": [], "finished": [], "failed": []}
     worker = ctl.ai_panel.worker
-    worker.started.connect(lambda req, kind: events["started"].append((req, kind)))
+    worker.started.connect(lambda req, request: events["started"].append((req, request)))
     worker.text_arrived.connect(lambda req, text: events["text"].append((req, text)))
-    worker.finished.connect(lambda req, kind, result: events["finished"].append((req, kind, result)))
-    worker.failed.connect(lambda req, kind, message: events["failed"].append((req, kind, message)))
+    worker.finished.connect(lambda req, request, result: events["finished"].append((req, request, result)))
+    worker.failed.connect(lambda req, request, message: events["failed"].append((req, request, message)))
     yield ctl, ctl.ai_panel, ids, events
     ctl.shutdown()
 
@@ -109,14 +110,14 @@ def test_stop_ends_the_run_and_nothing_reaches_the_view_after_it(qtbot, ai) -> N
 
 def test_chat_follow_up_reuses_the_article_state(qtbot, ai) -> None:
     ctl, panel, ids, events = ai
-    opened: list[dict] = []
+    opened: list = []
     panel.worker.chat_opened.connect(lambda _aid, facts: opened.append(facts))
     open_article(qtbot, ctl, ids["otters_feed"])
     panel.input.setText("What do otters eat?")
     qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
     first = panel._chat_req
     qtbot.waitUntil(lambda: done(events, first), timeout=60000)
-    assert opened and opened[0]["tokens"] > 50 and opened[0]["from_cache"] == ""
+    assert opened and opened[0].tokens > 50 and opened[0].from_cache == ""
     assert "You: What do otters eat?" in panel.chat_view.toPlainText()
     counter = ForwardCounter(panel.worker.assistant.model)
     try:
@@ -126,14 +127,17 @@ def test_chat_follow_up_reuses_the_article_state(qtbot, ai) -> None:
         second = panel._chat_req
         qtbot.waitUntil(lambda: done(events, second), timeout=60000)
         reply = result_of(events, second)
-        assert counter.sizes[0] == reply.prompt_tokens < opened[0]["tokens"]  # only the question was read
-        assert max(counter.sizes) < opened[0]["tokens"] and len(opened) == 1
-        for kind, button in (("chat_regen", panel.regen_button), ("chat_continue", panel.continue_button)):
+        assert counter.sizes[0] == reply.prompt_tokens < opened[0].tokens  # only the question was read
+        assert max(counter.sizes) < opened[0].tokens and len(opened) == 1
+        for kind, button in (
+            (ChatRegenerateRequest, panel.regen_button),
+            (ChatContinueRequest, panel.continue_button),
+        ):
             qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
             req = panel._chat_req
             qtbot.waitUntil(lambda req=req: done(events, req), timeout=60000)
-            assert any(e[0] == req and e[1] == kind for e in events["finished"] + events["failed"])
-        assert max(counter.sizes) < opened[0]["tokens"]
+            assert any(e[0] == req and isinstance(e[1], kind) for e in events["finished"] + events["failed"])
+        assert max(counter.sizes) < opened[0].tokens
     finally:
         counter.restore()
     qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
@@ -182,7 +186,7 @@ def test_generation_runs_off_the_gui_thread_and_streams_while_the_gui_keeps_runn
     """Behaviour, not milliseconds (the stall figures are in tests/bench/bench_gui_latency.py): no
     forward pass runs on the GUI thread, and GUI timers fire between streamed pieces of the summary."""
     ctl, panel, ids, events = ai
-    load = panel.worker.submit("load", "load")
+    load = panel.worker.submit(LoadModelRequest(), "load")
     qtbot.waitUntil(lambda: done(events, load), timeout=60000)
     ctl.settings.set("ai.max_tokens", 200)
     open_article(qtbot, ctl, ids["otters_feed"])
@@ -240,8 +244,10 @@ def test_auto_summaries_run_in_the_background_only_for_chosen_feeds(qtbot, ai) -
     with open_store(ctl.paths.db_path) as store:
         store.mark_read([ids["otters"], ids["long"]], read=False)
     auto_summarise(panel, FeedOutcome(ids["otters_feed"], "Otters", "u", "updated", new_articles=2))
-    qtbot.waitUntil(lambda: sum(1 for e in events["finished"] if e[1] == "summarize") >= 2, timeout=60000)
-    assert not any(e[1] == "summarize" and e[2] is not None and e[2].article_id == ids["rain"]
+    qtbot.waitUntil(
+        lambda: sum(1 for e in events["finished"] if isinstance(e[1], SummarizeRequest)) >= 2, timeout=60000
+    )
+    assert not any(isinstance(e[1], SummarizeRequest) and e[2] is not None and e[2].article_id == ids["rain"]
                    for e in events["finished"])  # fmt: skip
     assert panel.cached_summary(ids["otters"]) and panel.cached_summary(ids["long"])
 

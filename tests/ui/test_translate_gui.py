@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
+from app.ai.requests import TranslateRequest
 from app.ai.task_prompts import TRANSLATE_PROMPT_VERSION
 from app.models import Article
 from app.storage import open_store
@@ -64,7 +65,7 @@ def test_translation_streams_block_by_block_then_toggles_and_comes_from_the_cach
         blocks: list[int] = []
         translation.worker.translated_block.connect(lambda req, block: blocks.append(block.index))
         finished: list[tuple] = []
-        translation.worker.finished.connect(lambda q, kind, r: finished.append((q, kind, r)))
+        translation.worker.finished.connect(lambda q, request, r: finished.append((q, request, r)))
         article_id = open_article(qtbot, ctl, ids["otters_feed"])
         assert not translation.original_action.isEnabled()  # nothing to toggle yet
         req = translation.translate()
@@ -72,7 +73,8 @@ def test_translation_streams_block_by_block_then_toggles_and_comes_from_the_cach
         # Wait for the test's own receiver, not for the view: two queued slots of one emission can be run in two
         # different processEvents() passes when the machine is loaded, so the view may be done before the lambda.
         qtbot.waitUntil(
-            lambda: any(q == req and kind == "translate" for q, kind, _r in finished), timeout=30000
+            lambda: any(q == req and isinstance(request, TranslateRequest) for q, request, _r in finished),
+            timeout=30000,
         )
         qtbot.waitUntil(lambda: not translation.running, timeout=30000)
         assert blocks == [0, 1]  # the article's two paragraphs, in order
@@ -85,7 +87,7 @@ def test_translation_streams_block_by_block_then_toggles_and_comes_from_the_cach
         assert "Sea otters live" in window.reader.toPlainText() and window.reader.translated is None
         translation.original_action.trigger()  # back to the translation
         assert window.reader.toPlainText().startswith("译文1")
-        result = next(r for q, kind, r in finished if q == req and kind == "translate")
+        result = next(r for q, request, r in finished if q == req and isinstance(request, TranslateRequest))
         assert not result.cached and result.finish_reason == "stop"
         with open_store(ctl.paths.db_path) as store:
             row = store.get_translation(article_id, "body", "zh", result.model_id, TRANSLATE_PROMPT_VERSION)
