@@ -13,11 +13,13 @@ from markdown_it import MarkdownIt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFrame, QTextBrowser
 
+from app.ai.results import FinishReason
+
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"]
 )
 # why generation ended, as a short note for the reader instead of a raw "[length]" tag
-END_NOTES = {"length": "cut at the length limit", "cancelled": "stopped"}
+END_NOTES = {FinishReason.LENGTH: "cut at the length limit", FinishReason.CANCELLED: "stopped"}
 NOTE_STYLE = "color: #888888; font-size: small; font-style: italic;"
 # headings sized for a side panel, not a page; code set apart from prose
 PANEL_CSS = (
@@ -40,8 +42,8 @@ def markdown_plain(text: str) -> str:
     return doc.toPlainText()
 
 
-def end_note(reason: str) -> str:
-    """The reader's words for a finish reason ("length" -> "cut at the length limit")."""
+def end_note(reason: FinishReason | str) -> str:
+    """The reader's words for a finish reason (LENGTH -> "cut at the length limit")."""
     return END_NOTES.get(reason, reason.replace("_", " "))
 
 
