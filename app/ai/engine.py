@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, MutableMapping, Sequence
 from functools import partial
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import torch
 
@@ -39,14 +39,44 @@ class Model(Protocol):
     ) -> tuple[Tensor, State]: ...
 
 
-class RWKVModel:
-    """Shared engine: owns the initial state and chunking; a generation subclass supplies the math.
+LayerT = TypeVar("LayerT")
 
-    Subclasses implement `_zero_state() -> dict[str, Tensor]`, `_forward_one(token, state) -> logits [V]` and
-    `_forward_seq(tokens, state) -> logits [V]` (last token), both updating `state` in place.
+
+class RWKVModel(Generic[LayerT]):
+    """Shared engine: loads the weights layer by layer, owns the initial state and chunking; a generation
+    subclass supplies the math.
+
+    Subclasses implement `_load_layer(weights, i) -> layer`, `_forward_one(token, state) -> logits [V]` and
+    `_forward_seq(tokens, state) -> logits [V]` (last token), both updating `state` in place, and may override
+    `_zero_state() -> dict[str, Tensor]`.
     """
 
-    def __init__(self, info: CheckpointInfo, plan: Plan) -> None:
+    def __init__(
+        self,
+        weights: MutableMapping[str, Tensor],
+        info: CheckpointInfo,
+        plan: Plan,
+        progress: Progress | None = None,
+    ) -> None:
+        self._setup(info, plan)
+        self.C, self.H, self.N = info.n_embd, info.n_head, info.head_size
+        self.emb = self._embedding(weights)  # [V,C]
+        self.layers: list[LayerT] = []
+        for i in range(info.n_layer):
+            self.layers.append(self._load_layer(weights, i))
+            if progress is not None:
+                progress((i + 1) / (info.n_layer + 1))
+        self._load_output(weights, progress)
+        self._loaded()
+
+    def _loaded(self) -> None:
+        """Called once every weight is in place (a fast path binds its kernels to them here)."""
+
+    def _load_layer(self, weights: MutableMapping[str, Tensor], i: int) -> LayerT:
+        """Layer i's weights, converted for the plan (each raw tensor popped from `weights`)."""
+        raise NotImplementedError
+
+    def _setup(self, info: CheckpointInfo, plan: Plan) -> None:
         self.info = info
         self.plan = plan
         device = plan.torch_device

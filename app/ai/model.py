@@ -1,4 +1,5 @@
-"""`load_model`: a file's generation picks its engine (app/ai/v4.py ... v7.py, all built on app/ai/engine.py).
+"""`load_model`: a file's generation picks its engine (app/ai/v4.py ... v7.py, all built on app/ai/engine.py;
+RWKV-7 with native kernels in the plan: its fast path, app/ai/v7_native.py).
 
 A load resolves the settings into one execution plan (app/ai/plan.py) before any weight is read; the engine
 then lays out its weights and runs exactly that plan."""
@@ -13,7 +14,7 @@ import torch
 
 from app.ai.checkpoint import CheckpointInfo, load_time_state, open_weights
 from app.ai.engine import CHUNK_LEN, RESCALE_EVERY, Model, Progress, RWKVModel, Tensor
-from app.ai.plan import plan_for
+from app.ai.plan import Plan, plan_for
 from app.errors import ModelLoadError
 
 __all__ = ["CHUNK_LEN", "RESCALE_EVERY", "Model", "RWKVModel", "build_model", "load_model"]
@@ -21,7 +22,12 @@ __all__ = ["CHUNK_LEN", "RESCALE_EVERY", "Model", "RWKVModel", "build_model", "l
 log = logging.getLogger(__name__)
 
 
-def _engine_class(version: str) -> type[RWKVModel]:
+def _engine_class(version: str, plan: Plan | None = None) -> type[RWKVModel]:
+    # RWKV-7 with native kernels in the plan: the fast path (native decode and recurrence)
+    if version == "7" and plan is not None and plan.kern is not None:
+        from app.ai.v7_native import NativeRWKV7
+
+        return NativeRWKV7
     if version == "7":
         from app.ai.v7 import RWKV7
 
@@ -50,7 +56,7 @@ def build_model(
 ) -> RWKVModel:
     """An engine from an already loaded state dict (tensors are consumed layer by layer)."""
     plan = plan_for(info, device, dtype, kernels)
-    return _engine_class(info.version)(dict(weights), info, plan, progress)
+    return _engine_class(info.version, plan)(dict(weights), info, plan, progress)
 
 
 def load_model(
@@ -86,7 +92,7 @@ def load_model(
         plan.summary(),
     )
     try:
-        model = _engine_class(info.version)(weights, info, plan, progress)
+        model = _engine_class(info.version, plan)(weights, info, plan, progress)
     except torch.cuda.OutOfMemoryError as exc:
         raise ModelLoadError(
             "out of GPU memory while loading the model", hint="Use int8 or the CPU."

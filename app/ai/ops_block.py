@@ -15,17 +15,15 @@ the same head-wise part (`MatrixBlockModel._heads`): with r, k, v, g = W·x{r,k,
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
 
-from app.ai.checkpoint import CheckpointInfo
 from app.ai.engine import RWKVModel
 from app.ai.ops_mix import ChannelMix, shift_seq
-from app.ai.plan import Plan
 from app.ai.quant import Projection
 from app.ai.state import State
 
@@ -64,27 +62,10 @@ LayerT = TypeVar("LayerT", bound=Block)
 MatrixT = TypeVar("MatrixT", bound=MatrixBlock)
 
 
-class BlockModel(RWKVModel, Generic[LayerT]):
-    """The RWKV-4/5.2/6 engine: loads and runs the shared block; subclasses load and run the time mix."""
+class BlockModel(RWKVModel[LayerT]):
+    """The RWKV-4/5.2/6 engine: runs the shared block; subclasses load their layers and run the time mix."""
 
     ffn_mix = "time_mix"  # how the file stores the channel mix's lerp weights (see RWKVModel._channel_mix)
-
-    def __init__(
-        self,
-        weights: MutableMapping[str, Tensor],
-        info: CheckpointInfo,
-        plan: Plan,
-        progress: Callable[[float], None] | None = None,
-    ) -> None:
-        super().__init__(info, plan)
-        self.C, self.H, self.N = info.n_embd, info.n_head, info.head_size
-        self.emb = self._embedding(weights)
-        self.layers: list[LayerT] = []
-        for i in range(info.n_layer):
-            self.layers.append(self._load_layer(weights, i))
-            if progress is not None:
-                progress((i + 1) / (info.n_layer + 1))
-        self._load_output(weights, progress)
 
     def _block_weights(self, weights: MutableMapping[str, Tensor], i: int) -> dict:
         """Layer i's shared fields of `Block`, as keyword arguments for the generation's layer class."""
@@ -98,9 +79,6 @@ class BlockModel(RWKVModel, Generic[LayerT]):
             "o": lin(weights, a + "output.weight", scaled=True, layer=i),
             "ffn": self._channel_mix(weights, i, mix=self.ffn_mix),
         }
-
-    def _load_layer(self, weights: MutableMapping[str, Tensor], i: int) -> LayerT:
-        raise NotImplementedError
 
     def _time_mix(self, ly: LayerT, xx: Tensor, d: Tensor, state: State, i: int) -> Tensor:
         """xx, d [T,C] -> the attention output [T,C]; layer i's WKV state updated in place."""

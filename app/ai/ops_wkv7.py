@@ -1,4 +1,4 @@
-"""RWKV-7 WKV (generalised delta rule) over a sequence: the per-step loop and a chunked parallel form.
+"""RWKV-7 WKV (generalised delta rule): one step, the loop of steps, and a chunked parallel form of the loop.
 
 Per head, S [N(value),N(key)]:  S_t = S_{t−1}·diag(w_t) + (S_{t−1}·a_t) b_tᵀ + v_t k_tᵀ ;  y_t = S_t·r_t.
 The chunked form (as in flash-linear-attention's DPLR delta rule) solves each chunk of L steps with batched
@@ -14,17 +14,24 @@ Tensor = torch.Tensor
 CHUNK = 16
 
 
+def wkv7_step(S: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """One step of the recurrence, the only place it is written in Python: S ← S·diag(w) + (S·a) bᵀ + v kᵀ;
+    y = S·r. S [H,N(value),N(key)] fp32 updated in place; the rest [H,N]; returns y [H,N].
+
+    S·a and S·r run as row-vector products aᵀ·Sᵀ (faster on the CPU than a batched GEMV or multiply+sum); the
+    rank-1 updates as broadcast addcmul.
+    """
+    ST = S.transpose(1, 2)
+    sa = torch.bmm(a.unsqueeze(1), ST).transpose(1, 2)  # S·a [H,N,1]
+    S.mul_(w.unsqueeze(1))
+    S.addcmul_(sa, b.unsqueeze(1))
+    S.addcmul_(v.unsqueeze(-1), k.unsqueeze(1))
+    return torch.bmm(r.unsqueeze(1), ST).view_as(r)
+
+
 def wkv7_loop(S: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, a: Tensor, b: Tensor) -> Tensor:
-    """Reference loop. S [H,N,N] updated in place; r, w, k, v, a, b [T,H,N]; returns y [T,H,N]."""
-    T, H, N = r.shape
-    y = torch.empty(T, H, N, 1, dtype=S.dtype, device=S.device)
-    for t in range(T):
-        sa = torch.bmm(S, a[t].unsqueeze(-1))  # [H,N,1]
-        S.mul_(w[t].unsqueeze(1))
-        S.baddbmm_(sa, b[t].unsqueeze(1))
-        S.baddbmm_(v[t].unsqueeze(-1), k[t].unsqueeze(1))
-        torch.bmm(S, r[t].unsqueeze(-1), out=y[t])
-    return y.view(T, H, N)
+    """The recurrence step by step. S [H,N,N] updated in place; r, w, k, v, a, b [T,H,N]; returns y [T,H,N]."""
+    return torch.stack([wkv7_step(S, *(x[t] for x in (r, w, k, v, a, b))) for t in range(r.shape[0])])
 
 
 def wkv7_chunked(
@@ -76,18 +83,3 @@ def wkv7_chunked(
         Cs[c].baddbmm_(S @ WaT[c], b_bar[c])
         S.mul_(g_last[c]).add_(Cs[c])
     return y.transpose(1, 2).reshape(n * L, H, N)[:T].contiguous()
-
-
-def wkv7_step(S: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, kk: Tensor, ka: Tensor) -> Tensor:
-    """One token of the recurrence with a = −kk, b = kk⊙a: S ← S·diag(w) − (S·kk)(kk⊙a)ᵀ + v kᵀ; y = S·r.
-
-    S [H,N,N] fp32 updated in place; the rest [H,N] fp32; returns y [H,N]. S·kk and S·r run as row-vector
-    products kkᵀ·Sᵀ (faster on the CPU than S·kk as a batched GEMV or as multiply+sum); the rank-1 updates as
-    broadcast addcmul.
-    """
-    ST = S.transpose(1, 2)
-    sa = torch.bmm(kk.unsqueeze(1), ST).transpose(1, 2)  # S·kk [H,N,1]
-    S.mul_(w.unsqueeze(1))
-    S.addcmul_(sa, ka.unsqueeze(1), value=-1.0)
-    S.addcmul_(v.unsqueeze(-1), k.unsqueeze(1))
-    return torch.bmm(r.unsqueeze(1), ST).view_as(r)

@@ -58,9 +58,10 @@ class Linear:
         xw = x.to(self.weight.dtype) if self._cast else x
         if not self.parts:
             y = F.linear(xw, self.weight)
-        elif xw.dim() == 1:
+        elif xw.numel() == self.in_features:  # one token, [C] or [1,C]
             p = self.parts
-            y = torch.bmm(xw.view(p, 1, -1), self.weight.view(p, -1, self.out_features)).sum(0).view(-1)
+            y = torch.bmm(xw.view(p, 1, -1), self.weight.view(p, -1, self.out_features)).sum(0)
+            y = y.view(*xw.shape[:-1], self.out_features)
         else:
             y = xw @ self.weight
         return y.to(self.act_dtype) if self._cast else y

@@ -1,4 +1,6 @@
-"""RWKV-7 decode through the native CPU kernels (app/ai/native/rwkv_cpu.c): one C call per token.
+"""RWKV-7 through the native CPU kernels (app/ai/native/rwkv_cpu.c), a fast path of the reference forward in
+app/ai/v7.py: `NativeRWKV7` decodes one token per C call and runs the prefill's recurrence in C; the rest of
+the prefill is the reference's. The tests compare both with the reference and with the rwkv package.
 
 `NativeV7(model, kern)` hands the kernels pointers to the model's own tensors (nothing is copied) in named
 structs, `V7Layer` per layer and `V7Model`, mirrored here field by field. At bind time the library reports
@@ -11,16 +13,13 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from typing import TYPE_CHECKING
 
 import torch
 
 from app.ai.native_ops import KIND_F16, KIND_F32, KIND_Q4, KIND_Q8, Kernels
 from app.ai.quant import Half16Linear, Int4Linear, Int8Linear, Linear, Projection
 from app.ai.state import State
-
-if TYPE_CHECKING:
-    from app.ai.v7 import RWKV7
+from app.ai.v7 import DECAY, RWKV7
 
 Tensor = torch.Tensor
 _P = ctypes.c_void_p
@@ -196,6 +195,21 @@ class NativeV7:
             )
         return logits
 
-    def wkv_seq(self, S: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, a: Tensor, b: Tensor) -> Tensor:
-        """The WKV recurrence over a sequence, as `wkv7_loop` (w: decay multipliers)."""
-        return self.kern.wkv7_seq(S, r, w, k, v, a, b)
+
+class NativeRWKV7(RWKV7):
+    """RWKV7 with the plan's native kernels bound (weights laid out for them by the plan at load)."""
+
+    def _loaded(self) -> None:
+        if self.kern is None:
+            raise ValueError("NativeRWKV7 needs a plan with native kernels")
+        self.native: NativeV7 = NativeV7(self, self.kern)  # a failure is a bug, not a fallback
+
+    def _forward_one(self, token: int, state: State) -> Tensor:
+        return self.native.decode(token, state)
+
+    def _wkv(self, S: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, kk: Tensor, a: Tensor) -> Tensor:
+        """The recurrence token by token in C (faster than the chunked form); as `RWKV7._wkv`."""
+        T, H, N = r.shape[0], self.H, self.N
+        w = w.float().mul_(-DECAY).exp_()
+        inputs = [t.float().view(T, H, N) for t in (r, w, k, v, -kk, kk * a)]
+        return self.native.kern.wkv7_seq(S, *inputs).view(T, -1)

@@ -112,7 +112,7 @@ def test_fp16_rescaling_leaves_logits_unchanged(tmp_path, monkeypatch, version):
         def _rescale_policy(self) -> int:
             return 2
 
-    monkeypatch.setattr(model_mod, "_engine_class", lambda v: Rescaled)
+    monkeypatch.setattr(model_mod, "_engine_class", lambda v, plan=None: Rescaled)
     rescaled = load_model(path, device="cpu", dtype="fp32")
     assert rescaled.rescale_every == 2
     logits = rescaled.forward(PROMPT)[0]
