@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 from app.config import Key
 from app.errors import HearthError, ModelError
-from app.i18n import _
+from app.i18n import _, lazy_gettext
 
 if TYPE_CHECKING:
     from app.ai.assistant import Assistant
     from app.ai.chat import ChatSession, Reply
     from app.cli import Context
 
-CHAT_HELP = (
+CHAT_HELP = lazy_gettext(
     "Ask about the article, or: /reset (forget the chat), /regen (answer again), /continue (more of the last "
     "answer), /temp X, /topp X (sampling for the next answers), /free PROMPT (free generation), "
     "/instruct TEXT (instruction mode), /quit"
@@ -66,7 +66,7 @@ def _stream(ctx: Context) -> Callable[[str], None]:
 def cmd_summarize(ctx: Context, args: argparse.Namespace) -> int:
     assistant = _assistant(ctx)
     article = ctx.store.get_article(args.article_id)
-    ctx.print(f"# {article.title or '(untitled)'}")
+    ctx.print(f"# {article.title or _('(untitled)')}")
     cancel = threading.Event()
     try:
         result = assistant.summarize(article, refresh=args.refresh, on_text=_stream(ctx), cancel=cancel)
@@ -74,10 +74,12 @@ def cmd_summarize(ctx: Context, args: argparse.Namespace) -> int:
         cancel.set()
         raise
     ctx.print("")
-    notes = ["from cache" if result.cached else result.finish_reason]
+    notes = [_("from cache") if result.cached else result.finish_reason]
     if result.cut_to is not None:
-        notes.append(f"article cut to {result.cut_to} tokens")
-    ctx.err.write(f"[{', '.join(notes)}; model {result.model_id}]\n")
+        notes.append(_("article cut to {n} tokens").format(n=result.cut_to))
+    ctx.err.write(
+        _("[{notes}; model {model}]").format(notes=_(", ").join(notes), model=result.model_id) + "\n"
+    )
     return 0
 
 
@@ -88,7 +90,7 @@ def cmd_digest(ctx: Context, args: argparse.Namespace) -> int:
     if not result.items:
         ctx.print(result.text)
         return 0
-    ctx.print("\n\nArticles:")
+    ctx.print("\n\n" + _("Articles:"))
     for number, item in enumerate(result.items, 1):
         ctx.print(f"  {number}. {item.title} <{item.link}>" + (f" {item.url}" if item.url else ""))
     return 0
@@ -97,12 +99,16 @@ def cmd_digest(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
     assistant = _assistant(ctx)
     article = ctx.store.get_article(args.article_id)
-    ctx.print(f"Reading “{article.title or '(untitled)'}”…")
+    ctx.print(_("Reading “{title}”…").format(title=article.title or _("(untitled)")))
     chat = assistant.article_chat(article)
     assert chat is not None  # no cancel flag was given
-    cut = f", cut to {chat.cut_to} tokens" if chat.cut_to is not None else ""
-    source = f" (state from the {chat.from_cache} cache)" if chat.from_cache else ""
-    ctx.print(f"Article read: {chat.context_tokens} tokens{cut}{source}. {CHAT_HELP}")
+    cut = _(", cut to {n} tokens").format(n=chat.cut_to) if chat.cut_to is not None else ""
+    source = _(" (state from the {cache} cache)").format(cache=chat.from_cache) if chat.from_cache else ""
+    ctx.print(
+        _("Article read: {n} tokens{cut}{source}. {help}").format(
+            n=chat.context_tokens, cut=cut, source=source, help=CHAT_HELP
+        )
+    )
     console = ChatConsole(ctx, chat)
     for line in sys.stdin:
         if not console.handle(line.rstrip("\n")):
@@ -124,7 +130,7 @@ class ChatConsole:
         line = line.strip()
         if not line:
             return True
-        command, _, rest = line.partition(" ") if line.startswith("/") else ("", "", line)
+        command, _sep, rest = line.partition(" ") if line.startswith("/") else ("", "", line)
         try:
             return self._dispatch(command, rest.strip())
         except HearthError as exc:
@@ -142,13 +148,13 @@ class ChatConsole:
             self.ctx.print(CHAT_HELP)
         elif command == "/reset":
             chat.reset()
-            self.ctx.print("(chat reset; the article is still read)")
+            self.ctx.print(_("(chat reset; the article is still read)"))
         elif command == "/temp":
             self.temperature = _number(rest, 0.0, 5.0, "/temp")
-            self.ctx.print(f"(temperature {self.temperature})")
+            self.ctx.print(_("(temperature {value})").format(value=self.temperature))
         elif command == "/topp":
             self.top_p = _number(rest, 0.0, 1.0, "/topp")
-            self.ctx.print(f"(top-p {self.top_p})")
+            self.ctx.print(_("(top-p {value})").format(value=self.top_p))
         elif command == "/regen":
             self._show(chat.regenerate(on_text=out, **sampling))
         elif command == "/continue":
@@ -158,7 +164,7 @@ class ChatConsole:
         elif command == "/instruct":
             self._show(chat.instruct(rest, on_text=out, **sampling))
         elif command:
-            self.ctx.print(f"! unknown command {command}. {CHAT_HELP}")
+            self.ctx.print(_("! unknown command {command}. {help}").format(command=command, help=CHAT_HELP))
         else:
             self._show(chat.ask(rest, on_text=out, **sampling))
         return True
@@ -169,7 +175,7 @@ class ChatConsole:
         def emit(piece: str) -> None:
             if not started[0]:
                 started[0] = True
-                self.ctx.print("Assistant:", end="")
+                self.ctx.print(_("Assistant:"), end="")
             self.ctx.print(piece, end="")
 
         return emit

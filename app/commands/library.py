@@ -94,20 +94,27 @@ def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
     store = ctx.store
     article = store.get_article(args.id)
     feed = store.get_feed(article.feed_id)
-    flags = ", ".join(
+    flags = _(", ").join(
         f
-        for f, on in (("read", article.read), ("unread", not article.read), ("starred", article.starred))
+        for f, on in (
+            (_("read"), article.read),
+            (_("unread"), not article.read),
+            (_("starred"), article.starred),
+        )
         if on
     )
-    ctx.print(f"Title:  {article.title or '(untitled)'}")
-    ctx.print(f"Feed:   {feed.title or feed.url} (feed {feed.id})")
-    ctx.print(f"Date:   {_date(article.published or article.updated or article.first_seen)}")
+    # TRANSLATORS: the labels of `hearth show` are padded to line up in English; line them up in yours
+    ctx.print(_("Title:  {title}").format(title=article.title or _("(untitled)")))
+    ctx.print(_("Feed:   {name} (feed {id})").format(name=feed.title or feed.url, id=feed.id))
+    ctx.print(
+        _("Date:   {date}").format(date=_date(article.published or article.updated or article.first_seen))
+    )
     if article.author:
-        ctx.print(f"Author: {article.author}")
-    ctx.print(f"Link:   {article.url or '-'}")
-    ctx.print(f"Status: {flags}")
+        ctx.print(_("Author: {author}").format(author=article.author))
+    ctx.print(_("Link:   {url}").format(url=article.url or "-"))
+    ctx.print(_("Status: {flags}").format(flags=flags))
     for enclosure in article.enclosures:
-        ctx.print(f"Attachment: {enclosure.url} {enclosure.type}".rstrip())
+        ctx.print(_("Attachment: {url} {type}").format(url=enclosure.url, type=enclosure.type).rstrip())
     text = html_to_text(article.content_html or article.summary_html)
     if text:
         ctx.print()
