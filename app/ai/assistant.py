@@ -27,7 +27,15 @@ from app.ai.prompts import (
     reply_text,
     summary_messages,
 )
-from app.ai.results import AskResult, BriefingResult, DigestItem, DigestResult, FinishReason, SummaryResult
+from app.ai.results import (
+    AskResult,
+    BriefingResult,
+    DigestItem,
+    DigestResult,
+    FinishReason,
+    StateSource,
+    SummaryResult,
+)
 from app.ai.state_cache import StateCache, StateKey, content_hash
 from app.config import SAMPLING_KEYS, Key, Paths, Settings
 from app.errors import HearthError, ModelLoadError
@@ -248,12 +256,13 @@ class Assistant:
         text, cut_to = self._fit(article_plain_text(article))
         context = article_context(article.title or "", text)
         key = StateKey(f"{self.model_id()}|{model.dtype}", PROMPT_VERSION, article.id, content_hash(context))
-        source = ""
+        source = StateSource.READ_NOW
         before = dict(self.states.hits)
         cached = self.states.get(key, device=model.device)
         if cached is not None:
             base, tokens = cached.state, int(cached.meta.get("tokens", 0))
-            source = "memory" if self.states.hits["memory"] > before["memory"] else "disk"
+            fresh = self.states.hits["memory"] > before["memory"]
+            source = StateSource.MEMORY if fresh else StateSource.DISK
         else:
             ids = self.tokenizer.encode(context)
             result = prefill(model, ids, cancel=cancel)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from app.ai.generate import Generation, generate
 from app.ai.prompts import CHAT_STOP, ChatMessage, clean_message, free_prompt, instruction_prompt, reply_text
-from app.ai.results import FinishReason, Reply, ReplyKind
+from app.ai.results import FinishReason, Reply, ReplyKind, StateSource
 from app.ai.sampler import SamplingParams
 from app.errors import ModelError
 
@@ -236,7 +236,7 @@ class ArticleChat(ChatSession):
     title: str = ""
     context_tokens: int = 0  # tokens of the article context in the base state
     cut_to: int | None = None  # the article was cut to this many tokens (None: whole)
-    from_cache: str = ""  # "memory", "disk" or "" when it was prefilled just now
+    from_cache: StateSource = StateSource.READ_NOW
 
 
 def _timed(on_text: OnText | None, first: list[float], started: float) -> OnText:

@@ -35,6 +35,14 @@ class ReplyKind(StrEnum):
     INSTRUCT = "instruct"
 
 
+class StateSource(StrEnum):
+    """Where a chat's article state came from."""
+
+    READ_NOW = ""  # prefilled just now (falsy, as the empty string was)
+    MEMORY = "memory"  # the state cache's memory
+    DISK = "disk"  # the state cache's folder
+
+
 @dataclass(frozen=True)
 class DigestItem:
     article_id: int
@@ -64,7 +72,7 @@ class ChatOpened:
     article_id: int
     tokens: int  # tokens of the article context in the chat's base state
     cut_to: int | None  # the article was cut to this many tokens (None: whole)
-    from_cache: str  # "memory", "disk" or "" when it was read just now
+    from_cache: StateSource
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from app.ai.backends import OpenAIBackend
 from app.ai.prompts import ChatMessage, article_context, clean_message
-from app.ai.results import FinishReason, Reply, ReplyKind
+from app.ai.results import FinishReason, Reply, ReplyKind, StateSource
 from app.errors import ModelError
 
 OnText = Callable[[str], None]
@@ -24,7 +24,7 @@ class ServerChat:
     title: str = ""
     context_tokens: int = 0
     cut_to: int | None = None
-    from_cache: str = ""
+    from_cache: StateSource = StateSource.READ_NOW  # a server keeps no state of ours
     messages: list[ChatMessage] = field(default_factory=list)
     _last: tuple[ReplyKind, list[ChatMessage], str] | None = (
         None  # (kind, messages sent, preset) for regenerate
