@@ -156,7 +156,10 @@ class SettingSpec(Generic[T]):
 
 
 class Key:
-    """Every setting, in the order `hearth config list` and the file show them (the one declaration)."""
+    """Every setting, in the order `hearth config list` and the file show them (the one declaration).
+
+    Only the user's preferences: what the app remembers by itself lives in the database (app.storage.app_state).
+    """
 
     # refreshing and fetching
     REFRESH_INTERVAL_MINUTES = SettingSpec(
@@ -224,9 +227,6 @@ class Key:
     UI_MARK_READ_ON_SELECT = SettingSpec(
         "ui.mark_read_on_select", bool, True, "mark an article read when it is opened"
     )
-    UI_TOLD_ABOUT_TRAY = SettingSpec(
-        "ui.told_about_tray", bool, False, "the close-to-tray hint was shown once"
-    )
     # local AI
     AI_ENABLED = SettingSpec("ai.enabled", bool, True, "local AI on (off: torch is never loaded)")
     AI_MODEL_PATH = SettingSpec("ai.model_path", str, "", "the active model file (.pth / .safetensors)")
@@ -263,9 +263,6 @@ class Key:
         "ai.creative_temperature", float, 1.2, "temperature for free generation"
     )
     AI_CREATIVE_TOP_P = SettingSpec("ai.creative_top_p", float, 0.7, "top-p for free generation")
-    AI_AUTO_SUMMARY_FEEDS = SettingSpec(
-        "ai.auto_summary_feeds", str, "", "feeds (ids, comma-separated) summarised in background"
-    )
     AI_RULES_PER_REFRESH = SettingSpec(
         "ai.rules_per_refresh", int, 10, "most model runs the per-feed AI rules make per refresh"
     )
@@ -369,6 +366,10 @@ class Settings:
         value = parse_value(spec, text)
         self._values[spec.key] = value
         return value
+
+    def raw(self, key: str) -> Any:
+        """What the file holds under `key`, declared or not (None when absent): for moving old keys' values."""
+        return self._values.get(key)
 
     def items(self) -> Iterator[tuple[SettingSpec[Any], Any]]:
         for spec in SETTING_SPECS:

@@ -12,13 +12,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from app.ai.results import FinishReason
-from app.config import Key, Settings
+from app.config import Key
 from app.errors import HearthError
-from app.storage.ai_rules import FeedRules
 
 if TYPE_CHECKING:
     from app.ai.assistant import Assistant
-    from app.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +45,6 @@ class RulesOutcome:
     errors: list[str] = field(default_factory=list)
 
 
-def legacy_auto_summary_feeds(settings: Settings) -> set[int]:
-    """Feeds listed in the old comma-separated `ai.auto_summary_feeds` setting."""
-    text = settings.get(Key.AI_AUTO_SUMMARY_FEEDS)
-    return {int(part) for part in text.split(",") if part.strip().isdigit()}
-
-
-def effective_rules(store: Store, settings: Settings, feed_id: int) -> FeedRules:
-    """The feed's stored rules; a feed only in the old auto-summary setting gets summaries."""
-    rules = store.feed_rules(feed_id)
-    if not rules.summarize and feed_id in legacy_auto_summary_feeds(settings):
-        rules = FeedRules(feed_id, True, rules.translate, rules.language)
-    return rules
-
-
 def run_feed_rules(
     assistant: Assistant,
     feed_id: int,
@@ -74,7 +58,7 @@ def run_feed_rules(
     """Apply the feed's rules to `article_ids` (newest first by id). A failure on one article is recorded and
     the rest go on; a cancel stops between (and inside) runs and leaves what is left for later."""
     store, settings = assistant.store, assistant.settings
-    rules = effective_rules(store, settings, feed_id)  # type: ignore[arg-type]
+    rules = store.feed_rules(feed_id)  # an old settings file's ai.auto_summary_feeds is in them (schema 9)
     outcome = RulesOutcome(feed_id)
     if not rules.any:
         return outcome

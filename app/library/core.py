@@ -100,8 +100,11 @@ class Library:
 
     @cached_property
     def store(self) -> Store:
-        """The store on the thread that first asks (the CLI's, the window's)."""
-        return self.open_store()
+        """The store on the thread that first asks (the CLI's, the window's); what an old settings file kept
+        of the app's state moves into it the first time (app.storage.app_state)."""
+        store = self.open_store()
+        store.adopt_settings_state(self.settings)
+        return store
 
     def open_store(self) -> Store:
         """A new connection for the calling thread (the caller closes it); creates the data folder."""

@@ -254,6 +254,9 @@ _V8 = (
     "(SELECT a.content_hash FROM articles a WHERE a.id = article_full_text.article_id)",
 )
 
+# Application state (a hint shown once) out of settings.json; app_state.adopt_settings_state moves old values.
+_V9 = ("CREATE TABLE app_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "folders, feeds, articles, statuses, full-text search", _V1),
     Migration(2, "AI summaries and per-site politeness state", _V2),
@@ -263,6 +266,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "full text for teaser feeds: the per-feed choice and each article's attempt", _V6),
     Migration(7, "the search index rebuilt from the one plain-text form of an article", _V7),
     Migration(8, "full text: the item version each page was fetched for, and busy pages' retries", _V8),
+    Migration(9, "application state that is no user preference, out of settings.json", _V9),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

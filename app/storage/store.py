@@ -12,6 +12,7 @@ from pathlib import Path
 from app.errors import StorageError
 from app.models import FetchState, ParsedFeed, UpsertResult
 from app.storage.ai_rules import RuleStore
+from app.storage.app_state import AppStateStore
 from app.storage.articles import ArticleStore
 from app.storage.db import connect
 from app.storage.feeds import FeedStore
@@ -38,6 +39,7 @@ class Store(
     RetrievalStore,
     RuleStore,
     FullTextStore,
+    AppStateStore,
 ):
     """Hearth's library: folders, feeds, articles and their statuses, search, summaries, site state."""
 

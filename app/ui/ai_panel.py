@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,7 @@ from app.ai.results import ChatOpened, DigestResult, FinishReason, Reply, Summar
 from app.config import Key
 from app.errors import HearthError
 from app.models import Article
+from app.storage import Store
 from app.ui.ai_worker import AiWorker
 from app.ui.markdown_view import end_note, fit_to_content, markdown_html, note_html, prepare_view
 
@@ -228,7 +231,7 @@ class AiPanel(QWidget):
         if article is None:
             return
         self.auto_box.blockSignals(True)
-        self.auto_box.setChecked(article.feed_id in auto_summary_feeds(self.ctx.settings))
+        self.auto_box.setChecked(self.ctx.store.feed_rules(article.feed_id).summarize)  # one row by key
         self.auto_box.blockSignals(False)
         cached = self.cached_summary(article.id)
         if cached is not None:
@@ -451,18 +454,15 @@ class AiPanel(QWidget):
     def _on_auto_toggled(self, on: bool) -> None:
         if self.article is None:
             return
-        feeds = auto_summary_feeds(self.ctx.settings)
-        feeds = feeds | {self.article.feed_id} if on else feeds - {self.article.feed_id}
-        self.ctx.settings.set(Key.AI_AUTO_SUMMARY_FEEDS, ",".join(str(i) for i in sorted(feeds)))
-        self.ctx.save_settings()
+        self.ctx.db.submit(partial(set_auto_summary, feed_id=self.article.feed_id, on=on))
 
     def _set_busy(self, busy: bool) -> None:
         self.stop_button.setEnabled(busy)
 
 
-def auto_summary_feeds(settings: Any) -> set[int]:
-    text = settings.get(Key.AI_AUTO_SUMMARY_FEEDS)
-    return {int(part) for part in text.replace(" ", "").split(",") if part.isdigit()}
+def set_auto_summary(store: Store, *, feed_id: int, on: bool) -> None:
+    """The feed's summarise rule on or off, its other rules kept (on the database thread)."""
+    store.set_feed_rules(replace(store.feed_rules(feed_id), summarize=on))
 
 
 def chat_html(items: list[ChatItem]) -> str:
@@ -528,7 +528,7 @@ def open_article(window: Any, article_id: int) -> None:
 def auto_summarise(panel: AiPanel, outcome: Any) -> None:
     """After a refresh committed new articles of a feed that asked for it: summaries in the background,
     at most a few per refresh, behind every user request."""
-    if not outcome.new_articles or outcome.feed_id not in auto_summary_feeds(panel.ctx.settings):
+    if not outcome.new_articles or not panel.ctx.store.feed_rules(outcome.feed_id).summarize:
         return
     request = AutoSummaryRequest(outcome.feed_id, min(outcome.new_articles, AUTO_SUMMARY_LIMIT))
     panel.worker.submit(request, f"auto-feed:{outcome.feed_id}", background=True)

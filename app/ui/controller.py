@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.config import Key, Paths, Settings
 from app.library import Library
+from app.storage.app_state import TOLD_ABOUT_TRAY
 from app.ui import autostart
 from app.ui.background import TaskPool
 from app.ui.db_executor import DbExecutor
@@ -54,6 +55,7 @@ class AppController(QObject):
         self.paths = paths
         self.settings = settings
         self.store = self.library.store
+        self._told_about_tray = self.store.app_state(TOLD_ABOUT_TRAY) is not None  # a trivial read
         self.db = DbExecutor(paths.db_path, self)
         self.tasks = TaskPool(parent=self)
         self.resources = ResourceFetcher(paths.cache_dir / "resources", settings, self)
@@ -220,13 +222,13 @@ class AppController(QObject):
     def on_window_closed(self) -> None:
         if self.settings.get(Key.UI_CLOSE_TO_TRAY) and self.tray_available:
             self.window.hide()
-            if not self.settings.get(Key.UI_TOLD_ABOUT_TRAY):
+            if not self._told_about_tray:
                 self.tray.notify(
                     "Hearth is still running",
                     "It keeps refreshing in the tray. Use Quit in its menu to exit.",
                 )
-                self.settings.set(Key.UI_TOLD_ABOUT_TRAY, True)
-                self.ctx.save_settings()
+                self._told_about_tray = True
+                self.db.submit(lambda store: store.set_app_state(TOLD_ABOUT_TRAY, "1"))
             return
         self.quit()
 

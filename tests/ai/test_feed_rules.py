@@ -4,6 +4,7 @@ travel with exports and the feed server (`?translations=1`)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from app.ai.assistant import Assistant
-from app.ai.rules import effective_rules, run_feed_rules
+from app.ai.rules import run_feed_rules
 from app.ai.task_prompts import TRANSLATE_PROMPT_VERSION
 from app.config import Paths, Settings
 from app.errors import NotFoundError
@@ -43,7 +44,7 @@ def env(tmp_path: Path):
 
 
 def test_rules_are_stored_per_feed_and_dropped_with_it(env) -> None:
-    _paths, settings, store, feed, other, _ids = env
+    paths, _settings, store, feed, other, _ids = env
     assert store.feed_rules(feed) == FeedRules(feed) and store.all_feed_rules() == {}
     store.set_feed_rules(FeedRules(feed, summarize=True, translate=True, language="zh"))
     assert store.feed_rules(feed) == FeedRules(feed, True, True, "zh")
@@ -53,10 +54,11 @@ def test_rules_are_stored_per_feed_and_dropped_with_it(env) -> None:
     assert set(store.all_feed_rules()) == {feed}
     with pytest.raises(NotFoundError, match="no feed with id 999"):
         store.set_feed_rules(FeedRules(999, summarize=True))
-    settings.set("ai.auto_summary_feeds", f"{other}, x")
-    assert effective_rules(store, settings, other) == FeedRules(other, summarize=True)
     store.remove_feed(feed)
     assert store.all_feed_rules() == {}
+    paths.settings_path.write_text(json.dumps({"ai.auto_summary_feeds": f"{other}, x"}), encoding="utf-8")
+    assert store.adopt_settings_state(Settings.load(paths.settings_path))  # a list an old Hearth wrote
+    assert store.feed_rules(other) == FeedRules(other, summarize=True)
 
 
 def test_rules_run_newest_first_under_the_cap_and_resume(env) -> None:

@@ -239,7 +239,7 @@ def test_auto_summaries_run_in_the_background_only_for_chosen_feeds(qtbot, ai) -
     auto_summarise(panel, outcome)  # not chosen: nothing happens
     open_article(qtbot, ctl, ids["otters_feed"])
     panel.auto_box.setChecked(True)
-    assert str(ids["otters_feed"]) in ctl.settings.get("ai.auto_summary_feeds")
+    assert ctl.db.wait_idle() and ctl.store.feed_rules(ids["otters_feed"]).summarize  # the feed's own rule
     ctl.db.wait_idle()  # opening the article marked it read; new articles arrive unread
     with open_store(ctl.paths.db_path) as store:
         store.mark_read([ids["otters"], ids["long"]], read=False)

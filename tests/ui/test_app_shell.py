@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QImage
 
+from app.storage.app_state import TOLD_ABOUT_TRAY
 from app.ui import autostart
 from app.ui.icons import tray_pixmap
 from app.ui.single_instance import InstanceServer, ask_running_instance
@@ -54,7 +55,8 @@ def test_close_keeps_running_in_tray_and_says_so_once(qtbot, controller) -> None
     ctl.quit = lambda: quits.append(1)
     ctl.window.close()
     assert not ctl.window.isVisible() and not quits
-    assert messages == ["Hearth is still running"] and ctl.settings.get("ui.told_about_tray")
+    assert ctl.db.wait_idle() and messages == ["Hearth is still running"]
+    assert ctl.store.app_state(TOLD_ABOUT_TRAY) == "1"  # remembered in the library, not in settings.json
     ctl.show_window()
     ctl.window.close()
     assert messages == ["Hearth is still running"]  # only the first time
