@@ -90,8 +90,16 @@ def cmd_translate(ctx: Context, args: argparse.Namespace) -> int:
         raise
     if result.cached:
         ctx.print(html_to_text(result.html))
-    note = "from cache" if result.cached else f"{result.blocks_done} of {result.blocks_total} blocks"
-    ctx.err.write(f"[{result.language}; {note}; model {result.model_id}]\n")
+    if result.cached:
+        note = _("from cache")
+    else:
+        note = _("{done} of {total} blocks").format(done=result.blocks_done, total=result.blocks_total)
+    ctx.err.write(
+        _("[{language}; {note}; model {model}]").format(
+            language=result.language, note=note, model=result.model_id
+        )
+        + "\n"
+    )
     return 0
 
 
@@ -171,8 +179,13 @@ def cmd_ai_rules(ctx: Context, args: argparse.Namespace) -> int:
 
         ids = store.query_ids(ArticleQuery(feed_ids=(args.feed_id,), unread_only=True))
         outcome = run_feed_rules(_assistant(ctx), args.feed_id, ids, cap=args.cap)
-        ctx.print(f"summarised {len(outcome.summarized)}, translated {len(outcome.translated)}, "
-                  f"left for later {len(outcome.left_for_later)}")  # fmt: skip
+        ctx.print(
+            _("summarised {summarised}, translated {translated}, left for later {later}").format(
+                summarised=len(outcome.summarized),
+                translated=len(outcome.translated),
+                later=len(outcome.left_for_later),
+            )
+        )
         for error in outcome.errors:
             ctx.err.write(f"! {error}\n")
     return 0
