@@ -12,6 +12,12 @@ import ctypes
 import os
 import sys
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from app.errors import HearthError
+
+if TYPE_CHECKING:
+    from app.config import Paths, Settings
 
 # soname -> (Debian/Ubuntu package, Fedora package): what Qt's xcb platform plugin loads
 XCB_LIBRARIES: dict[str, tuple[str, str]] = {
@@ -126,9 +132,29 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(f"hearth: {problem}", file=sys.stderr)
             return 1
-    from app.cli import run
+    from app.cli import Windows, run
 
-    return run(argv)
+    return run(argv, windows=Windows(start=_start_app, sign_in=_sign_in))
+
+
+def _start_app(paths: Paths, argv: list[str]) -> int:
+    from app.ui.application import run_app
+
+    return run_app(paths, argv)
+
+
+def _sign_in(paths: Paths, settings: Settings, site: str) -> bool:
+    """`hearth cookies signin SITE`: a browser window on the site's login page; its cookies go to the vault."""
+    from importlib.util import find_spec
+
+    if find_spec("PySide6.QtWebEngineCore") is None:  # distributions may package QtWebEngine apart from Qt
+        raise HearthError(
+            "the sign-in window needs QtWebEngine (PySide6.QtWebEngineCore)",
+            hint="install PySide6 with QtWebEngine, or paste the cookie with `hearth cookies set`",
+        )
+    from app.ui.signin import run_signin
+
+    return run_signin(paths, settings, site)
 
 
 def _desktop_entry(*, install: bool) -> int:

@@ -11,6 +11,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +28,22 @@ if TYPE_CHECKING:
 COMMAND_MODULES = ("library", "fetch", "opml", "configure", "model", "cookies", "serve", "ai", "ai_library")
 
 
+@dataclass(frozen=True)
+class Windows:
+    """What only the desktop app can do, handed in by the entry point (app.__main__)."""
+
+    start: Callable[[Paths, list[str]], int]  # the desktop app; returns its exit code
+    sign_in: Callable[[Paths, Settings, str], bool]  # a sign-in window for a site; True once signed in
+
+
 class Context:
     """What every command gets: where the data lives, and the `Library` over it (opened on first use)."""
 
-    def __init__(self, paths: Paths, *, out: Any = None, err: Any = None) -> None:
+    def __init__(
+        self, paths: Paths, *, out: Any = None, err: Any = None, windows: Windows | None = None
+    ) -> None:
         self.paths = paths
+        self.windows = windows
         self.out = out or sys.stdout
         self.err = err or sys.stderr
 
@@ -74,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], *, windows: Windows | None = None) -> int:
+    """Run `hearth ARGV`; `windows` (from app.__main__) opens the desktop app and the sign-in window,
+    so this module never imports the UI. Without it, `hearth` with no command prints this help."""
     choose_cli_language(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -83,8 +97,11 @@ def run(argv: list[str]) -> int:
     paths = resolve_paths(args.data_dir)
     func: Callable[[Context, argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
-        return start_gui(paths, argv)
-    ctx = Context(paths)
+        if windows is None:
+            parser.print_help()
+            return 0
+        return windows.start(paths, argv)
+    ctx = Context(paths, windows=windows)
     try:
         return func(ctx, args) or 0
     except HearthError as exc:
@@ -97,9 +114,3 @@ def run(argv: list[str]) -> int:
         return 0
     finally:
         ctx.close()
-
-
-def start_gui(paths: Paths, argv: list[str]) -> int:
-    from app.ui.application import run_app
-
-    return run_app(paths, argv)

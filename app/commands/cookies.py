@@ -117,16 +117,14 @@ def cmd_signin(ctx: Context, args: argparse.Namespace) -> int:
     from app.vault.cookies import normalize_site
 
     site = normalize_site(args.site)
-    try:
-        from app.ui.signin import run_signin
-    except ImportError as exc:
+    if ctx.windows is None:  # app.cli.run called without the desktop app (as a library)
         from app.errors import HearthError
 
         raise HearthError(
-            f"the sign-in window needs QtWebEngine ({exc.name or exc})",
-            hint="install PySide6 with QtWebEngine, or paste the cookie with `hearth cookies set`",
-        ) from None
-    ok = run_signin(ctx.paths, ctx.settings, site)
+            "the sign-in window needs Hearth's desktop app",
+            hint="run `hearth cookies signin SITE` from a shell, or paste the cookie with `hearth cookies set`",
+        )
+    ok = ctx.windows.sign_in(ctx.paths, ctx.settings, site)
     ctx.print(f"signed in to {site}; cookies stored" if ok else f"sign-in to {site} was cancelled")
     return 0 if ok else 1
 
