@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from app.config import Key
+from app.i18n import _
 
 if TYPE_CHECKING:
     from app.cli import Context
@@ -18,22 +19,24 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("cookies", help="cookies for sites without feeds (kept in the OS keyring)")
+    parser = sub.add_parser("cookies", help=_("cookies for sites without feeds (kept in the OS keyring)"))
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
-    put = verbs.add_parser("set", help="store a Cookie header read from stdin (e.g. pasted from the browser)")
-    put.add_argument("site", help="the site: zhihu.com, bilibili.com or weibo.com (covers weibo.cn too)")
-    put.add_argument("--user-agent", help="the browser's User-Agent the cookie was earned with")
+    put = verbs.add_parser(
+        "set", help=_("store a Cookie header read from stdin (e.g. pasted from the browser)")
+    )
+    put.add_argument("site", help=_("the site: zhihu.com, bilibili.com or weibo.com (covers weibo.cn too)"))
+    put.add_argument("--user-agent", help=_("the browser's User-Agent the cookie was earned with"))
     put.set_defaults(func=cmd_set)
-    show = verbs.add_parser("show", help="cookie names and expiry (never values); every site with no SITE")
+    show = verbs.add_parser("show", help=_("cookie names and expiry (never values); every site with no SITE"))
     show.add_argument("site", nargs="?")
     show.set_defaults(func=cmd_show)
-    clear = verbs.add_parser("clear", help="forget a site's cookies")
+    clear = verbs.add_parser("clear", help=_("forget a site's cookies"))
     clear.add_argument("site")
     clear.set_defaults(func=cmd_clear)
-    check = verbs.add_parser("check", help="ask the site who the cookie signs in as")
+    check = verbs.add_parser("check", help=_("ask the site who the cookie signs in as"))
     check.add_argument("site")
     check.set_defaults(func=cmd_check)
-    signin = verbs.add_parser("signin", help="sign in inside a Hearth browser window and keep its cookies")
+    signin = verbs.add_parser("signin", help=_("sign in inside a Hearth browser window and keep its cookies"))
     signin.add_argument("site")
     signin.set_defaults(func=cmd_signin)
 
