@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ai.catalog import CatalogModel, fits, load_catalog, system_memory
-from app.config import SAMPLING_KEYS, SPECS_BY_KEY, Key
+from app.config import SAMPLING_KEYS, Key
 from app.errors import DownloadCancelled, HearthError
 from app.sizes import format_size
 
@@ -134,10 +134,10 @@ class ModelManagerDialog(QDialog):
         self.active.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.device = QComboBox()
-        self.device.addItems(SPECS_BY_KEY["ai.device"].choices)
+        self.device.addItems(Key.AI_DEVICE.choices)
         self.device.setCurrentText(self.settings.get(Key.AI_DEVICE))
         self.dtype = QComboBox()
-        self.dtype.addItems(SPECS_BY_KEY["ai.dtype"].choices)
+        self.dtype.addItems(Key.AI_DTYPE.choices)
         self.dtype.setCurrentText(self.settings.get(Key.AI_DTYPE))
         self.threads = QSpinBox(minimum=0, maximum=256)
         self.threads.setSpecialValueText("all cores")

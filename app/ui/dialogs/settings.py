@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ai.languages import LANGUAGE_NAMES, normalise_language
-from app.config import SPECS_BY_KEY, Key, Settings
+from app.config import Key, Settings
 from app.errors import ConfigError
 
 CHECKS = (
@@ -76,7 +76,7 @@ class SettingsDialog(QDialog):
         self.retention.setSpecialValueText("Keep everything")
         self.retention.setValue(settings.get(Key.RETENTION_DAYS))
         self.theme = QComboBox()
-        for choice in SPECS_BY_KEY["ui.theme"].choices:
+        for choice in Key.UI_THEME.choices:
             self.theme.addItem(choice.capitalize(), choice)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.get(Key.UI_THEME))))
         self.proxy = QLineEdit(settings.get(Key.FETCH_PROXY))
