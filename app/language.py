@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from app.config import Settings, resolve_paths
+from app.config import Key, Settings, resolve_paths
 from app.errors import HearthError
 from app.i18n import resolve_language, translate_argparse, use_language
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 def language_setting(settings_path: Path) -> str:
     """`ui.language` from a settings file; "system" when the file is missing or unreadable."""
     try:
-        return str(Settings.load(settings_path).get("ui.language"))
+        return Settings.load(settings_path).get(Key.UI_LANGUAGE)
     except (HearthError, OSError) as exc:
         log.warning("cannot read ui.language from %s (%s); following the system language", settings_path, exc)
         return "system"
