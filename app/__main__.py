@@ -104,17 +104,18 @@ def _missing(what: str, missing: list[str], table: Mapping[str, tuple[str, str]]
 def _preparse(argv: list[str]) -> argparse.Namespace:
     """The real parser plus the packaging options, so `--help` lists them and bad options fail here."""
     from app.cli import build_parser
+    from app.i18n import _
     from app.language import choose_cli_language
 
     choose_cli_language(argv)  # before the parser exists: help texts are translated as they are added
     parser = build_parser()
-    group = parser.add_argument_group("desktop integration")
+    group = parser.add_argument_group(_("desktop integration"))
     group.add_argument(
         "--install-desktop-entry",
         action="store_true",
-        help="add Hearth to the desktop's menu (for pip installs)",
+        help=_("add Hearth to the desktop's menu (for pip installs)"),
     )
-    group.add_argument("--remove-desktop-entry", action="store_true", help="remove that menu entry again")
+    group.add_argument("--remove-desktop-entry", action="store_true", help=_("remove that menu entry again"))
     return parser.parse_args(argv)
 
 
