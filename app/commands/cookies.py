@@ -107,10 +107,14 @@ def cmd_clear(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
-    from app.vault.check import check_site
+    from app.sources.cookie_check import check_site
 
     result = check_site(
-        args.site, _vault(ctx), ctx.settings, timeout=ctx.settings.get(Key.FETCH_TIMEOUT)
+        args.site,
+        _vault(ctx),
+        ctx.settings,
+        site_states=ctx.store,  # the check passes the site gate like every request to the site
+        timeout=ctx.settings.get(Key.FETCH_TIMEOUT),
     )
     ctx.print(f"{result.site}: {result.message}")
     return 0 if result.ok else 1
