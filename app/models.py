@@ -8,10 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-# Feed.kind of an ordinary XML/JSON feed; sources use their own id ("zhihu.people.activities").
-FEED_KIND = "feed"
+
+class FeedKind(StrEnum):
+    """Feed.kind of a feed Hearth fetches and parses itself. A source feed's kind is its source's id
+    ("zhihu.people.activities", "script"), which the source registry owns."""
+
+    FEED = "feed"
+
+
+class FetchOutcome(StrEnum):
+    """What became of one feed in a refresh (the strings are what reports and JSON output say)."""
+
+    UPDATED = "updated"  # a body was parsed and stored
+    NOT_MODIFIED = "not_modified"  # 304, or the same bytes as last time
+    ERROR = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +73,7 @@ class Feed:
     title: str
     site_url: str | None = None
     icon_url: str | None = None
-    kind: str = FEED_KIND
+    kind: str = FeedKind.FEED
     params: dict[str, Any] = field(default_factory=dict)
     folder_id: int | None = None
     # per-feed settings
@@ -164,7 +177,7 @@ class Outline:
     title: str
     url: str | None = None
     site_url: str | None = None
-    kind: str = FEED_KIND
+    kind: str = FeedKind.FEED
     children: tuple[Outline, ...] = ()
 
 

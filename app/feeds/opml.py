@@ -20,7 +20,7 @@ from lxml import etree
 
 from app.errors import OPMLError
 from app.feeds.opml_repair import as_utf8, decode_markup, repair_markup
-from app.models import FEED_KIND, Outline
+from app.models import FeedKind, Outline
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ def _outline(
     url = _unprefixed(attrs.get("xmlurl") or "")
     line = node.sourceline
     if url:
-        kind = (attrs.get("kind") or "").strip() or FEED_KIND
+        kind = (attrs.get("kind") or "").strip() or FeedKind.FEED
         outline, reason = _feed(title, url, (attrs.get("htmlurl") or "").strip() or None, kind)
         if outline is None:
             skipped.append(SkippedOutline(title or url, reason, line))
@@ -331,5 +331,5 @@ def _write(parent: etree._Element, outline: Outline) -> None:
     node.set("xmlUrl", _NOT_XML.sub("", outline.url))
     if outline.site_url:
         node.set("htmlUrl", _NOT_XML.sub("", outline.site_url))
-    if outline.kind != FEED_KIND:
+    if outline.kind != FeedKind.FEED:
         node.set(_KIND, outline.kind)

@@ -20,12 +20,7 @@ from app.fetching.schedule import (
     retry_after_seconds,
     status_error,
 )
-from app.models import Feed, FetchState
-
-# what became of one feed
-UPDATED = "updated"  # a body was parsed and stored
-NOT_MODIFIED = "not_modified"  # 304, or the same bytes as last time
-ERROR = "error"
+from app.models import Feed, FetchOutcome, FetchState
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +29,7 @@ class FeedFetch:
 
     feed: Feed
     state: FetchState
-    outcome: str
+    outcome: FetchOutcome
     body: bytes | None = None
     content_type: str | None = None
     url: str | None = None  # the address the body came from (the base for relative links)
@@ -81,7 +76,7 @@ def error_fetch(
         error=error.user_message(),
         disable=isinstance(error, FeedGoneError),
     )
-    return FeedFetch(feed, state, ERROR, error=error)
+    return FeedFetch(feed, state, FetchOutcome.ERROR, error=error)
 
 
 def parse_failed(fetch: FeedFetch, error: HearthError, now: datetime, options: FetchOptions) -> FeedFetch:
@@ -129,9 +124,11 @@ async def fetch_feed(
     last_modified = headers.get("last-modified") or (feed.last_modified if result.status == 304 else None)
     if result.status == 304:
         state = FetchState(now, next_fetch, 304, etag, last_modified, feed.body_hash, new_url=new_url)
-        return FeedFetch(feed, state, NOT_MODIFIED, url=result.url)
+        return FeedFetch(feed, state, FetchOutcome.NOT_MODIFIED, url=result.url)
     digest = body_hash(result.body)
     state = FetchState(now, next_fetch, result.status, etag, last_modified, digest, new_url=new_url)
     if digest == feed.body_hash:
-        return FeedFetch(feed, state, NOT_MODIFIED, url=result.url)
-    return FeedFetch(feed, state, UPDATED, body=result.body, content_type=result.content_type, url=result.url)
+        return FeedFetch(feed, state, FetchOutcome.NOT_MODIFIED, url=result.url)
+    return FeedFetch(
+        feed, state, FetchOutcome.UPDATED, body=result.body, content_type=result.content_type, url=result.url
+    )

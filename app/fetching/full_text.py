@@ -30,7 +30,7 @@ from app.feeds.extract import extract_article, is_html, is_teaser_feed
 from app.fetching import http
 from app.fetching.options import FetchOptions
 from app.fetching.schedule import MAX_RETRY_AFTER, retry_after_seconds
-from app.models import FEED_KIND, Feed, ParsedFeed
+from app.models import Feed, FeedKind, ParsedFeed
 from app.urls import host_of
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ class FullTextQueue:
     async def plan(self, writer: StoreWriter, feed: Feed, parsed: ParsedFeed | None, *, ok: bool) -> None:
         """After a feed's fetch is stored: detection runs on the items it parsed (if any), and a feed
         with the option on gets pages queued (new articles, and those a previous cap left over)."""
-        if feed.kind != FEED_KIND or not ok:
+        if feed.kind != FeedKind.FEED or not ok:
             return
         teaser = is_teaser_feed(parsed.items) if parsed is not None and parsed.items else None
         try:

@@ -23,8 +23,6 @@ from app.config import Key
 from app.errors import BlockedError, HearthError, SourceError, StorageError
 from app.fetching.cookies import CookieMemo
 from app.fetching.feed_fetch import (
-    ERROR,
-    UPDATED,
     FeedFetch,
     error_fetch,
     fetch_feed,
@@ -39,7 +37,7 @@ from app.fetching.report import FeedOutcome, RefreshReport
 from app.fetching.schedule import spread_next_fetch
 from app.fetching.transport import PerHostTransport
 from app.fetching.writer import StoreWriter
-from app.models import FEED_KIND, Feed, FetchState, ParsedFeed
+from app.models import Feed, FeedKind, FetchOutcome, FetchState, ParsedFeed
 from app.urls import host_of
 
 if TYPE_CHECKING:
@@ -225,7 +223,7 @@ class _Run:
     async def _fetch(self, feed: Feed) -> FeedFetch | tuple[FeedFetch, ParsedFeed]:
         now = datetime.now(UTC)
         try:
-            if feed.kind != FEED_KIND:
+            if feed.kind != FeedKind.FEED:
                 return await self._fetch_source(feed, now)
             return await fetch_feed(self.client, feed, self.options, now, cookie_header_for=self.cookies)
         except Exception as exc:  # a bug must cost one feed, not the whole refresh
@@ -251,7 +249,7 @@ class _Run:
         if hasattr(source, "interval_for"):  # a cookie site's budget stretches it (dormant feeds first)
             interval = source.interval_for(feed, interval, parsed)
         state = FetchState(now, spread_next_fetch(feed.id, now, interval), 200)
-        return FeedFetch(feed, state, UPDATED), parsed
+        return FeedFetch(feed, state, FetchOutcome.UPDATED), parsed
 
     async def _finish(self, fetched: FeedFetch | tuple[FeedFetch, ParsedFeed]) -> None:
         try:
@@ -289,7 +287,7 @@ class _Run:
                 feed.id,
                 title,
                 feed.url,
-                ERROR,
+                FetchOutcome.ERROR,
                 status=state.status,
                 error=f"could not be stored: {exc.user_message()}",
             )
@@ -308,6 +306,6 @@ class _Run:
 
 
 def _host_key(feed: Feed) -> str:
-    if feed.kind != FEED_KIND:
+    if feed.kind != FeedKind.FEED:
         return f"source:{feed.kind}"
     return host_of(feed.url) or feed.url

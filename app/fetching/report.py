@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.fetching.feed_fetch import ERROR, NOT_MODIFIED, UPDATED
+from app.models import FetchOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,7 +12,7 @@ class FeedOutcome:
     feed_id: int
     title: str  # the feed's title (or its address while it has none)
     url: str
-    outcome: str  # "updated", "not_modified" or "error"
+    outcome: FetchOutcome
     new_articles: int = 0
     updated_articles: int = 0
     status: int | None = None  # HTTP status, None when no response came
@@ -22,7 +22,7 @@ class FeedOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.outcome != ERROR
+        return self.outcome != FetchOutcome.ERROR
 
 
 @dataclass(slots=True)
@@ -43,20 +43,20 @@ class RefreshReport:
 
     @property
     def updated(self) -> int:
-        return sum(1 for o in self.outcomes if o.outcome == UPDATED)
+        return sum(1 for o in self.outcomes if o.outcome == FetchOutcome.UPDATED)
 
     @property
     def not_modified(self) -> int:
-        return sum(1 for o in self.outcomes if o.outcome == NOT_MODIFIED)
+        return sum(1 for o in self.outcomes if o.outcome == FetchOutcome.NOT_MODIFIED)
 
     @property
     def errors(self) -> list[FeedOutcome]:
-        return [o for o in self.outcomes if o.outcome == ERROR]
+        return [o for o in self.outcomes if o.outcome == FetchOutcome.ERROR]
 
     @property
     def all_failed(self) -> bool:
         """Every feed that was tried failed (offline, a broken proxy ...): worth a non-zero exit."""
-        return bool(self.outcomes) and all(o.outcome == ERROR for o in self.outcomes)
+        return bool(self.outcomes) and all(o.outcome == FetchOutcome.ERROR for o in self.outcomes)
 
     def by_feed(self) -> dict[int, FeedOutcome]:
         return {o.feed_id: o for o in self.outcomes}

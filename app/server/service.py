@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from app.config import Key
 from app.errors import HearthError, NotFoundError, SourceError, StorageError
-from app.models import FEED_KIND, ArticleQuery, Feed
+from app.models import ArticleQuery, Feed, FeedKind
 from app.server.pages import index_html, opml_listing
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ class FeedService:
         return feed.last_fetch is None or datetime.now(UTC) - feed.last_fetch >= max_age
 
     def _cooldown(self, store: Store, feed: Feed) -> tuple[datetime, str] | None:
-        if feed.kind == FEED_KIND:
+        if feed.kind == FeedKind.FEED:
             return None
         from app.sources.registry import site_of
 
@@ -265,7 +265,7 @@ class FeedService:
         feeds = store.list_feeds()
         rsshub: dict[int, str] = {}
         for feed in feeds:
-            if feed.kind != FEED_KIND and not feed.kind.startswith("script"):
+            if feed.kind != FeedKind.FEED and not feed.kind.startswith("script"):
                 try:
                     source, params = source_of(feed)
                     rsshub[feed.id] = source.rsshub_path(params)
@@ -279,7 +279,7 @@ class FeedService:
 
 def source_title_of(feed: Feed) -> str:
     """A display title for a feed not fetched yet: its source's own placeholder, else its URL."""
-    if feed.kind == FEED_KIND:
+    if feed.kind == FeedKind.FEED:
         return feed.url
     from app.sources.registry import source_of, source_title
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from app.errors import NotFoundError, StorageError
-from app.models import FEED_KIND, Feed, FetchState, ParsedFeed
+from app.models import Feed, FeedKind, FetchState, ParsedFeed
 from app.storage.db import StoreBase, dump_json, from_ts, load_json, now_ts, to_ts
 from app.storage.full_text import check_mode
 
@@ -72,7 +72,7 @@ class FeedStore(StoreBase):
         url: str,
         *,
         title: str = "",
-        kind: str = FEED_KIND,
+        kind: str = FeedKind.FEED,
         params: dict | None = None,
         folder_id: int | None = None,
         site_url: str | None = None,

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from app.errors import StorageError
-from app.models import FEED_KIND, Outline
+from app.models import FeedKind, Outline
 from app.storage.db import StoreBase, now_ts
 
 # A feed whose URL or kind would run a command (app.sources.script); only an explicit yes adds one.
@@ -64,7 +64,7 @@ class OutlineStore(StoreBase):
                     continue
                 conn.execute(
                     "INSERT INTO feeds(url, title, site_url, kind, folder_id, created) VALUES (?, ?, ?, ?, ?, ?)",
-                    (url, " ".join(outline.title.split()), outline.site_url or None, outline.kind or FEED_KIND,
+                    (url, " ".join(outline.title.split()), outline.site_url or None, outline.kind or FeedKind.FEED,
                      parent_id, now_ts()),
                 )  # fmt: skip
                 counts[0] += 1

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from app.errors import OPMLError
 from app.feeds.opml import SCRIPT_KIND, OPMLReport, read_opml, split_commands, write_opml
-from app.models import FEED_KIND, Outline
+from app.models import FeedKind, Outline
 
 FUZZ = settings(
     max_examples=250,
@@ -47,7 +47,7 @@ def _check(report: OPMLReport) -> None:
     def walk(outlines: list[Outline] | tuple[Outline, ...]) -> None:
         for outline in outlines:
             if outline.url is None:
-                assert outline.kind == FEED_KIND
+                assert outline.kind == FeedKind.FEED
                 walk(outline.children)
             elif outline.kind == SCRIPT_KIND:
                 assert outline.url.startswith("exec:") and outline.url[5:].strip()
@@ -99,7 +99,7 @@ FEEDS = st.builds(
     title=TITLES,
     url=st.integers(0, 30).map(lambda n: f"https://feeds{n}.example.org/feed?a=1&b={n}"),
     site_url=st.none() | st.just("https://site.example.org/?x=1&y=2"),
-    kind=st.sampled_from([FEED_KIND, "zhihu.people.activities"]),
+    kind=st.sampled_from([FeedKind.FEED, "zhihu.people.activities"]),
 )
 SCRIPTS = st.builds(
     Outline,
