@@ -317,9 +317,7 @@ def test_architecture_table_is_a_one_way_stack() -> None:
     assert unplaced == [], "\n".join(unplaced)
 
 
-# not yet `commands`: app/cli.py (start_gui) and app/commands/cookies.py (sign-in) still import app.ui;
-# the full list goes in when they no longer do (issue 11)
-@pytest.mark.parametrize("layer", [name for name in read_layers() if name != "commands"])
+@pytest.mark.parametrize("layer", list(read_layers()))
 def test_every_app_import_follows_the_architecture_table(layer: str) -> None:
     problems = layer_violations(read_layers(), app_modules(), layer)
     assert problems == [], "imports that docs/ARCHITECTURE.md does not allow:\n" + "\n".join(problems)
