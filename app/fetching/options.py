@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from app import USER_AGENT
-from app.config import Key
+from app.config import Key, Settings
 from app.fetching.decoding import ACCEPT_ENCODING
 from app.fetching.transport import PerHostTransport
 
@@ -42,7 +42,7 @@ class FetchOptions:
     parse_start_method: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> FetchOptions:
+    def from_settings(cls, settings: Settings, **overrides: Any) -> FetchOptions:
         options = cls(
             concurrency=max(1, settings.get(Key.FETCH_CONCURRENCY)),
             host_spacing=max(0.0, settings.get(Key.FETCH_HOST_SPACING_SECONDS)),

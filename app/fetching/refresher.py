@@ -17,9 +17,9 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from app.config import Key
+from app.config import Key, Settings
 from app.errors import BlockedError, HearthError, SourceError, StorageError
 from app.fetching.cookies import CookieMemo
 from app.fetching.feed_fetch import (
@@ -54,7 +54,7 @@ class Refresher:
     def __init__(
         self,
         store: Store,
-        settings: Any = None,
+        settings: Settings | None = None,
         *,
         options: FetchOptions | None = None,
         fetch_source: SourceFetcher | None = None,

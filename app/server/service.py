@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from app.config import Key
+from app.config import Key, Settings
 from app.errors import HearthError, NotFoundError, SourceError, StorageError
 from app.models import ArticleQuery, Feed, FeedKind
 from app.server.pages import index_html, opml_listing
@@ -55,7 +55,7 @@ class FeedService:
 
     def __init__(
         self,
-        settings: Any,
+        settings: Settings,
         open_store: Callable[[], Store],
         *,
         refresh: RefreshFunc | None = None,

@@ -19,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
+from app.config import Settings
 from app.errors import HearthError
 from app.ui.background import CallbackRelay
 
@@ -29,7 +30,7 @@ MAX_RESOURCE_BYTES = 8 * 1024 * 1024
 
 
 class ResourceFetcher(QObject):
-    def __init__(self, cache_dir: Path, settings: Any, parent: QObject | None = None) -> None:
+    def __init__(self, cache_dir: Path, settings: Settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.cache_dir = Path(cache_dir)
         self._settings = settings

@@ -11,7 +11,7 @@ from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from app.config import Key
+from app.config import Key, Settings
 from app.errors import HearthError
 from app.ui.webprofile import CookieCollector, make_profile
 from app.urls import netloc_of
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 SETTLE_MS = 400  # after the login cookie, let the rest of the same response's cookies arrive
 
 
-def login_url(site: str, settings: Any) -> str:
+def login_url(site: str, settings: Settings) -> str:
     """Where a site's sign-in page is: Zhihu's comes from the zhihu.www_base setting, others from their rules."""
     site = normalize_site(site)
     rules = SITE_RULES.get(site)
@@ -104,7 +104,7 @@ class SignInWindow(QDialog):
         super().done(result)
 
 
-def run_signin(paths: Any, settings: Any, site: str) -> bool:
+def run_signin(paths: Any, settings: Settings, site: str) -> bool:
     """`hearth cookies signin SITE`: a standalone window; True when the cookies were stored."""
     from PySide6.QtWidgets import QApplication
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from app.config import Key
+from app.config import Key, Settings
 from app.errors import VaultError
 from app.urls import host_of, netloc_of
 from app.vault.backend import CHOICES, BackendInfo, inspect_backend, require_safe_for_writing
@@ -73,7 +73,7 @@ class CookieVault:
         self._aliases = {k.lower(): normalize_site(v) for k, v in (host_aliases or {}).items()}
 
     @classmethod
-    def from_settings(cls, settings: Any, backend: Any = None) -> CookieVault:
+    def from_settings(cls, settings: Settings, backend: Any = None) -> CookieVault:
         """A vault whose aliases send each site's cookies to its configured bases when they are elsewhere."""
         aliases: dict[str, str] = {}
         for key, site in BASE_SETTINGS:
