@@ -499,7 +499,7 @@ def install_ai(controller: Any) -> AiPanel | None:
     window.list.selectionModel().currentChanged.connect(lambda *_a: panel.set_article(window.reader.article))
     panel.article_link_clicked.connect(lambda article_id: open_article(window, article_id))
     panel.manage_models_requested.connect(lambda: open_model_manager(panel, controller.ctx, worker))
-    tools = next((a.menu() for a in window.menuBar().actions() if a.text() == "&Tools"), None)
+    tools = window.menus.tools
     if tools is not None:
         tools.addSeparator()
         tools.addAction("AI models…").triggered.connect(lambda _c=False: panel.manage_models_requested.emit())

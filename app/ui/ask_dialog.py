@@ -186,12 +186,12 @@ def open_ask_dialog(window: Any, worker: AiWorker) -> AskDialog:
     """Open (or bring back) the window's Ask dialog over the tree's current scope."""
     from app.ui.ai_panel import open_article
 
-    dialog = getattr(window, "ask_dialog", None)
+    dialog = window.dialogs.ask
     scope = ask_scope(window.tree.current_node())
     if dialog is None:
         dialog = AskDialog(worker, scope, window)
         dialog.article_link_clicked.connect(lambda article_id: open_article(window, article_id))
-        window.ask_dialog = dialog
+        window.dialogs.ask = dialog
     elif dialog.request is None:
         dialog.set_scope(scope)
     dialog.setWindowModality(Qt.WindowModality.NonModal)

@@ -111,7 +111,7 @@ class AppController(QObject):
 
         panel = install_ai(self)
         if panel is not None:  # Translate in the reader, Ask your library (issue 14)
-            from app.ui.window_actions import install_ai_actions
+            from app.ui.ai_actions import install_ai_actions
 
             install_ai_actions(self.window, panel.worker)
         return panel

@@ -1,7 +1,8 @@
 """One writer thread with its own Store: every write (and every heavy read) runs here, in order.
 
 `submit(fn, on_done)` queues `fn(store)`; its result reaches `on_done` on the GUI thread. Writes are
-serialised, so "mark read" then "undo" always apply in the order the user gave them.
+serialised, so "mark read" then "undo" always apply in the order the user gave them. UI operations
+(app/ui/operations.py) run through `submit` and announce what they changed on `operation_did_execute`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ _STOP = object()
 
 class DbExecutor(QObject):
     failed = Signal(str)  # a user-facing message for the status bar, when no on_error was given
+    # an operation's write succeeded: (OpChanges, initiator or None); views refresh what changed
+    operation_did_execute = Signal(object, object)
 
     def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)

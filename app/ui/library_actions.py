@@ -1,27 +1,28 @@
 """Managing the library from the window: add/edit/remove feeds, folders (create, rename, drag and drop),
 mark all read (with undo), OPML import/export, exporting articles as RSS/Atom/JSON, signing in to a site.
 
-Every write runs on the DbExecutor; dialogs only collect what the user wants.
+Every write is a store operation (app/ui/operations.py) whose change signal updates the views; dialogs
+only collect what the user wants, and live in the window's `Dialogs`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import QPoint
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from app import HOMEPAGE
 from app.errors import HearthError
 from app.models import ArticleQuery, FeedLink
 from app.ui.feed_tree_model import Node
 from app.ui.icons import icon
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+from app.ui.marking import ArticleMarks
+from app.ui.operations import ARTICLE_FLAGS, LIBRARY
+from app.ui.window_parts import WindowParts
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,20 @@ EXPORT_LIMIT = 1000
 
 
 class LibraryActions:
-    def __init__(self, window: MainWindow) -> None:
-        self.w = window
-        self.script_dialog: Any = None  # the open "add feeds that run commands?" question, if any
-        self.import_notes: Any = None  # the last import's note of what it skipped, if any
+    def __init__(
+        self,
+        parts: WindowParts,
+        marks: ArticleMarks,
+        *,
+        request_refresh: Callable[[list[int] | None], None],
+        reload_library: Callable[[], None],
+        settings_saved: Callable[[], None],
+    ) -> None:
+        self.p = parts
+        self._marks = marks
+        self._request_refresh = request_refresh
+        self._reload_library = reload_library  # only to undo a drag the store refused
+        self._settings_saved = settings_saved
         self.add_feed_action = self._action("Add feed…", self.add_feed, QKeySequence.StandardKey.New, "add")
         self.new_folder_action = self._action("New folder…", self.new_folder)
         self.edit_feed_action = self._action("Edit feed…", self.edit_current)
@@ -50,41 +61,41 @@ class LibraryActions:
         )
 
     def _action(self, text: str, slot: Any, key: Any = None, icon_name: str | None = None) -> QAction:
-        action = QAction(text, self.w)
+        action = QAction(text, self.p.host)
         if key is not None:
             action.setShortcut(QKeySequence(key))
         if icon_name:
             action.setIcon(icon(icon_name))
         action.triggered.connect(lambda _checked=False: slot())
-        self.w.addAction(action)
+        self.p.host.addAction(action)
         return action
 
     # adding -------------------------------------------------------------------------------------
     def add_feed(self, url: str = "") -> None:
         from app.ui.dialogs.add_feed import AddFeedDialog
 
-        node = self.w.tree.current_node()
+        node = self.p.tree.current_node()
         folder_id = (
             node.key
             if node and node.kind == "folder"
             else (node.feed.folder_id if node and node.feed else None)
         )
         dialog = AddFeedDialog(
-            self.w.tree_model.folders(),
-            self.w.ctx.tasks,
+            self.p.tree_model.folders(),
+            self.p.ctx.tasks,
             self._discover,
             folder_id=folder_id,
             url=url,
-            parent=self.w,
+            parent=self.p.host,
         )
         dialog.accepted.connect(lambda: self._subscribe(dialog.result_))
-        self.w.add_feed_dialog = dialog
+        self.p.dialogs.add_feed = dialog
         dialog.open()
 
     def _discover(self, url: str) -> list[FeedLink]:
         from app.fetching import FetchOptions, discover
 
-        return discover(url, options=FetchOptions.from_settings(self.w.ctx.settings))
+        return discover(url, options=FetchOptions.from_settings(self.p.ctx.settings))
 
     def _subscribe(self, subscription: Any) -> None:
         if subscription is None:
@@ -104,32 +115,27 @@ class LibraryActions:
             return ids
 
         def added(ids: list[int]) -> None:
-            self.w.show_message(f"Added {len(ids)} feed{'s' if len(ids) != 1 else ''}; fetching…")
-            self.w.reload_library()
-            self.w.refresh_requested.emit(ids)
+            self.p.show_message(f"Added {len(ids)} feed{'s' if len(ids) != 1 else ''}; fetching…")
+            self._request_refresh(ids)
 
-        self.w.ctx.db.submit(add, added)
+        self.p.op(add, LIBRARY).success(added).run_in_background()
 
     # folders ------------------------------------------------------------------------------------
     def new_folder(self) -> None:
-        name, ok = QInputDialog.getText(self.w, "New folder", "Folder name:")
+        name, ok = QInputDialog.getText(self.p.host, "New folder", "Folder name:")
         if ok and name.strip():
-            node = self.w.tree.current_node()
+            node = self.p.tree.current_node()
             parent = node.key if node and node.kind == "folder" else None
-            self.w.ctx.db.submit(
-                lambda store: store.add_folder(name.strip(), parent), lambda _f: self.w.reload_library()
-            )
+            self.p.op(lambda store: store.add_folder(name.strip(), parent), LIBRARY).run_in_background()
 
     def rename_current(self) -> None:
-        node = self.w.tree.current_node()
+        node = self.p.tree.current_node()
         if node is None or node.kind != "folder":
-            self.w.show_message("Select a folder to rename")
+            self.p.show_message("Select a folder to rename")
             return
-        name, ok = QInputDialog.getText(self.w, "Rename folder", "Folder name:", text=node.title)
+        name, ok = QInputDialog.getText(self.p.host, "Rename folder", "Folder name:", text=node.title)
         if ok and name.strip():
-            self.w.ctx.db.submit(
-                lambda store: store.rename_folder(node.key, name.strip()), lambda _r: self.w.reload_library()
-            )
+            self.p.op(lambda store: store.rename_folder(node.key, name.strip()), LIBRARY).run_in_background()
 
     def move_items(self, feed_ids: list[int], folder_ids: list[int], target: int | None) -> None:
         """Drag and drop: feeds and folders into `target` (None: the top level)."""
@@ -141,37 +147,37 @@ class LibraryActions:
                 store.move_folder(folder_id, target)
 
         def failed(exc: Exception) -> None:
-            self.w.show_message(exc.user_message() if isinstance(exc, HearthError) else str(exc))
-            self.w.reload_library()
+            self.p.show_message(exc.user_message() if isinstance(exc, HearthError) else str(exc))
+            self._reload_library()  # the tree shows the store again, not the refused drop
 
-        self.w.ctx.db.submit(move, lambda _r: self.w.reload_library(), failed)
+        self.p.op(move, LIBRARY).failure(failed).run_in_background()
 
     # editing and removing -------------------------------------------------------------------------
     def edit_current(self) -> None:
-        node = self.w.tree.current_node()
+        node = self.p.tree.current_node()
         if node is None or node.kind != "feed" or node.feed is None:
             if node is not None and node.kind == "folder":
                 self.rename_current()
             return
         from app.ui.dialogs.edit_feed import EditFeedDialog
 
-        dialog = EditFeedDialog(node.feed, self.w.tree_model.folders(), self.w)
+        dialog = EditFeedDialog(node.feed, self.p.tree_model.folders(), self.p.host)
         feed_id = node.key
-        self.w.ctx.db.submit(lambda store: store.full_text_setting(feed_id), dialog.show_full_text)
+        self.p.op(lambda store: store.full_text_setting(feed_id)).success(
+            dialog.show_full_text
+        ).run_in_background()
 
         def save() -> None:
             changes = dialog.changes()
             if changes:
-                self.w.ctx.db.submit(
-                    lambda store: store.update_feed(feed_id, **changes), lambda _f: self.w.reload_library()
-                )
+                self.p.op(lambda store: store.update_feed(feed_id, **changes), LIBRARY).run_in_background()
 
         dialog.accepted.connect(save)
-        self.w.edit_feed_dialog = dialog
+        self.p.dialogs.edit_feed = dialog
         dialog.open()
 
     def remove_current(self, confirm: bool = True) -> None:
-        node = self.w.tree.current_node()
+        node = self.p.tree.current_node()
         if node is None or node.kind not in ("feed", "folder"):
             return
         if node.kind == "feed":
@@ -181,23 +187,23 @@ class LibraryActions:
             question = f"Remove the folder “{node.title}”? Its feeds move up a level."
             job = lambda store: store.remove_folder(node.key)  # noqa: E731
         if confirm:
-            answer = QMessageBox.question(self.w, "Remove", question)
+            answer = QMessageBox.question(self.p.host, "Remove", question)
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        self.w.tree.setCurrentIndex(self.w.tree_model.index_of("smart", "all"))
-        self.w.ctx.db.submit(job, lambda _r: self.w.reload_library())
+        self.p.tree.setCurrentIndex(self.p.tree_model.index_of("smart", "all"))
+        self.p.op(job, LIBRARY).run_in_background()
 
     # mark all read ------------------------------------------------------------------------------
     def mark_all_read(self, *, ask: bool = True, older_than: Any = None) -> None:
-        node = self.w.tree.current_node()
+        node = self.p.tree.current_node()
         if node is None or node.kind == "root":
             return
         if ask:
             from app.ui.dialogs.mark_read import MarkReadDialog
 
-            dialog = MarkReadDialog(node.title, self.w)
+            dialog = MarkReadDialog(node.title, self.p.host)
             dialog.accepted.connect(lambda: self._mark_all_read(node, dialog.older_than()))
-            self.w.mark_read_dialog = dialog
+            self.p.dialogs.mark_read = dialog
             dialog.open()
         else:
             self._mark_all_read(node, older_than)
@@ -208,7 +214,7 @@ class LibraryActions:
         elif node.kind == "folder":
             job = lambda store: store.mark_folder_read(node.key, older_than)  # noqa: E731
         else:
-            query = self.w.list_model.query
+            query = self.p.list_model.query
 
             def job(store: Any) -> list[int]:
                 ids = store.query_ids(ArticleQuery(smart=query.smart, search=query.search, unread_only=True))
@@ -218,18 +224,17 @@ class LibraryActions:
                 return ids
 
         def done(ids: list[int]) -> None:
-            self.w.list_model.set_flag(ids, "read", True)
-            self.w.remember_undo(f"Mark “{node.title}” read", ids)
-            self.w.refresh_counts()
+            self.p.list_model.set_flag(ids, "read", True)
+            self._marks.remember_undo(f"Mark “{node.title}” read", ids)
 
-        self.w.ctx.db.submit(job, done)
+        self.p.op(job, ARTICLE_FLAGS).success(done).run_in_background()
 
     # OPML ---------------------------------------------------------------------------------------
     def import_opml(self, path: str | None = None) -> None:
         """Read the file in the background; ask about any command outline (default no), then import."""
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
-                self.w, "Import OPML", "", "OPML (*.opml *.xml);;All files (*)"
+                self.p.host, "Import OPML", "", "OPML (*.opml *.xml);;All files (*)"
             )
             if not path:
                 return
@@ -244,7 +249,7 @@ class LibraryActions:
                 ) from exc
             return read_opml(data)
 
-        self.w.ctx.db.submit(read, self._on_opml_read, self._report)
+        self.p.op(read).success(self._on_opml_read).failure(self._report).run_in_background()
 
     def _on_opml_read(self, report: Any) -> None:
         from app.feeds.opml import split_commands
@@ -254,11 +259,11 @@ class LibraryActions:
         if not commands:
             self._import_outlines(report, kept, allow=False, declined=[])
             return
-        dialog = ScriptOutlinesDialog(commands, self.w)
-        self.script_dialog = dialog
+        dialog = ScriptOutlinesDialog(commands, self.p.host)
+        self.p.dialogs.script_outlines = dialog
 
         def answered(result: int) -> None:
-            self.script_dialog = None
+            self.p.dialogs.script_outlines = None
             dialog.deleteLater()
             if result == ScriptOutlinesDialog.DialogCode.Accepted:
                 self._import_outlines(report, report.outlines, allow=True, declined=[])
@@ -282,17 +287,16 @@ class LibraryActions:
             )
             skipped = len(report.skipped) + len(declined)
             summary += f"; {skipped} skipped" if skipped else ""
-            self.w.show_message(summary)
-            self.import_notes = show_import_notes(self.w, summary, notes) if notes else None
-            self.w.reload_library()
+            self.p.show_message(summary)
+            self.p.dialogs.import_notes = show_import_notes(self.p.host, summary, notes) if notes else None
             if added:
-                self.w.refresh_requested.emit(None)
+                self._request_refresh(None)
 
-        self.w.ctx.db.submit(job, done, self._report)
+        self.p.op(job, LIBRARY).success(done).failure(self._report).run_in_background()
 
     def export_opml(self, path: str | None = None) -> None:
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self.w, "Export OPML", "hearth.opml", "OPML (*.opml)")
+            path, _ = QFileDialog.getSaveFileName(self.p.host, "Export OPML", "hearth.opml", "OPML (*.opml)")
             if not path:
                 return
         from app.feeds.opml import write_opml
@@ -302,22 +306,22 @@ class LibraryActions:
             Path(path).write_bytes(write_opml(outlines))
             return len(outlines)
 
-        self.w.ctx.db.submit(
-            job, lambda _n: self.w.show_message(f"Exported the subscriptions to {path}"), self._report
-        )
+        self.p.op(job).success(
+            lambda _n: self.p.show_message(f"Exported the subscriptions to {path}")
+        ).failure(self._report).run_in_background()
 
     def export_articles(self, path: str | None = None, fmt: str | None = None) -> None:
         """The list's current view (a feed, a folder, Starred, a search) as a feed file, with any saved
         AI summaries above their articles."""
         if path is None:
             path, chosen = QFileDialog.getSaveFileName(
-                self.w, "Export articles", "hearth-export.xml", ";;".join(EXPORT_FORMATS)
+                self.p.host, "Export articles", "hearth-export.xml", ";;".join(EXPORT_FORMATS)
             )
             if not path:
                 return
             fmt = EXPORT_FORMATS.get(chosen, "rss")
         fmt = fmt or "rss"
-        query = self.w.list_model.query
+        query = self.p.list_model.query
         title = self._view_title()
         from app.feeds.export import export_articles
 
@@ -333,29 +337,29 @@ class LibraryActions:
             )
             return len(articles)
 
-        self.w.ctx.db.submit(
-            job, lambda n: self.w.show_message(f"Exported {n} articles to {path}"), self._report
-        )
+        self.p.op(job).success(lambda n: self.p.show_message(f"Exported {n} articles to {path}")).failure(
+            self._report
+        ).run_in_background()
 
     def _view_title(self) -> str:
-        query = self.w.list_model.query
+        query = self.p.list_model.query
         if query.search:
             return f"search “{query.search}”"
-        node = self.w.tree.current_node()
+        node = self.p.tree.current_node()
         return node.title if node else "articles"
 
     def _report(self, exc: Exception) -> None:
         message = exc.user_message() if isinstance(exc, HearthError) else f"Failed: {exc}"
-        self.w.show_message(message, timeout_ms=15000)
-        QMessageBox.warning(self.w, "Hearth", message)
+        self.p.show_message(message, timeout_ms=15000)
+        QMessageBox.warning(self.p.host, "Hearth", message)
 
     # settings and sign-in ---------------------------------------------------------------------------
     def open_settings(self) -> None:
         from app.ui.dialogs.settings import SettingsDialog
 
-        dialog = SettingsDialog(self.w.ctx.settings, self.w, save=self.w.ctx.save_settings)
-        dialog.accepted.connect(lambda: self.w.settings_changed.emit())
-        self.w.settings_dialog = dialog
+        dialog = SettingsDialog(self.p.ctx.settings, self.p.host, save=self.p.ctx.save_settings)
+        dialog.accepted.connect(lambda: self._settings_saved())
+        self.p.dialogs.settings = dialog
         dialog.open()
 
     def sign_in(self, site: str) -> None:
@@ -363,32 +367,13 @@ class LibraryActions:
             from app.ui.signin import SignInWindow, login_url
             from app.vault.store import CookieVault
 
-            vault = CookieVault.from_settings(self.w.ctx.settings)
-            window = SignInWindow(site, vault, login_url(site, self.w.ctx.settings), self.w)
+            vault = CookieVault.from_settings(self.p.ctx.settings)
+            window = SignInWindow(site, vault, login_url(site, self.p.ctx.settings), self.p.host)
         except (ImportError, HearthError) as exc:
             self._report(exc)
             return
         window.accepted.connect(
-            lambda: self.w.show_message(f"Signed in to {site}; its feeds refresh with your cookies")
+            lambda: self.p.show_message(f"Signed in to {site}; its feeds refresh with your cookies")
         )
-        self.w.signin_window = window
+        self.p.dialogs.sign_in = window
         window.open()
-
-    # context menu -------------------------------------------------------------------------------
-    def show_tree_menu(self, node: Node | None, pos: QPoint) -> None:
-        menu = QMenu(self.w)
-        acts = self.w.actions_
-        if node is not None and node.kind in ("feed", "folder"):
-            menu.addAction(acts.refresh)
-            menu.addAction(acts.mark_feed_read)
-            menu.addSeparator()
-            menu.addAction(self.edit_feed_action if node.kind == "feed" else self.rename_folder_action)
-            menu.addAction(self.export_articles_action)
-            menu.addAction(self.remove_action)
-        elif node is not None:
-            menu.addAction(acts.mark_feed_read)
-            menu.addAction(self.export_articles_action)
-        menu.addSeparator()
-        menu.addAction(self.add_feed_action)
-        menu.addAction(self.new_folder_action)
-        menu.exec(pos)

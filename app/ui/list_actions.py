@@ -8,7 +8,7 @@ and the header's sort indicator and the View → Sort menu always show the same 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
@@ -16,17 +16,19 @@ from PySide6.QtWidgets import QMenu
 
 from app.models import ArticleQuery
 from app.ui.article_model import SORTS, column_for_sort
-
-if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+from app.ui.marking import ArticleMarks
+from app.ui.operations import ARTICLE_FLAGS
+from app.ui.window_parts import WindowParts
 
 SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "title": "By title", "feed": "By feed"}
 SORT_KEY = "list/sort"
 
 
 class ListActions:
-    def __init__(self, window: MainWindow) -> None:
-        self.w = window
+    def __init__(self, parts: WindowParts, marks: ArticleMarks) -> None:
+        self.p = parts
+        self._marks = marks
+        window = parts.host
         self.copy_link = QAction(QIcon.fromTheme("edit-copy"), "Copy link", window)
         self.copy_link.setShortcut(QKeySequence("Ctrl+Shift+C"))
         self.copy_link.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -46,36 +48,39 @@ class ListActions:
             action.setActionGroup(self.sort_group)
             action.triggered.connect(lambda _c=False, s=sort: self.set_sort(s))
             self.sort_actions[sort] = action
-        window.list_model.query_changed.connect(self._on_query_changed)
-        saved = str(window._window_store().value(SORT_KEY, "newest"))
+        parts.list_model.query_changed.connect(self._on_query_changed)
+        saved = str(parts.window_store().value(SORT_KEY, "newest"))
         self._saved = saved if saved in SORTS else "newest"
         self.set_sort(self._saved, save=False)
 
     # links ----------------------------------------------------------------------------------------
     def links(self) -> list[str]:
         """The web addresses of the selected articles (the reader's article when nothing is selected)."""
-        model = self.w.list_model
-        rows = (model.row_data(r) for r in (model.row_of(i) for i in self.w.target_ids()) if r is not None)
+        model = self.p.list_model
+        rows = (
+            model.row_data(r) for r in (model.row_of(i) for i in self._marks.target_ids()) if r is not None
+        )
         urls = [row.url for row in rows if row is not None and row.url]
-        if not urls and self.w.reader.article is not None and self.w.reader.article.url:
-            urls = [self.w.reader.article.url]
+        reader = self.p.reader
+        if not urls and reader.article is not None and reader.article.url:
+            urls = [reader.article.url]
         return urls
 
     def copy_links(self) -> None:
         urls = self.links()
         if not urls:
-            self.w.show_message("This article has no web address to copy")
+            self.p.show_message("This article has no web address to copy")
             return
         QGuiApplication.clipboard().setText("\n".join(urls))
-        self.w.show_message("Link copied" if len(urls) == 1 else f"{len(urls)} links copied")
+        self.p.show_message("Link copied" if len(urls) == 1 else f"{len(urls)} links copied")
 
     # marking --------------------------------------------------------------------------------------
     def side_ids(self, *, above: bool) -> list[int]:
         """The articles listed above (or below) the current one, in display order, the current one excluded."""
-        current = self.w.list.currentIndex()
+        current = self.p.list.currentIndex()
         if not current.isValid():
             return []
-        ids = self.w.list_model.ids()
+        ids = self.p.list_model.ids()
         row = current.row()
         return ids[:row] if above else ids[row + 1 :]
 
@@ -84,9 +89,9 @@ class ListActions:
         chosen = self.side_ids(above=above)
         description = "Mark above as read" if above else "Mark below as read"
         if not chosen:
-            self.w.show_message(f"{description}: nothing {'above' if above else 'below'} this article")
+            self.p.show_message(f"{description}: nothing {'above' if above else 'below'} this article")
             return
-        query = dataclasses.replace(self.w.list_model.query, unread_only=True)
+        query = dataclasses.replace(self.p.list_model.query, unread_only=True)
 
         def job(store: Any) -> list[int]:
             wanted = set(chosen)
@@ -95,20 +100,19 @@ class ListActions:
             return ids
 
         def done(ids: list[int]) -> None:
-            self.w.list_model.set_flag(ids, "read", True)
-            self.w.remember_undo(description, ids)
-            self.w.refresh_counts()
+            self.p.list_model.set_flag(ids, "read", True)
+            self._marks.remember_undo(description, ids)
 
-        self.w.ctx.db.submit(job, done)
+        self.p.op(job, ARTICLE_FLAGS).success(done).run_in_background()
 
     # sorting --------------------------------------------------------------------------------------
     def sort(self) -> str:
-        return self.w.list_model.query.sort
+        return self.p.list_model.query.sort
 
     def set_sort(self, sort: str, *, save: bool = True) -> None:
         if sort not in SORTS:
             return
-        self.w.list_model.set_sort(sort)
+        self.p.list_model.set_sort(sort)
         self._show_sort(sort)
         if save:
             self._save(sort)
@@ -123,7 +127,7 @@ class ListActions:
         action = self.sort_actions.get(sort)
         if action is not None and not action.isChecked():
             action.setChecked(True)
-        header = self.w.list.header()
+        header = self.p.list.header()
         column, order = column_for_sort(sort)
         if header.sortIndicatorSection() != column or header.sortIndicatorOrder() != order:
             header.blockSignals(True)  # only the indicator: the model already has this order
@@ -133,7 +137,7 @@ class ListActions:
 
     def _save(self, sort: str) -> None:
         self._saved = sort
-        store = self.w._window_store()
+        store = self.p.window_store()
         store.setValue(SORT_KEY, sort)
         store.sync()
 

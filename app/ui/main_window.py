@@ -1,70 +1,47 @@
 """The main window: feed tree | article list | reader (with room for side panels), toolbar, status bar.
 
-Reading and navigation live here; feed/folder management is in `library_actions`, the keyboard map
-in `window_actions`. Writes go to the DbExecutor; the models only read.
+The window composes its parts and owns what the list shows (the tree's selection, search, hide-read) and
+its layout; the action groups it builds (library_actions, window_actions, list_actions, marking,
+navigation) receive `WindowParts` and never import the window. Writes are store operations
+(app/ui/operations.py); `view_updates` refreshes the views after each one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
-from PySide6.QtCore import (
-    QByteArray,
-    QEvent,
-    QItemSelectionModel,
-    QModelIndex,
-    QSettings,
-    Qt,
-    QTimer,
-    QUrl,
-    Signal,
-)
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QProgressBar,
-    QPushButton,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLineEdit, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from app.config import Key
-from app.models import ArticleQuery, Folder
+from app.models import ArticleQuery
 from app.ui.article_list_view import ArticleListView
 from app.ui.article_model import ArticleListModel
+from app.ui.dialogs.holder import Dialogs
 from app.ui.favicons import FaviconLoader
 from app.ui.feed_banner import FeedBanner
 from app.ui.feed_tree_model import FeedTreeModel, Node
 from app.ui.feed_tree_view import FeedTreeView
 from app.ui.icons import app_icon
 from app.ui.layout import PaneLayout
+from app.ui.library_actions import LibraryActions
+from app.ui.marking import ArticleMarks
+from app.ui.navigation import ArticleNavigation
 from app.ui.reader_pane import DEFAULT_FONT_PX, MAX_FONT_PX, MIN_FONT_PX, ReaderPane
+from app.ui.status_line import StatusLine
 from app.ui.theme import ThemeColours
 from app.ui.ui_context import UiContext
+from app.ui.view_updates import ViewUpdates
 from app.ui.window_actions import WindowActions
+from app.ui.window_menus import build_menus, show_article_menu, show_tree_menu
+from app.ui.window_parts import WindowParts, window_store
 
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 250
-LIVE_UPDATE_MS = 250  # counts/list follow a running refresh at most this often
 WEB_READER_DELAY_MS = 0  # after the first paint
-UNREAD_SCAN_LIMIT = 5000  # rows looked at for the next unread before moving on to the next feed
-
-
-def row_counts(store: Any) -> dict[str, int]:
-    """What the smart rows show: unread articles (All, Unread, Today), and Starred its starred articles."""
-    unread = store.count_articles(ArticleQuery(smart="unread"))
-    return {
-        "all": unread,
-        "unread": unread,
-        "today": store.count_articles(ArticleQuery(smart="today", unread_only=True)),
-        "starred": store.count_articles(ArticleQuery(smart="starred")),
-    }
 
 
 class MainWindow(QMainWindow):
@@ -80,14 +57,8 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setWindowTitle("Hearth")
         self.setWindowIcon(app_icon())
-        self.undo_stack: list[tuple[str, list[int]]] = []
-        self._sort = "newest"
         self._base_query = ArticleQuery(smart="all")
-        self._restoring = False
-        self._list_stale = False
-        self._live_timer = QTimer(self, singleShot=True, interval=LIVE_UPDATE_MS)
-        self._live_timer.timeout.connect(self._apply_live_update)
-        self._message_timer = QTimer(self, singleShot=True)
+        self._painted = False
 
         self.tree_model = FeedTreeModel(self)
         self.tree = FeedTreeView()
@@ -98,47 +69,86 @@ class MainWindow(QMainWindow):
         self.list.setup_header()
         self.reader = ReaderPane(ctx.resources)
         self._restore_reader_prefs()
-        self.reader.font_size_changed.connect(self._on_font_size_changed)
-        self.reader.no_browser.connect(self._on_no_browser)
-        self._painted = False
         self.favicons = FaviconLoader(ctx.resources, self.tree_model.set_feed_icon)
-
         self.banner = FeedBanner(lambda feed_id: self.refresh_requested.emit([feed_id]), self._edit_address)
+        self.panes = self._build_panes()
+        self.splitter = self.panes.main
+        self.reader_splitter = self.panes.reader_area
+        self.side_panels: QTabWidget | None = None
+        self.side_panel_action: QAction | None = None
+        self.setCentralWidget(self.splitter)
+        self.search = self._build_search()
+
+        self.status = StatusLine(self.statusBar())
+        self.status_label = self.status.label
+        self.progress = self.status.progress
+        self.undo_button = self.status.undo_button
+        self.last_refresh_label = self.status.last_refresh
+        self.dialogs = Dialogs()
+        self.parts = WindowParts(
+            self, ctx, self.tree, self.tree_model, self.list, self.list_model, self.reader, self.search,
+            self.status, self.dialogs,
+        )  # fmt: skip
+        self.views = ViewUpdates(self.parts, self.banner, self.favicons, self._show_node)
+        self.views.unread_changed.connect(self.unread_changed)
+        self.views.library_changed.connect(self.library_changed)
+        self.marks = ArticleMarks(self.parts)
+        self.undo_stack = self.marks.undo_stack
+        self.marks.undo_changed.connect(self.status.show_undo)
+        self.undo_button.clicked.connect(self.marks.undo)
+        self.nav = ArticleNavigation(self.parts)
+        self.library = LibraryActions(
+            self.parts,
+            self.marks,
+            request_refresh=self.request_refresh,
+            reload_library=self.reload_library,
+            settings_saved=self.settings_changed.emit,
+        )
+        self.actions_ = WindowActions(
+            self.parts,
+            self,
+            self.nav,
+            self.marks,
+            mark_all_read=lambda: self.library.mark_all_read(),
+            sheet_extra=(self.library.add_feed_action, self.library.settings_action),
+        )
+        self.menus = build_menus(self, self.actions_, self.library, self.search)
+
+        self.reader.font_size_changed.connect(self._on_font_size_changed)
+        self.reader.no_browser.connect(self.nav.report_no_browser)
+        self.tree.selectionModel().currentChanged.connect(self._on_tree_current_changed)
+        self.list.selectionModel().currentChanged.connect(self._on_article_current_changed)
+        self.list.doubleClicked.connect(lambda _i: self.nav.open_in_browser())
+        self.tree_model.moved.connect(self.library.move_items)
+        self.tree.context_menu_requested.connect(self._show_tree_menu)
+        self.list.context_menu_requested.connect(self._show_article_menu)
+        self.ctx.db.failed.connect(self.show_message)
+
+    def _build_panes(self) -> PaneLayout:
         list_box = QWidget()
         box = QVBoxLayout(list_box)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
         box.addWidget(self.banner)
         box.addWidget(self.list)
-        self.panes = PaneLayout(self, self.tree, self.list, self.reader, list_box)
-        self.splitter = self.panes.main
-        self.reader_splitter = self.panes.reader_area
-        self.side_panels: QTabWidget | None = None
-        self.setCentralWidget(self.splitter)
+        return PaneLayout(self, self.tree, self.list, self.reader, list_box)
 
-        self.search = QLineEdit()
-        self.search.setObjectName("searchBox")
-        self.search.setPlaceholderText("Search articles  ( / )")
-        self.search.setClearButtonEnabled(True)
+    def _build_search(self) -> QLineEdit:
+        search = QLineEdit()
+        search.setObjectName("searchBox")
+        search.setPlaceholderText("Search articles  ( / )")
+        search.setClearButtonEnabled(True)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self._apply_search)
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
-        self.search.returnPressed.connect(self._apply_search)
+        self._search_timer.timeout.connect(self.apply_search)
+        search.textChanged.connect(lambda _t: self._search_timer.start())
+        search.returnPressed.connect(self.apply_search)
+        return search
 
-        self._build_status_bar()
-        self.actions_ = WindowActions(self)
-        from app.ui.library_actions import LibraryActions
+    def _show_tree_menu(self, node: Node | None, pos: QPoint) -> None:
+        show_tree_menu(self, self.actions_, self.library, node, pos)
 
-        self.library = LibraryActions(self)
-        self.actions_.build_menus_and_toolbar()
-
-        self.tree.selectionModel().currentChanged.connect(self._on_tree_current_changed)
-        self.list.selectionModel().currentChanged.connect(self._on_article_current_changed)
-        self.list.doubleClicked.connect(lambda _i: self.open_in_browser())
-        self.tree_model.moved.connect(self.library.move_items)
-        self.tree.context_menu_requested.connect(self.library.show_tree_menu)
-        self.list.context_menu_requested.connect(self.actions_.show_article_menu)
-        self.ctx.db.failed.connect(self.show_message)
+    def _show_article_menu(self, pos: QPoint) -> None:
+        show_article_menu(self, self.actions_, bool(self.marks.target_ids()), pos)
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and not getattr(self, "_painted", True):
@@ -148,7 +158,7 @@ class MainWindow(QMainWindow):
         return super().event(event)
 
     def _window_store(self) -> QSettings:
-        return QSettings(str(self.ctx.paths.data_dir / "window.ini"), QSettings.Format.IniFormat)
+        return window_store(self.ctx.paths)
 
     def _restore_reader_prefs(self) -> None:
         """Reading size and remote images live with the window's layout (window.ini), not in settings.json."""
@@ -176,29 +186,7 @@ class MainWindow(QMainWindow):
     def _edit_address(self) -> None:
         self.library.edit_current()
 
-    def _on_no_browser(self, url: QUrl) -> None:
-        self.show_message(f"No web browser is set up to open {url.toString()}", timeout_ms=15000)
-
-    # layout -------------------------------------------------------------------------------------
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.status_label = QLabel("")
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
-        self.progress.setTextVisible(True)
-        self.progress.hide()
-        self.undo_button = QPushButton("Undo")
-        self.undo_button.setFlat(True)
-        self.undo_button.hide()
-        self.undo_button.clicked.connect(self.undo)
-        self._message_timer.timeout.connect(self.status_label.clear)
-        bar.addWidget(self.status_label, 1)
-        self.last_refresh_label = QLabel("")
-        self.last_refresh_label.setObjectName("lastRefresh")
-        bar.addPermanentWidget(self.undo_button)
-        bar.addPermanentWidget(self.last_refresh_label)
-        bar.addPermanentWidget(self.progress)
-
+    # side panels and layout ---------------------------------------------------------------------
     def add_side_panel(self, widget: QWidget, title: str) -> None:
         """Put `widget` beside the reader (a tab per panel), e.g. the AI panel. The panels start hidden
         (the reader keeps its width); View → Side panel (Ctrl+I) or the toolbar button shows them."""
@@ -211,15 +199,17 @@ class MainWindow(QMainWindow):
             self.side_panel_action.setShortcut(QKeySequence("Ctrl+I"))
             self.side_panel_action.setToolTip(f"Show or hide the {title} panel beside the reader (Ctrl+I)")
             self.side_panel_action.toggled.connect(self.set_side_panel_visible)
-            self.actions_.add_side_panel_toggle(self.side_panel_action)
-            store = QSettings(str(self.ctx.paths.data_dir / "window.ini"), QSettings.Format.IniFormat)
+            self.menus.add_side_panel_toggle(self.side_panel_action)
+            self.addAction(self.side_panel_action)
+            self.actions_.side_panel_action = self.side_panel_action  # on the ? sheet
+            store = self._window_store()
             self.side_panel_action.setChecked(store.value("side_panel_visible", "false") == "true")
             self.set_side_panel_visible(self.side_panel_action.isChecked())
         self.side_panels.addTab(widget, title)
 
     def set_side_panel_visible(self, visible: bool) -> None:
         """Show or hide the side panels; the reader keeps at least READER_MIN px (see layout)."""
-        if self.side_panels is None:
+        if self.side_panels is None or self.side_panel_action is None:
             return
         self.panes.show_side(visible)
         if self.side_panel_action.isChecked() != visible:
@@ -229,18 +219,18 @@ class MainWindow(QMainWindow):
         self.reader.set_colours(colours)
 
     def save_layout(self) -> None:
-        store = QSettings(str(self.ctx.paths.data_dir / "window.ini"), QSettings.Format.IniFormat)
+        store = self._window_store()
         store.setValue("geometry", self.saveGeometry())
         store.setValue("state", self.saveState())
         for key, value in self.panes.save_state().items():
             store.setValue(key, value)
-        if self.side_panels is not None:
+        if self.side_panel_action is not None:
             store.setValue("side_panel_visible", "true" if self.side_panel_action.isChecked() else "false")
         store.setValue("list_header", self.list.header().saveState())
         store.sync()
 
     def restore_layout(self) -> bool:
-        store = QSettings(str(self.ctx.paths.data_dir / "window.ini"), QSettings.Format.IniFormat)
+        store = self._window_store()
         geometry = store.value("geometry")
         if not isinstance(geometry, QByteArray):
             self.resize(1300, 820)
@@ -261,8 +251,8 @@ class MainWindow(QMainWindow):
     def close_down(self) -> None:
         """Before the store closes: stop timers and show nothing, so nothing late queries it."""
         self._search_timer.stop()
-        self._live_timer.stop()
-        self._message_timer.stop()
+        self.views.stop()
+        self.status.stop()
         self.search.blockSignals(True)
         self.hide()
         self.list_model.clear()
@@ -272,94 +262,23 @@ class MainWindow(QMainWindow):
         event.ignore()
         self.close_requested.emit()
 
-    # loading ------------------------------------------------------------------------------------
+    # the views follow the store (view_updates) ---------------------------------------------------
     def reload_library(self) -> None:
-        """Reload folders and feeds (after an edit), keeping the selection and open folders."""
-
-        def load(store: Any) -> tuple[list[Folder], list[Any], dict[str, Any]]:
-            from app.ui.feed_status import site_of
-
-            feeds = store.list_feeds()
-            sites = {}
-            for site in {site_of(f) for f in feeds} - {None}:
-                state = store.get_site_state(site)
-                if state is not None:
-                    sites[site] = state
-            return store.list_folders(), feeds, sites
-
-        self.ctx.db.submit(load, self._on_library_loaded)
-
-    def _on_library_loaded(self, result: tuple[list[Folder], list[Any], dict[str, Any]]) -> None:
-        folders, feeds, sites = result
-        current = self.tree.current_node()
-        key = (current.kind, current.key) if current else ("smart", "all")
-        expanded = {
-            n.key
-            for n in self.tree_model.walk()
-            if n.kind == "folder" and self.tree.isExpanded(self.tree_model.index_for(n))
-        }
-        first_load = not self.tree_model.feeds() and not self.tree_model.folders()
-        self._restoring = True
-        self.tree_model.set_library(folders, feeds, sites)
-        for node in self.tree_model.walk():
-            if node.kind == "folder" and (first_load or node.key in expanded):
-                self.tree.setExpanded(self.tree_model.index_for(node), True)
-        index = self.tree_model.index_of(*key)
-        if not index.isValid():
-            index = self.tree_model.index_of("smart", "all")
-        self.tree.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-        self._restoring = False
-        if current is None or (current.kind, current.key) != key or first_load:
-            self._on_tree_current_changed(index, QModelIndex())
-        self.favicons.load(feeds)
-        self.banner.show_for(self.tree.current_node())
-        if self.reader.article is None:
-            if feeds:
-                self.reader.show_placeholder()
-            else:
-                self.reader.show_welcome()
-        self.refresh_counts()
-        self.library_changed.emit()
+        self.views.reload_library()
 
     def refresh_counts(self) -> None:
-        self.ctx.db.submit(lambda store: (store.unread_counts(), row_counts(store)), self._on_counts)
-
-    def _on_counts(self, result: tuple[dict[int, int], dict[str, int]]) -> None:
-        unread, smart = result
-        self.tree_model.set_counts(unread, smart)
-        total = smart.get("unread", sum(unread.values()))
-        self.setWindowTitle(f"[{total}] Hearth" if total else "Hearth")
-        self.unread_changed.emit(total)
+        self.views.refresh_counts()
 
     def on_feed_refreshed(self, feed_id: int, new_articles: int) -> None:
-        """A refresh committed a feed: counts and (if it shows that feed and it grew) the list update
-        soon; feeds committed close together share one update."""
-        if new_articles and self._query_includes(feed_id):
-            self._list_stale = True
-        if not self._live_timer.isActive():
-            self._live_timer.start()
-
-    def _apply_live_update(self) -> None:
-        self.refresh_counts()
-        if self._list_stale:
-            self._list_stale = False
-            self.list_model.reload()
-
-    def _query_includes(self, feed_id: int) -> bool:
-        q = self.list_model.query
-        if q.search:
-            return False
-        if q.feed_ids is not None:
-            return feed_id in q.feed_ids
-        if q.folder_id is not None:
-            node = self.tree_model._folders.get(q.folder_id)
-            return node is not None and feed_id in self.tree_model.feed_ids_under(node)
-        return q.smart in ("all", "unread", "today")
+        self.views.on_feed_refreshed(feed_id, new_articles)
 
     # choosing what the list shows -----------------------------------------------------------------
     def _on_tree_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if self._restoring:
+        if self.views.restoring:
             return
+        self._show_node(current)
+
+    def _show_node(self, current: QModelIndex) -> None:
         node = self.tree_model.node(current) if current.isValid() else None
         self.banner.show_for(node)
         if node is None or node.kind == "root":
@@ -378,9 +297,7 @@ class MainWindow(QMainWindow):
         self.show_query(query)
 
     def show_query(self, query: ArticleQuery) -> None:
-        hide_read = (
-            self.ctx.settings.get(Key.UI_HIDE_READ) and query.smart != "starred" and not query.search
-        )
+        hide_read = self.ctx.settings.get(Key.UI_HIDE_READ) and query.smart != "starred" and not query.search
         self.list_model.set_query(
             dataclasses.replace(query, unread_only=hide_read, sort=self.list_model.query.sort)
         )
@@ -400,7 +317,7 @@ class MainWindow(QMainWindow):
         self.ctx.save_settings()
         self.show_query(self.list_model.query if self.list_model.query.search else self._base_query)
 
-    def _apply_search(self) -> None:
+    def apply_search(self) -> None:
         self._search_timer.stop()
         text = self.search.text().strip()
         if text:
@@ -429,151 +346,63 @@ class MainWindow(QMainWindow):
         if not article.read and self.ctx.settings.get(Key.UI_MARK_READ_ON_SELECT):
             self.set_read([article_id], True)
 
+    # what the action groups do, for the controller, the AI panel and tests ------------------------
     def current_article_id(self) -> int | None:
         return self.list.current_id()
 
     def select_row(self, row: int) -> bool:
-        if not 0 <= row < self.list_model.rowCount():
-            return False
-        index = self.list_model.index(row, 1)
-        self.list.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-        )
-        self.list.scrollTo(index)
-        return True
+        return self.nav.select_row(row)
 
     def select_article(self, article_id: int) -> bool:
-        row = self.list_model.row_of(article_id)
-        return row is not None and self.select_row(row)
+        return self.nav.select_article(article_id)
 
-    # marking --------------------------------------------------------------------------------------
-    def target_ids(self) -> list[int]:
-        return self.list.selected_ids() or ([i] if (i := self.current_article_id()) is not None else [])
-
-    def set_read(self, ids: list[int], read: bool) -> None:
-        if not ids:
-            return
-        self.list_model.set_flag(ids, "read", read)
-        self.ctx.db.submit(lambda store: store.mark_read(ids, read), lambda _n: self.refresh_counts())
-
-    def set_starred(self, ids: list[int], starred: bool) -> None:
-        if not ids:
-            return
-        self.list_model.set_flag(ids, "starred", starred)
-        self.ctx.db.submit(lambda store: store.star(ids, starred), lambda _n: self.refresh_counts())
-
-    def toggle_read(self) -> None:
-        ids = self.target_ids()
-        rows = [
-            self.list_model.row_data(r) for r in (self.list_model.row_of(i) for i in ids) if r is not None
-        ]
-        if rows:
-            self.set_read(ids, not all(r.read for r in rows if r))
-
-    def toggle_star(self) -> None:
-        ids = self.target_ids()
-        rows = [
-            self.list_model.row_data(r) for r in (self.list_model.row_of(i) for i in ids) if r is not None
-        ]
-        if rows:
-            self.set_starred(ids, not all(r.starred for r in rows if r))
-
-    def remember_undo(self, description: str, ids: list[int]) -> None:
-        if not ids:
-            self.show_message(f"{description}: nothing was unread")
-            return
-        self.undo_stack.append((description, ids))
-        self.undo_button.setText(f"Undo “{description}”")
-        self.undo_button.show()
-        self.actions_.undo.setEnabled(True)
-        self.show_message(f"{description}: {len(ids):,} articles")
-
-    def undo(self) -> None:
-        if not self.undo_stack:
-            return
-        description, ids = self.undo_stack.pop()
-        self.list_model.set_flag(ids, "read", False)
-        self.ctx.db.submit(lambda store: store.mark_read(ids, False), lambda _n: self.refresh_counts())
-        self.show_message(f"Undone: {description}")
-        if not self.undo_stack:
-            self.undo_button.hide()
-            self.actions_.undo.setEnabled(False)
-        else:
-            self.undo_button.setText(f"Undo “{self.undo_stack[-1][0]}”")
-
-    # navigation -----------------------------------------------------------------------------------
     def next_article(self, step: int = 1) -> bool:
-        row = self.list.currentIndex().row() if self.list.currentIndex().isValid() else -1
-        return self.select_row(max(0, row + step) if row >= 0 or step > 0 else 0)
+        return self.nav.next_article(step)
 
     def next_unread(self, forward: bool = True) -> bool:
-        """The next unread article in this list; at its end, the next feed with unread articles."""
-        if self._select_unread_in_list(forward):
-            return True
-        for node in self._feeds_with_unread(forward):
-            self.tree.setCurrentIndex(self.tree_model.index_for(node))
-            if self._select_unread_in_list(forward, from_edge=True):
-                return True  # (counts may lag a write by a moment: a feed without unread is skipped)
-        self.show_message("No more unread articles")
-        return False
-
-    def _select_unread_in_list(self, forward: bool, *, from_edge: bool = False) -> bool:
-        count = self.list_model.rowCount()
-        current = self.list.currentIndex().row() if self.list.currentIndex().isValid() else -1
-        if from_edge or current < 0:
-            current = -1 if forward else count
-        step = 1 if forward else -1
-        row = current + step
-        for _ in range(UNREAD_SCAN_LIMIT):
-            if not 0 <= row < count:
-                return False
-            data = self.list_model.row_data(row)
-            if data is not None and not data.read:
-                return self.select_row(row)
-            row += step
-        return False
-
-    def _feeds_with_unread(self, forward: bool) -> list[Node]:
-        nodes = [n for n in self.tree_model.walk() if n.kind == "feed"]
-        if not forward:
-            nodes.reverse()
-        current = self.tree.current_node()
-        start = nodes.index(current) + 1 if current in nodes else 0
-        return [n for n in nodes[start:] + nodes[:start] if n.count > 0 and n is not current]
+        return self.nav.next_unread(forward)
 
     def space(self) -> None:
-        if self.reader.article is None or not self.reader.scroll_page():
-            self.next_unread(True)
+        self.nav.space()
 
     def open_in_browser(self) -> None:
-        article = self.reader.article
-        if article is None or not article.url:
-            self.show_message("This article has no web address to open")
-            return
-        if not QDesktopServices.openUrl(QUrl(article.url)):
-            self._on_no_browser(QUrl(article.url))
+        self.nav.open_in_browser()
+
+    def target_ids(self) -> list[int]:
+        return self.marks.target_ids()
+
+    def set_read(self, ids: list[int], read: bool) -> None:
+        self.marks.set_read(ids, read)
+
+    def set_starred(self, ids: list[int], starred: bool) -> None:
+        self.marks.set_starred(ids, starred)
+
+    def toggle_read(self) -> None:
+        self.marks.toggle_read()
+
+    def toggle_star(self) -> None:
+        self.marks.toggle_star()
+
+    def remember_undo(self, description: str, ids: list[int]) -> None:
+        self.marks.remember_undo(description, ids)
+
+    def undo(self) -> None:
+        self.marks.undo()
 
     def current_feed_ids(self) -> list[int]:
-        node = self.tree.current_node()
-        if node is None or node.kind == "smart":
-            return []
-        return self.tree_model.feed_ids_under(node)
+        return self.parts.current_feed_ids()
 
     def refresh_current(self) -> None:
-        ids = self.current_feed_ids()
-        self.refresh_requested.emit(ids or None)
+        self.request_refresh(self.current_feed_ids() or None)
 
-    # status -------------------------------------------------------------------------------------
+    def request_refresh(self, feed_ids: list[int] | None) -> None:
+        self.refresh_requested.emit(feed_ids)
+
+    def request_quit(self) -> None:
+        self.quit_requested.emit()
+
     def show_message(self, text: str, timeout_ms: int = 8000) -> None:
-        self.status_label.setText(text)
-        self._message_timer.stop()
-        if timeout_ms:
-            self._message_timer.start(timeout_ms)
+        self.status.show_message(text, timeout_ms)
 
     def show_progress(self, done: int, total: int, title: str) -> None:
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-        self.progress.setFormat(f"{done}/{total}")
-        self.progress.setVisible(done < total)
-        if title and done < total:
-            self.status_label.setText(f"Refreshing… {title}")
+        self.status.show_progress(done, total, title)

@@ -29,7 +29,7 @@ def posts(srv: FakeModelServer) -> list[dict]:
 
 def open_dialog(qtbot, ctl) -> AskDialog:
     ctl.window.ask_action.trigger()
-    dialog = ctl.window.ask_dialog
+    dialog = ctl.window.dialogs.ask
     qtbot.waitUntil(dialog.isVisible)
     return dialog
 

@@ -8,11 +8,11 @@ from tests.ui.conftest import select_node
 
 def _open_dialog(qtbot, ctl, feed_id: int):
     w = ctl.window
-    w.edit_feed_dialog = None
+    w.dialogs.edit_feed = None
     select_node(qtbot, ctl, "feed", feed_id)
     w.library.edit_current()
-    qtbot.waitUntil(lambda: w.edit_feed_dialog is not None and w.edit_feed_dialog.full_text.isEnabled())
-    return w.edit_feed_dialog
+    qtbot.waitUntil(lambda: w.dialogs.edit_feed is not None and w.dialogs.edit_feed.full_text.isEnabled())
+    return w.dialogs.edit_feed
 
 
 def test_the_checkbox_reads_and_saves_the_feeds_full_text_choice(qtbot, controller):

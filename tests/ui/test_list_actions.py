@@ -46,7 +46,7 @@ def test_context_menu_and_article_menu_offer_the_list_actions(qtbot, controller)
     assert texts == ["Copy link", "Mark above as read", "Mark below as read"]
     article_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Article")
     assert {"Open in browser", "Copy link"} <= {a.text() for a in article_menu.actions()}
-    toolbar = {a.text() for a in w.actions_.toolbar.actions()}
+    toolbar = {a.text() for a in w.menus.toolbar.actions()}
     assert {"Open in browser", "Copy link"} <= toolbar
     assert w.actions_.list_actions.copy_link in w.actions_.sheet_actions()  # listed on the ? sheet
 

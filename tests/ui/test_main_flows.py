@@ -38,7 +38,7 @@ def test_add_feed_with_discovery_choice_then_refresh(qtbot, controller, server: 
     server.route("/comments.xml", Reply(200, rss(1, "Comments"), {"Content-Type": "application/rss+xml"}))
     ctl = controller
     ctl.window.library.add_feed(server.url("/"))
-    dialog = ctl.window.add_feed_dialog
+    dialog = ctl.window.dialogs.add_feed
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.choices.isVisible(), timeout=10000)
     assert dialog.choices.count() == 2  # the page offers two feeds: the user chooses

@@ -62,10 +62,12 @@ def fresh(qtbot, data_dir: Path) -> Iterator[object]:
 
 
 def _open_question(qtbot, ctl, path: Path):
-    lib = ctl.window.library
-    lib.import_opml(str(path))
-    qtbot.waitUntil(lambda: lib.script_dialog is not None and lib.script_dialog.isVisible(), timeout=5000)
-    return lib.script_dialog
+    dialogs = ctl.window.dialogs
+    ctl.window.library.import_opml(str(path))
+    qtbot.waitUntil(
+        lambda: dialogs.script_outlines is not None and dialogs.script_outlines.isVisible(), timeout=5000
+    )
+    return dialogs.script_outlines
 
 
 def _feeds(ctl) -> list[tuple[str, str]]:
@@ -87,7 +89,7 @@ def test_the_window_shows_each_command_and_enter_means_no(qtbot, fresh, hostile,
     assert _feeds(ctl) == [("feed", server.url("/feed.xml"))]
     assert "/feed.xml" in [r.path for r in server.requests]  # the refresh ran
     assert [m for m in markers if m.exists()] == []
-    notes = ctl.window.library.import_notes
+    notes = ctl.window.dialogs.import_notes
     assert notes is not None and "3 skipped" in notes.text()
     assert notes.detailedText().count("Not added (runs a command): Tool") == 3
 
@@ -109,7 +111,7 @@ def test_saying_yes_adds_the_commands_and_the_refresh_runs_them(qtbot, fresh, ho
     assert finished.args[0].done == 4
     assert sorted(kind for kind, _ in _feeds(ctl)) == ["feed", "script", "script", "script"]
     assert [m for m in markers if not m.exists()] == []
-    assert ctl.window.library.import_notes is None  # nothing was skipped
+    assert ctl.window.dialogs.import_notes is None  # nothing was skipped
 
 
 def test_a_malformed_file_is_imported_with_a_note_of_what_was_skipped(qtbot, fresh, tmp_path: Path) -> None:
@@ -121,11 +123,13 @@ def test_a_malformed_file_is_imported_with_a_note_of_what_was_skipped(qtbot, fre
         b'<outline text="A" description="Jen "quoted" <p>" xmlUrl="https://a.example/rss?x=1&y=2"/>'
         b'<outline text="B" type="rss"/></outline></body></opml>'
     )
-    lib = ctl.window.library
-    lib.import_opml(str(path))
-    qtbot.waitUntil(lambda: lib.import_notes is not None and lib.import_notes.isVisible(), timeout=5000)
-    assert lib.script_dialog is None
-    details = lib.import_notes.detailedText()
+    dialogs = ctl.window.dialogs
+    ctl.window.library.import_opml(str(path))
+    qtbot.waitUntil(
+        lambda: dialogs.import_notes is not None and dialogs.import_notes.isVisible(), timeout=5000
+    )
+    assert dialogs.script_outlines is None
+    details = dialogs.import_notes.detailedText()
     assert "read leniently" in details and "Skipped line 1: outline 'B' has no xmlUrl" in details
     assert _feeds(ctl) == [("feed", "https://a.example/rss?x=1&y=2")]
     qtbot.waitUntil(lambda: len(ctl.window.tree_model.feeds()) == 1, timeout=5000)

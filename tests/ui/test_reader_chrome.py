@@ -92,8 +92,8 @@ def test_a_broken_feed_shows_a_banner_with_retry_and_edit(qtbot, controller) -> 
     qtbot.mouseClick(w.banner.retry_button, Qt.MouseButton.LeftButton)
     assert asked == [[feed.id]]
     qtbot.mouseClick(w.banner.edit_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: getattr(w, "edit_feed_dialog", None) is not None, timeout=3000)
-    w.edit_feed_dialog.reject()
+    qtbot.waitUntil(lambda: w.dialogs.edit_feed is not None, timeout=3000)
+    w.dialogs.edit_feed.reject()
     select_node(qtbot, ctl, "smart", "all")
     assert not w.banner.isVisible()
 
@@ -116,10 +116,10 @@ def test_escape_clears_search_and_down_moves_to_the_results(qtbot, controller) -
 def test_the_sheet_lists_ctrl_keys_and_about_and_settings_have_keys(qtbot, controller) -> None:
     w = controller.window
     w.actions_.show_shortcuts()
-    table = w.shortcut_dialog.table
+    table = w.dialogs.shortcuts.table
     keys = {table.item(r, 0).text() for r in range(table.rowCount())}
     assert {"Ctrl+N", "Ctrl+I", "Ctrl+,", "Ctrl++", "Ctrl+0"} <= keys
-    w.shortcut_dialog.close()
+    w.dialogs.shortcuts.close()
     assert "Ctrl+," in [s.toString() for s in w.library.settings_action.shortcuts()]
     assert w.actions_.about.text() == "About Hearth"
 
@@ -129,7 +129,7 @@ def test_the_add_feed_dialog_says_plainly_what_is_wrong(qtbot, controller) -> No
     assert address_problem("example.org") is None and address_problem("http://127.0.0.1:8080/feed") is None
     w = controller.window
     w.library.add_feed("not a url at all")
-    dialog = w.add_feed_dialog
+    dialog = w.dialogs.add_feed
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
     assert "is not a web address" in dialog.status.text() and "https://not" not in dialog.status.text()
     assert dialog.status.height() >= dialog.status.heightForWidth(dialog.status.width())  # not clipped

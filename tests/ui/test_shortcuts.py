@@ -74,9 +74,9 @@ def test_question_mark_shows_the_sheet(qtbot, controller) -> None:
     focus_list(qtbot, w)
     qtbot.keyClick(w.list, Qt.Key.Key_Question, Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(
-        lambda: getattr(w, "shortcut_dialog", None) is not None and w.shortcut_dialog.isVisible(),
+        lambda: w.dialogs.shortcuts is not None and w.dialogs.shortcuts.isVisible(),
         timeout=2000,
     )
-    keys = {w.shortcut_dialog.table.item(r, 0).text() for r in range(w.shortcut_dialog.table.rowCount())}
+    keys = {w.dialogs.shortcuts.table.item(r, 0).text() for r in range(w.dialogs.shortcuts.table.rowCount())}
     assert {"J", "K", "N", "P", "M", "S", "O", "R", "Shift+R", "Shift+A", "/", "?"} <= keys
-    w.shortcut_dialog.close()
+    w.dialogs.shortcuts.close()
