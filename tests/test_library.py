@@ -152,6 +152,32 @@ def test_the_keyring_vault_sends_a_site_s_cookie_to_its_host_only(
         assert "cookie" not in other.requests_to("/feed.xml")[0].headers
 
 
+def test_a_zhihu_feed_refreshes_through_the_vault_and_a_solver_handed_in_later(
+    secret_service: object, data_dir: Path
+) -> None:
+    from tests.sources.conftest import TEST_UA
+    from tests.sources.fake_zhihu import FakeZhihu
+    from tests.sources.test_challenge import PageSolver
+
+    with FakeZhihu() as zhihu:
+        vault = CookieVault()
+        vault.set("zhihu.com", FakeZhihu.cookies(), TEST_UA)
+        with Library(Paths(data_dir), zhihu.settings(), vault=vault) as lib:
+            found = lib.match_source("https://www.zhihu.com/people/diygod")
+            assert found is not None
+            feed = lib.subscribe_source(found)
+            solver = PageSolver()
+            lib.solve_challenge = solver  # as the window does once its hidden browser exists
+            zhihu.challenge_mode = True  # the first request meets the challenge
+            report = lib.refresh([feed.id])
+            assert [o.error for o in report.outcomes] == [None] and report.new_articles == 10
+            assert solver.calls and lib.store.get_feed(feed.id).title == "DIYgod的知乎动态"
+            saved = vault.get("zhihu.com")
+            assert saved is not None and "__zse_ck" in saved.cookies  # the solved cookie went to the vault
+            assert any("zhihu.com" in note for note in lib.budget_notes("zhihu.com"))
+        assert zhihu.signature_failures == []
+
+
 def test_the_vault_follows_a_changed_site_address(secret_service: object, data_dir: Path) -> None:
     settings = Settings(None, {})
     lib = Library(Paths(data_dir), settings)
