@@ -7,13 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from app.errors import NotFoundError, StorageError
 from app.storage.db import StoreBase, id_list, now_ts
 from app.storage.text import index_text
 from app.text import html_to_text
 
-FULL_TEXT_MODES = ("auto", "on", "off")
+
+class FullTextMode(StrEnum):
+    """A feed's full-text choice, as stored in feed_full_text.mode and typed on the command line."""
+
+    AUTO = "auto"  # on when detection sees a teaser feed
+    ON = "on"
+    OFF = "off"
+
+
+FULL_TEXT_MODES = tuple(mode.value for mode in FullTextMode)
 FRESH_DAYS = (
     7  # older articles never get their page fetched (turning the option on does not crawl the archive)
 )
@@ -24,12 +34,12 @@ class FullTextSetting:
     """`mode` is the user's choice; with "auto", `teaser` (what detection last saw) decides."""
 
     feed_id: int
-    mode: str = "auto"
+    mode: FullTextMode = FullTextMode.AUTO
     teaser: bool | None = None
 
     @property
     def enabled(self) -> bool:
-        return self.mode == "on" or (self.mode == "auto" and bool(self.teaser))
+        return self.mode == FullTextMode.ON or (self.mode == FullTextMode.AUTO and bool(self.teaser))
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +55,13 @@ class FullTextCandidate:
     busy_attempts: int = 0
 
 
-def check_mode(mode: str) -> str:
+def check_mode(mode: str) -> FullTextMode:
     wanted = str(mode).strip().lower()
     if wanted not in FULL_TEXT_MODES:
         raise StorageError(
             f"{mode!r} is not a full-text choice", hint="use auto (detect teaser feeds), on or off"
         )
-    return wanted
+    return FullTextMode(wanted)
 
 
 class FullTextStore(StoreBase):
@@ -61,7 +71,7 @@ class FullTextStore(StoreBase):
         ).fetchone()
         if row is None:
             return FullTextSetting(feed_id)
-        return FullTextSetting(feed_id, row[0], None if row[1] is None else bool(row[1]))
+        return FullTextSetting(feed_id, FullTextMode(row[0]), None if row[1] is None else bool(row[1]))
 
     def set_full_text(self, feed_id: int, mode: str) -> FullTextSetting:
         """The user's choice for a feed: "on", "off", or "auto" (on when detection sees a teaser feed)."""
