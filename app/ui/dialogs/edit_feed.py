@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import ConfigError
-from app.models import Feed, Folder
-from app.storage.full_text import FullTextSetting
+from app.models import Feed, FeedKind, Folder
+from app.storage.full_text import FullTextMode, FullTextSetting
 
 
 def parse_headers(text: str) -> dict[str, str]:
@@ -63,7 +63,7 @@ class EditFeedDialog(QDialog):
         form = QFormLayout(self)
         self.title = QLineEdit(feed.title)
         self.url = QLineEdit(feed.url)
-        self.url.setReadOnly(feed.kind != "feed")
+        self.url.setReadOnly(feed.kind != FeedKind.FEED)
         self.folder = QComboBox()
         folder_choices(self.folder, folders, feed.folder_id)
         self.interval = QSpinBox(minimum=0, maximum=7 * 24 * 60, suffix=" min")
@@ -84,10 +84,10 @@ class EditFeedDialog(QDialog):
             "article's text (no scripts run). Detected automatically for teaser feeds."
         )
         self.full_text.setEnabled(False)
-        self.full_text.setVisible(feed.kind == "feed")
+        self.full_text.setVisible(feed.kind == FeedKind.FEED)
         self.full_text_note = QLabel()
         self.full_text_note.setWordWrap(True)
-        self.full_text_note.setVisible(feed.kind == "feed")
+        self.full_text_note.setVisible(feed.kind == FeedKind.FEED)
         self._full_text: FullTextSetting | None = None
         self.error = QLabel()
         self.error.setStyleSheet("color: #d9453d")
@@ -114,11 +114,11 @@ class EditFeedDialog(QDialog):
         """The feed's full-text choice, once read: ticks the box and says what detection saw."""
         self._full_text = setting
         self.full_text.setChecked(setting.enabled)
-        self.full_text.setEnabled(self.feed.kind == "feed")
-        if setting.mode == "auto" and setting.teaser is not None:
+        self.full_text.setEnabled(self.feed.kind == FeedKind.FEED)
+        if setting.mode == FullTextMode.AUTO and setting.teaser is not None:
             seen = "a teaser feed" if setting.teaser else "a feed with whole articles"
             self.full_text_note.setText(f"Automatic: Hearth saw {seen}.")
-        elif setting.mode != "auto":
+        elif setting.mode != FullTextMode.AUTO:
             self.full_text_note.setText("Chosen by you (uncheck or check to change).")
 
     def accept(self) -> None:
@@ -135,7 +135,7 @@ class EditFeedDialog(QDialog):
 
     def _collect(self) -> dict[str, Any]:
         url = self.url.text().strip()
-        if self.feed.kind == "feed" and not url.startswith(("http://", "https://")):
+        if self.feed.kind == FeedKind.FEED and not url.startswith(("http://", "https://")):
             raise ConfigError("the address must start with http:// or https://")
         wanted: dict[str, Any] = {
             "title": self.title.text().strip(),
