@@ -266,6 +266,7 @@ class Key:
     AI_RULES_PER_REFRESH = SettingSpec(
         "ai.rules_per_refresh", int, 10, "most model runs the per-feed AI rules make per refresh"
     )
+    AI_READ_AHEAD = SettingSpec("ai.read_ahead", bool, True, "read new unread articles ahead when idle")
 
 
 SETTING_SPECS: tuple[SettingSpec[Any], ...] = tuple(

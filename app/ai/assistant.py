@@ -27,6 +27,8 @@ from app.ai.prompts import (
     reply_text,
     summary_messages,
 )
+from app.ai.read_ahead import DEFAULT_ARTICLES as DEFAULT_READ_AHEAD
+from app.ai.read_ahead import ReadAhead, prompt_head
 from app.ai.results import (
     AskResult,
     BriefingResult,
@@ -208,13 +210,20 @@ class Assistant:
             self.load(progress)  # the article is fitted with the model's own tokenizer
         text, cut_to = backend.fit(article_plain_text(article), self.settings.get(Key.AI_CONTEXT_TOKENS))
         messages = summary_messages(article.title or "", text)
-        gen = backend.complete(messages, preset="summary", stop=SUMMARY_STOP, on_text=on_text, cancel=cancel)
+        gen = backend.complete(
+            messages, preset="summary", stop=SUMMARY_STOP, on_text=on_text, cancel=cancel,
+            reuse_prefix=prompt_head(messages), keep_prefix=False,  # read ahead: only the tail is fed
+        )  # fmt: skip
         summary = reply_text(gen.text)
         if gen.finish_reason != FinishReason.CANCELLED and summary:
             self.store.save_summary(Summary(article.id, model_id, PROMPT_VERSION, summary, datetime.now(UTC)))
         return SummaryResult(article.id, summary, False, gen.finish_reason, model_id, cut_to)
 
     # translations, questions, briefings (their own modules) ---------------------------------------
+    def read_ahead(self, *, limit: int = DEFAULT_READ_AHEAD) -> ReadAhead:
+        """A pass over the newest unread articles, reading them ahead of the user (see app.ai.read_ahead)."""
+        return ReadAhead(self, limit=limit)
+
     def translator(self, *, max_block_tokens: int | None = None) -> Translator:
         """Articles and titles into ai.language (see app.ai.translate)."""
         from app.ai.translate import Translator
@@ -235,9 +244,10 @@ class Assistant:
         *,
         cancel: threading.Event | None = None,
         progress: Callable[[float], None] | None = None,
+        compact: bool = False,
     ) -> ArticleChat | None:
-        """A chat that has read `article`: its state from the cache, else prefilled once and cached.
-        None if `cancel` was set while reading the article."""
+        """A chat that has read `article`: its state from the cache, else prefilled once and cached (`compact`:
+        kept as float16 on disk, as read-ahead keeps it). None if `cancel` was set while reading the article."""
         from app.ai.chat import ArticleChat
         from app.ai.generate import prefill
 
@@ -253,9 +263,7 @@ class Assistant:
             )
         model = self.load(progress)
         assert self.tokenizer is not None
-        text, cut_to = self._fit(article_plain_text(article))
-        context = article_context(article.title or "", text)
-        key = StateKey(f"{self.model_id()}|{model.dtype}", PROMPT_VERSION, article.id, content_hash(context))
+        key, context, cut_to = self._article_key(article, model)
         source = StateSource.READ_NOW
         before = dict(self.states.hits)
         cached = self.states.get(key, device=model.device)
@@ -268,13 +276,25 @@ class Assistant:
             result = prefill(model, ids, cancel=cancel)
             if result is None:
                 return None
-            base, tokens = result[1], len(ids)
-            self.states.put(key, base, {"tokens": tokens, "cut_to": cut_to})
+            tokens = len(ids)
+            base = self.states.put(key, result[1], {"tokens": tokens, "cut_to": cut_to}, compact=compact)
         return ArticleChat(
             model, self.tokenizer, self.sampling("chat"), base,
             creative=self.sampling("creative"), article_id=article.id, title=article.title or "",
             context_tokens=tokens, cut_to=cut_to, from_cache=source,
         )  # fmt: skip
+
+    def article_state_cached(self, article: Article) -> bool:
+        """Whether the chat opening of `article` is in the state cache (read ahead or read before)."""
+        key, _context, _cut = self._article_key(article, self.load())
+        return self.states.has(key)
+
+    def _article_key(self, article: Article, model: Model) -> tuple[StateKey, str, int | None]:
+        """The state cache key of an article's chat opening, the opening itself and where the text was cut."""
+        text, cut_to = self._fit(article_plain_text(article))
+        context = article_context(article.title or "", text)
+        key = StateKey(f"{self.model_id()}|{model.dtype}", PROMPT_VERSION, article.id, content_hash(context))
+        return key, context, cut_to
 
     def chat(self, progress: Callable[[float], None] | None = None) -> ChatSession:
         """A plain chat with no article."""

@@ -75,11 +75,13 @@ class RwkvBackend:
         cancel: threading.Event | None = None,
         progress: Progress | None = None,
         reuse_prefix: str = "",
+        keep_prefix: bool = True,
     ) -> Completion:
         """`reuse_prefix`: text the messages begin with that other calls share (ask's sources block). The prompt
         up to its end is read from a state kept in the assistant's state cache (read once, then reused), and
         only the rest is fed; the two parts are tokenised apart whether the state was cached or not, so a
-        cached head never changes the answer."""
+        cached head never changes the answer. `keep_prefix=False` uses a cached head but keeps no new one
+        (summaries and translations: only read-ahead keeps theirs, see app.ai.read_ahead)."""
         from app.ai.generate import generate
 
         model = self.assistant.load(progress)
@@ -101,7 +103,7 @@ class RwkvBackend:
         index = prompt.find(reuse_prefix) if len(reuse_prefix) >= MIN_PREFIX_CHARS else -1
         cut = index + len(reuse_prefix)
         if index >= 0 and cut < len(prompt):
-            state = self._head_state(model, prompt[:cut], cancel)
+            state = self._head_state(model, prompt[:cut], cancel, keep=keep_prefix)
             if state is None:  # cancelled while reading the head
                 return Completion("", FinishReason.CANCELLED, self.model_id())
             prompt = prompt[cut:]
@@ -110,13 +112,32 @@ class RwkvBackend:
         )
         return Completion(gen.text, gen.finish_reason, self.model_id(), first[0] if first else None)
 
-    def _head_state(self, model: Model, head: str, cancel: threading.Event | None) -> State | None:
-        """The state after reading `head`: from the state cache, else prefilled once and kept there."""
+    def read_head(self, head: str, cancel: threading.Event | None = None) -> bool:
+        """Read `head` into the state cache now, compactly (read-ahead); False if cancelled meanwhile."""
+        return self._head_state(self.assistant.load(), head, cancel, compact=True) is not None
+
+    def has_head(self, head: str) -> bool:
+        model = self.assistant.load()
+        return self.assistant.states.has(self._head_key(model, head))
+
+    def _head_key(self, model: Model, head: str) -> StateKey:
+        return StateKey(f"{self.model_id()}|{model.dtype}", PREFIX_STATES, 0, content_hash(head))
+
+    def _head_state(
+        self,
+        model: Model,
+        head: str,
+        cancel: threading.Event | None,
+        *,
+        keep: bool = True,
+        compact: bool = False,
+    ) -> State | None:
+        """The state after reading `head`: from the state cache, else prefilled once (and kept there)."""
         from app.ai.generate import prefill
 
         assistant = self.assistant
         assert assistant.tokenizer is not None
-        key = StateKey(f"{self.model_id()}|{model.dtype}", PREFIX_STATES, 0, content_hash(head))
+        key = self._head_key(model, head)
         cached = assistant.states.get(key, device=model.device)
         if cached is not None:
             return cached.state
@@ -124,8 +145,9 @@ class RwkvBackend:
         result = prefill(model, ids, cancel=cancel)
         if result is None:
             return None
-        assistant.states.put(key, result[1], {"tokens": len(ids)})
-        return result[1]
+        if not keep:
+            return result[1]
+        return assistant.states.put(key, result[1], {"tokens": len(ids)}, compact=compact)
 
 
 class OpenAIBackend:
@@ -175,6 +197,7 @@ class OpenAIBackend:
         cancel: threading.Event | None = None,
         progress: Progress | None = None,
         reuse_prefix: str = "",
+        keep_prefix: bool = True,
     ) -> Completion:
         """`reuse_prefix` is for the built-in engine; a server keeps its own prompt cache."""
         s = self.settings

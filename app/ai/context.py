@@ -49,6 +49,7 @@ class TextBackend(Protocol):
         cancel: threading.Event | None = None,
         progress: Progress | None = None,
         reuse_prefix: str = "",
+        keep_prefix: bool = True,
     ) -> Completion: ...
 
 

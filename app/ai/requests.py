@@ -15,6 +15,7 @@ from app.ai.results import (
     ChatOpened,
     DigestResult,
     ModelLoaded,
+    ReadAheadResult,
     Reply,
     SummariesQueued,
     SummaryResult,
@@ -99,6 +100,16 @@ class BriefRequest(AiRequest):
     refresh: bool = False
 
     result_types = (BriefingResult,)
+
+
+@dataclass(frozen=True)
+class ReadAheadRequest(AiRequest):
+    """Read the newest unread articles ahead of the user (app.ai.read_ahead); always a background job, which any
+    user request pre-empts and which pauses on battery and while the user types a question."""
+
+    limit: int = 10
+
+    result_types = (ReadAheadResult,)
 
 
 # chat about one article: each step runs on the article's chat (opened once, kept by the worker) -------------

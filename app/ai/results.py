@@ -170,6 +170,24 @@ class Reply:
     first_text_s: float | None = None  # from the call to the first text out
 
 
+@dataclass(frozen=True)
+class ReadAheadProgress:
+    """Read-ahead is at article `done` + 1 of `total` (`article_id`; None when all are done)."""
+
+    done: int
+    total: int
+    article_id: int | None
+
+
+@dataclass(frozen=True)
+class ReadAheadResult:
+    """One read-ahead pass: the articles read (their states now cached), of `total` planned."""
+
+    read: tuple[int, ...]
+    total: int
+    finish_reason: FinishReason  # STOP, CANCELLED (pre-empted or paused: it runs again later)
+
+
 AiResult = (
     ModelLoaded
     | SummariesQueued
@@ -180,4 +198,5 @@ AiResult = (
     | AskResult
     | BriefingResult
     | Reply
+    | ReadAheadResult
 )

@@ -47,13 +47,21 @@ class State:
     def to(self, device: str | torch.device) -> State:
         return State(self.version, {k: v.to(device) for k, v in self.tensors.items()})
 
-    def to_bytes(self) -> bytes:
+    def compacted(self) -> State:
+        """A copy with each float32 tensor rounded through float16 (what `to_bytes(compact=True)` keeps); a
+        tensor float16 cannot hold (too large) stays exact."""
+        return State(self.version, {k: _rounded(v) for k, v in self.tensors.items()})
+
+    def to_bytes(self, *, compact: bool = False) -> bytes:
+        """`compact`: float32 tensors stored as float16 (about half the bytes) and widened again on load."""
         buf = io.BytesIO()
-        payload = {
-            "format": _FORMAT,
-            "version": self.version,
-            "tensors": {k: v.detach().cpu().contiguous() for k, v in self.tensors.items()},
-        }
+        tensors, widen = {}, []
+        for k, v in self.tensors.items():
+            t = v.detach().cpu().contiguous()
+            if compact and t.dtype == torch.float32 and _fits_half(t):
+                t, widen = t.to(torch.float16), [*widen, k]
+            tensors[k] = t
+        payload = {"format": _FORMAT, "version": self.version, "tensors": tensors, "widen": widen}
         torch.save(payload, buf)
         return buf.getvalue()
 
@@ -71,7 +79,10 @@ class State:
             raise ModelError(
                 "saved model state has an unknown format", hint="Clear the cached state and retry."
             )
-        tensors = {k: v.to(device) for k, v in payload["tensors"].items()}
+        widen = set(payload.get("widen") or ())
+        tensors = {
+            k: (v.to(torch.float32) if k in widen else v).to(device) for k, v in payload["tensors"].items()
+        }
         return cls(str(payload["version"]), tensors)
 
     def matches(self, other: State) -> bool:
@@ -80,3 +91,16 @@ class State:
             k in other.tensors and v.shape == other.tensors[k].shape and v.dtype == other.tensors[k].dtype
             for k, v in self.tensors.items()
         )
+
+
+_HALF_MAX = 65504.0
+
+
+def _fits_half(t: torch.Tensor) -> bool:
+    return t.numel() == 0 or (bool(torch.isfinite(t).all()) and float(t.abs().max()) <= _HALF_MAX)
+
+
+def _rounded(t: torch.Tensor) -> torch.Tensor:
+    if t.dtype == torch.float32 and _fits_half(t):
+        return t.to(torch.float16).to(torch.float32)
+    return t.clone()

@@ -3,6 +3,10 @@
 A key names the model (and its run dtype), the prompt version, the article and a hash of the exact text
 that was prefilled, so an edited article, a new template or another context budget never reuses a stale
 state. Disk entries are `<sha256 of key>.state` files: a JSON header line, then `State.to_bytes()`.
+
+`compact` puts (read-ahead's) store float32 tensors as float16 on disk, about half the size; the memory entry
+is the same rounded state, so an answer is the same whether it came from memory or disk. The folder is pruned
+oldest first (each write or read gets a strictly later mtime, so the order is exact even within one tick).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +69,7 @@ class StateCache:
         self._memory: OrderedDict[str, CachedState] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = {"memory": 0, "disk": 0, "miss": 0}
+        self._last_ns = 0
 
     def get(self, key: StateKey, *, device: Any = "cpu") -> CachedState | None:
         digest = key.digest()
@@ -81,11 +87,35 @@ class StateCache:
         self._remember(digest, entry)
         return CachedState(entry.state.copy(), dict(entry.meta))
 
-    def put(self, key: StateKey, state: State, meta: dict[str, Any] | None = None) -> None:
+    def put(
+        self, key: StateKey, state: State, meta: dict[str, Any] | None = None, *, compact: bool = False
+    ) -> State:
+        """Keep `state` under `key`; returns the state as kept (rounded to float16 when `compact`)."""
         digest = key.digest()
-        entry = CachedState(state.copy(), dict(meta or {}))
+        kept = state.compacted() if compact else state.copy()
+        entry = CachedState(kept, dict(meta or {}))
         self._remember(digest, entry)
-        self._save(digest, entry)
+        self._save(digest, entry, compact=compact)
+        return kept.copy()
+
+    def has(self, key: StateKey) -> bool:
+        """Whether a state is kept under `key` (in memory or on disk), without reading it."""
+        digest = key.digest()
+        with self._lock:
+            if digest in self._memory:
+                return True
+        path = self._path(digest)
+        return path is not None and path.is_file()
+
+    def on_disk(self, key: StateKey) -> bool:
+        path = self._path(key.digest())
+        return path is not None and path.is_file()
+
+    def disk_usage(self) -> int:
+        """Bytes the folder's states take."""
+        if self.directory is None or not self.directory.is_dir():
+            return 0
+        return sum(p.stat().st_size for p in self.directory.glob(f"*{SUFFIX}") if p.is_file())
 
     def clear(self) -> None:
         with self._lock:
@@ -109,7 +139,13 @@ class StateCache:
     def _path(self, digest: str) -> Path | None:
         return self.directory / f"{digest}{SUFFIX}" if self.directory is not None else None
 
-    def _save(self, digest: str, entry: CachedState) -> None:
+    def _touch(self, path: Path) -> None:
+        """A strictly later mtime than any this cache set before (pruning is oldest first)."""
+        now = max(time.time_ns(), self._last_ns + 1000)
+        self._last_ns = now
+        os.utime(path, ns=(now, now))
+
+    def _save(self, digest: str, entry: CachedState, *, compact: bool = False) -> None:
         path = self._path(digest)
         if path is None:
             return
@@ -118,8 +154,9 @@ class StateCache:
             header = json.dumps(entry.meta, ensure_ascii=True).encode("ascii") + b"\n"
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
             with os.fdopen(fd, "wb") as fh:
-                fh.write(_MAGIC + header + entry.state.to_bytes())
+                fh.write(_MAGIC + header + entry.state.to_bytes(compact=compact))
             os.replace(tmp, path)
+            self._touch(path)
             self._prune()
         except OSError as exc:  # a full or read-only disk only costs speed
             log.warning("could not save a model state to %s: %s", path, exc)
@@ -137,7 +174,7 @@ class StateCache:
             from app.ai.state import State
 
             state = State.from_bytes(data[header_end + 1 :], device=device)
-            os.utime(path)  # recently used: pruned last
+            self._touch(path)  # recently used: pruned last
         except (OSError, ValueError, ModelError) as exc:
             log.info("dropping unreadable cached state %s: %s", path.name, exc)
             path.unlink(missing_ok=True)
@@ -152,7 +189,7 @@ class StateCache:
                 st = path.stat()
             except OSError:
                 continue
-            files.append((st.st_mtime, st.st_size, path))
+            files.append((st.st_mtime_ns, st.st_size, path))
         files.sort(reverse=True)  # newest first
         total = 0
         for index, (_mtime, size, path) in enumerate(files):

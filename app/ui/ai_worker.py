@@ -1,6 +1,7 @@
 """The one long-lived model thread: it owns the Assistant (and so the model), runs queued requests one at a
 time, and streams text back by signal in batches of ~30 ms. A new request for a view pre-empts that view's
-old one; background jobs (auto-summaries) run only when no user request waits, and yield to any that comes.
+old one; background jobs (auto-summaries, read-ahead) run only when no user request waits, and yield to any
+that comes (cancelled and queued again). `pause_background` holds them (on battery, while the user types).
 
 Requests and results are typed (app.ai.requests, app.ai.results); each request type has one handler in a
 table, so adding a kind without its handler fails at once (and in tests/ui/test_ai_requests.py).
@@ -34,6 +35,7 @@ from app.ai.requests import (
     ChatResetRequest,
     DigestRequest,
     LoadModelRequest,
+    ReadAheadRequest,
     SummarizeRequest,
     TranslateRequest,
 )
@@ -81,6 +83,8 @@ class AiWorker(QObject):
     translated_title = Signal(int, str)  # request id, the article's title in the target language
     translated_block = Signal(int, object)  # request id, app.ai.results.TranslatedBlock (in order)
     sources_found = Signal(int, object)  # request id, list[app.ai.results.CitedSource], before the answer
+    read_ahead_progress = Signal(object)  # app.ai.results.ReadAheadProgress
+    background_paused = Signal(object)  # frozenset of the reasons background jobs are held (empty: running)
 
     def __init__(self, paths: Paths, settings: Settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -92,6 +96,7 @@ class AiWorker(QObject):
         self._current: _Job | None = None
         self._closed = False
         self._last_user = 0.0
+        self._paused: set[str] = set()
         self._thread: threading.Thread | None = None
         self.assistant: Any = None  # app.ai.assistant.Assistant, made on the worker thread
         self._chats: OrderedDict[int, Any] = OrderedDict()
@@ -103,6 +108,7 @@ class AiWorker(QObject):
             TranslateRequest: self._translate,
             AskRequest: self._ask,
             BriefRequest: self._brief,
+            ReadAheadRequest: self._read_ahead,
             **{kind: self._chat_step(step) for kind, step in CHAT_STEPS.items()},
         }
 
@@ -132,8 +138,9 @@ class AiWorker(QObject):
                         self._pending.remove(old)
                 current = self._current
                 if current is not None and (current.view == view or current.background):
+                    requeue = current.background and not current.cancel.is_set()  # not paused already
                     current.cancel.set()
-                    if current.background:
+                    if requeue:
                         self._pending.append(_Job(current.request, current.view, True))
             self._pending.append(job)
             self._cv.notify_all()
@@ -148,6 +155,31 @@ class AiWorker(QObject):
                 self._pending.remove(old)
             if self._current is not None and self._current.view == view:
                 self._current.cancel.set()
+
+    def pause_background(self, reason: str, paused: bool = True) -> None:
+        """Hold (or release) background jobs for `reason` ("battery", "typing", "user"); a running one is
+        cancelled at once and queued again, to resume when no reason is left."""
+        with self._cv:
+            before = frozenset(self._paused)
+            (self._paused.add if paused else self._paused.discard)(reason)
+            now = frozenset(self._paused)
+            current = self._current
+            if now and current is not None and current.background and not current.cancel.is_set():
+                current.cancel.set()
+                self._pending.insert(0, _Job(current.request, current.view, True))
+            self._cv.notify_all()
+        if now != before:
+            self.background_paused.emit(now)
+
+    def paused_reasons(self) -> frozenset[str]:
+        with self._cv:
+            return frozenset(self._paused)
+
+    def has_pending(self, kind: type[AiRequest]) -> bool:
+        """Whether a request of `kind` is queued or running."""
+        with self._cv:
+            jobs = [*self._pending, *([self._current] if self._current is not None else [])]
+            return any(type(j.request) is kind and not j.cancel.is_set() for j in jobs)
 
     def busy(self) -> bool:
         with self._cv:
@@ -181,6 +213,9 @@ class AiWorker(QObject):
                 users = [r for r in self._pending if not r.background]
                 if users:
                     job = users[0]
+                elif self._pending and self._paused:
+                    self._cv.wait()  # held: pause_background(..., False) notifies
+                    continue
                 elif self._pending:
                     wait = self._last_user + self.background_gap_s - time.monotonic()
                     if wait > 0:
@@ -222,7 +257,9 @@ class AiWorker(QObject):
         stream = _Batcher(lambda text: self.text_arrived.emit(job.id, text))
         was_loaded = self.assistant.loaded
         try:
-            result = self._handlers[type(request)](request, _Run(job, stream, self._progress_hook()))
+            # read-ahead never loads the model, so it shows no loading bar
+            progress = None if isinstance(request, ReadAheadRequest) else self._progress_hook()
+            result = self._handlers[type(request)](request, _Run(job, stream, progress))
         except HearthError as exc:
             message = exc.user_message()
         except MemoryError:
@@ -271,6 +308,11 @@ class AiWorker(QObject):
 
     def _auto_summary(self, request: AutoSummaryRequest, _run: _Run) -> SummariesQueued:
         return SummariesQueued(request.feed_id, self._queue_auto(request.feed_id, request.limit))
+
+    def _read_ahead(self, request: ReadAheadRequest, run: _Run) -> AiResult | None:
+        """Read the newest unread articles ahead (never loads the model: None until one is loaded)."""
+        reader = self.assistant.read_ahead(limit=request.limit)
+        return reader.run(cancel=run.job.cancel, on_progress=self.read_ahead_progress.emit)
 
     def _translate(self, request: TranslateRequest, run: _Run) -> AiResult:
         """An article into ai.language (or the request's language): the title, then each block as it is done."""
