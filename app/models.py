@@ -14,9 +14,11 @@ from typing import Any
 
 class FeedKind(StrEnum):
     """Feed.kind of a feed Hearth fetches and parses itself. A source feed's kind is its source's id
-    ("zhihu.people.activities", "script"), which the source registry owns."""
+    ("zhihu.people.activities"), which the source registry owns."""
 
     FEED = "feed"
+    # the script source's id: feeds, storage and the server refuse or skip command feeds without the registry
+    SCRIPT = "script"
 
 
 class FetchOutcome(StrEnum):

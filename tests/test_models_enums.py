@@ -19,6 +19,7 @@ from app.storage.full_text import FULL_TEXT_MODES, FullTextMode, FullTextSetting
         (FetchOutcome.NOT_MODIFIED, "not_modified"),
         (FetchOutcome.ERROR, "error"),
         (FeedKind.FEED, "feed"),
+        (FeedKind.SCRIPT, "script"),
         (FullTextMode.AUTO, "auto"),
         (FullTextMode.ON, "on"),
         (FullTextMode.OFF, "off"),
@@ -32,7 +33,7 @@ def test_each_member_is_the_old_string(member: StrEnum, old: str) -> None:
 
 def test_the_members_are_exactly_the_old_set() -> None:
     assert [m.value for m in FetchOutcome] == ["updated", "not_modified", "error"]
-    assert [m.value for m in FeedKind] == ["feed"]
+    assert [m.value for m in FeedKind] == ["feed", "script"]
     assert FULL_TEXT_MODES == ("auto", "on", "off")  # the CHECK constraint of migration 6
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -21,18 +20,16 @@ from lxml import etree
 from app.errors import OPMLError
 from app.feeds.opml_repair import as_utf8, decode_markup, repair_markup
 from app.models import FeedKind, Outline
+from app.urls import COMMAND_PREFIXES, FILTER_PREFIX, runs_command, unprefixed
 
 log = logging.getLogger(__name__)
 
 HEARTH_NS = "https://hearth.invalid/ns/opml/1.0"
-SCRIPT_KIND = "script"
 _KIND = f"{{{HEARTH_NS}}}kind"
 _HINT = "fix the file (or export it again from your old reader) and import it again; nothing was imported"
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LOCATION = re.compile(r",? line \d+, column \d+$")
-_COMMAND_PREFIXES = ("exec:", "script:")  # app.sources.script runs these
-_FILTER_PREFIX = "filter:"  # newsboat: filter:COMMAND:URL pipes a feed through a command
 _WEB_SCHEMES = ("http", "https")
 MAX_DEPTH = 64  # folders nested deeper than this are not read (no reader writes them)
 
@@ -200,7 +197,7 @@ def _outline(
 ) -> Outline | None:
     attrs = _attributes(node)
     title = (attrs.get("title") or attrs.get("text") or "").strip()
-    url = _unprefixed(attrs.get("xmlurl") or "")
+    url = unprefixed(attrs.get("xmlurl") or "")
     line = node.sourceline
     if url:
         kind = (attrs.get("kind") or "").strip() or FeedKind.FEED
@@ -226,27 +223,19 @@ def _outline(
     return None if not title else Outline(title=title)  # an empty folder is still a folder
 
 
-def _unprefixed(url: str) -> str:
-    """`url` without the leading whitespace, control and format characters a scheme check must ignore."""
-    start = 0
-    while start < len(url) and (url[start].isspace() or unicodedata.category(url[start])[0] in "CZ"):
-        start += 1
-    return url[start:].strip()
-
-
 def _feed(title: str, url: str, site_url: str | None, kind: str) -> tuple[Outline | None, str]:
     """The feed outline for an xmlUrl, or None and why it is not taken."""
     name = title or url
     lowered = url.lower()
-    for prefix in _COMMAND_PREFIXES:
+    for prefix in COMMAND_PREFIXES:
         if lowered.startswith(prefix):
             command = url[len(prefix) :].strip()
             if not command:
                 return None, f"outline '{name}' has an empty command"
-            return Outline(title=name, url=f"exec:{command}", site_url=site_url, kind=SCRIPT_KIND), ""
-    if lowered.startswith(_FILTER_PREFIX):
+            return Outline(title=name, url=f"exec:{command}", site_url=site_url, kind=FeedKind.SCRIPT), ""
+    if lowered.startswith(FILTER_PREFIX):
         return None, f"outline '{name}' pipes a feed through a command, which Hearth does not do: {url}"
-    if kind.lower().startswith(SCRIPT_KIND):
+    if kind.lower().startswith(FeedKind.SCRIPT):
         return None, f"outline '{name}' is a script source without an exec: command"
     scheme = urlsplit(url).scheme.lower() if ":" in url else ""
     if scheme == "feed":  # feed://host/path and feed:https://host/path
@@ -260,10 +249,7 @@ def _feed(title: str, url: str, site_url: str | None, kind: str) -> tuple[Outlin
 
 def is_command(outline: Outline) -> bool:
     """Whether importing `outline` would add a feed that runs a command on this machine."""
-    return outline.url is not None and (
-        outline.kind.strip().lower().startswith(SCRIPT_KIND)
-        or _unprefixed(outline.url).lower().startswith((*_COMMAND_PREFIXES, _FILTER_PREFIX))
-    )
+    return runs_command(outline.url, outline.kind)
 
 
 def split_commands(outlines: Sequence[Outline]) -> tuple[list[Outline], list[Outline]]:

@@ -118,7 +118,7 @@ class FeedService:
         from app.sources.registry import match_url, source_feed_url
 
         found = match_url(path)
-        if found is None or not path.startswith("/") or found[0].id.startswith("script"):
+        if found is None or not path.startswith("/") or found[0].id.startswith(FeedKind.SCRIPT):
             return text_reply(
                 404,
                 f"404 Not Found: nothing is served at {path}. Feeds are at /feeds/ID, folders at /folders/ID, "
@@ -265,7 +265,7 @@ class FeedService:
         feeds = store.list_feeds()
         rsshub: dict[int, str] = {}
         for feed in feeds:
-            if feed.kind != FeedKind.FEED and not feed.kind.startswith("script"):
+            if feed.kind != FeedKind.FEED and not feed.kind.startswith(FeedKind.SCRIPT):
                 try:
                     source, params = source_of(feed)
                     rsshub[feed.id] = source.rsshub_path(params)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from app.config import Key
 from app.errors import FeedError, ScriptError, SourceError
 from app.feeds.parse import parse_feed
-from app.models import ParsedFeed
+from app.models import FeedKind, ParsedFeed
 from app.sources.base import Param, RouteSource, SourceContext
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def tail(text: str, limit: int) -> str:
 
 @dataclass(frozen=True)
 class ScriptSource(RouteSource):
-    id: str = "script"
+    id: str = FeedKind.SCRIPT
     name: str = "Script output"
     site: str | None = None
     params: tuple[Param, ...] = (Param("command", "a command line whose output is a feed"),)

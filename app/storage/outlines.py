@@ -5,20 +5,13 @@ OPML itself is parsed and written by app.feeds.opml; storage only sees the model
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Sequence
 
 from app.errors import StorageError
 from app.models import FeedKind, Outline
 from app.storage.db import StoreBase, now_ts
-
-# A feed whose URL or kind would run a command (app.sources.script); only an explicit yes adds one.
-_COMMAND_URL = re.compile(r"^[\s\x00-\x1f\u200b-\u200f\u2060\ufeff]*(?:exec|script|filter):", re.I)
-
-
-def _runs_command(outline: Outline) -> bool:
-    return bool(outline.kind.strip().lower().startswith("script") or _COMMAND_URL.match(outline.url or ""))
+from app.urls import runs_command
 
 
 class OutlineStore(StoreBase):
@@ -43,7 +36,8 @@ class OutlineStore(StoreBase):
 
     def _refuse_commands(self, outlines: Sequence[Outline]) -> None:
         for outline in outlines:
-            if outline.url is not None and _runs_command(outline):
+            # a feed whose URL or kind would run a command (app.sources.script): only an explicit yes adds one
+            if runs_command(outline.url, outline.kind):
                 raise StorageError(
                     f"refusing to add {outline.title!r} from an outline list: it runs a command ({outline.url})",
                     hint="import it with the scripts allowed after reading the command",

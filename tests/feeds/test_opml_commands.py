@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.feeds.opml import SCRIPT_KIND, is_command, read_opml, split_commands, write_opml
-from app.models import Outline
+from app.feeds.opml import is_command, read_opml, split_commands, write_opml
+from app.models import FeedKind, Outline
 
 NS = 'xmlns:hearth="https://hearth.invalid/ns/opml/1.0"'
 
@@ -30,7 +30,7 @@ def _file(outline: str, *, ns: str = NS) -> bytes:
 )
 def test_every_spelling_of_an_exec_url_is_a_command(outline: str) -> None:
     report = read_opml(_file(outline))
-    assert report.commands == [Outline("x", url="exec:/usr/bin/touch /tmp/x", kind=SCRIPT_KIND)]
+    assert report.commands == [Outline("x", url="exec:/usr/bin/touch /tmp/x", kind=FeedKind.SCRIPT)]
     kept, commands = split_commands(report.outlines)
     assert kept == [Outline("News", url="https://n.example/rss")] and commands == report.commands
 
@@ -38,7 +38,7 @@ def test_every_spelling_of_an_exec_url_is_a_command(outline: str) -> None:
 def test_a_kind_in_an_undeclared_namespace_still_counts() -> None:
     report = read_opml(_file('<outline text="x" hearth:kind="script" xmlUrl="exec:id"/>', ns=""))
     assert report.repaired is not None  # an undeclared prefix is not well-formed XML
-    assert report.commands == [Outline("x", url="exec:id", kind=SCRIPT_KIND)]
+    assert report.commands == [Outline("x", url="exec:id", kind=FeedKind.SCRIPT)]
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def test_commands_in_folders_leave_the_folders_in_place() -> None:
         Outline(
             "Tools",
             children=(
-                Outline("t", url="exec:make-feed", kind=SCRIPT_KIND),
+                Outline("t", url="exec:make-feed", kind=FeedKind.SCRIPT),
                 Outline("a", url="https://a.example/"),
             ),
         ),
@@ -80,7 +80,7 @@ def test_commands_in_folders_leave_the_folders_in_place() -> None:
         Outline("Tools", children=(Outline("a", url="https://a.example/"),)),
         Outline("b", url="https://b.example/"),
     ]
-    assert commands == [Outline("t", url="exec:make-feed", kind=SCRIPT_KIND)]
+    assert commands == [Outline("t", url="exec:make-feed", kind=FeedKind.SCRIPT)]
 
 
 @pytest.mark.parametrize(

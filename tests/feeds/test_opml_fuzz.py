@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app.errors import OPMLError
-from app.feeds.opml import SCRIPT_KIND, OPMLReport, read_opml, split_commands, write_opml
+from app.feeds.opml import OPMLReport, read_opml, split_commands, write_opml
 from app.models import FeedKind, Outline
 
 FUZZ = settings(
@@ -49,14 +49,14 @@ def _check(report: OPMLReport) -> None:
             if outline.url is None:
                 assert outline.kind == FeedKind.FEED
                 walk(outline.children)
-            elif outline.kind == SCRIPT_KIND:
+            elif outline.kind == FeedKind.SCRIPT:
                 assert outline.url.startswith("exec:") and outline.url[5:].strip()
             else:
                 assert re.match(r"https?:", outline.url, re.I), outline.url
 
     walk(report.outlines)
     kept, _commands = split_commands(report.outlines)
-    assert all(o.kind != SCRIPT_KIND for o in kept)
+    assert all(o.kind != FeedKind.SCRIPT for o in kept)
     assert report.feeds_read >= 0 and all(s.reason for s in report.skipped)
 
 
@@ -105,7 +105,7 @@ SCRIPTS = st.builds(
     Outline,
     title=TITLES,
     url=st.sampled_from(["exec:make-feed --since 1d", 'exec:sh -c "echo <rss/> & wait"', "exec:~/bin/x"]),
-    kind=st.just(SCRIPT_KIND),
+    kind=st.just(FeedKind.SCRIPT),
 )
 TREES = st.recursive(
     FEEDS | SCRIPTS,
@@ -132,7 +132,7 @@ def test_exports_round_trip_strictly_with_their_commands_kept_apart(tree: list[O
     assert report.repaired is None and report.skipped == ()
     assert report.outlines == _dedupe(tree, set())
     kept, commands = split_commands(report.outlines)
-    assert all(o.kind == SCRIPT_KIND for o in commands)
+    assert all(o.kind == FeedKind.SCRIPT for o in commands)
     assert len(commands) + len(split_commands(kept)[0]) >= 0 and split_commands(kept)[1] == []
 
 
