@@ -224,6 +224,7 @@ class Key:
     UI_TRAY_COUNT = SettingSpec("ui.tray_count", bool, True, "show the unread count on the tray icon")
     UI_AUTOSTART = SettingSpec("ui.autostart", bool, False, "start Hearth on login")
     UI_HIDE_READ = SettingSpec("ui.hide_read", bool, False, "hide read articles in lists")
+    UI_LIST_COMPACT = SettingSpec("ui.list_compact", bool, False, "one line per article, no snippets")
     UI_MARK_READ_ON_SELECT = SettingSpec(
         "ui.mark_read_on_select", bool, True, "mark an article read when it is opened"
     )

@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.list.setModel(self.list_model)
         self.list.setup_header()
         self.reader = ReaderPane(ctx.resources)
+        self.list.use_previews(ctx, lambda: self.reader.remote_images)  # snippets, thumbnails (issue 13)
         self._restore_reader_prefs()
         self.favicons = FaviconLoader(ctx.resources, self.tree_model.set_feed_icon)
         self.banner = FeedBanner(lambda feed_id: self.refresh_requested.emit([feed_id]), self._edit_address)

@@ -57,6 +57,7 @@ def build_menus(host: QMainWindow, acts: WindowActions, lib: LibraryActions, sea
     view = bar.addMenu("&View")
     view.addAction(acts.hide_read)
     view.addAction(acts.remote_images)
+    view.addAction(acts.compact_list)
     view.addMenu(acts.list_actions.sort_menu)  # list actions (issue 13)
     view.addSeparator()
     for action in (acts.zoom_in, acts.zoom_out, acts.zoom_reset):
