@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.config import Key, Paths, Settings
 from app.library import Library
+from app.models import FeedKind
 from app.storage.app_state import TOLD_ABOUT_TRAY
 from app.ui import autostart
 from app.ui.background import TaskPool
@@ -27,7 +28,7 @@ from app.ui.refresh_worker import RefreshController
 from app.ui.resource_fetcher import ResourceFetcher
 from app.ui.scheduler import RefreshScheduler
 from app.ui.theme import apply_theme
-from app.ui.tray import TrayIcon
+from app.ui.tray import TrayIcon, new_articles_message
 from app.ui.ui_context import UiContext
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class AppController(QObject):
         self.db = DbExecutor(paths.db_path, self)
         self.tasks = TaskPool(parent=self)
         self.resources = ResourceFetcher(paths.cache_dir / "resources", settings, self)
-        self.ctx = UiContext(paths, settings, self.store, self.db, self.tasks, self.resources)
+        self.ctx = UiContext(paths, settings, self.store, self.db, self.tasks, self.resources, self.library)
         self.window = MainWindow(self.ctx)
         self.tray = TrayIcon(self)
         self.tray_available = TrayIcon.available() if tray_available is None else tray_available
@@ -271,8 +272,8 @@ class AppController(QObject):
         w.progress.hide()
         if report is not None:
             self._show_refresh_result(report, background=self.refresher.background)
-        if self._new_by_feed and self.refresher.background:
-            self._notify(self._new_by_feed)
+        if self._new_by_feed and (self.refresher.background or self.settings.get(Key.UI_NOTIFY_MANUAL)):
+            self._notify(self._new_by_feed)  # a refresh the user started: only if asked (issue 13)
         self._new_by_feed = {}
         w.reload_library()
         if self._quitting:
@@ -303,14 +304,8 @@ class AppController(QObject):
     def _notify(self, new_by_feed: dict[int, tuple[str, int]]) -> None:
         if not self.settings.get(Key.UI_NOTIFICATIONS):
             return
-        total = sum(count for _title, count in new_by_feed.values())
-        lines = [
-            f"{title}: {count}" for title, count in sorted(new_by_feed.values(), key=lambda tc: -tc[1])[:5]
-        ]
-        if len(new_by_feed) > 5:
-            lines.append(f"and {len(new_by_feed) - 5} more feeds")
         self._notified_feeds = list(new_by_feed)
-        self.last_notification = (f"{total} new article{'s' if total != 1 else ''}", "\n".join(lines))
+        self.last_notification = new_articles_message(new_by_feed)
         self.tray.notify(*self.last_notification)
 
     def open_notified(self) -> None:
@@ -325,7 +320,7 @@ class AppController(QObject):
 
     def _prepare_sources(self) -> None:
         """Sources may need the hidden-browser challenge solver, which must be made on the GUI thread."""
-        if self._solver is not None or all(f.kind == "feed" for f in self.window.tree_model.feeds()):
+        if self._solver is not None or all(f.kind == FeedKind.FEED for f in self.window.tree_model.feeds()):
             return
         try:  # distributions may package QtWebEngine apart from the rest of Qt
             import PySide6.QtWebEngineCore  # noqa: F401

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from app.i18n import _
 from app.ui.icons import tray_pixmap
+
+
+def new_articles_message(new_by_feed: Mapping[int, tuple[str, int]]) -> tuple[str, str]:
+    """ "N new articles in M feeds" and the five busiest feeds, one a line ((title, count) by feed id).
+    English, like the refresh status line it sits beside (not in the catalogue yet)."""
+    total = sum(count for _title, count in new_by_feed.values())
+    feeds = len(new_by_feed)
+    title = f"{total:,} new article{'s' if total != 1 else ''} in {feeds} feed{'s' if feeds != 1 else ''}"
+    ranked = sorted(new_by_feed.values(), key=lambda tc: -tc[1])
+    lines = [f"{name}: {count:,}" for name, count in ranked[:5]]
+    if feeds > 5:
+        lines.append(f"and {feeds - 5} more feeds")
+    return title, "\n".join(lines)
 
 
 class TrayIcon(QObject):
