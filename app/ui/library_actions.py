@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from app import HOMEPAGE
-from app.errors import HearthError
+from app.errors import HearthError, VaultError
 from app.models import ArticleQuery, FeedLink
 from app.ui.feed_tree_model import Node
 from app.ui.icons import icon
@@ -365,9 +365,10 @@ class LibraryActions:
     def sign_in(self, site: str) -> None:
         try:
             from app.ui.signin import SignInWindow, login_url
-            from app.vault.store import CookieVault
 
-            vault = CookieVault.from_settings(self.p.ctx.settings)
+            vault = self.p.ctx.library.vault
+            if vault is None:
+                raise VaultError("this Hearth keeps no cookies", hint="it was started without a cookie vault")
             window = SignInWindow(site, vault, login_url(site, self.p.ctx.settings), self.p.host)
         except (ImportError, HearthError) as exc:
             self._report(exc)

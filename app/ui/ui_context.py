@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.config import Paths, Settings
+from app.library import Library
 from app.ui.background import TaskPool
 from app.ui.db_executor import DbExecutor
 from app.ui.resource_fetcher import ResourceFetcher
@@ -28,6 +29,7 @@ class UiContext:
     db: DbExecutor  # writes and heavier reads, in order, on its own thread
     tasks: TaskPool  # network jobs (discovery)
     resources: ResourceFetcher  # images and favicons
+    library: Library  # the Qt-free core the window shares with the CLI and the feed server (vault, sources)
     _baseline: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
