@@ -52,6 +52,7 @@ from app.models import Article
 from app.storage import Store
 from app.ui.ai_worker import AiWorker
 from app.ui.markdown_view import end_note, fit_to_content, markdown_html, note_html, prepare_view
+from app.ui.read_ahead_view import install_read_ahead
 
 log = logging.getLogger(__name__)
 
@@ -504,6 +505,7 @@ def install_ai(controller: Any) -> AiPanel | None:
         tools.addSeparator()
         tools.addAction("AI models…").triggered.connect(lambda _c=False: panel.manage_models_requested.emit())
     controller.refresher.feed_done.connect(lambda outcome: auto_summarise(panel, outcome))
+    install_read_ahead(panel, controller.refresher)
     return panel
 
 
