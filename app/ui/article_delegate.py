@@ -46,6 +46,7 @@ class ArticleDelegate(QStyledItemDelegate):
         title = QFont(base)
         title.setBold(True)
         small = QFont(base)
+        small.setBold(False)  # `base` is bold for unread rows: only their titles are
         size = base.pointSizeF()
         if size > 0:
             small.setPointSizeF(max(size - 1.0, 7.0))
