@@ -66,7 +66,9 @@ class DigestRequest(AiRequest):
 
 @dataclass(frozen=True)
 class AutoSummaryRequest(AiRequest):
-    """Queue background summaries for a feed's newest unread articles that have none yet."""
+    """Run a feed's AI rules (app.storage.ai_rules: summarise, translate) on its newest unread articles after a
+    refresh: queue a background summary / translation for each of the newest `limit` that has none yet (one
+    model run each, so `limit` caps the runs; a user request pre-empts any of them)."""
 
     feed_id: int
     limit: int = DEFAULT_AUTO_SUMMARIES

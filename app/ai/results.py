@@ -61,8 +61,12 @@ class ModelLoaded:
 
 @dataclass(frozen=True)
 class SummariesQueued:
+    """The feed's AI rules queued as background jobs on its newest unread articles (summaries, translations)."""
+
     feed_id: int
-    queued: int  # background summaries queued for the feed's newest unread articles
+    queued: int  # background runs queued (summaries + translations) for the feed's newest unread articles
+    summaries: tuple[int, ...] = ()  # the articles a summary was queued for
+    translations: tuple[int, ...] = ()  # the articles a translation was queued for
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def cmd_set(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
     for spec, value in ctx.settings.items():
-        ctx.print(f"{spec.key} = {_show(value)}    # {spec.help}")
+        ctx.print(f"{spec.key} = {_show(value)}    # {_(spec.help)}")
     return 0
 
 

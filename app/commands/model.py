@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from app.config import Key
 from app.errors import ModelLoadError
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.sizes import format_size
 
 if TYPE_CHECKING:
@@ -33,35 +33,35 @@ VERSIONS = ("4", "5.2", "6", "7")
 def _non_negative_float(text: str) -> float:
     value = float(text)
     if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
+        raise argparse.ArgumentTypeError(_("must be >= 0, not {text}").format(text=text))
     return value
 
 
 def _probability(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+        raise argparse.ArgumentTypeError(_("must be between 0 and 1, not {text}").format(text=text))
     return value
 
 
 def _decay(text: str) -> float:
     value = float(text)
     if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text}")
+        raise argparse.ArgumentTypeError(_("must be in (0, 1], not {text}").format(text=text))
     return value
 
 
 def _count(text: str) -> int:
     value = int(text)
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, not {text}")
+        raise argparse.ArgumentTypeError(_("must be >= 0, not {text}").format(text=text))
     return value
 
 
 def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
+        raise argparse.ArgumentTypeError(_("must be > 0, not {text}").format(text=text))
     return value
 
 
@@ -149,23 +149,26 @@ def cmd_info(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(json.dumps(facts, indent=2))
         return 0
     size = _existing(args.path).stat().st_size
-    heads = f"{info.n_head} × {info.head_size}" if info.n_head else "— (RWKV-4 has no heads)"
+    heads = f"{info.n_head} × {info.head_size}" if info.n_head else _("— (RWKV-4 has no heads)")
     lora = " ".join(f"{k}={v}" for k, v in info.lora.items()) or "—"
     memory = " · ".join(f"{dt} {format_size(n)}" for dt, n in facts["memory_bytes"].items())
     rows = [
-        ("file", f"{info.path} ({format_size(size)})"),
-        ("generation", f"RWKV-{info.version}"),
-        ("layers", info.n_layer),
-        ("width", info.n_embd),
-        ("heads", heads),
+        (_("file"), f"{info.path} ({format_size(size)})"),
+        (_("generation"), f"RWKV-{info.version}"),
+        (_("layers"), info.n_layer),
+        (_("width"), info.n_embd),
+        (_("heads"), heads),
         ("ffn", info.ffn_dim),
-        ("vocab", f"{info.vocab_size} ({info.tokenizer} tokenizer)"),
-        ("parameters", f"{info.params / 1e6:.1f} M ({info.params:,})"),
-        ("file dtype", info.file_dtype),
+        (
+            _("vocab"),
+            _("{size} ({tokenizer} tokenizer)").format(size=info.vocab_size, tokenizer=info.tokenizer),
+        ),
+        (_("parameters"), f"{info.params / 1e6:.1f} M ({info.params:,})"),
+        (_("file dtype"), info.file_dtype),
         ("lora", lora),
-        ("tuned state", "yes" if info.has_time_state else "no"),
-        ("memory", memory),
-        ("plan", plan.summary()),
+        (_("tuned state"), _("yes") if info.has_time_state else _("no")),
+        (_("memory"), memory),
+        (_("plan"), plan.summary()),
         *(("", why) for why in plan.why),
     ]
     for label, value in rows:
@@ -225,8 +228,15 @@ def cmd_generate(ctx: Context, args: argparse.Namespace) -> int:
     else:
         ctx.print("")
     ctx.err.write(
-        f"[{len(result.token_ids)} tokens, {result.finish_reason}; prompt {result.prompt_tokens} tokens at "
-        f"{result.prefill_tokens_per_s:.1f} tok/s, decode {result.decode_tokens_per_s:.1f} tok/s]\n"
+        "["
+        + ngettext("{n} token", "{n} tokens", len(result.token_ids)).format(n=len(result.token_ids))
+        + _(", {reason}; prompt {prompt} at {prefill:.1f} tok/s, decode {decode:.1f} tok/s").format(
+            reason=result.finish_reason,
+            prompt=ngettext("{n} token", "{n} tokens", result.prompt_tokens).format(n=result.prompt_tokens),
+            prefill=result.prefill_tokens_per_s,
+            decode=result.decode_tokens_per_s,
+        )
+        + "]\n"
     )
     return 0
 
@@ -236,7 +246,9 @@ def _read_prompt(args: argparse.Namespace) -> str:
         try:
             return args.prompt_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ModelLoadError(f"cannot read the prompt file {args.prompt_file}: {exc}") from None
+            raise ModelLoadError(
+                _("cannot read the prompt file {path}: {reason}").format(path=args.prompt_file, reason=exc)
+            ) from None
     if args.prompt == "-":
         return sys.stdin.read()
     return args.prompt
@@ -294,8 +306,10 @@ def cmd_make_random(ctx: Context, args: argparse.Namespace) -> int:
 
     if args.version != "4" and args.width % args.head_size:
         raise ModelLoadError(
-            f"--width {args.width} is not a multiple of --head-size {args.head_size}",
-            hint="RWKV-5/6/7 split the width into heads: e.g. --width 256 --head-size 64",
+            _("--width {width} is not a multiple of --head-size {head_size}").format(
+                width=args.width, head_size=args.head_size
+            ),
+            hint=_("RWKV-5/6/7 split the width into heads: e.g. --width 256 --head-size 64"),
         )
     fmt = "safetensors" if args.out.suffix == ".safetensors" else "pth"
     out = make_random_checkpoint(
@@ -317,7 +331,8 @@ def _existing(path: Path) -> Path:
     path = path.expanduser()
     if not path.is_file():
         raise ModelLoadError(
-            f"model file not found: {path}", hint="give the path of a .pth or .safetensors file"
+            _("model file not found: {path}").format(path=path),
+            hint=_("give the path of a .pth or .safetensors file"),
         )
     return path
 
@@ -352,5 +367,9 @@ def cmd_use(ctx: Context, args: argparse.Namespace) -> int:
     info = inspect_checkpoint(path)
     ctx.settings.set(Key.AI_MODEL_PATH, str(path))
     ctx.settings.save()
-    ctx.print(f"active model: {path.name} (RWKV-{info.version}, {info.params / 1e6:.1f} M parameters)")
+    ctx.print(
+        _("active model: {name} (RWKV-{version}, {millions:.1f} M parameters)").format(
+            name=path.name, version=info.version, millions=info.params / 1e6
+        )
+    )
     return 0

@@ -63,7 +63,6 @@ MODES: tuple[tuple[str, type[ChatAskRequest | ChatInstructRequest | ChatFreeRequ
     ("Free", ChatFreeRequest, "Prompt"),
 )
 MAX_TRANSCRIPTS = 32
-AUTO_SUMMARY_LIMIT = 5  # background summaries per feed per refresh
 SUMMARY_MIN_PX = 90  # the summary box grows with its text from here up to SUMMARY_MAX_SHARE of the panel
 SUMMARY_MAX_SHARE = 0.6
 ChatItem = tuple[str, str]  # ("user" | "ai" | "note" | "error", text); a user item's text is "Prefix: …"
@@ -505,6 +504,8 @@ def install_ai(controller: Any) -> AiPanel | None:
         tools.addSeparator()
         tools.addAction("AI models…").triggered.connect(lambda _c=False: panel.manage_models_requested.emit())
     controller.refresher.feed_done.connect(lambda outcome: auto_summarise(panel, outcome))
+    rules_cap = partial(controller.settings.get, Key.AI_RULES_PER_REFRESH)
+    controller.refresher.started.connect(lambda _n: setattr(panel, "rules_left", rules_cap()))
     install_read_ahead(panel, controller.refresher)
     return panel
 
@@ -528,12 +529,20 @@ def open_article(window: Any, article_id: int) -> None:
 
 
 def auto_summarise(panel: AiPanel, outcome: Any) -> None:
-    """After a refresh committed new articles of a feed that asked for it: summaries in the background,
-    at most a few per refresh, behind every user request."""
-    if not outcome.new_articles or not panel.ctx.store.feed_rules(outcome.feed_id).summarize:
+    """After a refresh committed new articles of a feed with AI rules (summarise and/or translate): run them in
+    the background behind every user request, at most ai.rules_per_refresh model runs per refresh in all
+    (`panel.rules_left`, reset when a refresh starts; progress and Pause in app.ui.read_ahead_view)."""
+    rules = panel.ctx.store.feed_rules(outcome.feed_id)
+    if not outcome.new_articles or not rules.any:
         return
-    request = AutoSummaryRequest(outcome.feed_id, min(outcome.new_articles, AUTO_SUMMARY_LIMIT))
-    panel.worker.submit(request, f"auto-feed:{outcome.feed_id}", background=True)
+    left = getattr(panel, "rules_left", panel.ctx.settings.get(Key.AI_RULES_PER_REFRESH))
+    limit = min(outcome.new_articles * (int(rules.summarize) + int(rules.translate)), left)  # model runs
+    if limit <= 0:
+        return
+    panel.rules_left = left - limit  # an upper bound: articles that already have their results take no run
+    panel.worker.submit(
+        AutoSummaryRequest(outcome.feed_id, limit), f"auto-feed:{outcome.feed_id}", background=True
+    )
 
 
 def open_model_manager(parent: QWidget, ctx: Any, worker: AiWorker) -> None:

@@ -307,7 +307,7 @@ class AiWorker(QObject):
         return a.digest(ids, on_text=run.stream, cancel=run.job.cancel, progress=run.progress)
 
     def _auto_summary(self, request: AutoSummaryRequest, _run: _Run) -> SummariesQueued:
-        return SummariesQueued(request.feed_id, self._queue_auto(request.feed_id, request.limit))
+        return self._queue_auto(request.feed_id, request.limit)
 
     def _read_ahead(self, request: ReadAheadRequest, run: _Run) -> AiResult | None:
         """Read the newest unread articles ahead (never loads the model: None until one is loaded)."""
@@ -372,17 +372,32 @@ class AiWorker(QObject):
                 self._chats.popitem(last=False)
         return chat
 
-    def _queue_auto(self, feed_id: int, limit: int) -> int:
-        """Queue background summaries for a feed's newest unread articles that have none yet."""
+    def _queue_auto(self, feed_id: int, limit: int) -> SummariesQueued:
+        """Queue the feed's rules as background jobs on its newest unread articles that lack their result: at
+        most `limit` model runs (a summary or a translation each)."""
         from app.models import ArticleQuery
 
-        ids = self.assistant.store.query_ids(ArticleQuery(feed_ids=(feed_id,), unread_only=True))[:limit]
-        missing = [i for i in ids if self.assistant.cached_summary(i) is None]
+        a = self.assistant
+        rules = a.store.feed_rules(feed_id)
+        ids = a.store.query_ids(ArticleQuery(feed_ids=(feed_id,), unread_only=True))[:limit]
+        translator = a.translator() if rules.translate else None
+        language = rules.language or None
+        jobs: list[_Job] = []  # newest article first, its summary before its translation
+        for i in ids:
+            if rules.summarize and a.cached_summary(i) is None:
+                jobs.append(_Job(SummarizeRequest(i), f"auto:{i}", True))
+            if translator is not None and translator.cached(i, language) is None:
+                jobs.append(_Job(TranslateRequest(i, language), f"auto-tr:{i}", True))
+        jobs = jobs[:limit]
         with self._cv:
-            for article_id in missing:
-                self._pending.append(_Job(SummarizeRequest(article_id), f"auto:{article_id}", True))
+            self._pending.extend(jobs)
             self._cv.notify_all()
-        return len(missing)
+        queued = [j.request for j in jobs]
+        return SummariesQueued(
+            feed_id, len(jobs),
+            tuple(r.article_id for r in queued if isinstance(r, SummarizeRequest)),
+            tuple(r.article_id for r in queued if isinstance(r, TranslateRequest)),
+        )  # fmt: skip
 
     def _progress_hook(self) -> Progress:
         if self.assistant.loaded:

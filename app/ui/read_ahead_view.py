@@ -1,4 +1,6 @@
-"""Read-ahead in the AI panel: a line "Reading ahead: 3 of 10" with a Pause button, and what starts and holds it.
+"""Background AI work in the panel: a line "Reading ahead: 3 of 10" or "AI rules: 2 of 5" (the per-feed rules
+after a refresh, queued by app.ui.ai_panel.auto_summarise) with a Pause button that holds every background job,
+and what starts and holds read-ahead.
 
 Read-ahead (app.ai.read_ahead) is queued as a background request when the model is loaded and idle (after it
 loads, after each user request, after a refresh brought new articles), never while one waits; the worker runs
@@ -17,8 +19,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.ai.read_ahead import on_battery
-from app.ai.requests import AiRequest, ReadAheadRequest
-from app.ai.results import FinishReason, ReadAheadProgress, ReadAheadResult
+from app.ai.requests import AiRequest, ReadAheadRequest, SummarizeRequest, TranslateRequest
+from app.ai.results import FinishReason, ReadAheadProgress, ReadAheadResult, SummariesQueued
 from app.config import Key
 from app.ui.ai_worker import AiWorker
 
@@ -39,12 +41,12 @@ class ReadAheadBar(QWidget):
         self.worker, self.settings, self._battery = worker, settings, battery
         self.model_ready = False
         self._progress: ReadAheadProgress | None = None
+        self._rules_waiting: set[tuple[type, int]] = set()  # (request type, article id) queued by the rules
+        self._rules_total = 0
         self.label = QLabel()
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
-        self.pause_button.setToolTip(
-            "Pause reading new articles ahead (Summarise then reads the whole article)"
-        )
+        self.pause_button.setToolTip("Pause background AI work: reading ahead and the feeds' AI rules")
         self.pause_button.toggled.connect(self._on_pause_toggled)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -62,6 +64,7 @@ class ReadAheadBar(QWidget):
         worker.read_ahead_progress.connect(self._on_progress)
         worker.background_paused.connect(lambda _reasons: self._show())
         worker.finished.connect(self._on_finished)
+        worker.failed.connect(lambda req, request, _message: self._on_finished(req, request, None))
         worker.model_ready.connect(self._on_model_ready)
         self.check_battery()
 
@@ -100,6 +103,15 @@ class ReadAheadBar(QWidget):
         self._show()
 
     def _on_finished(self, _req: int, request: AiRequest, result: object) -> None:
+        if isinstance(result, SummariesQueued):
+            self._rules_waiting |= {(SummarizeRequest, i) for i in result.summaries}
+            self._rules_waiting |= {(TranslateRequest, i) for i in result.translations}
+            self._rules_total += result.queued
+            self._show_rules()
+            return
+        if isinstance(request, SummarizeRequest | TranslateRequest) and self._rules_total:
+            self._rules_waiting.discard((type(request), request.article_id))
+            self._show_rules()
         if isinstance(request, ReadAheadRequest):
             if isinstance(result, ReadAheadResult) and result.finish_reason == FinishReason.STOP:
                 count = len(result.read)
@@ -108,6 +120,19 @@ class ReadAheadBar(QWidget):
                 self.setVisible(True)
             return
         self.schedule()  # a user request is done: read on once the model has been quiet a moment
+
+    def _show_rules(self) -> None:
+        done = self._rules_total - len(self._rules_waiting)
+        if not self._rules_waiting:
+            self.label.setText(f"AI rules done: {done} run{'s' if done != 1 else ''}")
+            self._rules_total = 0
+        else:
+            text = f"AI rules: {done + 1} of {self._rules_total}"
+            reasons = self.worker.paused_reasons()
+            if reasons:
+                text += " — " + ", ".join(REASONS.get(r, r) for r in sorted(reasons))
+            self.label.setText(text)
+        self.setVisible(True)
 
     def _show(self) -> None:
         progress = self._progress

@@ -1,0 +1,111 @@
+"""Time to first token of Summarise and of the first chat question on an article that was read ahead (its states
+read back from disk by a fresh assistant, as after opening the window) against a cold one, on a random
+checkpoint of a real shape (0.1B: L12 D768; 1.5B: L24 D2048).
+
+    python3 -m tests.bench.bench_read_ahead [--shape 0.1b|1.5b] [--device cpu|cuda] [--dtype fp32|int8] [--words N]
+
+The model is loaded before each timing; the time runs from the call to the first streamed text. Also prints
+the read-ahead time per article and the bytes its two states take on disk (float16). Random weights: the text
+is noise, the timing is real.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from app.ai.assistant import Assistant
+from app.ai.context import article_plain_text
+from app.ai.make_random import make_random_checkpoint
+from app.ai.state_cache import StateCache
+from app.config import Paths, Settings
+from app.models import ArticleQuery, ParsedItem
+from app.storage import open_store
+
+SHAPES = {"0.1b": (12, 768), "0.4b": (24, 1024), "1.5b": (24, 2048)}
+
+
+def build(paths: Paths, words: int, count: int) -> list[int]:
+    with open_store(paths.db_path) as store:
+        feed = store.add_feed("http://127.0.0.1:9/bench.xml", title="Bench")
+        items = []
+        for i in range(count):
+            body = " ".join(f"Sea otters {i} and tools, note {j} on the coast." for j in range(words // 9))
+            items.append(ParsedItem(guid=f"b{i}", url=f"http://example.org/{i}", title=f"Notes {i} on otters",
+                                    content_html=f"<p>{body}</p>"))  # fmt: skip
+        store.upsert_articles(feed.id, items)
+        return store.query_ids(ArticleQuery(smart="unread", unread_only=True, sort="newest"))
+
+
+def first_text_s(run) -> float:
+    started = time.perf_counter()
+    first: list[float] = []
+
+    def on_text(_piece: str) -> None:
+        if not first:
+            first.append(time.perf_counter() - started)
+
+    run(on_text)
+    return first[0] if first else float("nan")
+
+
+def timings(assistant: Assistant, article_id: int) -> tuple[float, float]:
+    """(summary, first chat answer) time to first text on `article_id`."""
+    summary = first_text_s(lambda on_text: assistant.summarize(article_id, refresh=True, on_text=on_text))
+
+    def chat(on_text) -> None:
+        session = assistant.article_chat(article_id)
+        assert session is not None
+        session.ask("What is this article about?", on_text=on_text)
+
+    return summary, first_text_s(chat)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shape", default="0.1b", choices=SHAPES)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="fp32")
+    parser.add_argument(
+        "--words", type=int, default=1300, help="words per article (1300: about 2,000 tokens)"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        n_layer, n_embd = SHAPES[args.shape]
+        ckpt = make_random_checkpoint(base / f"random-{args.shape}.pth", version="7", n_layer=n_layer,
+                                      n_embd=n_embd)  # fmt: skip
+        paths = Paths(base / "data").ensure()
+        ids = build(paths, args.words, 3)
+        settings = Settings(paths.settings_path)
+        for key, value in (("ai.model_path", str(ckpt)), ("ai.device", args.device), ("ai.dtype", args.dtype),
+                           ("ai.max_tokens", 4), ("ai.summary_temperature", 0.0)):  # fmt: skip
+            settings.set(key, value)
+        with open_store(paths.db_path) as store:
+            reader = Assistant(settings, paths, store, state_cache=StateCache(paths.states_dir))
+            model = reader.load()
+            tokens = (
+                len(reader.tokenizer.encode(store.get_article(ids[0]).title or "")) if reader.tokenizer else 0
+            )
+            started = time.perf_counter()
+            result = reader.read_ahead(limit=2).run()
+            spent = time.perf_counter() - started
+            assert result is not None and result.read == tuple(ids[:2])
+            disk = reader.states.disk_usage()
+            text = article_plain_text(store.get_article(ids[0]))
+            print(f"shape {args.shape} (L{n_layer} D{n_embd}) on {model.device} {model.dtype}; article about "
+                  f"{reader.backend.count_tokens(text)} tokens (title {tokens})")  # fmt: skip
+            print(f"read ahead 2 articles in {spent:.2f}s ({spent / 2:.2f}s each); {disk / 2 / 1e6:.1f} MB on disk "
+                  f"per article (state {model.new_state().nbytes() / 1e6:.1f} MB in memory)")  # fmt: skip
+            fresh = Assistant(settings, paths, store, state_cache=StateCache(paths.states_dir))
+            fresh.load()
+            warm = timings(fresh, ids[0])
+            cold = timings(fresh, ids[2])
+            print(f"summary: first text {warm[0]:.3f}s read ahead vs {cold[0]:.3f}s cold")
+            print(f"first chat answer: first text {warm[1]:.3f}s read ahead vs {cold[1]:.3f}s cold")
+
+
+if __name__ == "__main__":
+    main()
