@@ -176,7 +176,8 @@ class Message:
 
 def extract_messages(path: Path, *, calls: dict[str, int] | None = None) -> dict[Message, list[int]]:
     """Every `_("...")`, `gettext`, `lazy_gettext` and `ngettext("...", "...", n)` with literal strings in a
-    Python file, with the lines it is on (what xgettext finds, read with `ast`)."""
+    Python file, with the lines it is on (what xgettext finds, read with `ast`), and the help line of every
+    `SettingSpec(key, type, default, "help", ...)` (app/config.py: translated where it is shown)."""
     import ast  # only the extraction check and translators' tools need it
 
     calls = TRANSLATION_CALLS if calls is None else calls
@@ -186,6 +187,13 @@ def extract_messages(path: Path, *, calls: dict[str, int] | None = None) -> dict
             continue
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if (
+            name == "SettingSpec" and len(node.args) >= 4
+        ):  # a setting's help line, shown by `hearth config list`
+            helptext = node.args[3]
+            if isinstance(helptext, ast.Constant) and isinstance(helptext.value, str) and helptext.value:
+                found.setdefault(Message(helptext.value), []).append(node.lineno)
+            continue
         wanted = calls.get(name)
         if not wanted or len(node.args) < wanted:
             continue

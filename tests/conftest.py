@@ -11,6 +11,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
+# tests assert English (the source language) whatever the machine's locale: gettext and Qt read LANGUAGE first
+os.environ["LANGUAGE"] = "en"
 os.environ.pop("HEARTH_DATA_DIR", None)
 # Native kernels compile once per test session into a private folder, never into the user's cache.
 os.environ.setdefault("HEARTH_NATIVE_DIR", tempfile.mkdtemp(prefix="hearth-native-"))

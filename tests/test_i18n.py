@@ -236,3 +236,59 @@ def test_translations_keep_every_placeholder() -> None:
             elif used != wanted:
                 broken.append(f"{entry.msgid!r} -> {text!r}")
     assert broken == []
+
+
+def test_the_ai_writes_in_ai_language_else_the_interface_language(
+    language: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.ai.languages import preferred_language
+    from app.config import Settings
+
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")  # a locale Hearth's interface has no catalogue for
+    use_language("en")
+    assert preferred_language(Settings(values={"ai.language": "fr"})) == "fr"  # the setting wins
+    assert preferred_language(Settings(values={"ai.language": "fr", "ui.language": "zh_CN"})) == "fr"
+    assert preferred_language(Settings(values={"ui.language": "zh_CN"})) == "zh"  # unset: the interface's
+    assert preferred_language(Settings(values={"ai.language": "auto", "ui.language": "zh_CN"})) == "zh"
+    assert preferred_language(Settings(values={"ai.language": "auto", "ui.language": "en"})) == "en"
+    # ui.language = system: the language the process chose from the locale, else the locale's own
+    assert preferred_language(Settings()) == "ja"
+    use_language("zh_CN")
+    assert preferred_language(Settings()) == "zh"
+    assert preferred_language(Settings(values={"ui.language": "en"})) == "en"
+
+
+def test_counts_in_feed_tooltips_use_plural_forms(language: None) -> None:
+    from app.models import Feed
+    from app.ui.feed_status import error_tooltip
+
+    def tooltip(errors: int) -> str:
+        return error_tooltip(
+            Feed(id=1, url="https://e.org/f", title="E", consecutive_errors=errors, last_error="x")
+        )
+
+    use_language("en")
+    assert "Failed" not in tooltip(1) and "Failed 3 times in a row." in tooltip(3)
+    assert tooltip(3).startswith("E\nLast error: x\n")
+    use_language("zh_CN")
+    assert "已连续失败 3 次。" in tooltip(3) and tooltip(1).startswith("E\n上次错误：x\n")
+
+
+def test_hints_and_setting_help_speak_chinese(language: None, tmp_path: Path) -> None:
+    from app.fetching.discovery import normalize_url
+    from app.vault.cookies import parse_cookie_header
+
+    use_language("zh_CN")
+    with pytest.raises(HearthError) as caught:
+        parse_cookie_header("bad name=1")
+    assert caught.value.hint == "请粘贴 Cookie 请求头的值（name=value; name2=value2）"
+    assert "bad name" in caught.value.message  # the message stays English: it is stored and matched
+    with pytest.raises(HearthError) as caught:
+        normalize_url("")
+    assert caught.value.hint == "例如 hearth add https://example.org/"
+    listing = _hearth("config", "list", lang="zh_CN.UTF-8", data_dir=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    assert "ui.language = system    # 界面语言" in listing.stdout
+    assert "refresh.paused = false    # 暂停后台刷新" in listing.stdout

@@ -1,5 +1,7 @@
-"""The user's language for translations: `ai.language` ("en", "zh", "zh-Hant", ...) or, when it is empty, the
-system locale (zh_CN -> Chinese, zh_TW -> Traditional Chinese, ... anything unknown -> English)."""
+"""The language the AI writes in by default (translations, summaries): `ai.language` ("en", "zh", "zh-Hant", ...)
+or, when it is empty or "auto", the interface language (`ui.language`, or the one the system locale chose);
+with `ui.language` = system and no Hearth translation for the locale, the locale itself (zh_TW -> Traditional
+Chinese, ja -> Japanese ... anything unknown -> English)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import os
 
 from app.config import Key, Settings
 from app.errors import ConfigError
+from app.i18n import SOURCE_LANGUAGE, current_language
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -67,10 +70,26 @@ def system_language() -> str:
     return "en"
 
 
+def interface_language(settings: Settings) -> str:
+    """The AI's code for the language Hearth's interface speaks: `ui.language` when it names one, else the
+    language this process chose from the system (app.language), else the system locale's."""
+    choice = settings.get(Key.UI_LANGUAGE)
+    if choice and choice != "system":
+        with contextlib.suppress(ConfigError):
+            return normalise_language(choice)
+    active = current_language()
+    if active != SOURCE_LANGUAGE:
+        with contextlib.suppress(ConfigError):
+            return normalise_language(active)
+    return system_language()
+
+
 def preferred_language(settings: Settings) -> str:
-    """`ai.language`, or the system's when it is empty."""
+    """`ai.language`, or the interface's language when it is empty or "auto"."""
     text = settings.get(Key.AI_LANGUAGE).strip()
-    return normalise_language(text) if text else system_language()
+    if text and text.lower() != "auto":
+        return normalise_language(text)
+    return interface_language(settings)
 
 
 def language_name(code: str) -> str:

@@ -18,6 +18,7 @@ from lxml import etree
 
 from app import __version__
 from app.errors import HearthError
+from app.i18n import _
 from app.models import Article, Summary
 from app.text import html_to_text
 
@@ -67,7 +68,7 @@ def export_articles(
     if fmt == "json":
         return _json_feed(articles, title=title, link=link, description=description, self_url=self_url)
     if fmt not in FORMATS:
-        raise HearthError(f"unknown feed format {fmt!r}", hint="use rss, atom or json")
+        raise HearthError(f"unknown feed format {fmt!r}", hint=_("use rss, atom or json"))
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.title(_xml(title) or "Hearth")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from app.errors import FeedParseError
 from app.feeds.normalize import bounded_html
 from app.feeds.sanitize import sanitize_html
+from app.i18n import _
 from app.models import ParsedItem
 from app.text import html_to_text
 
@@ -86,13 +87,13 @@ def extract_article(page: bytes, url: str) -> str:
         log.info("trafilatura failed on %s: %r", url, exc)
         raise FeedParseError(
             f"the page at {url} could not be read as an article ({type(exc).__name__})",
-            hint="the feed's own text is kept",
+            hint=_("the feed's own text is kept"),
         ) from None
     body = _body_of(extracted or "")
     if len(_text(body)) < MIN_ARTICLE_CHARS:
         raise FeedParseError(
             f"no article text found on {url}",
-            hint="the page may need JavaScript or a sign-in; the feed's own text is kept",
+            hint=_("the page may need JavaScript or a sign-in; the feed's own text is kept"),
         )
     return bounded_html(body, lambda v: sanitize_html(v, base_url=url))
 

@@ -10,10 +10,11 @@ from typing import Any
 
 from app.errors import FeedParseError
 from app.feeds.normalize import MAX_ITEMS, RawEntry, RawFeed, RawText, build_feed
+from app.i18n import lazy_gettext
 from app.models import ParsedFeed
 
 JSON_TYPES = ("application/feed+json", "application/json")
-_HINT = "check the address: it should point at the feed itself"
+_HINT = lazy_gettext("check the address: it should point at the feed itself")
 
 
 def is_json_feed(body: bytes, content_type: str | None) -> bool:

@@ -18,11 +18,12 @@ from app.errors import FeedParseError
 from app.feeds.fastpath import fast_parse
 from app.feeds.jsonfeed import is_json_feed, parse_json_feed
 from app.feeds.normalize import MAX_ITEMS, RawEntry, RawFeed, RawText, build_feed
+from app.i18n import _, lazy_gettext
 from app.models import ParsedFeed
 
 log = logging.getLogger(__name__)
 
-_HINT = "check the address: it should point at the feed itself, not the web page"
+_HINT = lazy_gettext("check the address: it should point at the feed itself, not the web page")
 _LEADING_JUNK = re.compile(rb"^(?:\xef\xbb\xbf)?(?:\s|<\?xml[^>]*\?>|<!--.*?-->)*", re.S)
 _HTML_START = re.compile(rb"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I)
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
@@ -50,7 +51,7 @@ def parse_feed(
         return build_feed(raw, url, max_items=max_items)
     except RecursionError:
         raise FeedParseError(
-            "the feed is nested too deeply to read", hint="the server sends a broken feed"
+            "the feed is nested too deeply to read", hint=_("the server sends a broken feed")
         ) from None
 
 
@@ -89,7 +90,9 @@ def refuse_entity_declarations(body: bytes) -> None:
     if _ENTITY_DECL.search(prolog):
         raise FeedParseError(
             "the feed declares XML entities, which Hearth does not expand",
-            hint="entity declarations can make a small feed enormous; ask the site to publish plain RSS or Atom",
+            hint=_(
+                "entity declarations can make a small feed enormous; ask the site to publish plain RSS or Atom"
+            ),
         )
 
 

@@ -14,6 +14,7 @@ from app.errors import DiscoveryError, FetchError, HearthError
 from app.fetching import http
 from app.fetching.options import FetchOptions, build_client
 from app.fetching.schedule import status_error
+from app.i18n import _
 from app.models import FeedLink
 
 log = logging.getLogger(__name__)
@@ -23,12 +24,12 @@ def normalize_url(url: str) -> str:
     """Add https:// to a bare host ("example.org/blog"); refuse what is not a web address."""
     url = url.strip()
     if not url:
-        raise DiscoveryError("no address given", hint="e.g. hearth add https://example.org/")
+        raise DiscoveryError("no address given", hint=_("e.g. hearth add https://example.org/"))
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        raise DiscoveryError(f"{url!r} is not a web address", hint="use an http:// or https:// address")
+        raise DiscoveryError(f"{url!r} is not a web address", hint=_("use an http:// or https:// address"))
     return url
 
 
@@ -75,8 +76,10 @@ async def _discover(
         return [found]
     raise DiscoveryError(
         f"no feed found at {url}",
-        hint="the page links to no feed and none of the usual feed paths exist; "
-        "look for an RSS or Atom link on the site and add that address",
+        hint=_(
+            "the page links to no feed and none of the usual feed paths exist; "
+            "look for an RSS or Atom link on the site and add that address"
+        ),
     )
 
 

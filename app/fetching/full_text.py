@@ -30,6 +30,7 @@ from app.feeds.extract import extract_article, is_html, is_teaser_feed
 from app.fetching import http
 from app.fetching.options import FetchOptions
 from app.fetching.schedule import MAX_RETRY_AFTER, retry_after_seconds
+from app.i18n import _
 from app.models import Feed, FeedKind, ParsedFeed
 from app.urls import host_of
 
@@ -273,7 +274,7 @@ async def fetch_article(
     except BodyTooLargeError:
         mb = options.max_body_bytes / (1024 * 1024)
         raise BodyTooLargeError(
-            f"the article page {url} is larger than {mb:g} MB", url=url, hint="the feed's own text is kept"
+            f"the article page {url} is larger than {mb:g} MB", url=url, hint=_("the feed's own text is kept")
         ) from None
     if result.status in BUSY_STATUSES:
         wait = retry_after_seconds(result.headers.get("retry-after"), datetime.now(UTC))
@@ -283,18 +284,18 @@ async def fetch_article(
             url=result.url,
             status=result.status,
             until=None if wait is None else datetime.fromtimestamp(time.time() + wait, UTC),
-            hint="the feed's own text is kept; Hearth asks again later",
+            hint=_("the feed's own text is kept; Hearth asks again later"),
         )
     if result.status not in (200, 203):
         raise HTTPStatusError(
             f"the article page {result.url} answered HTTP {result.status}",
             url=result.url,
             status=result.status,
-            hint="the feed's own text is kept",
+            hint=_("the feed's own text is kept"),
         )
     if not is_html(result.content_type):
         raise HearthError(
-            f"{result.url} is not a web page ({result.content_type})", hint="the feed's own text is kept"
+            f"{result.url} is not a web page ({result.content_type})", hint=_("the feed's own text is kept")
         )
     html = await asyncio.to_thread(extract_article, result.body, result.url)
     return html, result.status

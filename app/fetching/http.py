@@ -15,6 +15,7 @@ import httpx
 from app.errors import BodyTooLargeError, FetchError, FetchTimeoutError, NetworkError
 from app.fetching.decoding import BodyOverCap, BoundedBody, UnreadableEncoding
 from app.fetching.options import FetchOptions
+from app.i18n import _
 from app.urls import host_of
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ async def get(
         raise FetchTimeoutError(
             f"{host_of(url) or url} did not answer within {options.timeout:g} s",
             url=url,
-            hint="the server is slow or down; Hearth will try again later",
+            hint=_("the server is slow or down; Hearth will try again later"),
         ) from None
 
 
@@ -96,7 +97,7 @@ async def _get(
     raise FetchError(
         f"{url} redirects more than {options.max_redirects} times",
         url=url,
-        hint="the server is misconfigured or loops; try the site's address in a browser",
+        hint=_("the server is misconfigured or loops; try the site's address in a browser"),
     )
 
 
@@ -111,31 +112,35 @@ async def _send(
         raise FetchTimeoutError(
             f"could not connect to {host} within {options.connect_timeout:g} s",
             url=url,
-            hint="the server is down or unreachable; Hearth will try again later",
+            hint=_("the server is down or unreachable; Hearth will try again later"),
         ) from None
     except httpx.TimeoutException:
         raise FetchTimeoutError(
-            f"{host} did not answer within {options.timeout:g} s", url=url, hint="Hearth will try again later"
+            f"{host} did not answer within {options.timeout:g} s",
+            url=url,
+            hint=_("Hearth will try again later"),
         ) from None
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         raise FetchError(
             f"{url!r} is not a web address Hearth can fetch ({exc})",
             url=url,
-            hint="use an http:// or https:// address",
+            hint=_("use an http:// or https:// address"),
         ) from None
     except httpx.ProxyError as exc:
         raise NetworkError(
-            f"the proxy refused the request for {host}: {exc}", url=url, hint="check the fetch.proxy setting"
+            f"the proxy refused the request for {host}: {exc}",
+            url=url,
+            hint=_("check the fetch.proxy setting"),
         ) from None
     except httpx.ConnectError as exc:
         raise NetworkError(
             f"could not connect to {host}: {_reason(exc)}",
             url=url,
-            hint="check the address and your connection",
+            hint=_("check the address and your connection"),
         ) from None
     except httpx.TransportError as exc:
         raise NetworkError(
-            f"the connection to {host} failed: {_reason(exc)}", url=url, hint="Hearth will try again later"
+            f"the connection to {host} failed: {_reason(exc)}", url=url, hint=_("Hearth will try again later")
         ) from None
 
 
@@ -157,19 +162,19 @@ async def _read_body(response: httpx.Response, url: str, options: FetchOptions) 
         raise NetworkError(
             f"{host_of(url)} sent a body that could not be decompressed ({exc})",
             url=url,
-            hint="the server is misconfigured; Hearth will try again later",
+            hint=_("the server is misconfigured; Hearth will try again later"),
         ) from None
     except httpx.TimeoutException:
         raise FetchTimeoutError(
             f"{host_of(url)} stopped sending within {options.timeout:g} s",
             url=url,
-            hint="Hearth will try again later",
+            hint=_("Hearth will try again later"),
         ) from None
     except httpx.TransportError as exc:
         raise NetworkError(
             f"the connection to {host_of(url)} broke: {_reason(exc)}",
             url=url,
-            hint="Hearth will try again later",
+            hint=_("Hearth will try again later"),
         ) from None
 
 
@@ -177,7 +182,7 @@ def _too_large(url: str, cap: int) -> BodyTooLargeError:
     return BodyTooLargeError(
         f"the feed at {url} is larger than {cap / (1024 * 1024):g} MB",
         url=url,
-        hint="raise fetch.max_body_mb if it is really that big",
+        hint=_("raise fetch.max_body_mb if it is really that big"),
     )
 
 

@@ -15,6 +15,7 @@ from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 
 from app.errors import FeedParseError
 from app.fetching.options import mp_start_method
+from app.i18n import _
 from app.models import ParsedFeed
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class ParserPool:
         except (MemoryError, RecursionError) as exc:
             raise FeedParseError(
                 f"the feed is too large or too deeply nested to parse ({type(exc).__name__})",
-                hint="the server sends a broken feed",
+                hint=_("the server sends a broken feed"),
             ) from None
 
     def _discard(self) -> None:

@@ -37,6 +37,7 @@ from app.fetching.report import FeedOutcome, RefreshReport
 from app.fetching.schedule import spread_next_fetch
 from app.fetching.transport import PerHostTransport
 from app.fetching.writer import StoreWriter
+from app.i18n import _
 from app.models import Feed, FeedKind, FetchOutcome, FetchState, ParsedFeed
 from app.urls import host_of
 
@@ -229,13 +230,18 @@ class _Run:
         except Exception as exc:  # a bug must cost one feed, not the whole refresh
             log.exception("fetching feed %s (%s) failed unexpectedly", feed.id, feed.url)
             return error_fetch(
-                feed, HearthError(f"unexpected error: {exc!r}", hint="please report this"), now, self.options
+                feed,
+                HearthError(f"unexpected error: {exc!r}", hint=_("please report this")),
+                now,
+                self.options,
             )
 
     async def _fetch_source(self, feed: Feed, now: datetime) -> FeedFetch | tuple[FeedFetch, ParsedFeed]:
         source = self.refresher.fetch_source
         if source is None:
-            err = SourceError(f"no source adapter for {feed.kind}", hint="update Hearth, or remove this feed")
+            err = SourceError(
+                f"no source adapter for {feed.kind}", hint=_("update Hearth, or remove this feed")
+            )
             return error_fetch(feed, err, now, self.options)
         try:
             parsed = await source(feed)
@@ -263,7 +269,9 @@ class _Run:
                     fetch = parse_failed(fetch, exc, datetime.now(UTC), self.options)
                 except Exception as exc:
                     log.exception("parsing feed %s (%s) failed unexpectedly", fetch.feed.id, fetch.feed.url)
-                    err = HearthError(f"unexpected error while parsing: {exc!r}", hint="please report this")
+                    err = HearthError(
+                        f"unexpected error while parsing: {exc!r}", hint=_("please report this")
+                    )
                     fetch = parse_failed(fetch, err, datetime.now(UTC), self.options)
             outcome = await self._store(fetch, parsed)
         finally:

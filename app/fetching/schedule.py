@@ -12,6 +12,7 @@ import httpx
 
 from app.errors import BlockedError, FeedGoneError, HTTPStatusError
 from app.fetching.options import DAY
+from app.i18n import _
 
 MAX_RETRY_AFTER = 7 * DAY  # a server cannot park a feed for longer than a week
 _MAX_AGE = re.compile(r"(?:^|[,\s])(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
@@ -71,53 +72,53 @@ def status_error(status: int, url: str, headers: httpx.Headers, now: datetime) -
             "the feed is gone (410); it has been disabled",
             url=url,
             status=status,
-            hint="remove it or find its new address",
+            hint=_("remove it or find its new address"),
         )
     if status in (429, 503):
         wait = retry_after_seconds(headers.get("retry-after"), now)
         until = now + timedelta(seconds=wait) if wait is not None else None
-        later = f"after {until:%Y-%m-%d %H:%M} UTC" if until else "later"
+        later = _("after {time} UTC").format(time=f"{until:%Y-%m-%d %H:%M}") if until else _("later")
         what = "asks Hearth to slow down" if status == 429 else "is unavailable"
         return BlockedError(
             f"the server {what} ({status} {reason})",
             url=url,
             status=status,
             until=until,
-            hint=f"Hearth will try again {later}",
+            hint=_("Hearth will try again {later}").format(later=later),
         )
     if status == 403:
         return BlockedError(
             f"the server refused the request ({status} {reason})",
             url=url,
             status=status,
-            hint="the site may block feed readers: try a per-feed User-Agent, or add the site's cookie",
+            hint=_("the site may block feed readers: try a per-feed User-Agent, or add the site's cookie"),
         )
     if status in (401, 407):
         return HTTPStatusError(
             f"the feed needs a login ({status} {reason})",
             url=url,
             status=status,
-            hint="add the site's cookie with `hearth cookies`, or check the address",
+            hint=_("add the site's cookie with `hearth cookies`, or check the address"),
         )
     if status == 404:
         return HTTPStatusError(
             f"the server has no feed at this address ({status} {reason})",
             url=url,
             status=status,
-            hint="the feed may have moved: `hearth add SITE` finds its new address",
+            hint=_("the feed may have moved: `hearth add SITE` finds its new address"),
         )
     if status >= 500:
         return HTTPStatusError(
             f"the server had an error ({status} {reason})",
             url=url,
             status=status,
-            hint="Hearth will try again later",
+            hint=_("Hearth will try again later"),
         )
     return HTTPStatusError(
         f"the server answered {status} {reason}".rstrip(),
         url=url,
         status=status,
-        hint="check the feed's address",
+        hint=_("check the feed's address"),
     )
 
 

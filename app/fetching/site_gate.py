@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from app.errors import BlockedError
+from app.i18n import _
 from app.models import Feed, SiteState
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ class SiteGate:
                     f"{self.site}: {self.max_per_hour} requests this hour — next allowed at {format_until(until)}",
                     url=url,
                     until=until,
-                    hint="raise sites.max_per_hour if you are sure the site tolerates it",
+                    hint=_("raise sites.max_per_hour if you are sure the site tolerates it"),
                 )
             if state.last_request is not None and self.min_spacing > 0:
                 spacing = self.min_spacing * (1.0 + self._rng.uniform(0.0, self.jitter))

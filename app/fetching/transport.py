@@ -12,6 +12,7 @@ import ssl
 import httpx
 
 from app.errors import ConfigError
+from app.i18n import _
 
 _ONE = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=30.0)
 OriginKey = tuple[bytes, bytes, int | None]
@@ -31,11 +32,11 @@ class PerHostTransport(httpx.AsyncBaseTransport):
         except ImportError as exc:  # socks5:// needs the optional socksio package
             raise ConfigError(
                 f"the proxy {self._proxy} needs a package that is not installed ({exc.name})",
-                hint="pip install 'httpx[socks]', or use an http:// proxy",
+                hint=_("pip install 'httpx[socks]', or use an http:// proxy"),
             ) from None
         except ValueError as exc:
             raise ConfigError(
-                f"fetch.proxy is not a usable proxy URL: {exc}", hint="e.g. http://127.0.0.1:8080"
+                f"fetch.proxy is not a usable proxy URL: {exc}", hint=_("e.g. http://127.0.0.1:8080")
             ) from None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

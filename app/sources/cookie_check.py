@@ -20,6 +20,7 @@ from app import USER_AGENT
 from app.config import Key, Settings
 from app.errors import CookieMissingError, SourceError
 from app.fetching.site_gate import SiteStateStore
+from app.i18n import _
 from app.sources.base import SourceContext
 from app.sources.hints import browser_headers
 from app.sources.registry import build_source_client, site_gates
@@ -66,11 +67,12 @@ def check_site(
     if found is None or not found.cookies:
         raise CookieMissingError(
             f"no cookies stored for {site}",
-            hint=f"run `hearth cookies signin {site}` or `hearth cookies set {site}`",
+            hint=_("run `hearth cookies signin {site}` or `hearth cookies set {site}`").format(site=site),
         )
     if site not in LABELS:
         raise SourceError(
-            f"Hearth has no check for {site} yet", hint="zhihu.com, bilibili.com and weibo.com can be checked"
+            f"Hearth has no check for {site} yet",
+            hint=_("zhihu.com, bilibili.com and weibo.com can be checked"),
         )
     return asyncio.run(_check(site, found, settings, site_states, timeout))
 
@@ -110,7 +112,7 @@ async def check_zhihu(ctx: SourceContext, found: SiteCookies, www_base: str) -> 
     d_c0 = found.cookies.get("d_c0")
     if not d_c0:
         raise CookieMissingError(
-            "the zhihu.com cookie has no d_c0", hint="run `hearth cookies signin zhihu.com`"
+            "the zhihu.com cookie has no d_c0", hint=_("run `hearth cookies signin zhihu.com`")
         )
     headers = sign_headers(ZHIHU_ME_PATH, d_c0, referer=base + "/")
     reply = await _get(ctx, "zhihu.com", base + ZHIHU_ME_PATH, found, headers, USER_AGENT)

@@ -25,6 +25,7 @@ from app import USER_AGENT
 from app.config import Key, Settings
 from app.errors import SourceError
 from app.fetching.site_gate import GateRegistry, SiteStateStore
+from app.i18n import _
 from app.models import Feed, ParsedFeed
 from app.sources.base import ChallengeSolver, Source, SourceContext
 from app.sources.bilibili import SOURCES as BILIBILI_SOURCES
@@ -107,7 +108,7 @@ def get_source(source_id: str) -> Source:
         return _BY_ID[source_id]
     except KeyError:
         raise SourceError(
-            f"no source called {source_id!r}", hint=f"known sources: {', '.join(sorted(_BY_ID))}"
+            f"no source called {source_id!r}", hint=_("known sources: {names}").format(names=", ".join(sorted(_BY_ID)))
         ) from None
 
 

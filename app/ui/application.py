@@ -21,6 +21,7 @@ from app.config import Paths, Settings
 from app.errors import HearthError
 from app.i18n import SOURCE_LANGUAGE, _
 from app.language import choose_language
+from app.ui.fonts import apply_cjk_fallback
 from app.ui.icons import app_icon
 from app.ui.single_instance import InstanceServer, ask_running_instance
 
@@ -59,6 +60,7 @@ def run_app(paths: Paths, argv: list[str]) -> int:
     paths.ensure()
     language = choose_language(paths.settings_path, preferred=QLocale.system().uiLanguages())
     install_qt_translations(app, language)
+    apply_cjk_fallback(app)  # Chinese titles in the tree and the list get a font with a real bold
     if ask_running_instance(paths.data_dir):
         log.info("Hearth is already running for %s; asked it to show its window", paths.data_dir)
         return 0

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtWebEngineCore import QWebEnginePage
 
 from app.errors import ChallengeError
+from app.i18n import _
 from app.ui.webprofile import CookieCollector, inject_cookies, make_profile
 from app.urls import host_of
 from app.vault.cookies import host_matches_site
@@ -78,8 +79,10 @@ class _Attempt(QObject):
     def _on_timeout(self) -> None:
         self._finish(
             error=ChallengeError(
-                f"Zhihu's verification page did not set {CHALLENGE_COOKIE} within {self.job.timeout_s:.0f} s",
-                hint="sign in again with `hearth cookies signin zhihu.com` (or paste a fresh cookie)",
+                _("Zhihu's verification page did not set {cookie} within {seconds:.0f} s").format(
+                    cookie=CHALLENGE_COOKIE, seconds=self.job.timeout_s
+                ),
+                hint=_("sign in again with `hearth cookies signin zhihu.com` (or paste a fresh cookie)"),
             )
         )
 
@@ -118,7 +121,7 @@ class ChallengeSolver(QObject):
         with self._lock:
             if self._closed:
                 job.future.set_exception(
-                    ChallengeError("Hearth is shutting down; the verification was not run")
+                    ChallengeError(_("Hearth is shutting down; the verification was not run"))
                 )
                 return job.future
         self._requested.emit(job)
@@ -158,7 +161,7 @@ async def solve_challenge(url: str, user_agent: str, cookies: dict[str, str]) ->
     """For sources: solve through the installed solver, or say clearly that only the app window can."""
     if _installed is None:
         raise ChallengeError(
-            "Zhihu wants verification, which needs Hearth's window (a hidden browser page)",
-            hint="open Hearth, or refresh the cookie with `hearth cookies signin zhihu.com`",
+            _("Zhihu wants verification, which needs Hearth's window (a hidden browser page)"),
+            hint=_("open Hearth, or refresh the cookie with `hearth cookies signin zhihu.com`"),
         )
     return await _installed.solve_challenge(url, user_agent, cookies)

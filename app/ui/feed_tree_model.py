@@ -21,17 +21,32 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont, QIcon
 
+from app.i18n import lazy_gettext, ngettext
 from app.models import Feed, Folder, SiteState
 from app.ui.feed_status import cooldown_tooltip, error_tooltip, in_cooldown, site_of
 from app.ui.icons import icon
 
-SMART_VIEWS = (("all", "All articles"), ("unread", "Unread"), ("starred", "Starred"), ("today", "Today"))
-SMART_TOOLTIPS = {  # what each row's number counts (every row but Starred counts unread articles)
-    "all": "All articles — {n:,} unread",
-    "unread": "Unread articles — {n:,}",
-    "starred": "Starred articles — {n:,} starred",
-    "today": "Today's articles — {n:,} unread",
-}
+SMART_VIEWS = (
+    ("all", lazy_gettext("All articles")),
+    ("unread", lazy_gettext("Unread")),
+    ("starred", lazy_gettext("Starred")),
+    ("today", lazy_gettext("Today")),
+)
+
+
+def smart_tooltip(name: str, n: int) -> str:
+    """What a smart row's number counts (every row but Starred counts unread articles)."""
+    if name == "all":
+        text = ngettext("All articles — {n:,} unread", "All articles — {n:,} unread", n)
+    elif name == "unread":
+        text = ngettext("Unread articles — {n:,}", "Unread articles — {n:,}", n)
+    elif name == "starred":
+        text = ngettext("Starred articles — {n:,} starred", "Starred articles — {n:,} starred", n)
+    else:
+        text = ngettext("Today's articles — {n:,} unread", "Today's articles — {n:,} unread", n)
+    return text.format(n=n)
+
+
 MIME_TYPE = "application/x-hearth-tree-items"
 
 UNREAD_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -102,7 +117,7 @@ class FeedTreeModel(QAbstractItemModel):
 
     def _build(self, folders: Sequence[Folder], feeds: Sequence[Feed], sites: dict[str, SiteState]) -> None:
         root = Node("root", None, "")
-        self._smart = {name: root.add(Node("smart", name, title)) for name, title in SMART_VIEWS}
+        self._smart = {name: root.add(Node("smart", name, str(title))) for name, title in SMART_VIEWS}
         self._folders = {f.id: Node("folder", f.id, f.name, folder=f) for f in folders}
         for f in sorted(folders, key=lambda f: (f.position, f.name.casefold())):
             parent = self._folders.get(f.parent_id) if f.parent_id is not None else None
@@ -126,7 +141,7 @@ class FeedTreeModel(QAbstractItemModel):
     def _apply_counts(self) -> None:
         for name, node in self._smart.items():
             node.count = self._smart_counts.get(name, 0)
-            node.tooltip = SMART_TOOLTIPS[name].format(n=node.count)
+            node.tooltip = smart_tooltip(name, node.count)
 
         def total(node: Node) -> int:
             if node.kind == "feed":

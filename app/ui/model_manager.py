@@ -34,12 +34,18 @@ from PySide6.QtWidgets import (
 from app.ai.catalog import CatalogModel, fits, load_catalog, system_memory
 from app.config import SAMPLING_KEYS, Key
 from app.errors import DownloadCancelled, HearthError
+from app.i18n import _, lazy_gettext
 from app.sizes import format_size
 
 log = logging.getLogger(__name__)
 
 PRESETS = ("summary", "chat", "creative")
-FIT_TEXT = {"gpu": "GPU", "cpu": "CPU", "cpu-bf16": "CPU (bf16)", "": "too big"}
+FIT_TEXT = {"gpu": "GPU", "cpu": "CPU", "cpu-bf16": "CPU (bf16)", "": lazy_gettext("too big")}
+PRESET_LABELS = {
+    "summary": lazy_gettext("Summary sampling"),
+    "chat": lazy_gettext("Chat sampling"),
+    "creative": lazy_gettext("Creative sampling"),
+}
 
 
 def _gib(n: int) -> str:
@@ -89,7 +95,7 @@ class DownloadJob(QObject):
         except HearthError as exc:
             self.failed.emit(exc.user_message(), False)
         except OSError as exc:
-            self.failed.emit(f"cannot write {self.dest}: {exc}", False)
+            self.failed.emit(_("cannot write {path}: {reason}").format(path=self.dest, reason=exc), False)
         else:
             self.succeeded.emit(str(path))
 
@@ -99,7 +105,7 @@ class ModelManagerDialog(QDialog):
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("AI models")
+        self.setWindowTitle(_("AI models"))
         self.ctx = ctx
         self.settings = ctx.settings
         self.catalog = load_catalog()
@@ -111,17 +117,19 @@ class ModelManagerDialog(QDialog):
     # layout ---------------------------------------------------------------------------------------
     def _build(self) -> None:
         self.table = QTableWidget(len(self.catalog), 5)
-        self.table.setHorizontalHeaderLabels(["Model", "Download", "Memory (fp16 / fp32)", "Fits", "Status"])
+        self.table.setHorizontalHeaderLabels(
+            [_("Model"), _("Download"), _("Memory (fp16 / fp32)"), _("Fits"), _("Status")]
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.download_button = QPushButton("Download")
-        self.cancel_button = QPushButton("Cancel download")
+        self.download_button = QPushButton(_("Download"))
+        self.cancel_button = QPushButton(_("Cancel download"))
         self.cancel_button.setEnabled(False)
-        self.use_button = QPushButton("Use selected")
-        self.open_button = QPushButton("Open a model file…")
+        self.use_button = QPushButton(_("Use selected"))
+        self.open_button = QPushButton(_("Open a model file…"))
         self.download_button.clicked.connect(self.download_selected)
         self.cancel_button.clicked.connect(self.cancel_download)
         self.use_button.clicked.connect(self.use_selected)
@@ -130,7 +138,7 @@ class ModelManagerDialog(QDialog):
         self.progress.hide()
         self.message = QLabel("")
         self.message.setWordWrap(True)
-        self.active = QLabel(self.settings.get(Key.AI_MODEL_PATH) or "none")
+        self.active = QLabel(self.settings.get(Key.AI_MODEL_PATH) or _("none"))
         self.active.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.device = QComboBox()
@@ -140,25 +148,25 @@ class ModelManagerDialog(QDialog):
         self.dtype.addItems(Key.AI_DTYPE.choices)
         self.dtype.setCurrentText(self.settings.get(Key.AI_DTYPE))
         self.threads = QSpinBox(minimum=0, maximum=256)
-        self.threads.setSpecialValueText("all cores")
+        self.threads.setSpecialValueText(_("all cores"))
         self.threads.setValue(self.settings.get(Key.AI_THREADS))
         self.presets: dict[str, tuple[QDoubleSpinBox, QDoubleSpinBox]] = {}
         form = QFormLayout()
-        form.addRow("Active model", self.active)
-        form.addRow("Device", self.device)
-        form.addRow("Precision", self.dtype)
-        form.addRow("CPU threads", self.threads)
+        form.addRow(_("Active model"), self.active)
+        form.addRow(_("Device"), self.device)
+        form.addRow(_("Precision"), self.dtype)
+        form.addRow(_("CPU threads"), self.threads)
         for preset in PRESETS:
             temp = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=3.0, singleStep=0.1)
             temp.setValue(self.settings.get(SAMPLING_KEYS[preset][0]))
             top_p = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
             top_p.setValue(self.settings.get(SAMPLING_KEYS[preset][1]))
             row = QHBoxLayout()
-            row.addWidget(QLabel("temperature"))
+            row.addWidget(QLabel(_("temperature")))
             row.addWidget(temp)
-            row.addWidget(QLabel("top-p"))
+            row.addWidget(QLabel(_("top-p")))
             row.addWidget(top_p)
-            form.addRow(f"{preset.capitalize()} sampling", row)
+            form.addRow(str(PRESET_LABELS[preset]), row)
             self.presets[preset] = (temp, top_p)
         buttons = QHBoxLayout()
         for b in (self.download_button, self.cancel_button, self.use_button, self.open_button):
@@ -167,7 +175,9 @@ class ModelManagerDialog(QDialog):
         box.accepted.connect(self.save_settings)
         box.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"This machine: {_gib(system_memory())} RAM" + self._gpu_note()))
+        layout.addWidget(
+            QLabel(_("This machine: {ram} RAM").format(ram=_gib(system_memory())) + self._gpu_note())
+        )
         layout.addWidget(self.table)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
@@ -189,17 +199,17 @@ class ModelManagerDialog(QDialog):
         for row, model in enumerate(self.catalog):
             dest = self.dest_for(model)
             status = (
-                "downloaded"
+                _("downloaded")
                 if dest.exists()
-                else ("partial" if dest.with_name(dest.name + ".part").exists() else "")
+                else (_("partial") if dest.with_name(dest.name + ".part").exists() else "")
             )
             if str(dest) == active:
-                status = "active"
+                status = _("active")
             cells = [
                 model.name,
                 _gib(model.approx_size),
                 f"{_gib(model.memory_needed('fp16'))} / {_gib(model.memory_needed('fp32'))}",
-                FIT_TEXT[fits(model, ram=ram, vram=vram)],
+                str(FIT_TEXT[fits(model, ram=ram, vram=vram)]),
                 status,
             ]
             for col, text in enumerate(cells):
@@ -227,7 +237,7 @@ class ModelManagerDialog(QDialog):
         self.progress.show()
         self.download_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.message.setText(f"Downloading {model.name}…")
+        self.message.setText(_("Downloading {name}…").format(name=model.name))
         self.job.start()
 
     def cancel_download(self) -> None:
@@ -251,13 +261,13 @@ class ModelManagerDialog(QDialog):
     def _on_downloaded(self, path: str) -> None:
         self._finish_job()
         self.progress.hide()
-        self.message.setText(f"Downloaded and verified: {Path(path).name}. Checking it…")
+        self.message.setText(_("Downloaded and verified: {name}. Checking it…").format(name=Path(path).name))
         self.inspect_and_use(Path(path))
 
     def _on_download_failed(self, message: str, cancelled: bool) -> None:
         self._finish_job()
         self.last_error = message
-        self.message.setText(("Cancelled: " if cancelled else "⚠ ") + message)
+        self.message.setText((_("Cancelled: ") if cancelled else "⚠ ") + message)
 
     # choosing a model -----------------------------------------------------------------------------
     def use_selected(self) -> None:
@@ -267,7 +277,10 @@ class ModelManagerDialog(QDialog):
 
     def choose_file(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
-            self, "Open an RWKV model", str(self.ctx.paths.models_dir), "RWKV models (*.pth *.safetensors)"
+            self,
+            _("Open an RWKV model"),
+            str(self.ctx.paths.models_dir),
+            _("RWKV models (*.pth *.safetensors)"),
         )
         if path:
             self.inspect_and_use(Path(path))
@@ -280,7 +293,7 @@ class ModelManagerDialog(QDialog):
 
             return inspect_checkpoint(path)
 
-        self.message.setText(f"Checking {path.name}…")
+        self.message.setText(_("Checking {name}…").format(name=path.name))
         self.ctx.tasks.submit(inspect, lambda info: self._use(path, info), self._on_inspect_failed)
 
     def _use(self, path: Path, info: Any) -> None:
@@ -288,15 +301,30 @@ class ModelManagerDialog(QDialog):
         self.ctx.save_settings()
         self.active.setText(str(path))
         self.message.setText(
-            f"Active model: {path.name} — RWKV-{info.version}, {info.n_layer} layers × {info.n_embd}, "
-            f"{info.params / 1e6:.0f}M parameters, {info.file_dtype}, {info.tokenizer} tokenizer; "
-            f"needs {_gib(info.memory_needed('fp16'))} (fp16) / {_gib(info.memory_needed('fp32'))} (fp32)"
+            _(
+                "Active model: {name} — RWKV-{version}, {layers} layers × {width}, {millions:.0f}M parameters, "
+                "{dtype}, {tokenizer} tokenizer; needs {fp16} (fp16) / {fp32} (fp32)"
+            ).format(
+                name=path.name,
+                version=info.version,
+                layers=info.n_layer,
+                width=info.n_embd,
+                millions=info.params / 1e6,
+                dtype=info.file_dtype,
+                tokenizer=info.tokenizer,
+                fp16=_gib(info.memory_needed("fp16")),
+                fp32=_gib(info.memory_needed("fp32")),
+            )
         )
         self.refresh_table()
         self.model_changed.emit(str(path))
 
     def _on_inspect_failed(self, exc: Exception) -> None:
-        self.last_error = exc.user_message() if isinstance(exc, HearthError) else f"not a usable model: {exc}"
+        self.last_error = (
+            exc.user_message()
+            if isinstance(exc, HearthError)
+            else _("not a usable model: {reason}").format(reason=exc)
+        )
         self.message.setText(f"⚠ {self.last_error}")
 
     def save_settings(self) -> None:
@@ -308,7 +336,9 @@ class ModelManagerDialog(QDialog):
             s.set(SAMPLING_KEYS[preset][0], temp.value())
             s.set(SAMPLING_KEYS[preset][1], top_p.value())
         self.ctx.save_settings()
-        self.message.setText("Settings saved (a changed device or precision reloads the model on next use)")
+        self.message.setText(
+            _("Settings saved (a changed device or precision reloads the model on next use)")
+        )
 
     def done(self, result: int) -> None:
         if self.job is not None:

@@ -19,6 +19,7 @@ from lxml import etree
 
 from app.config import resources_dir
 from app.dates import format_long_date
+from app.i18n import SOURCE_LANGUAGE, _, current_language
 from app.models import Article, Enclosure
 from app.ui.reader_url import RESOURCE_HOST, SCHEME, original_url, resource_url
 
@@ -59,7 +60,8 @@ def is_rtl(text: str) -> bool:
 def render_article(article: Article, feed_title: str, options: PageOptions) -> str:
     """The whole HTML page for `article`."""
     base = article.url or ""
-    content = article.content_html or article.summary_html or "<p><i>This article has no text.</i></p>"
+    empty = "<p><i>" + html.escape(_("This article has no text.")) + "</i></p>"
+    content = article.content_html or article.summary_html or empty
     body, text = rewrite_content(content, base, remote_images=options.remote_images)
     meta = [html.escape(feed_title)] if feed_title else []
     if article.author:
@@ -67,7 +69,7 @@ def render_article(article: Article, feed_title: str, options: PageOptions) -> s
     when = article.published or article.updated or article.first_seen
     if when:
         meta.append(f"<time>{html.escape(format_long_date(when))}</time>")
-    title = article.title or "(untitled)"
+    title = article.title or _("(untitled)")
     lang = text_language(title + " " + text)
     return _template().safe_substitute(
         css=options.css,
@@ -87,9 +89,15 @@ def render_message(css: str, heading: str, paragraphs: list[str]) -> str:
     parts = "".join(f"<p{css_class}>{p}</p>" for p in paragraphs)
     head = f"<h1 class='title'>{html.escape(heading)}</h1>" if heading else ""
     return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{css}</style></head>"
+        f"<!DOCTYPE html><html{_ui_lang()}><head><meta charset='utf-8'><style>{css}</style></head>"
         f"<body class='message'><main>{head}{parts}</main></body></html>"
     )
+
+
+def _ui_lang() -> str:
+    """Hearth's own pages are in the interface language: a lang attribute picks its fonts (web.css)."""
+    language = current_language()
+    return f" lang='{language.replace('_', '-')}'" if language != SOURCE_LANGUAGE else ""
 
 
 def rewrite_content(content: str, base: str, *, remote_images: bool = True) -> tuple[str, str]:
@@ -144,19 +152,28 @@ def render_enclosures(enclosures: tuple[Enclosure, ...], body: str, *, remote_im
                 )
             else:
                 parts.append(
-                    f"<p class='enclosure'><a href='{href}'>Image: {name}</a> (remote images are off)</p>"
+                    "<p class='enclosure'>"
+                    + _("<a href='{href}'>Image: {name}</a> (remote images are off)").format(
+                        href=href, name=name
+                    )
+                    + "</p>"
                 )
         elif kind == "audio" or (not enc.type and _looks_like(enc.url, (".mp3", ".ogg", ".opus", ".m4a"))):
             size = f" · {enc.length / 1_000_000:.0f} MB" if enc.length and enc.length > 1_000_000 else ""
             parts.append(
                 f"<figure class='enclosure podcast'><audio controls preload='none' src='{resource_url(enc.url, media=True)}'>"
-                f"</audio><figcaption>Audio: <a href='{href}'>{name}</a>{size}</figcaption></figure>"
+                "</audio><figcaption>"
+                + _("Audio: <a href='{href}'>{name}</a>").format(href=href, name=name)
+                + f"{size}</figcaption></figure>"
             )
         elif kind == "video":
-            parts.append(_card_html(enc.url, "Video", None))
+            parts.append(_card_html(enc.url, _("Video"), None))
         else:
-            kind_text = html.escape(enc.type) if enc.type else "file"
-            parts.append(f"<p class='enclosure'>Attachment: <a href='{href}'>{name}</a> {kind_text}</p>")
+            kind_text = html.escape(enc.type) if enc.type else html.escape(_("file"))
+            attachment = _("Attachment: <a href='{href}'>{name}</a> {kind}").format(
+                href=href, name=name, kind=kind_text
+            )
+            parts.append(f"<p class='enclosure'>{attachment}</p>")
     return "".join(parts)
 
 
@@ -173,7 +190,7 @@ def _rewrite_image(img: etree._Element, base: str, remote_images: bool) -> None:
     if not remote_images:
         link = etree.Element("a", href=src)
         link.set("class", "image-off")
-        link.text = f"Image: {img.get('alt') or 'not loaded'}"
+        link.text = _("Image: {alt}").format(alt=img.get("alt") or _("not loaded"))
         _replace(img, link)
         return
     img.set("src", resource_url(src))
@@ -217,7 +234,7 @@ def _replace_with_card(element: etree._Element, base: str, remote_images: bool, 
     if not src.startswith(("http://", "https://")):
         _drop(element)
         return
-    label = "Video" if element.tag == "video" or _is_video_host(src) else "Embedded content"
+    label = _("Video") if element.tag == "video" or _is_video_host(src) else _("Embedded content")
     card = lxml.html.fragment_fromstring(_card_html(src, label, poster))
     _replace(element, card)
 
@@ -228,7 +245,7 @@ def _card_html(src: str, label: str, poster: str | None) -> str:
     return (
         f"<a class='embed' href='{html.escape(src, quote=True)}'>{picture}"
         f"<span class='embed-text'><b>{html.escape(label)}</b> · {html.escape(host)}<br>"
-        "<small>Opens in your browser</small></span></a>"
+        f"<small>{html.escape(_('Opens in your browser'))}</small></span></a>"
     )
 
 

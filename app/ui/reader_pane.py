@@ -16,7 +16,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from app.models import Article
-from app.ui.reader_view import OPENABLE_SCHEMES, ReaderView
+from app.ui.reader_view import OPENABLE_SCHEMES, PLACEHOLDER, WELCOME_TITLE, ReaderView, welcome_paragraphs
 from app.ui.resource_fetcher import ResourceFetcher
 from app.ui.theme import LIGHT, ThemeColours
 
@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 DEFAULT_FONT_PX = 16
 MIN_FONT_PX = 10
 MAX_FONT_PX = 32
-PLACEHOLDER = "Select an article to read it here."
 
 
 class ReaderPane(QStackedWidget):
@@ -47,7 +46,7 @@ class ReaderPane(QStackedWidget):
         self.web: object | None = None  # app.ui.web_reader.WebReader once built
         self.article: Article | None = None
         self._feed_title = ""
-        self._message: tuple[str, list[str]] = ("", [PLACEHOLDER])
+        self._message: tuple[str, list[str]] = ("", [html.escape(str(PLACEHOLDER))])
         self._colours: ThemeColours = LIGHT
         self.font_px = DEFAULT_FONT_PX
         self.remote_images = True
@@ -87,7 +86,8 @@ class ReaderPane(QStackedWidget):
         if self.web is not None:
             self.web.configure(self._colours, self.font_px, on)  # type: ignore[attr-defined]
 
-    def show_placeholder(self, text: str = PLACEHOLDER) -> None:
+    def show_placeholder(self, text: str = "") -> None:
+        text = text or str(PLACEHOLDER)
         self.article = None
         self.translated = None
         self._message = ("", [html.escape(text)])
@@ -99,7 +99,7 @@ class ReaderPane(QStackedWidget):
         self.article = None
         self.translated = None
         self.text_view.show_welcome()
-        self._message = ("Welcome to Hearth", WELCOME)
+        self._message = (str(WELCOME_TITLE), welcome_paragraphs())
         if self.web is not None:
             self.web.show_message(*self._message)  # type: ignore[attr-defined]
 
@@ -188,15 +188,6 @@ class ReaderPane(QStackedWidget):
         self.link_opened.emit(url)
         if not QDesktopServices.openUrl(url):
             self.no_browser.emit(url)
-
-
-WELCOME = [
-    "<b>Add your first feed:</b> press Ctrl+N (File → Add feed…) and paste a site's address, a feed URL, or a "
-    "Zhihu page — Hearth finds the feed or turns the page into one.",
-    "<b>Coming from another reader?</b> File → Import OPML… brings your subscriptions and folders.",
-    "Hearth fetches everything itself, from this computer, and keeps refreshing in the background: closing the "
-    "window leaves it in the tray. Press <b>?</b> for the keyboard shortcuts.",
-]
 
 
 def _text_of(fragment: str) -> str:

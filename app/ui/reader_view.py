@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.config import resources_dir
 from app.dates import format_long_date
+from app.i18n import _, lazy_gettext
 from app.models import Article
 from app.ui.resource_fetcher import ResourceFetcher
 from app.ui.theme import LIGHT, ThemeColours, reader_css
@@ -27,6 +28,23 @@ from app.ui.theme import LIGHT, ThemeColours, reader_css
 log = logging.getLogger(__name__)
 
 OPENABLE_SCHEMES = ("http", "https", "mailto")
+PLACEHOLDER = lazy_gettext("Select an article to read it here.")
+WELCOME_TITLE = lazy_gettext("Welcome to Hearth")
+
+
+def welcome_paragraphs() -> list[str]:
+    """What a new library shows, as trusted HTML paragraphs in the active language."""
+    return [
+        _(
+            "<b>Add your first feed:</b> press Ctrl+N (File → Add feed…) and paste a site's address, a feed "
+            "URL, or a Zhihu page — Hearth finds the feed or turns the page into one."
+        ),
+        _("<b>Coming from another reader?</b> File → Import OPML… brings your subscriptions and folders."),
+        _(
+            "Hearth fetches everything itself, from this computer, and keeps refreshing in the background: "
+            "closing the window leaves it in the tray. Press <b>?</b> for the keyboard shortcuts."
+        ),
+    ]
 
 
 class ReaderView(QTextBrowser):
@@ -61,13 +79,13 @@ class ReaderView(QTextBrowser):
         self._font_px = px
         self.set_colours(self._colours)
 
-    def show_placeholder(self, text: str = "Select an article to read it here.") -> None:
+    def show_placeholder(self, text: str = "") -> None:
         self.article = None
         self._feed_title = ""
         css = reader_css(self._colours, self._font_px)
         self._set_html(
             f"<html><head><style>{css}</style></head><body><p class='meta' align='center'>"
-            f"<br><br>{html.escape(text)}</p></body></html>"
+            f"<br><br>{html.escape(text or str(PLACEHOLDER))}</p></body></html>"
         )
 
     def show_welcome(self) -> None:
@@ -75,14 +93,10 @@ class ReaderView(QTextBrowser):
         self.article = None
         self._feed_title = ""
         css = reader_css(self._colours, self._font_px)
+        paragraphs = "".join(f"<p>{p}</p>" for p in welcome_paragraphs())
         self._set_html(
-            f"<html><head><style>{css}</style></head><body><h1>Welcome to Hearth</h1>"
-            "<p><b>Add your first feed:</b> press Ctrl+N (File → Add feed…) and paste a site's address, a feed "
-            "URL, or a Zhihu page — Hearth finds the feed or turns the page into one.</p>"
-            "<p><b>Coming from another reader?</b> File → Import OPML… brings your subscriptions and folders.</p>"
-            "<p>Hearth fetches everything itself, from this computer, and keeps refreshing in the background: "
-            "closing the window leaves it in the tray. Press <b>?</b> for the keyboard shortcuts.</p>"
-            "</body></html>"
+            f"<html><head><style>{css}</style></head><body><h1>{html.escape(str(WELCOME_TITLE))}</h1>"
+            f"{paragraphs}</body></html>"
         )
 
     def show_article(self, article: Article, feed_title: str = "") -> None:
@@ -100,16 +114,23 @@ class ReaderView(QTextBrowser):
         if when:
             meta.append(html.escape(format_long_date(when)))
         enclosures = "".join(
-            f"<p class='enclosure'>Attachment: <a href='{html.escape(e.url, quote=True)}'>"
-            f"{html.escape(e.url.rsplit('/', 1)[-1] or e.url)}</a> {html.escape(e.type)}</p>"
+            "<p class='enclosure'>"
+            + _("Attachment: <a href='{href}'>{name}</a> {kind}").format(
+                href=html.escape(e.url, quote=True),
+                name=html.escape(e.url.rsplit("/", 1)[-1] or e.url),
+                kind=html.escape(e.type),
+            )
+            + "</p>"
             for e in article.enclosures
         )
         return self._template.safe_substitute(
             css=reader_css(self._colours, self._font_px),
             url=html.escape(article.url or "", quote=True),
-            title=html.escape(article.title or "(untitled)"),
+            title=html.escape(article.title or _("(untitled)")),
             meta=" · ".join(meta),
-            content=article.content_html or article.summary_html or "<p><i>This article has no text.</i></p>",
+            content=article.content_html
+            or article.summary_html
+            or "<p><i>" + html.escape(_("This article has no text.")) + "</i></p>",
             enclosures=enclosures,
         )
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 
 from app.config import Key, Settings
 from app.errors import HearthError
+from app.i18n import _
 from app.ui.webprofile import CookieCollector, make_profile
 from app.urls import netloc_of
 from app.vault.cookies import SITE_RULES, normalize_site, validate_cookies
@@ -45,7 +46,7 @@ class SignInWindow(QDialog):
         self._vault = vault
         self._rules = SITE_RULES.get(self.site)
         self._done = False
-        self.setWindowTitle(f"Sign in to {self.site}")
+        self.setWindowTitle(_("Sign in to {site}").format(site=self.site))
         self.resize(1000, 760)
         # the view (and its page) is created before the profile, so Qt deletes the page first
         self.view = QWebEngineView(self)
@@ -58,12 +59,15 @@ class SignInWindow(QDialog):
         self.page = QWebEnginePage(self.profile, self.view)
         self.view.setPage(self.page)
         self.status = QLabel(
-            f"Sign in to {self.site} as usual; Hearth keeps the cookies in your OS keyring.", self
+            _("Sign in to {site} as usual; Hearth keeps the cookies in your OS keyring.").format(
+                site=self.site
+            ),
+            self,
         )
         self.status.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.done_button = buttons.addButton("Done", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.done_button.setToolTip("Store the cookies this window has now and close it")
+        self.done_button = buttons.addButton(_("Done"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.done_button.setToolTip(_("Store the cookies this window has now and close it"))
         buttons.accepted.connect(self.finish)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -78,7 +82,7 @@ class SignInWindow(QDialog):
     def _on_cookie_seen(self, name: str) -> None:
         login_cookie = self._rules.login_cookie if self._rules else None
         if name == login_cookie and not self._done and not self._settle.isActive():
-            self.status.setText("Signed in; storing the cookies…")
+            self.status.setText(_("Signed in; storing the cookies…"))
             self._settle.start(SETTLE_MS)
 
     def finish(self) -> bool:

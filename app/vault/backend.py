@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import VaultError
+from app.i18n import lazy_gettext
 
-CHOICES = (
+CHOICES = lazy_gettext(
     "choose one: (1) install and unlock a keyring service (gnome-keyring or KWallet) and run Hearth in "
     "your desktop session; (2) keep cookies in an encrypted file: `pip install keyrings.alt` and set "
     "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring (it asks for a password); (3) keep them in "

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from app.errors import CookieMissingError
+from app.i18n import _
 
 # RFC 6265 cookie-name token (no separators, no controls)
 _NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -64,7 +65,7 @@ def normalize_site(site: str) -> str:
     text = SITE_ALIASES.get(text, text)
     if not _SITE.match(text):
         raise CookieMissingError(
-            f"{site!r} is not a site name", hint="name the site by its domain, e.g. zhihu.com"
+            f"{site!r} is not a site name", hint=_("name the site by its domain, e.g. zhihu.com")
         )
     return text
 
@@ -88,12 +89,12 @@ def parse_cookie_header(text: str) -> dict[str, str]:
         part = part.strip()
         if not part or "=" not in part:
             continue
-        name, _, value = part.partition("=")
+        name, _sep, value = part.partition("=")
         name, value = name.strip(), value.strip()
         if not _NAME.match(name):
             raise CookieMissingError(
                 f"{name[:40]!r} is not a cookie name",
-                hint="paste the value of the Cookie request header (name=value; name2=value2)",
+                hint=_("paste the value of the Cookie request header (name=value; name2=value2)"),
             )
         cookies[name] = value
     return cookies
@@ -146,7 +147,7 @@ def validate_cookies(site: str, cookies: Mapping[str, str]) -> list[str]:
     if not cookies:
         raise CookieMissingError(
             f"no cookies found for {site}",
-            hint="paste the Cookie request header from your browser's developer tools (Network tab)",
+            hint=_("paste the Cookie request header from your browser's developer tools (Network tab)"),
         )
     rules = SITE_RULES.get(site)
     if rules is None:
@@ -155,7 +156,9 @@ def validate_cookies(site: str, cookies: Mapping[str, str]) -> list[str]:
         if not cookies.get(name):
             raise CookieMissingError(
                 f"the {site} cookie has no {name}: {why}",
-                hint=f"copy the whole Cookie header of a request to {site} while signed in, "
-                f"or run `hearth cookies signin {site}`",
+                hint=_(
+                    "copy the whole Cookie header of a request to {site} while signed in, "
+                    "or run `hearth cookies signin {site}`"
+                ).format(site=site),
             )
     return [f"no {name}: {why}" for name, why in rules.recommended.items() if not cookies.get(name)]

@@ -16,6 +16,7 @@ from typing import Any
 
 from app.config import Key, Settings
 from app.errors import VaultError
+from app.i18n import _, lazy_gettext
 from app.urls import host_of, netloc_of
 from app.vault.backend import CHOICES, BackendInfo, inspect_backend, require_safe_for_writing
 from app.vault.cookies import SiteCookies, host_matches_site, normalize_site
@@ -38,7 +39,9 @@ BASE_SETTINGS = (
 # test_end_to_end_refresh_of_a_zhihu_feed - and two overlapping merges could drop each other's cookies.
 _KEYRING_LOCK = threading.RLock()
 
-KEYRING_HINT = f"no OS keyring: install/unlock gnome-keyring or KWallet (or run Hearth inside a desktop session); {CHOICES}"
+KEYRING_HINT = lazy_gettext(
+    "no OS keyring: install/unlock gnome-keyring or KWallet (or run Hearth inside a desktop session); {choices}"
+)
 
 
 def _backend_errors() -> tuple[type[BaseException], ...]:
@@ -99,7 +102,7 @@ class CookieVault:
             # never include the stored text: it is a secret
             raise VaultError(
                 f"the keyring entry for {site} is damaged",
-                hint=f"run `hearth cookies clear {site}` and set it again",
+                hint=_("run `hearth cookies clear {site}` and set it again").format(site=site),
             ) from None
         return SiteCookies(site, cookies, data.get("user_agent") or None, expires, data.get("saved_at"))
 
@@ -245,5 +248,6 @@ class CookieVault:
             # keyring's and secretstorage's messages name the collection or D-Bus error, never a value
             log.debug("keyring %s failed: %r (cause %r)", what, exc, exc.__cause__ or exc.__context__)
             raise VaultError(
-                f"could not {what} the OS keyring ({type(exc).__name__})", hint=KEYRING_HINT
+                f"could not {what} the OS keyring ({type(exc).__name__})",
+                hint=str(KEYRING_HINT).format(choices=CHOICES),
             ) from None

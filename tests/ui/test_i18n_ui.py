@@ -12,14 +12,20 @@ from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
+from app.config import Paths, Settings
 from app.i18n import current_language, use_language
 from app.language import choose_language
 from app.models import Feed
 from app.ui.application import install_qt_translations
 from app.ui.article_model import DATE
 from app.ui.feed_banner import FeedBanner
+from app.ui.fonts import cjk_families, has_bold, installed_cjk_families, with_cjk_fallback
+from app.ui.language_box import LanguageBox
+from app.ui.model_manager import ModelManagerDialog
+from app.ui.reader_view import ReaderView
 from app.ui.tray import TrayIcon
 from tests.ui.conftest import make_controller, wait_loaded
 
@@ -100,7 +106,64 @@ def test_the_window_shows_dates_in_chinese(qtbot, chinese: Path) -> None:
         assert dated and all(LONG_DATE.match(tip) for tip in dated), dated[:3]
         shown = [model.data(model.index(row, DATE)) for row in range(model.rowCount())]
         assert all(LIST_DATE.match(text) for text in shown if text), shown[:3]
+        tree = ctl.window.tree_model
+        smart = [tree.index(row, 0) for row in range(4)]
+        assert [index.data() for index in smart] == ["全部文章", "未读", "收藏", "今天"]
+        tips = [index.data(Qt.ItemDataRole.ToolTipRole) for index in smart]
+        assert re.fullmatch(r"全部文章——[\d,]+ 篇未读", tips[0]) and tips[2].startswith("收藏的文章——已收藏 ")
     finally:
         ctl.refresher.cancel()
         ctl.refresher.wait(10)
         ctl.shutdown()
+
+
+def test_reader_model_manager_and_language_choice_speak_chinese(qtbot, chinese: Path) -> None:
+    reader = ReaderView(None)
+    qtbot.addWidget(reader)
+    assert "选择一篇文章，在这里阅读。" in reader.toPlainText()
+    reader.show_welcome()
+    assert reader.toPlainText().startswith("欢迎使用 Hearth") and "添加第一个订阅源" in reader.toPlainText()
+    ctx = SimpleNamespace(paths=Paths(chinese), settings=Settings(chinese / "settings.json"), tasks=None)
+    dialog = ModelManagerDialog(ctx)
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "AI 模型" and dialog.download_button.text() == "下载"
+    headers = [dialog.table.horizontalHeaderItem(c).text() for c in range(dialog.table.columnCount())]
+    assert headers == ["模型", "下载", "内存（fp16 / fp32）", "适合", "状态"]
+    box = LanguageBox(Settings(chinese / "settings.json", values={"ui.language": "zh_CN"}))
+    qtbot.addWidget(box)
+    assert box.label == "语言" and box.value() == "zh_CN"
+    assert [box.combo.itemText(i) for i in range(box.combo.count())] == [
+        "跟随系统语言",
+        "English",
+        "简体中文",
+    ]
+    assert box.note.isHidden()
+    box.combo.setCurrentIndex(box.combo.findData("en"))
+    assert box.value() == "en" and not box.note.isHidden() and "重启" in box.note.text()
+
+
+def _ink(font: QFont, text: str) -> int:
+    """How many pixels `text` darkens, drawn in `font` on white."""
+    image = QImage(400, 80, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setFont(font)
+    painter.setPen(QColor("black"))
+    painter.drawText(10, 55, text)
+    painter.end()
+    return sum(1 for y in range(80) for x in range(400) if QColor(image.pixel(x, y)).lightness() < 128)
+
+
+def test_chinese_titles_in_the_list_get_a_font_with_a_real_bold(qapp: QApplication) -> None:
+    assert cjk_families("darwin")[0] == "PingFang SC" and cjk_families("win32")[0] == "Microsoft YaHei UI"
+    assert cjk_families("linux")[:2] == ("Noto Sans CJK SC", "Source Han Sans SC")
+    if not installed_cjk_families():
+        pytest.skip("no Simplified Chinese font installed (Debian: fonts-noto-cjk)")
+    font = with_cjk_fallback(QFont(qapp.font()))
+    font.setPixelSize(32)
+    assert font.families()[1:2] == installed_cjk_families()[:1]
+    assert has_bold(font.families()[1])  # the fallback ships a bold face: Qt need not fake one
+    bold = QFont(font)
+    bold.setBold(True)
+    regular, heavy = _ink(font, "标题加粗"), _ink(bold, "标题加粗")
+    assert regular > 0 and heavy > regular * 1.2, (regular, heavy)  # a real bold face, not the regular one

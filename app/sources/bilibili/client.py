@@ -23,6 +23,7 @@ from app.errors import (
     PrivateProfileError,
     SourceError,
 )
+from app.i18n import _, lazy_gettext
 from app.sources.base import SourceContext
 from app.sources.bilibili.wbi import WbiKeys, encode_query, key_from_url, sign_params
 from app.sources.sitehttp import SiteHTTP, site_hosts
@@ -36,7 +37,7 @@ BROWSER_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/140.0.0.0 Safari/537.36"
 )
-LOGIN_HINT = (
+LOGIN_HINT = lazy_gettext(
     "sign in with `hearth cookies signin bilibili.com` (or paste it: `hearth cookies set bilibili.com`)"
 )
 KEY_TTL = 6 * 3600.0
@@ -172,7 +173,7 @@ class BilibiliClient:
                 url=url,
                 status=412,
                 at_least=COOL_412,
-                hint="Bilibili blocks an address for about an hour; Hearth waits that out by itself",
+                hint=_("Bilibili blocks an address for about an hour; Hearth waits that out by itself"),
             )
         try:
             body = json.loads(response.content) if response.content else None
@@ -184,11 +185,11 @@ class BilibiliClient:
                     f"Bilibili answered HTTP {response.status_code}",
                     url=url,
                     status=response.status_code,
-                    hint="try again later",
+                    hint=_("try again later"),
                 )
             raise SourceError(
                 f"Bilibili answered {url} with something that is not JSON",
-                hint="Bilibili may have changed its API; try again later or update Hearth",
+                hint=_("Bilibili may have changed its API; try again later or update Hearth"),
             )
         return body
 
@@ -204,7 +205,9 @@ class BilibiliClient:
                 url=url,
                 status=status,
                 at_least=COOL_RISK,
-                hint="a signed-in cookie usually clears Bilibili's risk check: `hearth cookies signin bilibili.com`",
+                hint=_(
+                    "a signed-in cookie usually clears Bilibili's risk check: `hearth cookies signin bilibili.com`"
+                ),
             )
         if code in (-412, -799, -509):
             floor = COOL_412 if code == -412 else COOL_TOO_FAST
@@ -213,7 +216,9 @@ class BilibiliClient:
                 url=url,
                 status=status,
                 at_least=floor,
-                hint="Bilibili says Hearth asks too often; it waits, and a longer sites.min_spacing_seconds helps",
+                hint=_(
+                    "Bilibili says Hearth asks too often; it waits, and a longer sites.min_spacing_seconds helps"
+                ),
             )
         if code == -101:
             if self.signed_in:
@@ -226,14 +231,14 @@ class BilibiliClient:
         if code == -403:
             raise PrivateProfileError(
                 f"Bilibili does not show {what or 'this'} to this account (code -403)",
-                hint="a private favourites folder is shown only to its owner: sign in as that account",
+                hint=_("a private favourites folder is shown only to its owner: sign in as that account"),
             )
         if code in (-404, 404):
             raise SourceError(
-                f"Bilibili has no {what or 'such page'} ({label})", hint="check the id in the URL"
+                f"Bilibili has no {what or 'such page'} ({label})", hint=_("check the id in the URL")
             )
         raise HTTPStatusError(
-            f"Bilibili answered {label} (HTTP {status})", url=url, status=status, hint="try again later"
+            f"Bilibili answered {label} (HTTP {status})", url=url, status=status, hint=_("try again later")
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from app.config import Key
 from app.errors import CookieExpiredError, CookieMissingError, HTTPStatusError, SourceError
+from app.i18n import _, lazy_gettext
 from app.sources.base import SourceContext
 from app.sources.sitehttp import SiteHTTP, site_hosts
 
@@ -28,7 +29,9 @@ BROWSER_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Version/16.6 Mobile/15E148 Safari/604.1"
 )
-LOGIN_HINT = "sign in again: `hearth cookies signin weibo.com` (or paste it: `hearth cookies set weibo.com`)"
+LOGIN_HINT = lazy_gettext(
+    "sign in again: `hearth cookies signin weibo.com` (or paste it: `hearth cookies set weibo.com`)"
+)
 COOL_432 = timedelta(minutes=30)
 COOL_418 = timedelta(hours=2)
 COOL_BUSY = timedelta(minutes=30)
@@ -71,7 +74,9 @@ class WeiboClient:
                 url=url,
                 status=432,
                 at_least=COOL_432,
-                hint="open Weibo in the sign-in window (`hearth cookies signin weibo.com`) and pass its check",
+                hint=_(
+                    "open Weibo in the sign-in window (`hearth cookies signin weibo.com`) and pass its check"
+                ),
             )
         if status == 418:
             raise self.http.blocked(
@@ -79,7 +84,9 @@ class WeiboClient:
                 url=url,
                 status=418,
                 at_least=COOL_418,
-                hint="Weibo lifts this after 2-3 hours; Hearth waits, and a longer weibo.min_spacing_seconds helps",
+                hint=_(
+                    "Weibo lifts this after 2-3 hours; Hearth waits, and a longer weibo.min_spacing_seconds helps"
+                ),
             )
         if "passport.weibo" in str(response.url) and "visitor" in str(response.url):
             self.login_needed()
@@ -93,16 +100,16 @@ class WeiboClient:
                 url=url,
                 status=status,
                 at_least=COOL_BUSY,
-                hint="Hearth backs off",
+                hint=_("Hearth backs off"),
             )
         if not isinstance(body, dict):
             if status >= 400:
                 raise HTTPStatusError(
-                    f"Weibo answered HTTP {status}", url=url, status=status, hint="try again later"
+                    f"Weibo answered HTTP {status}", url=url, status=status, hint=_("try again later")
                 )
             raise SourceError(
                 f"Weibo answered {url} with something that is not JSON",
-                hint="Weibo may have changed its API; try again later or update Hearth",
+                hint=_("Weibo may have changed its API; try again later or update Hearth"),
             )
         ok = body.get("ok")
         if ok == -100:
@@ -118,7 +125,7 @@ class WeiboClient:
                 + (f" ({what})" if what else ""),
                 url=url,
                 status=status,
-                hint="check the id in the URL, or try again later",
+                hint=_("check the id in the URL, or try again later"),
             )
         self.http.succeeded()
         data = body.get("data")

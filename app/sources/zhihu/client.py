@@ -24,6 +24,7 @@ from app.errors import (
     PrivateProfileError,
     SourceError,
 )
+from app.i18n import _, lazy_gettext
 from app.sources.base import SourceContext
 from app.sources.hints import browser_headers
 from app.sources.sitehttp import send_gated
@@ -38,7 +39,7 @@ BROWSER_UA = (
     "Chrome/126.0.0.0 Safari/537.36"
 )
 CHALLENGE_MARK = "zh-zse-ck"
-LOGIN_HINT = "sign in (Feeds → Sign in to Zhihu) or `hearth cookies set zhihu.com`"
+LOGIN_HINT = lazy_gettext("sign in (Feeds → Sign in to Zhihu) or `hearth cookies set zhihu.com`")
 _NOT_LOGGED_IN = ("请先登录", "未登录", "登录后")
 _CAPTCHA = ("验证码", "网络环境存在异常", "captcha", "unhuman")
 _PRIVATE = ("隐私", "私密", "private")
@@ -85,7 +86,7 @@ class ZhihuClient:
                     continue
                 raise ChallengeError(
                     "Zhihu wants you to verify",
-                    hint="open the sign-in window (Feeds → Sign in to Zhihu) and load any page",
+                    hint=_("open the sign-in window (Feeds → Sign in to Zhihu) and load any page"),
                 )
             return self._json_or_raise(response, what=what)
         raise AssertionError("unreachable")
@@ -141,7 +142,7 @@ class ZhihuClient:
         if not isinstance(body, dict):
             raise SourceError(
                 f"Zhihu answered {url} with something that is not JSON",
-                hint="Zhihu may have changed its API; try again later or update Hearth",
+                hint=_("Zhihu may have changed its API; try again later or update Hearth"),
             )
         if self.ctx.gate is not None:
             self.ctx.gate.report_success()
@@ -155,30 +156,34 @@ class ZhihuClient:
         if code == 10003:
             raise SourceError(
                 f"Zhihu rejected the request signature (error 10003: {message or 'bad x-zse-96'})",
-                hint="your d_c0 cookie may be stale — sign in again; if it persists, Zhihu changed its signing "
-                "and Hearth needs an update",
+                hint=_(
+                    "your d_c0 cookie may be stale — sign in again; if it persists, Zhihu changed its signing "
+                    "and Hearth needs an update"
+                ),
             )
         if status == 401 or any(s in message for s in _NOT_LOGGED_IN):
             raise CookieExpiredError(
-                "Zhihu says the cookie expired", hint="sign in again (Feeds → Sign in to Zhihu)"
+                "Zhihu says the cookie expired", hint=_("sign in again (Feeds → Sign in to Zhihu)")
             )
         if status in (403, 429) or any(s in blob for s in _CAPTCHA):
             if any(s in message for s in _PRIVATE):
                 raise PrivateProfileError(
-                    f"this profile is private{_for(what)}", hint="Zhihu only shows it to its owner"
+                    f"this profile is private{_for(what)}", hint=_("Zhihu only shows it to its owner")
                 )
             reason = f"HTTP {status}" + (f": {message}" if message else "")
             if gate is not None:
                 raise gate.report_blocked(reason, url=url, status=status)
-            raise BlockedError(f"Zhihu blocked us ({reason})", url=url, status=status, hint="try again later")
+            raise BlockedError(
+                f"Zhihu blocked us ({reason})", url=url, status=status, hint=_("try again later")
+            )
         if any(s in message for s in _PRIVATE):
             raise PrivateProfileError(
-                f"this profile is private{_for(what)}", hint="Zhihu only shows it to its owner"
+                f"this profile is private{_for(what)}", hint=_("Zhihu only shows it to its owner")
             )
         if status == 404:
             raise SourceError(
                 f"Zhihu has no {what or 'such page'}" + (f" ({message})" if message else ""),
-                hint="check the id in the URL you subscribed to",
+                hint=_("check the id in the URL you subscribed to"),
             )
         raise HTTPStatusError(
             f"Zhihu answered HTTP {status}"
@@ -186,7 +191,7 @@ class ZhihuClient:
             + (f" (code {code})" if code else ""),
             url=url,
             status=status,
-            hint="try again later",
+            hint=_("try again later"),
         )
 
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.ai.languages import LANGUAGE_NAMES, normalise_language
 from app.config import Key, Settings
 from app.errors import ConfigError
+from app.ui.language_box import LanguageBox
 
 CHECKS = (
     ("ui.start_minimised", "Start minimised in the tray"),
@@ -110,6 +111,8 @@ class SettingsDialog(QDialog):
             self.tabs.addTab(page, title)
             if title == "General":
                 forms[title].addRow("Theme", self.theme)
+                self.ui_language = LanguageBox(settings)  # ui.language: applies after a restart
+                forms[title].addRow(self.ui_language.label, self.ui_language)
             elif title == "Reading":
                 forms[title].addRow("Delete read articles after", self.retention)
             elif title == "Refreshing":
@@ -147,6 +150,7 @@ class SettingsDialog(QDialog):
             "refresh.interval_minutes": str(self.interval.value()),
             "retention.days": str(self.retention.value()),
             "ui.theme": str(self.theme.currentData()),
+            "ui.language": self.ui_language.value(),
             "fetch.proxy": self.proxy.text().strip(),
             "fetch.user_agent": self.user_agent.text().strip(),
             "server.port": str(self.server_port.value()),
