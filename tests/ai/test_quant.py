@@ -76,3 +76,15 @@ def test_int4_kernel_equals_its_dequantised_weights(variant, group):
     assert ((y - exact).abs().max() / exact.abs().max()) < 1.5e-2  # only the input's int8 blocks differ
     seq = lin(x.expand(3, -1))  # the torch path for sequences
     assert ((seq[1] - exact).abs().max() / exact.abs().max()) < 1.5e-2
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("n_in", [512, 576, 2048])
+def test_int4_kernel_at_model_widths(variant, n_in):
+    """Groups of 64 run 8 blocks per step with the offset correction once per row (576: one step and a tail
+    of one block); the result is the dequantised weights' product up to the input's int8 blocks."""
+    w = torch.randn(200, n_in, generator=torch.Generator().manual_seed(n_in)) / 16
+    x = torch.randn(n_in, generator=torch.Generator().manual_seed(3)) * 4
+    lin = Int4Linear(w, torch.float32, torch.bfloat16, group=64, kern=native_ops.kernels(variant))
+    exact = lin.dequantized(torch.float32) @ x
+    assert ((lin(x) - exact).abs().max() / exact.abs().max()) < 1.5e-2
