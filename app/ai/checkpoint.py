@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from app.ai.lean import MappedWeights, SafetensorsWeights
+from app.ai.lean import ST_DTYPES, MappedWeights, SafetensorsWeights
 from app.errors import ModelFormatError, ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -368,17 +368,7 @@ def describe(weights: Mapping[str, torch.Tensor], path: Path) -> CheckpointInfo:
     )
 
 
-_ST_DTYPES = {
-    "F32": torch.float32,
-    "F16": torch.float16,
-    "BF16": torch.bfloat16,
-    "F64": torch.float64,
-    "I64": torch.int64,
-    "I32": torch.int32,
-    "I8": torch.int8,
-    "U8": torch.uint8,
-    "BOOL": torch.bool,
-}
+_ST_DTYPES = ST_DTYPES
 
 
 def _safetensors_meta(path: Path) -> dict[str, torch.Tensor]:

@@ -175,3 +175,23 @@ def test_time_state_file_is_checked(tmp_path):
     )
     with pytest.raises(ModelFormatError, match="shape"):
         load_time_state(tmp_path / "other.pth", info)
+
+
+def test_safetensors_are_read_tensor_by_tensor_without_mapping_the_file(tmp_path):
+    """Every tensor equals the file's, and the file is never mapped into this process (a mapping keeps the
+    pages read resident: the 1.5B load peaked at file + model)."""
+    from app.ai.checkpoint import open_weights
+
+    tensors = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in _small("7").items()}
+    path = tmp_path / "m.safetensors"
+    save_file(tensors, str(path))
+    weights, info = open_weights(path)
+    assert info.version == "7" and sorted(weights) == sorted(tensors)
+    maps = Path("/proc/self/maps")
+    for key in sorted(tensors):
+        t = weights.pop(key)
+        assert t.dtype == tensors[key].dtype and torch.equal(t, tensors[key]), key
+        if maps.exists():
+            assert str(path.resolve()) not in maps.read_text()
+    assert len(weights) == 0
+    weights.close()
