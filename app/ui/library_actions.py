@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from app import HOMEPAGE
 from app.errors import HearthError, VaultError
+from app.i18n import _
 from app.models import ArticleQuery, FeedLink
 from app.ui.feed_tree_model import Node
 from app.ui.icons import icon
@@ -122,7 +123,7 @@ class LibraryActions:
 
     # folders ------------------------------------------------------------------------------------
     def new_folder(self) -> None:
-        name, ok = QInputDialog.getText(self.p.host, "New folder", "Folder name:")
+        name, ok = QInputDialog.getText(self.p.host, _("New folder"), _("Folder name:"))
         if ok and name.strip():
             node = self.p.tree.current_node()
             parent = node.key if node and node.kind == "folder" else None
@@ -133,7 +134,7 @@ class LibraryActions:
         if node is None or node.kind != "folder":
             self.p.show_message("Select a folder to rename")
             return
-        name, ok = QInputDialog.getText(self.p.host, "Rename folder", "Folder name:", text=node.title)
+        name, ok = QInputDialog.getText(self.p.host, _("Rename folder"), _("Folder name:"), text=node.title)
         if ok and name.strip():
             self.p.op(lambda store: store.rename_folder(node.key, name.strip()), LIBRARY).run_in_background()
 
@@ -187,7 +188,7 @@ class LibraryActions:
             question = f"Remove the folder “{node.title}”? Its feeds move up a level."
             job = lambda store: store.remove_folder(node.key)  # noqa: E731
         if confirm:
-            answer = QMessageBox.question(self.p.host, "Remove", question)
+            answer = QMessageBox.question(self.p.host, _("Remove"), question)
             if answer != QMessageBox.StandardButton.Yes:
                 return
         self.p.tree.setCurrentIndex(self.p.tree_model.index_of("smart", "all"))
@@ -233,8 +234,8 @@ class LibraryActions:
     def import_opml(self, path: str | None = None) -> None:
         """Read the file in the background; ask about any command outline (default no), then import."""
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(
-                self.p.host, "Import OPML", "", "OPML (*.opml *.xml);;All files (*)"
+            path, _filter = QFileDialog.getOpenFileName(
+                self.p.host, _("Import OPML"), "", _("OPML (*.opml *.xml);;All files (*)")
             )
             if not path:
                 return
@@ -296,7 +297,9 @@ class LibraryActions:
 
     def export_opml(self, path: str | None = None) -> None:
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self.p.host, "Export OPML", "hearth.opml", "OPML (*.opml)")
+            path, _filter = QFileDialog.getSaveFileName(
+                self.p.host, _("Export OPML"), "hearth.opml", _("OPML (*.opml)")
+            )
             if not path:
                 return
         from app.feeds.opml import write_opml
@@ -315,7 +318,7 @@ class LibraryActions:
         AI summaries above their articles."""
         if path is None:
             path, chosen = QFileDialog.getSaveFileName(
-                self.p.host, "Export articles", "hearth-export.xml", ";;".join(EXPORT_FORMATS)
+                self.p.host, _("Export articles"), "hearth-export.xml", ";;".join(EXPORT_FORMATS)
             )
             if not path:
                 return
@@ -351,7 +354,7 @@ class LibraryActions:
     def _report(self, exc: Exception) -> None:
         message = exc.user_message() if isinstance(exc, HearthError) else f"Failed: {exc}"
         self.p.show_message(message, timeout_ms=15000)
-        QMessageBox.warning(self.p.host, "Hearth", message)
+        QMessageBox.warning(self.p.host, _("Hearth"), message)
 
     # settings and sign-in ---------------------------------------------------------------------------
     def open_settings(self) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from app.i18n import _
 from app.models import ArticleQuery
 from app.ui.article_model import SORTS, column_for_sort
 from app.ui.marking import ArticleMarks
@@ -29,17 +30,17 @@ class ListActions:
         self.p = parts
         self._marks = marks
         window = parts.host
-        self.copy_link = QAction(QIcon.fromTheme("edit-copy"), "Copy link", window)
+        self.copy_link = QAction(QIcon.fromTheme("edit-copy"), _("Copy link"), window)
         self.copy_link.setShortcut(QKeySequence("Ctrl+Shift+C"))
         self.copy_link.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.copy_link.setToolTip("Copy the web address of the article (Ctrl+Shift+C)")
+        self.copy_link.setToolTip(_("Copy the web address of the article (Ctrl+Shift+C)"))
         self.copy_link.triggered.connect(lambda _c=False: self.copy_links())
-        self.mark_above = QAction("Mark above as read", window)
+        self.mark_above = QAction(_("Mark above as read"), window)
         self.mark_above.triggered.connect(lambda _c=False: self.mark_side_read(above=True))
-        self.mark_below = QAction("Mark below as read", window)
+        self.mark_below = QAction(_("Mark below as read"), window)
         self.mark_below.triggered.connect(lambda _c=False: self.mark_side_read(above=False))
         window.addAction(self.copy_link)
-        self.sort_menu = QMenu("Sort articles")
+        self.sort_menu = QMenu(_("Sort articles"))
         self.sort_group = QActionGroup(window)
         self.sort_actions: dict[str, QAction] = {}
         for sort in SORTS:

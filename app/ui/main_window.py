@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLineEdit, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from app.config import Key
+from app.i18n import _
 from app.models import ArticleQuery
 from app.ui.article_list_view import ArticleListView
 from app.ui.article_model import ArticleListModel
@@ -55,7 +56,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.setWindowTitle("Hearth")
+        self.setWindowTitle(_("Hearth"))
         self.setWindowIcon(app_icon())
         self._base_query = ArticleQuery(smart="all")
         self._painted = False
@@ -137,7 +138,7 @@ class MainWindow(QMainWindow):
     def _build_search(self) -> QLineEdit:
         search = QLineEdit()
         search.setObjectName("searchBox")
-        search.setPlaceholderText("Search articles  ( / )")
+        search.setPlaceholderText(_("Search articles  ( / )"))
         search.setClearButtonEnabled(True)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_search)
@@ -198,7 +199,9 @@ class MainWindow(QMainWindow):
             self.panes.add_side(self.side_panels)
             self.side_panel_action = QAction(title, self, checkable=True)
             self.side_panel_action.setShortcut(QKeySequence("Ctrl+I"))
-            self.side_panel_action.setToolTip(f"Show or hide the {title} panel beside the reader (Ctrl+I)")
+            self.side_panel_action.setToolTip(
+                _("Show or hide the {title} panel beside the reader (Ctrl+I)").format(title=title)
+            )
             self.side_panel_action.toggled.connect(self.set_side_panel_visible)
             self.menus.add_side_panel_toggle(self.side_panel_action)
             self.addAction(self.side_panel_action)

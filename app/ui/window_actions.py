@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from app.config import Key
+from app.i18n import _
 from app.ui.icons import icon
 from app.ui.list_actions import ListActions
 from app.ui.marking import ArticleMarks
@@ -67,55 +68,57 @@ class WindowActions:
         self.search_keys = SearchKeys(parts, commands, nav)
         parts.search.installEventFilter(self.search_keys)
         self.keyboard: list[QAction] = []
-        self.next_article = self._add("Next article", "J", lambda: nav.next_article(1))
-        self.prev_article = self._add("Previous article", "K", lambda: nav.next_article(-1))
-        self.next_unread = self._add("Next unread", "N", lambda: nav.next_unread(True))
-        self.prev_unread = self._add("Previous unread", "P", lambda: nav.next_unread(False))
-        self.space = self._add("Scroll, then next unread", "Space", nav.space)
-        self.toggle_read = self._add("Toggle read", "M", marks.toggle_read, "mark-read")
-        self.toggle_star = self._add("Toggle star", "S", marks.toggle_star, "starred")
-        self.open_browser = self._add("Open in browser", "O", nav.open_in_browser, "browser")
-        self.refresh = self._add("Refresh feed", "R", w.refresh_current, "refresh")
-        self.refresh_all = self._add("Refresh all", "Shift+R", lambda: w.request_refresh(None), "refresh")
-        self.mark_feed_read = self._add("Mark all as read…", "Shift+A", mark_all_read, "mark-read")
-        self.find = self._add("Search", "/", w.focus_search, "search")
-        self.shortcut_sheet = self._add("Keyboard shortcuts", "?", self.show_shortcuts)
+        self.next_article = self._add(_("Next article"), "J", lambda: nav.next_article(1))
+        self.prev_article = self._add(_("Previous article"), "K", lambda: nav.next_article(-1))
+        self.next_unread = self._add(_("Next unread"), "N", lambda: nav.next_unread(True))
+        self.prev_unread = self._add(_("Previous unread"), "P", lambda: nav.next_unread(False))
+        self.space = self._add(_("Scroll, then next unread"), "Space", nav.space)
+        self.toggle_read = self._add(_("Toggle read"), "M", marks.toggle_read, "mark-read")
+        self.toggle_star = self._add(_("Toggle star"), "S", marks.toggle_star, "starred")
+        self.open_browser = self._add(_("Open in browser"), "O", nav.open_in_browser, "browser")
+        self.refresh = self._add(_("Refresh feed"), "R", w.refresh_current, "refresh")
+        self.refresh_all = self._add(_("Refresh all"), "Shift+R", lambda: w.request_refresh(None), "refresh")
+        self.mark_feed_read = self._add(_("Mark all as read…"), "Shift+A", mark_all_read, "mark-read")
+        self.find = self._add(_("Search"), "/", w.focus_search, "search")
+        self.shortcut_sheet = self._add(_("Keyboard shortcuts"), "?", self.show_shortcuts)
         # "?" arrives with Shift on most layouts; accept both forms
         self.shortcut_sheet.setShortcuts([QKeySequence("?"), QKeySequence("Shift+?")])
-        self.undo = self._add("Undo mark as read", QKeySequence.StandardKey.Undo, marks.undo)
+        self.undo = self._add(_("Undo mark as read"), QKeySequence.StandardKey.Undo, marks.undo)
         self.undo.setEnabled(False)
         marks.undo_changed.connect(lambda description: self.undo.setEnabled(description is not None))
-        self.hide_read = self._add("Hide read articles", None, None, "hide-read")
+        self.hide_read = self._add(_("Hide read articles"), None, None, "hide-read")
         self.hide_read.setCheckable(True)
         self.hide_read.setChecked(parts.ctx.settings.get(Key.UI_HIDE_READ))
         self.hide_read.toggled.connect(w.set_hide_read)
         reader = parts.reader
-        self.zoom_in = self._add("Larger text", QKeySequence.StandardKey.ZoomIn, lambda: reader.zoom(1))
+        self.zoom_in = self._add(_("Larger text"), QKeySequence.StandardKey.ZoomIn, lambda: reader.zoom(1))
         self.zoom_in.setShortcuts(
             [QKeySequence("Ctrl++"), QKeySequence("Ctrl+="), QKeySequence("Ctrl+Shift+=")]
         )
-        self.zoom_out = self._add("Smaller text", QKeySequence.StandardKey.ZoomOut, lambda: reader.zoom(-1))
+        self.zoom_out = self._add(
+            _("Smaller text"), QKeySequence.StandardKey.ZoomOut, lambda: reader.zoom(-1)
+        )
         self.zoom_out.setShortcuts([QKeySequence("Ctrl+-"), QKeySequence("Ctrl+_")])
-        self.zoom_reset = self._add("Default text size", "Ctrl+0", lambda: reader.zoom(0))
-        self.remote_images = self._add("Load remote images", None, None)
+        self.zoom_reset = self._add(_("Default text size"), "Ctrl+0", lambda: reader.zoom(0))
+        self.remote_images = self._add(_("Load remote images"), None, None)
         self.remote_images.setCheckable(True)
         self.remote_images.setChecked(reader.remote_images)
-        self.remote_images.setToolTip("Images are fetched by Hearth itself, never by the article view")
+        self.remote_images.setToolTip(_("Images are fetched by Hearth itself, never by the article view"))
         self.remote_images.toggled.connect(w.set_remote_images)
-        self.compact_list = self._add("Compact list", None, None)  # one line per article (issue 13)
+        self.compact_list = self._add(_("Compact list"), None, None)  # one line per article (issue 13)
         self.compact_list.setCheckable(True)
         self.compact_list.setChecked(parts.list.compact)
         self.compact_list.toggled.connect(lambda on: parts.list.set_compact(on, remember=True))
         # Enter opens the article only from the list (a search box uses Enter itself)
-        self.open_enter = QAction("Open in browser", parts.list)
+        self.open_enter = QAction(_("Open in browser"), parts.list)
         self.open_enter.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
         self.open_enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.open_enter.triggered.connect(nav.open_in_browser)
         parts.list.addAction(self.open_enter)
-        self.quit = QAction("Quit", parts.host)
+        self.quit = QAction(_("Quit"), parts.host)
         self.quit.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit.triggered.connect(lambda _c=False: w.request_quit())
-        self.about = QAction("About Hearth", parts.host)
+        self.about = QAction(_("About Hearth"), parts.host)
         self.about.triggered.connect(lambda _c=False: self.show_about())
         # the article list's own actions (issue 13): Copy link, mark above/below as read, Sort
         self.list_actions = ListActions(parts, marks)
@@ -154,7 +157,7 @@ class WindowActions:
         sheet.open()
 
     def show_about(self) -> None:
-        QMessageBox.about(self.p.host, "About Hearth", about_text())
+        QMessageBox.about(self.p.host, _("About Hearth"), about_text())
 
 
 def about_text() -> str:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QMenu, QSizePolicy, QToolBar, QWidget
 
+from app.i18n import _
 from app.ui.feed_tree_model import Node
 from app.ui.library_actions import LibraryActions
 from app.ui.window_actions import WindowActions
@@ -40,7 +41,7 @@ class Menus:
 
 def build_menus(host: QMainWindow, acts: WindowActions, lib: LibraryActions, search: QWidget) -> Menus:
     bar = host.menuBar()
-    file = bar.addMenu("&File")
+    file = bar.addMenu(_("&File"))
     file.addAction(lib.add_feed_action)
     file.addAction(lib.new_folder_action)
     file.addSeparator()
@@ -51,10 +52,10 @@ def build_menus(host: QMainWindow, acts: WindowActions, lib: LibraryActions, sea
     file.addAction(lib.settings_action)
     file.addSeparator()
     file.addAction(acts.quit)
-    edit = bar.addMenu("&Edit")
+    edit = bar.addMenu(_("&Edit"))
     edit.addAction(acts.undo)
     edit.addAction(acts.find)
-    view = bar.addMenu("&View")
+    view = bar.addMenu(_("&View"))
     view.addAction(acts.hide_read)
     view.addAction(acts.remote_images)
     view.addAction(acts.compact_list)
@@ -65,25 +66,27 @@ def build_menus(host: QMainWindow, acts: WindowActions, lib: LibraryActions, sea
     view.addSeparator()
     for action in (acts.next_article, acts.prev_article, acts.next_unread, acts.prev_unread, acts.space):
         view.addAction(action)
-    article = bar.addMenu("&Article")
+    article = bar.addMenu(_("&Article"))
     for action in (acts.toggle_read, acts.toggle_star, acts.open_browser, acts.list_actions.copy_link):
         article.addAction(action)
-    feed = bar.addMenu("F&eed")
+    feed = bar.addMenu(_("F&eed"))
     for action in (acts.refresh, acts.refresh_all, acts.mark_feed_read):
         feed.addAction(action)
     feed.addSeparator()
     feed.addAction(lib.edit_feed_action)
     feed.addAction(lib.rename_folder_action)
     feed.addAction(lib.remove_action)
-    tools = bar.addMenu("&Tools")
+    tools = bar.addMenu(_("&Tools"))
     for site in SIGNIN_SITES:
-        tools.addAction(f"Sign in to {site}…").triggered.connect(lambda _c=False, s=site: lib.sign_in(s))
-    help_menu = bar.addMenu("&Help")
+        tools.addAction(_("Sign in to {site}…").format(site=site)).triggered.connect(
+            lambda _c=False, s=site: lib.sign_in(s)
+        )
+    help_menu = bar.addMenu(_("&Help"))
     help_menu.addAction(acts.shortcut_sheet)
     help_menu.addSeparator()
     help_menu.addAction(acts.about)
 
-    toolbar = QToolBar("Main")
+    toolbar = QToolBar(_("Main"))
     toolbar.setObjectName("mainToolbar")
     toolbar.setMovable(False)
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import HearthError
+from app.i18n import _, ngettext
 from app.models import FeedLink, Folder
 from app.ui.background import TaskPool
 from app.ui.dialogs.edit_feed import folder_choices
@@ -81,28 +82,28 @@ class AddFeedDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Add feed")
+        self.setWindowTitle(_("Add feed"))
         self._tasks = tasks
         self._discover = discover
         self.result_: NewSubscription | None = None
         form = QFormLayout(self)
         self.url = QLineEdit(url)
-        self.url.setPlaceholderText("https://example.org/ or a feed address")
+        self.url.setPlaceholderText(_("https://example.org/ or a feed address"))
         self.folder = QComboBox()
         folder_choices(self.folder, folders, folder_id)
-        self.status = QLabel("Paste a site or feed address; Hearth finds the feed.")
+        self.status = QLabel(_("Paste a site or feed address; Hearth finds the feed."))
         self.status.setWordWrap(True)
         self.choices = QListWidget()
         self.choices.hide()
-        form.addRow("Address", self.url)
-        form.addRow("Folder", self.folder)
+        form.addRow(_("Address"), self.url)
+        form.addRow(_("Folder"), self.folder)
         form.addRow(self.status)
         form.addRow(self.choices)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText("Find feed")
+        self.ok.setText(_("Find feed"))
         self.buttons.accepted.connect(self._on_ok)
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
@@ -116,13 +117,13 @@ class AddFeedDialog(QDialog):
                 if self.choices.item(i).checkState() == Qt.CheckState.Checked
             ]
             if not chosen:
-                self.status.setText("Tick at least one feed.")
+                self.status.setText(_("Tick at least one feed."))
                 return
             self._finish([{"url": link.url, "title": link.title} for link in chosen])
             return
         url = self.url.text().strip()
         if not url:
-            self.status.setText("Type an address first.")
+            self.status.setText(_("Type an address first."))
             return
         problem = address_problem(url)
         if problem:
@@ -140,7 +141,14 @@ class AddFeedDialog(QDialog):
         if len(links) == 1:
             self._finish([{"url": links[0].url, "title": links[0].title}])
             return
-        self.status.setText(f"This page offers {len(links)} feeds. Tick the ones to add:")
+        n = len(links)
+        self.status.setText(
+            ngettext(
+                "This page offers {n} feed. Tick the ones to add:",
+                "This page offers {n} feeds. Tick the ones to add:",
+                n,
+            ).format(n=n)
+        )
         self.choices.clear()
         for n, link in enumerate(links):
             item = QListWidgetItem(f"{link.title or link.url}\n{link.url}")
@@ -149,7 +157,7 @@ class AddFeedDialog(QDialog):
             item.setCheckState(Qt.CheckState.Checked if n == 0 else Qt.CheckState.Unchecked)
             self.choices.addItem(item)
         self.choices.show()
-        self.ok.setText("Add")
+        self.ok.setText(_("Add"))
 
     def _on_failed(self, exc: Exception) -> None:
         self._busy(False)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import ConfigError
+from app.i18n import _
 from app.models import Feed, FeedKind, Folder
 from app.storage.full_text import FullTextMode, FullTextSetting
 
@@ -38,7 +39,7 @@ def parse_headers(text: str) -> dict[str, str]:
 
 
 def folder_choices(combo: QComboBox, folders: list[Folder], current: int | None) -> None:
-    combo.addItem("(top level)", None)
+    combo.addItem(_("(top level)"), None)
     by_id = {f.id: f for f in folders}
 
     def path(f: Folder) -> str:
@@ -59,7 +60,7 @@ class EditFeedDialog(QDialog):
     def __init__(self, feed: Feed, folders: list[Folder], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.feed = feed
-        self.setWindowTitle(f"Edit feed — {feed.title or feed.url}")
+        self.setWindowTitle(_("Edit feed — {title}").format(title=feed.title or feed.url))
         form = QFormLayout(self)
         self.title = QLineEdit(feed.title)
         self.url = QLineEdit(feed.url)
@@ -67,21 +68,23 @@ class EditFeedDialog(QDialog):
         self.folder = QComboBox()
         folder_choices(self.folder, folders, feed.folder_id)
         self.interval = QSpinBox(minimum=0, maximum=7 * 24 * 60, suffix=" min")
-        self.interval.setSpecialValueText("Default")
+        self.interval.setSpecialValueText(_("Default"))
         self.interval.setValue((feed.update_interval or 0) // 60)
         self.user_agent = QLineEdit(feed.user_agent or "")
-        self.user_agent.setPlaceholderText("Default (Settings)")
+        self.user_agent.setPlaceholderText(_("Default (Settings)"))
         self.headers = QPlainTextEdit("\n".join(f"{k}: {v}" for k, v in feed.extra_headers.items()))
-        self.headers.setPlaceholderText("Referer: https://example.org/")
+        self.headers.setPlaceholderText(_("Referer: https://example.org/"))
         self.headers.setFixedHeight(80)
-        self.enabled = QCheckBox("Refresh this feed")
+        self.enabled = QCheckBox(_("Refresh this feed"))
         self.enabled.setChecked(feed.enabled)
         # the full-text choice lives in its own table: it arrives by `show_full_text` (read off the GUI
         # thread); until then the box is off and disabled, and an untouched box changes nothing
-        self.full_text = QCheckBox("Fetch the full article from its page")
+        self.full_text = QCheckBox(_("Fetch the full article from its page"))
         self.full_text.setToolTip(
-            "For feeds that only give a teaser: Hearth fetches each new article's page and keeps the "
-            "article's text (no scripts run). Detected automatically for teaser feeds."
+            _(
+                "For feeds that only give a teaser: Hearth fetches each new article's page and keeps the "
+                "article's text (no scripts run). Detected automatically for teaser feeds."
+            )
         )
         self.full_text.setEnabled(False)
         self.full_text.setVisible(feed.kind == FeedKind.FEED)
@@ -92,12 +95,12 @@ class EditFeedDialog(QDialog):
         self.error = QLabel()
         self.error.setStyleSheet("color: #d9453d")
         self.error.setWordWrap(True)
-        form.addRow("Title", self.title)
-        form.addRow("Address", self.url)
-        form.addRow("Folder", self.folder)
-        form.addRow("Refresh every", self.interval)
-        form.addRow("User-Agent", self.user_agent)
-        form.addRow("Extra headers", self.headers)
+        form.addRow(_("Title"), self.title)
+        form.addRow(_("Address"), self.url)
+        form.addRow(_("Folder"), self.folder)
+        form.addRow(_("Refresh every"), self.interval)
+        form.addRow(_("User-Agent"), self.user_agent)
+        form.addRow(_("Extra headers"), self.headers)
         form.addRow("", self.enabled)
         form.addRow("", self.full_text)
         form.addRow("", self.full_text_note)
@@ -116,10 +119,12 @@ class EditFeedDialog(QDialog):
         self.full_text.setChecked(setting.enabled)
         self.full_text.setEnabled(self.feed.kind == FeedKind.FEED)
         if setting.mode == FullTextMode.AUTO and setting.teaser is not None:
-            seen = "a teaser feed" if setting.teaser else "a feed with whole articles"
-            self.full_text_note.setText(f"Automatic: Hearth saw {seen}.")
+            if setting.teaser:
+                self.full_text_note.setText(_("Automatic: Hearth saw a teaser feed."))
+            else:
+                self.full_text_note.setText(_("Automatic: Hearth saw a feed with whole articles."))
         elif setting.mode != FullTextMode.AUTO:
-            self.full_text_note.setText("Chosen by you (uncheck or check to change).")
+            self.full_text_note.setText(_("Chosen by you (uncheck or check to change)."))
 
     def accept(self) -> None:
         try:

@@ -6,26 +6,28 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
+from app.i18n import _
+
 AGES = (("All articles", None), ("Older than a day", 1), ("Older than a week", 7), ("Older than a month", 30))
 
 
 class MarkReadDialog(QDialog):
     def __init__(self, target: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Mark all as read")
+        self.setWindowTitle(_("Mark all as read"))
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"Mark the articles in <b>{target}</b> as read?"))
+        layout.addWidget(QLabel(_("Mark the articles in <b>{target}</b> as read?").format(target=target)))
         self.age = QComboBox()
         for label, days in AGES:
             self.age.addItem(label, days)
         layout.addWidget(self.age)
-        note = QLabel("You can undo this from the Edit menu or the status bar.")
+        note = QLabel(_("You can undo this from the Edit menu or the status bar."))
         note.setEnabled(False)
         layout.addWidget(note)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Mark as read")
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Mark as read"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.feeds.opml import OPMLReport, printable, shown_command
+from app.i18n import _, ngettext
 from app.models import Outline
 
 
@@ -29,14 +30,20 @@ class ScriptOutlinesDialog(QDialog):
 
     def __init__(self, commands: Sequence[Outline], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Add feeds that run commands?")
+        self.setWindowTitle(_("Add feeds that run commands?"))
         self.setModal(True)
         layout = QVBoxLayout(self)
         count = len(commands)
         warning = QLabel(
-            f"This OPML file has {count} script feed{'s' if count != 1 else ''}. Each refresh would run "
-            "the command below on this computer, with your permissions. Add them only if you wrote them "
-            "or trust whoever did. The rest of the file is imported either way."
+            ngettext(
+                "This OPML file has {n} script feed. Each refresh would run the command below on this "
+                "computer, with your permissions. Add it only if you wrote it or trust whoever did. The rest "
+                "of the file is imported either way.",
+                "This OPML file has {n} script feeds. Each refresh would run the commands below on this "
+                "computer, with your permissions. Add them only if you wrote them or trust whoever did. The "
+                "rest of the file is imported either way.",
+                count,
+            ).format(n=count)
         )
         warning.setTextFormat(Qt.TextFormat.PlainText)  # nothing from the file is ever read as markup
         warning.setWordWrap(True)
@@ -48,10 +55,12 @@ class ScriptOutlinesDialog(QDialog):
         layout.addWidget(self.commands)
         buttons = QDialogButtonBox()
         self.add_button: QPushButton = buttons.addButton(
-            f"Add {'these commands' if count != 1 else 'this command'}",
+            ngettext("Add this command", "Add these commands", count),
             QDialogButtonBox.ButtonRole.AcceptRole,
         )
-        self.skip_button: QPushButton = buttons.addButton("Don't add", QDialogButtonBox.ButtonRole.RejectRole)
+        self.skip_button: QPushButton = buttons.addButton(
+            _("Don't add"), QDialogButtonBox.ButtonRole.RejectRole
+        )
         self.add_button.setAutoDefault(False)
         self.skip_button.setDefault(True)
         buttons.accepted.connect(self.accept)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.ai.languages import LANGUAGE_NAMES, normalise_language
 from app.config import Key, Settings
 from app.errors import ConfigError
+from app.i18n import _
 from app.ui.language_box import LanguageBox
 
 CHECKS = (
@@ -67,23 +68,23 @@ class SettingsDialog(QDialog):
         self, settings: Settings, parent: QWidget | None = None, *, save: Callable[[], None] | None = None
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(_("Settings"))
         self.settings = settings
         self._save = save or settings.save
         self.changed: set[str] = set()
         self.interval = QSpinBox(minimum=5, maximum=7 * 24 * 60, suffix=" min")
         self.interval.setValue(settings.get(Key.REFRESH_INTERVAL_MINUTES))
         self.retention = QSpinBox(minimum=0, maximum=36500, suffix=" days")
-        self.retention.setSpecialValueText("Keep everything")
+        self.retention.setSpecialValueText(_("Keep everything"))
         self.retention.setValue(settings.get(Key.RETENTION_DAYS))
         self.theme = QComboBox()
         for choice in Key.UI_THEME.choices:
             self.theme.addItem(choice.capitalize(), choice)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.get(Key.UI_THEME))))
         self.proxy = QLineEdit(settings.get(Key.FETCH_PROXY))
-        self.proxy.setPlaceholderText("none (e.g. http://127.0.0.1:8080 or socks5://host:1080)")
+        self.proxy.setPlaceholderText(_("none (e.g. http://127.0.0.1:8080 or socks5://host:1080)"))
         self.user_agent = QLineEdit(settings.get(Key.FETCH_USER_AGENT))
-        self.user_agent.setPlaceholderText("Hearth's own, honest User-Agent")
+        self.user_agent.setPlaceholderText(_("Hearth's own, honest User-Agent"))
         self.server_port = QSpinBox(minimum=1024, maximum=65535)
         self.server_port.setValue(settings.get(Key.SERVER_PORT))
         self.backend = QComboBox()
@@ -91,9 +92,9 @@ class SettingsDialog(QDialog):
             self.backend.addItem(label, choice)
         self.backend.setCurrentIndex(max(0, self.backend.findData(settings.get(Key.AI_BACKEND))))
         self.endpoint = QLineEdit(settings.get(Key.AI_ENDPOINT))
-        self.endpoint.setPlaceholderText("e.g. http://127.0.0.1:11434/v1 (Ollama), :8080/v1 (llama.cpp)")
+        self.endpoint.setPlaceholderText(_("e.g. http://127.0.0.1:11434/v1 (Ollama), :8080/v1 (llama.cpp)"))
         self.endpoint_model = QLineEdit(settings.get(Key.AI_ENDPOINT_MODEL))
-        self.endpoint_model.setPlaceholderText("the server's first model")
+        self.endpoint_model.setPlaceholderText(_("the server's first model"))
         self.language = QComboBox()
         self.language.setEditable(True)
         for code, label in LANGUAGES:
@@ -110,21 +111,21 @@ class SettingsDialog(QDialog):
             forms[title] = QFormLayout(page)
             self.tabs.addTab(page, title)
             if title == "General":
-                forms[title].addRow("Theme", self.theme)
+                forms[title].addRow(_("Theme"), self.theme)
                 self.ui_language = LanguageBox(settings)  # ui.language: applies after a restart
                 forms[title].addRow(self.ui_language.label, self.ui_language)
             elif title == "Reading":
-                forms[title].addRow("Delete read articles after", self.retention)
+                forms[title].addRow(_("Delete read articles after"), self.retention)
             elif title == "Refreshing":
-                forms[title].addRow("Refresh feeds every", self.interval)
-                forms[title].addRow("Proxy", self.proxy)
-                forms[title].addRow("Default User-Agent", self.user_agent)
+                forms[title].addRow(_("Refresh feeds every"), self.interval)
+                forms[title].addRow(_("Proxy"), self.proxy)
+                forms[title].addRow(_("Default User-Agent"), self.user_agent)
             elif title == "AI and sharing":
-                forms[title].addRow("Feed server port", self.server_port)
-                forms[title].addRow("Model source", self.backend)
-                forms[title].addRow("Server address", self.endpoint)
-                forms[title].addRow("Server model", self.endpoint_model)
-                forms[title].addRow("Translate into", self.language)
+                forms[title].addRow(_("Feed server port"), self.server_port)
+                forms[title].addRow(_("Model source"), self.backend)
+                forms[title].addRow(_("Server address"), self.endpoint)
+                forms[title].addRow(_("Server model"), self.endpoint_model)
+                forms[title].addRow(_("Translate into"), self.language)
             for key in keys:
                 box = QCheckBox(labels[key])
                 box.setChecked(bool(settings.get(key)))
@@ -166,13 +167,17 @@ class SettingsDialog(QDialog):
         self.error.clear()
         proxy = self.proxy.text().strip()
         if proxy and "://" not in proxy:
-            self.error.setText("The proxy must be a URL such as http://127.0.0.1:8080 or socks5://host:1080.")
+            self.error.setText(
+                _("The proxy must be a URL such as http://127.0.0.1:8080 or socks5://host:1080.")
+            )
             return
         endpoint = self.endpoint.text().strip()
         if self.backend.currentData() == "openai" and not endpoint.startswith(("http://", "https://")):
             self.error.setText(
-                "Your own model server needs its address, such as http://127.0.0.1:11434/v1 "
-                "(or choose the built-in model)."
+                _(
+                    "Your own model server needs its address, such as http://127.0.0.1:11434/v1 "
+                    "(or choose the built-in model)."
+                )
             )
             return
         try:
