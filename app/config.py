@@ -221,7 +221,9 @@ class Key:
         "ui.close_to_tray", bool, True, "closing the window keeps Hearth in the tray"
     )
     UI_NOTIFICATIONS = SettingSpec("ui.notifications", bool, True, "notify of new articles")
-    UI_NOTIFY_MANUAL = SettingSpec("ui.notify_manual_refresh", bool, False, "notify after a refresh you start")
+    UI_NOTIFY_MANUAL_REFRESH = SettingSpec(
+        "ui.notify_manual_refresh", bool, False, "notify after a refresh you start"
+    )
     UI_TRAY_COUNT = SettingSpec("ui.tray_count", bool, True, "show the unread count on the tray icon")
     UI_AUTOSTART = SettingSpec("ui.autostart", bool, False, "start Hearth on login")
     UI_HIDE_READ = SettingSpec("ui.hide_read", bool, False, "hide read articles in lists")

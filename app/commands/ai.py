@@ -20,7 +20,7 @@ from app.i18n import _, lazy_gettext
 if TYPE_CHECKING:
     from app.ai.assistant import Assistant
     from app.ai.chat import ChatSession, Reply
-    from app.cli import Context
+    from app.commands.context import Context
 
 CHAT_HELP = lazy_gettext(
     "Ask about the article, or: /reset (forget the chat), /regen (answer again), /continue (more of the last "

@@ -14,7 +14,7 @@ from app.text import html_to_text
 
 if TYPE_CHECKING:
     from app.ai.translate import TranslatedBlock
-    from app.cli import Context
+    from app.commands.context import Context
     from app.storage.ai_rules import FeedRules
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.cli import Context
+    from app.commands.context import Context
 
 
 def register(sub: argparse._SubParsersAction) -> None:

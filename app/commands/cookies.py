@@ -14,7 +14,7 @@ from app.config import Key
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.cli import Context
+    from app.commands.context import Context
     from app.vault.store import CookieVault
 
 

@@ -16,7 +16,7 @@ from app.i18n import _, ngettext
 from app.models import Feed, FeedLink
 
 if TYPE_CHECKING:
-    from app.cli import Context
+    from app.commands.context import Context
     from app.fetching import FeedOutcome, RefreshReport
     from app.library import SourceMatch
 

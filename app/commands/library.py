@@ -17,7 +17,7 @@ from app.i18n import _, ngettext
 from app.models import ArticleQuery, ArticleRow
 
 if TYPE_CHECKING:
-    from app.cli import Context
+    from app.commands.context import Context
     from app.storage import Store
 
 FEED_TITLE_WIDTH = 24

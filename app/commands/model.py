@@ -22,7 +22,7 @@ from app.sizes import format_size
 
 if TYPE_CHECKING:
     from app.ai.checkpoint import CheckpointInfo
-    from app.cli import Context
+    from app.commands.context import Context
 
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "fp32", "bf16", "fp16", "int8", "int4")

@@ -12,7 +12,7 @@ from app.i18n import _, ngettext
 from app.models import ArticleQuery
 
 if TYPE_CHECKING:
-    from app.cli import Context
+    from app.commands.context import Context
 
 DEFAULT_EXPORT_LIMIT = 200
 

@@ -15,7 +15,7 @@ from app.config import Key
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.cli import Context
+    from app.commands.context import Context
 
 
 def register(sub: argparse._SubParsersAction) -> None:

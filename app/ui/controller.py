@@ -272,7 +272,9 @@ class AppController(QObject):
         w.progress.hide()
         if report is not None:
             self._show_refresh_result(report, background=self.refresher.background)
-        if self._new_by_feed and (self.refresher.background or self.settings.get(Key.UI_NOTIFY_MANUAL)):
+        if self._new_by_feed and (
+            self.refresher.background or self.settings.get(Key.UI_NOTIFY_MANUAL_REFRESH)
+        ):
             self._notify(self._new_by_feed)  # a refresh the user started: only if asked (issue 13)
         self._new_by_feed = {}
         w.reload_library()

@@ -59,7 +59,7 @@ def run(
 
 def test_manual_refresh_notifies_only_when_asked(qtbot, feeds) -> None:
     data_dir, ids = feeds
-    assert Key.UI_NOTIFY_MANUAL.default is False
+    assert Key.UI_NOTIFY_MANUAL_REFRESH.default is False
     assert (
         run(qtbot, data_dir, ids, background=False) == []
     )  # default: a refresh you started says it in the status bar
