@@ -19,6 +19,7 @@ from app.ai.results import (
     Reply,
     SummariesQueued,
     SummaryResult,
+    TitlesTranslated,
     TranslationResult,
 )
 
@@ -84,6 +85,16 @@ class TranslateRequest(AiRequest):
     max_block_tokens: int | None = None  # cap per block (tests keep generation short)
 
     result_types = (TranslationResult,)
+
+
+@dataclass(frozen=True)
+class TranslateTitlesRequest(AiRequest):
+    """The titles of the visible list into ai.language (or `language`), each reported as it is done."""
+
+    article_ids: tuple[int, ...]
+    language: str | None = None
+
+    result_types = (TitlesTranslated,)
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,15 @@ class ReadAheadResult:
     finish_reason: FinishReason  # STOP, CANCELLED (pre-empted or paused: it runs again later)
 
 
+@dataclass(frozen=True)
+class TitlesTranslated:
+    """Titles of a list in `language`: (article id, title) in the order asked, as far as it got."""
+
+    language: str
+    titles: tuple[tuple[int, str], ...]
+    finish_reason: FinishReason  # STOP, CANCELLED
+
+
 AiResult = (
     ModelLoaded
     | SummariesQueued
@@ -203,4 +212,5 @@ AiResult = (
     | BriefingResult
     | Reply
     | ReadAheadResult
+    | TitlesTranslated
 )

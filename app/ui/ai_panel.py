@@ -53,6 +53,7 @@ from app.storage import Store
 from app.ui.ai_worker import AiWorker
 from app.ui.markdown_view import end_note, fit_to_content, markdown_html, note_html, prepare_view
 from app.ui.read_ahead_view import install_read_ahead
+from app.ui.title_translation import install_title_translation
 
 log = logging.getLogger(__name__)
 
@@ -507,6 +508,7 @@ def install_ai(controller: Any) -> AiPanel | None:
     rules_cap = partial(controller.settings.get, Key.AI_RULES_PER_REFRESH)
     controller.refresher.started.connect(lambda _n: setattr(panel, "rules_left", rules_cap()))
     install_read_ahead(panel, controller.refresher)
+    panel.titles = install_title_translation(window, worker)
     return panel
 
 

@@ -38,8 +38,18 @@ from app.ai.requests import (
     ReadAheadRequest,
     SummarizeRequest,
     TranslateRequest,
+    TranslateTitlesRequest,
 )
-from app.ai.results import AiResult, ChatOpened, ModelLoaded, Reply, SummariesQueued, TranslatedBlock
+from app.ai.results import (
+    AiResult,
+    ChatOpened,
+    FinishReason,
+    ModelLoaded,
+    Reply,
+    SummariesQueued,
+    TitlesTranslated,
+    TranslatedBlock,
+)
 from app.config import Paths, Settings
 from app.errors import HearthError
 
@@ -83,6 +93,7 @@ class AiWorker(QObject):
     translated_title = Signal(int, str)  # request id, the article's title in the target language
     translated_block = Signal(int, object)  # request id, app.ai.results.TranslatedBlock (in order)
     sources_found = Signal(int, object)  # request id, list[app.ai.results.CitedSource], before the answer
+    title_translated = Signal(int, int, str)  # request id, article id, its title in the target language
     read_ahead_progress = Signal(object)  # app.ai.results.ReadAheadProgress
     background_paused = Signal(object)  # frozenset of the reasons background jobs are held (empty: running)
 
@@ -109,6 +120,7 @@ class AiWorker(QObject):
             AskRequest: self._ask,
             BriefRequest: self._brief,
             ReadAheadRequest: self._read_ahead,
+            TranslateTitlesRequest: self._translate_titles,
             **{kind: self._chat_step(step) for kind, step in CHAT_STEPS.items()},
         }
 
@@ -328,6 +340,16 @@ class AiWorker(QObject):
             on_title=lambda title: self.translated_title.emit(job.id, title), on_text=stream,
             on_block=block, cancel=job.cancel, progress=run.progress,
         )  # fmt: skip
+
+    def _translate_titles(self, request: TranslateTitlesRequest, run: _Run) -> AiResult:
+        job = run.job
+        translator = self.assistant.translator()
+        titles = translator.translate_titles(
+            request.article_ids, language=request.language, cancel=job.cancel,
+            on_title=lambda article_id, title: self.title_translated.emit(job.id, article_id, title),
+        )  # fmt: skip
+        finish = FinishReason.CANCELLED if len(titles) < len(request.article_ids) else FinishReason.STOP
+        return TitlesTranslated(translator.language(request.language), tuple(titles.items()), finish)
 
     def _ask(self, request: AskRequest, run: _Run) -> AiResult:
         job = run.job

@@ -140,6 +140,14 @@ class ArticleListModel(QAbstractTableModel):
             if row is not None:
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
+    def set_titles(self, titles: dict[int, str]) -> None:
+        """Show these titles instead of the stored ones (the list's titles translated) until the next query."""
+        for aid, title in titles.items():
+            self._overrides.setdefault(aid, {})["title"] = title
+            row = self.row_of(aid)
+            if row is not None:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
     # Qt model interface -------------------------------------------------------------------------
     def rowCount(self, parent: Index = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self._ids)
