@@ -22,13 +22,16 @@ TEXT_CALLS = {
 }
 TEXT_KEYWORDS = {"text", "title", "toolTip", "statusTip", "placeholderText"}
 LOGGERS = {"log", "logger", "logging", "warnings"}
+FILE_DIALOGS = {"getOpenFileName", "getSaveFileName", "getExistingDirectory"}
 # the modules whose visible strings all go through the catalogue (issue 16); a module joins when converted
 CONVERTED = [
     *("app/ui/application.py", "app/ui/autostart.py", "app/ui/challenge.py", "app/ui/feed_banner.py"),
     *("app/ui/feed_status.py", "app/ui/feed_tree_model.py", "app/ui/feed_tree_view.py"),
     *("app/ui/language_box.py", "app/ui/model_manager.py", "app/ui/reader_html.py", "app/ui/reader_pane.py"),
     *("app/ui/reader_view.py", "app/ui/signin.py", "app/ui/single_instance.py", "app/ui/tray.py"),
-    "app/ui/web_reader.py",
+    *("app/ui/web_reader.py", "app/ui/main_window.py", "app/ui/window_actions.py", "app/ui/window_menus.py"),
+    *("app/ui/window_parts.py", "app/ui/library_actions.py", "app/ui/list_actions.py"),
+    *(f"app/ui/dialogs/{p.name}" for p in sorted((ROOT / "app" / "ui" / "dialogs").glob("*.py"))),
 ]
 
 
@@ -59,6 +62,8 @@ def unwrapped_literals(path: Path) -> list[tuple[int, str]]:
         args = list(node.args)
         if name == "addItem" and len(args) >= 2:
             args = args[:-1]  # addItem(text, data) / addItem(icon, text, data): the data is no text
+        elif name in FILE_DIALOGS:
+            args = args[1:2] + args[3:4]  # (parent, caption, directory or file name, filter)
         args += [k.value for k in node.keywords if k.arg in TEXT_KEYWORDS]
         found += [(node.lineno, ast.unparse(a)[:80]) for a in args if _is_english(a)]
     return found

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from app import HOMEPAGE
 from app.errors import HearthError, VaultError
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.models import ArticleQuery, FeedLink
 from app.ui.feed_tree_model import Node
 from app.ui.icons import icon
@@ -46,16 +46,18 @@ class LibraryActions:
         self._request_refresh = request_refresh
         self._reload_library = reload_library  # only to undo a drag the store refused
         self._settings_saved = settings_saved
-        self.add_feed_action = self._action("Add feed…", self.add_feed, QKeySequence.StandardKey.New, "add")
-        self.new_folder_action = self._action("New folder…", self.new_folder)
-        self.edit_feed_action = self._action("Edit feed…", self.edit_current)
-        self.rename_folder_action = self._action("Rename folder…", self.rename_current)
-        self.remove_action = self._action("Remove…", self.remove_current)
-        self.import_opml_action = self._action("Import OPML…", self.import_opml)
-        self.export_opml_action = self._action("Export OPML…", self.export_opml)
-        self.export_articles_action = self._action("Export articles…", self.export_articles)
+        self.add_feed_action = self._action(
+            _("Add feed…"), self.add_feed, QKeySequence.StandardKey.New, "add"
+        )
+        self.new_folder_action = self._action(_("New folder…"), self.new_folder)
+        self.edit_feed_action = self._action(_("Edit feed…"), self.edit_current)
+        self.rename_folder_action = self._action(_("Rename folder…"), self.rename_current)
+        self.remove_action = self._action(_("Remove…"), self.remove_current)
+        self.import_opml_action = self._action(_("Import OPML…"), self.import_opml)
+        self.export_opml_action = self._action(_("Export OPML…"), self.export_opml)
+        self.export_articles_action = self._action(_("Export articles…"), self.export_articles)
         self.settings_action = self._action(
-            "Settings…", self.open_settings, QKeySequence.StandardKey.Preferences
+            _("Settings…"), self.open_settings, QKeySequence.StandardKey.Preferences
         )
         self.settings_action.setShortcuts(
             [QKeySequence("Ctrl+,"), *QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)]
@@ -116,7 +118,10 @@ class LibraryActions:
             return ids
 
         def added(ids: list[int]) -> None:
-            self.p.show_message(f"Added {len(ids)} feed{'s' if len(ids) != 1 else ''}; fetching…")
+            n = len(ids)
+            self.p.show_message(
+                ngettext("Added {n} feed; fetching…", "Added {n} feeds; fetching…", n).format(n=n)
+            )
             self._request_refresh(ids)
 
         self.p.op(add, LIBRARY).success(added).run_in_background()
@@ -132,7 +137,7 @@ class LibraryActions:
     def rename_current(self) -> None:
         node = self.p.tree.current_node()
         if node is None or node.kind != "folder":
-            self.p.show_message("Select a folder to rename")
+            self.p.show_message(_("Select a folder to rename"))
             return
         name, ok = QInputDialog.getText(self.p.host, _("Rename folder"), _("Folder name:"), text=node.title)
         if ok and name.strip():
@@ -182,10 +187,10 @@ class LibraryActions:
         if node is None or node.kind not in ("feed", "folder"):
             return
         if node.kind == "feed":
-            question = f"Unsubscribe from “{node.title}” and delete its articles?"
+            question = _("Unsubscribe from “{title}” and delete its articles?").format(title=node.title)
             job = lambda store: store.remove_feed(node.key)  # noqa: E731
         else:
-            question = f"Remove the folder “{node.title}”? Its feeds move up a level."
+            question = _("Remove the folder “{title}”? Its feeds move up a level.").format(title=node.title)
             job = lambda store: store.remove_folder(node.key)  # noqa: E731
         if confirm:
             answer = QMessageBox.question(self.p.host, _("Remove"), question)
@@ -226,7 +231,7 @@ class LibraryActions:
 
         def done(ids: list[int]) -> None:
             self.p.list_model.set_flag(ids, "read", True)
-            self._marks.remember_undo(f"Mark “{node.title}” read", ids)
+            self._marks.remember_undo(_("Mark “{title}” read").format(title=node.title), ids)
 
         self.p.op(job, ARTICLE_FLAGS).success(done).run_in_background()
 
@@ -246,7 +251,8 @@ class LibraryActions:
                 data = Path(path).read_bytes()
             except OSError as exc:
                 raise HearthError(
-                    f"cannot read {path}: {exc.strerror or exc}", hint="check the file"
+                    _("cannot read {file}: {reason}").format(file=path, reason=exc.strerror or exc),
+                    hint=_("check the file"),
                 ) from exc
             return read_opml(data)
 
@@ -283,11 +289,14 @@ class LibraryActions:
         def done(result: tuple[int, int, int]) -> None:
             added, merged, folders = result
             notes = import_notes(report, declined)
-            summary = (
-                f"Imported {added} feeds ({merged + report.duplicates} already there) and {folders} folders"
+            there = merged + report.duplicates
+            summary = _("Imported {feeds} ({there} already there) and {folders}").format(
+                feeds=ngettext("{n} feed", "{n} feeds", added).format(n=added),
+                there=there,
+                folders=ngettext("{n} folder", "{n} folders", folders).format(n=folders),
             )
             skipped = len(report.skipped) + len(declined)
-            summary += f"; {skipped} skipped" if skipped else ""
+            summary += _("; {n} skipped").format(n=skipped) if skipped else ""
             self.p.show_message(summary)
             self.p.dialogs.import_notes = show_import_notes(self.p.host, summary, notes) if notes else None
             if added:
@@ -310,7 +319,7 @@ class LibraryActions:
             return len(outlines)
 
         self.p.op(job).success(
-            lambda _n: self.p.show_message(f"Exported the subscriptions to {path}")
+            lambda _n: self.p.show_message(_("Exported the subscriptions to {path}").format(path=path))
         ).failure(self._report).run_in_background()
 
     def export_articles(self, path: str | None = None, fmt: str | None = None) -> None:
@@ -340,19 +349,25 @@ class LibraryActions:
             )
             return len(articles)
 
-        self.p.op(job).success(lambda n: self.p.show_message(f"Exported {n} articles to {path}")).failure(
-            self._report
-        ).run_in_background()
+        self.p.op(job).success(
+            lambda n: self.p.show_message(
+                ngettext("Exported {n} article to {path}", "Exported {n} articles to {path}", n).format(
+                    n=n, path=path
+                )
+            )
+        ).failure(self._report).run_in_background()
 
     def _view_title(self) -> str:
         query = self.p.list_model.query
         if query.search:
-            return f"search “{query.search}”"
+            return _("search “{text}”").format(text=query.search)
         node = self.p.tree.current_node()
-        return node.title if node else "articles"
+        return node.title if node else _("articles")
 
     def _report(self, exc: Exception) -> None:
-        message = exc.user_message() if isinstance(exc, HearthError) else f"Failed: {exc}"
+        message = (
+            exc.user_message() if isinstance(exc, HearthError) else _("Failed: {reason}").format(reason=exc)
+        )
         self.p.show_message(message, timeout_ms=15000)
         QMessageBox.warning(self.p.host, _("Hearth"), message)
 
@@ -371,13 +386,17 @@ class LibraryActions:
 
             vault = self.p.ctx.library.vault
             if vault is None:
-                raise VaultError("this Hearth keeps no cookies", hint="it was started without a cookie vault")
+                raise VaultError(
+                    _("this Hearth keeps no cookies"), hint=_("it was started without a cookie vault")
+                )
             window = SignInWindow(site, vault, login_url(site, self.p.ctx.settings), self.p.host)
         except (ImportError, HearthError) as exc:
             self._report(exc)
             return
         window.accepted.connect(
-            lambda: self.p.show_message(f"Signed in to {site}; its feeds refresh with your cookies")
+            lambda: self.p.show_message(
+                _("Signed in to {site}; its feeds refresh with your cookies").format(site=site)
+            )
         )
         self.p.dialogs.sign_in = window
         window.open()

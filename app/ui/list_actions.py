@@ -14,14 +14,19 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from app.i18n import _
+from app.i18n import _, lazy_gettext, ngettext
 from app.models import ArticleQuery
 from app.ui.article_model import SORTS, column_for_sort
 from app.ui.marking import ArticleMarks
 from app.ui.operations import ARTICLE_FLAGS
 from app.ui.window_parts import WindowParts
 
-SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "title": "By title", "feed": "By feed"}
+SORT_LABELS = {
+    "newest": lazy_gettext("Newest first"),
+    "oldest": lazy_gettext("Oldest first"),
+    "title": lazy_gettext("By title"),
+    "feed": lazy_gettext("By feed"),
+}
 SORT_KEY = "list/sort"
 
 
@@ -44,7 +49,7 @@ class ListActions:
         self.sort_group = QActionGroup(window)
         self.sort_actions: dict[str, QAction] = {}
         for sort in SORTS:
-            action = self.sort_menu.addAction(SORT_LABELS[sort])
+            action = self.sort_menu.addAction(str(SORT_LABELS[sort]))
             action.setCheckable(True)
             action.setActionGroup(self.sort_group)
             action.triggered.connect(lambda _c=False, s=sort: self.set_sort(s))
@@ -70,10 +75,10 @@ class ListActions:
     def copy_links(self) -> None:
         urls = self.links()
         if not urls:
-            self.p.show_message("This article has no web address to copy")
+            self.p.show_message(_("This article has no web address to copy"))
             return
         QGuiApplication.clipboard().setText("\n".join(urls))
-        self.p.show_message("Link copied" if len(urls) == 1 else f"{len(urls)} links copied")
+        self.p.show_message(ngettext("Link copied", "{n} links copied", len(urls)).format(n=len(urls)))
 
     # marking --------------------------------------------------------------------------------------
     def side_ids(self, *, above: bool) -> list[int]:
@@ -88,9 +93,10 @@ class ListActions:
     def mark_side_read(self, *, above: bool) -> None:
         """Mark every unread article above / below the current one read, with Undo."""
         chosen = self.side_ids(above=above)
-        description = "Mark above as read" if above else "Mark below as read"
+        description = _("Mark above as read") if above else _("Mark below as read")
         if not chosen:
-            self.p.show_message(f"{description}: nothing {'above' if above else 'below'} this article")
+            nothing = _("nothing above this article") if above else _("nothing below this article")
+            self.p.show_message(_("{action}: {nothing}").format(action=description, nothing=nothing))
             return
         query = dataclasses.replace(self.p.list_model.query, unread_only=True)
 

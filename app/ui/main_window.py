@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLineEdit, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from app.config import Key
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.models import ArticleQuery
 from app.ui.article_list_view import ArticleListView
 from app.ui.article_model import ArticleListModel
@@ -183,7 +183,7 @@ class MainWindow(QMainWindow):
         store = self._window_store()
         store.setValue("reader/font_px", px)
         store.sync()
-        self.show_message(f"Reading size {px} px (Ctrl+0 resets)")
+        self.show_message(_("Reading size {px} px (Ctrl+0 resets)").format(px=px))
 
     def _edit_address(self) -> None:
         self.library.edit_current()
@@ -313,8 +313,13 @@ class MainWindow(QMainWindow):
     def _show_count_message(self) -> None:
         q = self.list_model.query
         n = self.list_model.rowCount()
-        what = f"matching “{q.search}”" if q.search else ("unread" if q.unread_only else "")
-        self.show_message(f"{n:,} article{'' if n == 1 else 's'} {what}".strip(), timeout_ms=0)
+        if q.search:
+            text = ngettext("{n:,} article matching “{text}”", "{n:,} articles matching “{text}”", n)
+        elif q.unread_only:
+            text = ngettext("{n:,} unread article", "{n:,} unread articles", n)
+        else:
+            text = ngettext("{n:,} article", "{n:,} articles", n)
+        self.show_message(text.format(n=n, text=q.search), timeout_ms=0)
 
     def set_hide_read(self, hide: bool) -> None:
         self.ctx.settings.set(Key.UI_HIDE_READ, hide)
@@ -343,7 +348,7 @@ class MainWindow(QMainWindow):
             article = self.ctx.store.get_article(article_id)
         except Exception as exc:  # the article was deleted by retention meanwhile
             log.info("article %s vanished: %s", article_id, exc)
-            self.reader.show_placeholder("This article is no longer in the library.")
+            self.reader.show_placeholder(_("This article is no longer in the library."))
             return
         feed = self.tree_model.feed(article.feed_id)
         self.reader.show_article(article, feed.title if feed else "")

@@ -164,7 +164,12 @@ def about_text() -> str:
     from app import __version__ as number
 
     return (
-        f"<h3>Hearth {number}</h3><p>A feed reader that fetches everything itself, from this computer, "
-        "turns sites without feeds into feeds, and summarises articles with a local RWKV model.</p>"
-        "<p>Press <b>?</b> for the keyboard shortcuts.</p>"
+        f"<h3>Hearth {number}</h3><p>"
+        + _(
+            "A feed reader that fetches everything itself, from this computer, turns sites without feeds "
+            "into feeds, and summarises articles with a local RWKV model."
+        )
+        + "</p><p>"
+        + _("Press <b>?</b> for the keyboard shortcuts.")
+        + "</p>"
     )

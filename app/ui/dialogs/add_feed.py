@@ -63,10 +63,10 @@ def address_problem(text: str) -> str | None:
         or not host
         or ("." not in host and not host.startswith(("localhost", "[")))
     ):
-        return (
-            f"“{stripped}” is not a web address. Paste a site's address such as example.org, "
+        return _(
+            "“{text}” is not a web address. Paste a site's address such as example.org, "
             "or a feed's, such as https://example.org/feed.xml."
-        )
+        ).format(text=stripped)
     return None
 
 
@@ -133,7 +133,7 @@ class AddFeedDialog(QDialog):
         if source is not None:
             self._finish([source])
             return
-        self._busy(True, "Looking for feeds…")
+        self._busy(True, _("Looking for feeds…"))
         self._tasks.submit(lambda: self._discover(url), self._on_discovered, self._on_failed)
 
     def _on_discovered(self, links: list[FeedLink]) -> None:
@@ -162,7 +162,9 @@ class AddFeedDialog(QDialog):
     def _on_failed(self, exc: Exception) -> None:
         self._busy(False)
         message = (
-            exc.user_message() if isinstance(exc, HearthError) else f"Could not look up the address: {exc}"
+            exc.user_message()
+            if isinstance(exc, HearthError)
+            else _("Could not look up the address: {reason}").format(reason=exc)
         )
         self._say(message)
 

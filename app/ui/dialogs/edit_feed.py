@@ -32,7 +32,8 @@ def parse_headers(text: str) -> dict[str, str]:
         name, sep, value = line.partition(":")
         if not sep or not name.strip() or " " in name.strip():
             raise ConfigError(
-                f"header line {n} is not 'Name: value'", hint="e.g. Referer: https://example.org/"
+                _("header line {n} is not 'Name: value'").format(n=n),
+                hint=_("e.g. Referer: https://example.org/"),
             )
         headers[name.strip()] = value.strip()
     return headers
@@ -67,7 +68,7 @@ class EditFeedDialog(QDialog):
         self.url.setReadOnly(feed.kind != FeedKind.FEED)
         self.folder = QComboBox()
         folder_choices(self.folder, folders, feed.folder_id)
-        self.interval = QSpinBox(minimum=0, maximum=7 * 24 * 60, suffix=" min")
+        self.interval = QSpinBox(minimum=0, maximum=7 * 24 * 60, suffix=_(" min"))
         self.interval.setSpecialValueText(_("Default"))
         self.interval.setValue((feed.update_interval or 0) // 60)
         self.user_agent = QLineEdit(feed.user_agent or "")
@@ -141,7 +142,7 @@ class EditFeedDialog(QDialog):
     def _collect(self) -> dict[str, Any]:
         url = self.url.text().strip()
         if self.feed.kind == FeedKind.FEED and not url.startswith(("http://", "https://")):
-            raise ConfigError("the address must start with http:// or https://")
+            raise ConfigError(_("the address must start with http:// or https://"))
         wanted: dict[str, Any] = {
             "title": self.title.text().strip(),
             "url": url,

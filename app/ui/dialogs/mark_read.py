@@ -6,9 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from app.i18n import _
+from app.i18n import _, lazy_gettext
 
-AGES = (("All articles", None), ("Older than a day", 1), ("Older than a week", 7), ("Older than a month", 30))
+AGES = (
+    (lazy_gettext("All articles"), None),
+    (lazy_gettext("Older than a day"), 1),
+    (lazy_gettext("Older than a week"), 7),
+    (lazy_gettext("Older than a month"), 30),
+)
 
 
 class MarkReadDialog(QDialog):
@@ -19,7 +24,7 @@ class MarkReadDialog(QDialog):
         layout.addWidget(QLabel(_("Mark the articles in <b>{target}</b> as read?").format(target=target)))
         self.age = QComboBox()
         for label, days in AGES:
-            self.age.addItem(label, days)
+            self.age.addItem(str(label), days)
         layout.addWidget(self.age)
         note = QLabel(_("You can undo this from the Edit menu or the status bar."))
         note.setEnabled(False)

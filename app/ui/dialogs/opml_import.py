@@ -73,19 +73,34 @@ def import_notes(report: OPMLReport, declined: Sequence[Outline]) -> list[str]:
     """One line per thing the user should know about the file: lenient reading, skips, declined commands."""
     notes: list[str] = []
     if report.repaired:
-        notes.append(f"The file is not well-formed XML ({report.repaired}); it was read leniently.")
-    notes += [f"Skipped {skipped}" for skipped in report.skipped]
-    notes += [f"Not added (runs a command): {printable(o.title)}: {shown_command(o)}" for o in declined]
+        notes.append(
+            _("The file is not well-formed XML ({problem}); it was read leniently.").format(
+                problem=report.repaired
+            )
+        )
+    notes += [_("Skipped {what}").format(what=skipped) for skipped in report.skipped]
+    notes += [
+        _("Not added (runs a command): {title}: {command}").format(
+            title=printable(o.title), command=shown_command(o)
+        )
+        for o in declined
+    ]
     return notes
 
 
 def show_import_notes(parent: QWidget, summary: str, notes: Sequence[str]) -> QMessageBox:
     """A non-blocking note with the summary and the full list of what was skipped."""
     box = QMessageBox(
-        QMessageBox.Icon.Information, "OPML import", summary, QMessageBox.StandardButton.Ok, parent
+        QMessageBox.Icon.Information, _("OPML import"), summary, QMessageBox.StandardButton.Ok, parent
     )
     box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setInformativeText(notes[0] if len(notes) == 1 else f"{len(notes)} notes; see the details.")
+    box.setInformativeText(
+        notes[0]
+        if len(notes) == 1
+        else ngettext("{n} note; see the details.", "{n} notes; see the details.", len(notes)).format(
+            n=len(notes)
+        )
+    )
     box.setDetailedText("\n".join(notes))
     box.open()
     return box

@@ -27,24 +27,30 @@ from PySide6.QtWidgets import (
 from app.ai.languages import LANGUAGE_NAMES, normalise_language
 from app.config import Key, Settings
 from app.errors import ConfigError
-from app.i18n import _
+from app.i18n import _, lazy_gettext
 from app.ui.language_box import LanguageBox
 
 CHECKS = (
-    ("ui.start_minimised", "Start minimised in the tray"),
-    ("ui.close_to_tray", "Closing the window keeps Hearth in the tray"),
-    ("ui.autostart", "Start Hearth when I log in"),
-    ("ui.notifications", "Notify me of new articles"),
-    ("ui.tray_count", "Show the unread count on the tray icon"),
-    ("ui.mark_read_on_select", "Mark articles read when opened"),
-    ("refresh.paused", "Pause background refreshing"),
-    ("ai.enabled", "Local AI (summaries and chat; off: the model is never loaded)"),
-    ("server.enabled", "Serve my feeds as RSS on this computer (127.0.0.1) while Hearth runs"),
+    ("ui.start_minimised", lazy_gettext("Start minimised in the tray")),
+    ("ui.close_to_tray", lazy_gettext("Closing the window keeps Hearth in the tray")),
+    ("ui.autostart", lazy_gettext("Start Hearth when I log in")),
+    ("ui.notifications", lazy_gettext("Notify me of new articles")),
+    ("ui.tray_count", lazy_gettext("Show the unread count on the tray icon")),
+    ("ui.mark_read_on_select", lazy_gettext("Mark articles read when opened")),
+    ("refresh.paused", lazy_gettext("Pause background refreshing")),
+    ("ai.enabled", lazy_gettext("Local AI (summaries and chat; off: the model is never loaded)")),
+    ("server.enabled", lazy_gettext("Serve my feeds as RSS on this computer (127.0.0.1) while Hearth runs")),
 )
 
 
-BACKENDS = (("rwkv", "Built-in RWKV model"), ("openai", "My own OpenAI-compatible server"))
-LANGUAGES = (("", "The system's language"), *LANGUAGE_NAMES.items())  # any other code can be typed
+BACKENDS = (
+    ("rwkv", lazy_gettext("Built-in RWKV model")),
+    ("openai", lazy_gettext("My own OpenAI-compatible server")),
+)
+LANGUAGES = (
+    ("", lazy_gettext("The system's language")),
+    *LANGUAGE_NAMES.items(),
+)  # any other code can be typed
 
 PAGES = {  # which tab each check box sits on
     "General": (
@@ -57,6 +63,13 @@ PAGES = {  # which tab each check box sits on
     "Reading": ("ui.mark_read_on_select",),
     "Refreshing": ("refresh.paused",),
     "AI and sharing": ("ai.enabled", "server.enabled"),
+}
+THEME_NAMES = {"system": lazy_gettext("System"), "light": lazy_gettext("Light"), "dark": lazy_gettext("Dark")}
+TAB_TITLES = {
+    "General": lazy_gettext("General"),
+    "Reading": lazy_gettext("Reading"),
+    "Refreshing": lazy_gettext("Refreshing"),
+    "AI and sharing": lazy_gettext("AI and sharing"),
 }
 
 
@@ -72,14 +85,14 @@ class SettingsDialog(QDialog):
         self.settings = settings
         self._save = save or settings.save
         self.changed: set[str] = set()
-        self.interval = QSpinBox(minimum=5, maximum=7 * 24 * 60, suffix=" min")
+        self.interval = QSpinBox(minimum=5, maximum=7 * 24 * 60, suffix=_(" min"))
         self.interval.setValue(settings.get(Key.REFRESH_INTERVAL_MINUTES))
-        self.retention = QSpinBox(minimum=0, maximum=36500, suffix=" days")
+        self.retention = QSpinBox(minimum=0, maximum=36500, suffix=_(" days"))
         self.retention.setSpecialValueText(_("Keep everything"))
         self.retention.setValue(settings.get(Key.RETENTION_DAYS))
         self.theme = QComboBox()
         for choice in Key.UI_THEME.choices:
-            self.theme.addItem(choice.capitalize(), choice)
+            self.theme.addItem(str(THEME_NAMES.get(choice, choice.capitalize())), choice)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.get(Key.UI_THEME))))
         self.proxy = QLineEdit(settings.get(Key.FETCH_PROXY))
         self.proxy.setPlaceholderText(_("none (e.g. http://127.0.0.1:8080 or socks5://host:1080)"))
@@ -89,7 +102,7 @@ class SettingsDialog(QDialog):
         self.server_port.setValue(settings.get(Key.SERVER_PORT))
         self.backend = QComboBox()
         for choice, label in BACKENDS:
-            self.backend.addItem(label, choice)
+            self.backend.addItem(str(label), choice)
         self.backend.setCurrentIndex(max(0, self.backend.findData(settings.get(Key.AI_BACKEND))))
         self.endpoint = QLineEdit(settings.get(Key.AI_ENDPOINT))
         self.endpoint.setPlaceholderText(_("e.g. http://127.0.0.1:11434/v1 (Ollama), :8080/v1 (llama.cpp)"))
@@ -98,7 +111,7 @@ class SettingsDialog(QDialog):
         self.language = QComboBox()
         self.language.setEditable(True)
         for code, label in LANGUAGES:
-            self.language.addItem(label, code)
+            self.language.addItem(str(label), code)
         self._select_language(settings.get(Key.AI_LANGUAGE))
         self.backend.currentIndexChanged.connect(lambda _i: self._sync_backend())
         self._sync_backend()
@@ -109,7 +122,7 @@ class SettingsDialog(QDialog):
         for title, keys in PAGES.items():
             page = QWidget()
             forms[title] = QFormLayout(page)
-            self.tabs.addTab(page, title)
+            self.tabs.addTab(page, str(TAB_TITLES[title]))
             if title == "General":
                 forms[title].addRow(_("Theme"), self.theme)
                 self.ui_language = LanguageBox(settings)  # ui.language: applies after a restart
@@ -127,7 +140,7 @@ class SettingsDialog(QDialog):
                 forms[title].addRow(_("Server model"), self.endpoint_model)
                 forms[title].addRow(_("Translate into"), self.language)
             for key in keys:
-                box = QCheckBox(labels[key])
+                box = QCheckBox(str(labels[key]))
                 box.setChecked(bool(settings.get(key)))
                 self.checks[key] = box
                 forms[title].addRow("", box)
