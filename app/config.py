@@ -271,6 +271,8 @@ class Key:
         "ai.rules_per_refresh", int, 10, "most model runs the per-feed AI rules make per refresh"
     )
     AI_READ_AHEAD = SettingSpec("ai.read_ahead", bool, True, "read new unread articles ahead when idle")
+    AI_BRIEFING_TIME = SettingSpec("ai.briefing_time", str, "", "daily briefing time, HH:MM (empty: off)")
+    AI_BRIEFING_SCOPE = SettingSpec("ai.briefing_scope", str, "all", "the daily briefing's scope")
 
 
 SETTING_SPECS: tuple[SettingSpec[Any], ...] = tuple(

@@ -51,6 +51,7 @@ from app.errors import HearthError
 from app.models import Article
 from app.storage import Store
 from app.ui.ai_worker import AiWorker
+from app.ui.briefing_view import install_briefing
 from app.ui.markdown_view import end_note, fit_to_content, markdown_html, note_html, prepare_view
 from app.ui.read_ahead_view import install_read_ahead
 from app.ui.title_translation import install_title_translation
@@ -509,6 +510,7 @@ def install_ai(controller: Any) -> AiPanel | None:
     controller.refresher.started.connect(lambda _n: setattr(panel, "rules_left", rules_cap()))
     install_read_ahead(panel, controller.refresher)
     panel.titles = install_title_translation(window, worker)
+    panel.briefing = install_briefing(controller, worker, lambda article_id: open_article(window, article_id))
     return panel
 
 

@@ -312,6 +312,8 @@ class AppController(QObject):
 
     def open_notified(self) -> None:
         """The user clicked a notification: show the window on those articles."""
+        if self.tray.last_kind != "articles":  # the daily briefing's opens itself (app.ui.briefing_view)
+            return
         self.show_window()
         feeds = self._notified_feeds
         index = self.window.tree_model.index_of("feed", feeds[0]) if len(feeds) == 1 else None

@@ -53,6 +53,7 @@ class TrayIcon(QObject):
         self.tray.activated.connect(self._on_activated)
         self.tray.messageClicked.connect(self.message_clicked)
         self.unread = 0
+        self.last_kind = "articles"  # what the last notification was about
         self.show_count = True
         self.update_icon()
 
@@ -82,7 +83,9 @@ class TrayIcon(QObject):
         self.pause_action.setText(_("Resume refreshing") if paused else _("Pause refreshing"))
         self.pause_action.blockSignals(False)
 
-    def notify(self, title: str, text: str) -> None:
+    def notify(self, title: str, text: str, kind: str = "articles") -> None:
+        """Show a notification; `kind` ("articles", "briefing") says what a click on it opens (last_kind)."""
+        self.last_kind = kind
         self.tray.showMessage(title, text, QIcon(tray_pixmap(0, show_count=False)), 8000)
 
     def _on_pause_toggled(self, paused: bool) -> None:
