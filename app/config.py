@@ -243,7 +243,7 @@ class Key:
     AI_ENDPOINT_MODEL = SettingSpec(
         "ai.endpoint_model", str, "", "the model to ask on that server (empty: its first)"
     )
-    AI_LANGUAGE = SettingSpec("ai.language", str, "", "language for translations (empty: the system's)")
+    AI_LANGUAGE = SettingSpec("ai.language", str, "", "language the AI writes in (empty: the interface's)")
     AI_DEVICE = SettingSpec("ai.device", str, "auto", "where the model runs", ("auto", "cuda", "cpu"))
     AI_DTYPE = SettingSpec(
         "ai.dtype", str, "auto", "precision", ("auto", "fp32", "fp16", "bf16", "int8", "int4")
