@@ -34,6 +34,13 @@ CORPUS = ROOT / "tests" / "fixtures" / "reader"
 
 def tree_pss_mb(pid: int, detail: list[str] | None = None) -> float:
     """PSS of `pid` and every descendant, in MB (`detail` gets one line per process)."""
+    return tree_memory_mb(pid, detail)[0]
+
+
+def tree_memory_mb(pid: int, detail: list[str] | None = None) -> tuple[float, float]:
+    """(PSS, USS) of `pid` and every descendant, in MB. PSS splits each shared page among every process
+    on the machine mapping it, so it moves with what else runs (other PySide6 programs share Hearth's Qt
+    libraries, nothing shares RSS Guard's Debian ones); USS (private pages only) does not."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -43,23 +50,70 @@ def tree_pss_mb(pid: int, detail: list[str] | None = None) -> float:
                 continue
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [pid]
+    pss = uss = 0
+    todo = [pid]
     while todo:
         current = todo.pop()
         todo.extend(children.get(current, []))
         try:
+            fields = {}
             for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-                    if detail is not None:
-                        cmd = Path(f"/proc/{current}/cmdline").read_bytes().split(b"\0")
-                        kind = next((a.decode() for a in cmd if a.startswith(b"--type=")), "")
-                        detail.append(
-                            f"{int(line.split()[1]) / 1024:7.1f} MB  {Path(cmd[0].decode()).name} {kind}"
-                        )
+                name, _, rest = line.partition(":")
+                if name in ("Pss", "Private_Clean", "Private_Dirty"):
+                    fields[name] = int(rest.split()[0])
+            cmd = Path(f"/proc/{current}/cmdline").read_bytes().split(b"\0")
         except OSError:
-            pass
-    return total / 1024
+            continue
+        own_uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+        pss += fields.get("Pss", 0)
+        uss += own_uss
+        if detail is not None:
+            kind = next((a.decode() for a in cmd if a.startswith(b"--type=")), "")
+            detail.append(
+                f"{fields.get('Pss', 0) / 1024:7.1f} MB PSS {own_uss / 1024:7.1f} MB USS  "
+                f"{Path(cmd[0].decode()).name} {kind}"
+            )
+    return pss / 1024, uss / 1024
+
+
+def tree_alone_mb(pid: int) -> float:
+    """The tree's memory as if nothing else ran on the machine: its anonymous and shmem PSS, plus each
+    mapped file's resident size counted once for the whole tree (the largest any of its processes has).
+    Unlike PSS this does not move when other programs map the same libraries."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    private = 0
+    files: dict[str, int] = {}
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text().splitlines()
+            smaps = Path(f"/proc/{current}/smaps").read_text().splitlines()
+        except OSError:
+            continue
+        for line in rollup:
+            name, _, rest = line.partition(":")
+            if name in ("Pss_Anon", "Pss_Shmem"):
+                private += int(rest.split()[0])
+        own: dict[str, int] = {}
+        path = ""
+        for line in smaps:
+            head = line.split()
+            if head and "-" in head[0] and not head[0].endswith(":"):
+                path = head[5] if len(head) > 5 and head[5].startswith("/") else ""
+            elif path and line.startswith("Rss:") and not path.startswith(("/memfd:", "/SYSV", "/dev/")):
+                own[path] = own.get(path, 0) + int(head[1])
+        for name, kb in own.items():
+            files[name] = max(files.get(name, 0), kb)
+    return (private + sum(files.values())) / 1024
 
 
 def start_xvfb(size: str = "1280x800x24") -> tuple[subprocess.Popen, int]:
@@ -157,14 +211,20 @@ def measure_hearth(data: Path, display: int, settle: float) -> dict:
             if event["event"] == "article_shown":
                 time.sleep(settle)
                 detail: list[str] = []
-                events["pss_mb"] = {"value": tree_pss_mb(proc.pid, detail), "detail": detail}
+                pss, uss = tree_memory_mb(proc.pid, detail)
+                events["pss_mb"] = {
+                    "value": pss,
+                    "uss": uss,
+                    "alone": tree_alone_mb(proc.pid),
+                    "detail": detail,
+                }
             if event["event"] == "idle":
                 break
     proc.wait(60)
     return events
 
 
-def measure_rssguard(data: Path, display: int, settle: float) -> float:
+def measure_rssguard(data: Path, display: int, settle: float) -> tuple[float, float, float]:
     env = dict(os.environ, DISPLAY=f":{display}")
     env.pop("QT_QPA_PLATFORM", None)
     proc = subprocess.Popen(["rssguard", "-d", str(data), "-n"], env=env)
@@ -175,7 +235,7 @@ def measure_rssguard(data: Path, display: int, settle: float) -> float:
         time.sleep(1.5)
     time.sleep(settle)
     detail: list[str] = []
-    pss = tree_pss_mb(proc.pid, detail)
+    pss = (*tree_memory_mb(proc.pid, detail), tree_alone_mb(proc.pid))
     print("rssguard processes:\n  " + "\n  ".join(detail))
     grab = "from PySide6.QtGui import QGuiApplication as A; a = A([]); a.primaryScreen().grabWindow(0).save('{}')"
     shot = Path(tempfile.gettempdir()) / "rssguard-bench.png"
@@ -242,8 +302,16 @@ def main() -> int:
     )
     print(f"hearth: article shown in the web reader: {shown.get('title')!r} (ok={shown.get('ok')})")
     print("hearth processes:\n  " + "\n  ".join(hearth["pss_mb"]["detail"]))
-    print(f"hearth   PSS of the process tree with an article shown: {hearth['pss_mb']['value']:.0f} MB")
-    print(f"rssguard PSS of the process tree with an article shown: {rssguard:.0f} MB (same feed, same run)")
+    h_pss, h_uss = hearth["pss_mb"]["value"], hearth["pss_mb"]["uss"]
+    r_pss, r_uss, r_alone = rssguard
+    h_alone = hearth["pss_mb"]["alone"]
+    print(f"hearth   PSS of the process tree with an article shown: {h_pss:.0f} MB (USS {h_uss:.0f} MB)")
+    print(f"rssguard PSS of the process tree with an article shown: {r_pss:.0f} MB (USS {r_uss:.0f} MB)")
+    print(f"as if alone on the machine (tree_alone_mb): hearth {h_alone:.0f} MB, rssguard {r_alone:.0f} MB")
+    print(
+        f"ratio hearth/rssguard: PSS {h_pss / r_pss:.2f}, USS {h_uss / r_uss:.2f}, alone {h_alone / r_alone:.2f}"
+        " (same feed, same run)"
+    )
     print(f"requests for wide-800.png (both readers): {images}; by RSS Guard's web view: {rssguard_images}")
     print(f"RSS Guard's screen at the measurement: {Path(tempfile.gettempdir()) / 'rssguard-bench.png'}")
     return 0
