@@ -14,12 +14,13 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QText
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from app.models import ArticleRow
-from app.ui.article_model import ROW_ROLE, TITLE, format_date
+from app.ui.article_model import AI_ROLE, ROW_ROLE, TITLE, format_date
 from app.ui.article_previews import THUMB_SIZE, PreviewCache
 
 PAD = 6  # around the row's text
 GAP = 2  # between its lines
 SNIPPET_LINES = 2
+AI_MARKER_ROLE = Qt.ItemDataRole.UserRole + 3  # the model's "has summary / translation" marker, if any
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -83,9 +84,11 @@ class ArticleDelegate(QStyledItemDelegate):
         style = widget.style() if widget is not None else None
         if style is not None:  # the row's background, selection and focus as the style draws them
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        self._paint_rich(painter, opt, row)
+        self._paint_rich(painter, opt, row, index.data(AI_ROLE))
 
-    def _paint_rich(self, painter: QPainter, opt: QStyleOptionViewItem, row: ArticleRow) -> None:
+    def _paint_rich(
+        self, painter: QPainter, opt: QStyleOptionViewItem, row: ArticleRow, ai: str | None = None
+    ) -> None:
         rect: QRect = opt.rect.adjusted(PAD, PAD, -PAD, -PAD)  # type: ignore[attr-defined]
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
         palette: QPalette = opt.palette  # type: ignore[attr-defined]
@@ -124,7 +127,8 @@ class ArticleDelegate(QStyledItemDelegate):
         snippet_box = QRect(rect.left(), top, rect.width(), SNIPPET_LINES * small_fm.lineSpacing())
         if preview is not None and preview.snippet:
             self._draw_snippet(painter, snippet_box, preview.snippet, small_fm)
-        meta = " · ".join(part for part in (row.feed_title, format_date(row.published)) if part)
+        ai_mark = f"✦ AI {ai}" if ai else ""  # it has a summary / translation (ArticleListModel AI_ROLE)
+        meta = " · ".join(part for part in (row.feed_title, format_date(row.published), ai_mark) if part)
         meta_box = QRect(rect.left(), snippet_box.bottom() + 1 + GAP, rect.width(), small_fm.height())
         painter.drawText(
             meta_box,
