@@ -45,7 +45,7 @@ from app.ai.requests import (
     LoadModelRequest,
     SummarizeRequest,
 )
-from app.ai.results import ChatOpened, DigestResult, FinishReason, Reply, SummaryResult
+from app.ai.results import ChatOpened, DigestResult, FinishReason, Reply, SummaryResult, TranslationResult
 from app.config import Key
 from app.errors import HearthError
 from app.models import Article
@@ -510,6 +510,7 @@ def install_ai(controller: Any) -> AiPanel | None:
     controller.refresher.started.connect(lambda _n: setattr(panel, "rules_left", rules_cap()))
     install_read_ahead(panel, controller.refresher)
     panel.titles = install_title_translation(window, worker)
+    worker.finished.connect(lambda _req, _request, result: mark_in_list(window.list_model, result))
     panel.briefing = install_briefing(controller, worker, lambda article_id: open_article(window, article_id))
     return panel
 
@@ -547,6 +548,14 @@ def auto_summarise(panel: AiPanel, outcome: Any) -> None:
     panel.worker.submit(
         AutoSummaryRequest(outcome.feed_id, limit), f"auto-feed:{outcome.feed_id}", background=True
     )
+
+
+def mark_in_list(model: Any, result: object) -> None:
+    """A summary or translation was just saved: its article's row in the list gets the AI marker."""
+    if isinstance(result, SummaryResult) and result.text and result.finish_reason != FinishReason.CANCELLED:
+        model.mark_ai(result.article_id, "summary")
+    elif isinstance(result, TranslationResult) and result.finish_reason != FinishReason.CANCELLED:
+        model.mark_ai(result.article_id, "translation")
 
 
 def open_model_manager(parent: QWidget, ctx: Any, worker: AiWorker) -> None:

@@ -26,6 +26,7 @@ COLUMNS = ("", "Title", "Feed", "Date")
 STAR, TITLE, FEED, DATE = range(4)
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+AI_ROLE = Qt.ItemDataRole.UserRole + 3  # the list marker: "summary", "translation", both or None
 
 Index = QModelIndex | QPersistentModelIndex
 _NO_PARENT = QModelIndex()  # the "no parent" default, made once
@@ -47,6 +48,7 @@ class ArticleListModel(QAbstractTableModel):
         self._positions: dict[int, int] | None = None
         self._pages: OrderedDict[int, dict[int, ArticleRow]] = OrderedDict()
         self._overrides: dict[int, dict[str, bool]] = {}
+        self._ai: dict[int, set[str]] = {}  # id -> "summary" / "translation" (read with its page)
         self._queried = False
         self._bold = QFont()
         self._bold.setBold(True)
@@ -126,6 +128,10 @@ class ArticleListModel(QAbstractTableModel):
     def _load_page(self, page_no: int) -> dict[int, ArticleRow]:
         ids = self._ids[page_no * PAGE : (page_no + 1) * PAGE]
         page = {row.id: row for row in self._store.rows(ids)}
+        for aid in self._store.latest_summaries(ids):
+            self._ai.setdefault(aid, set()).add("summary")
+        for aid in self._store.latest_translations(ids):
+            self._ai.setdefault(aid, set()).add("translation")
         self._pages[page_no] = page
         while len(self._pages) > MAX_PAGES:
             self._pages.popitem(last=False)
@@ -139,6 +145,13 @@ class ArticleListModel(QAbstractTableModel):
             row = self.row_of(aid)
             if row is not None:
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def mark_ai(self, article_id: int, kind: str) -> None:
+        """`article_id` now has a summary or translation ("summary", "translation"): its row shows the marker."""
+        self._ai.setdefault(article_id, set()).add(kind)
+        row = self.row_of(article_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def set_titles(self, titles: dict[int, str]) -> None:
         """Show these titles instead of the stored ones (the list's titles translated) until the next query."""
@@ -173,6 +186,9 @@ class ArticleListModel(QAbstractTableModel):
         col = index.column()
         if role == ROW_ROLE:
             return row
+        if role == AI_ROLE:
+            kinds = self._ai.get(row.id)
+            return ", ".join(sorted(kinds)) if kinds else None
         if role == Qt.ItemDataRole.DisplayRole:
             if col == TITLE:
                 return row.title or "(untitled)"
@@ -186,7 +202,9 @@ class ArticleListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole and not row.read:
             return self._bold
         if role == Qt.ItemDataRole.ToolTipRole and col == TITLE:
-            return f"{row.title}\n{row.feed_title}" if row.feed_title else row.title
+            tip = f"{row.title}\n{row.feed_title}" if row.feed_title else row.title
+            kinds = self._ai.get(row.id)
+            return f"{tip}\nAI: {', '.join(sorted(kinds))}" if kinds else tip
         if role == Qt.ItemDataRole.ToolTipRole and col == DATE and row.published:
             return format_date_tooltip(row.published)
         return None

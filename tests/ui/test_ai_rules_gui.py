@@ -4,6 +4,7 @@ and the cap per refresh (ai.rules_per_refresh) across feeds."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,13 @@ from PySide6.QtCore import Qt
 from app.ai.requests import AutoSummaryRequest, SummarizeRequest, TranslateRequest
 from app.ai.results import SummariesQueued
 from app.fetching.report import FeedOutcome
+from app.models import Summary
 from app.storage import open_store
 from app.storage.ai_rules import FeedRules
 from app.ui.ai_panel import auto_summarise
+from app.ui.article_model import AI_ROLE, TITLE
 from tests.support.ai_fixtures import build_library, tiny_checkpoint
-from tests.ui.conftest import make_controller, wait_loaded
+from tests.ui.conftest import make_controller, select_node, wait_loaded
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +89,23 @@ def test_a_new_refresh_restores_the_cap(qtbot, ai) -> None:
     auto_summarise(panel, FeedOutcome(ids["news_feed"], "News", "u", "updated", new_articles=1))
     qtbot.waitUntil(lambda: any(isinstance(e[1], SummarizeRequest) for e in log), timeout=60000)
     assert panel.cached_summary(ids["rain"])
+
+
+def test_the_list_marks_articles_with_a_summary_or_translation(qtbot, ai) -> None:
+    ctl, panel, ids, log = ai
+    with open_store(ctl.paths.db_path) as store:
+        store.save_summary(Summary(ids["rain"], "other-model#1", "p0", "- It rained.", datetime.now(UTC)))
+    select_node(qtbot, ctl, "feed", ids["news_feed"])
+    select_node(qtbot, ctl, "smart", "all")  # a new query: its page is read again
+    model = ctl.window.list_model
+    qtbot.waitUntil(lambda: model.rowCount() == 3)
+
+    def marks() -> dict[int, str | None]:
+        return {model.article_id(r): model.index(r, 0).data(AI_ROLE) for r in range(model.rowCount())}
+
+    assert marks() == {ids["rain"]: "summary", ids["otters"]: None, ids["long"]: None}  # read with the page
+    req = panel.worker.submit(TranslateRequest(ids["otters"], "zh", max_block_tokens=4), "panel")
+    qtbot.waitUntil(lambda: any(e[0] == req for e in log), timeout=120000)
+    assert marks()[ids["otters"]] == "translation"  # marked as soon as it was saved
+    row = model.row_of(ids["otters"])
+    assert "AI: translation" in model.index(row, TITLE).data(Qt.ItemDataRole.ToolTipRole)

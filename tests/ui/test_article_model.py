@@ -26,6 +26,9 @@ class CountingStore:
         self.rows_fetched += len(ids)
         return self.store.rows(ids)
 
+    def __getattr__(self, name):  # the rest (the list's AI markers) as the store has it
+        return getattr(self.store, name)
+
 
 def test_opens_100k_articles_reading_only_the_pages_shown(qtbot, large_db: Path) -> None:
     with open_store(large_db) as store:
