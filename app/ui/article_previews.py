@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
@@ -43,13 +44,16 @@ class Preview:
     image_url: str | None
 
 
-def first_image(html: str) -> str | None:
-    """The first http(s) `<img src>` of `html` that is not a tracking pixel (width or height of 1-2)."""
+def first_image(html: str, base: str | None = None) -> str | None:
+    """The first http(s) `<img src>` of `html` that is not a tracking pixel (width or height of 1-2);
+    a relative address is resolved against `base` (the article's own address)."""
     for tag in _IMG.finditer(html or ""):
         attrs: dict[str, str] = {}
         for match in _ATTR.finditer(tag.group(0)):
             attrs[match.group(1).lower()] = next(g for g in match.groups()[1:] if g is not None)
         src = htmllib.unescape(attrs.get("src", "")).strip()
+        if src and base and not src.startswith(("http://", "https://", "data:")):
+            src = urljoin(base, src)
         if not src.startswith(("http://", "https://")):
             continue
         if any(attrs.get(side, "").strip() in ("0", "1", "2") for side in ("width", "height")):
@@ -64,7 +68,8 @@ def preview_of(article: Article) -> Preview:
     text = " ".join(html_to_text(html).split())
     if len(text) > SNIPPET_CHARS:
         text = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
-    image = first_image(html)
+    base = article.url if article.url and article.url.startswith(("http://", "https://")) else None
+    image = first_image(html, base)
     if image is None:
         image = next(
             (e.url for e in article.enclosures if e.type.startswith("image/") and e.url.startswith("http")),

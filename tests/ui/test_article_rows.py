@@ -213,6 +213,11 @@ def test_previews_skip_tracking_pixels_and_fall_back_to_an_image_enclosure() -> 
     html = '<img src="https://t.example/p.gif" width="1" height="1"><img src="data:x"><img src=\'https://e.org/b.jpg\'>'
     assert first_image(html) == "https://e.org/b.jpg"
     assert first_image("<p>no pictures</p>") is None
+    assert (
+        first_image('<img src="/img/a.png">', "https://site.example/post/1")
+        == "https://site.example/img/a.png"
+    )
+    assert first_image('<img src="/img/a.png">') is None  # relative, and nothing to resolve it against
     from app.models import Article
 
     article = Article(
