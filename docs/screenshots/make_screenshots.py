@@ -6,7 +6,7 @@
 The profile is the sample library plus the reader corpus (tests/fixtures/reader) with its images served
 by a local HTTP server, a podcast episode and a broken feed. Writes, for light and dark:
 `{theme}-{800x600,1280x800,1920x1080}.png` (an article with wide images), `{theme}-1280x800-{scene}.png`
-for code, table, cjk, rtl, embeds, podcast, broken-feed and ai-panel, and `main-{theme}.png` for the
+for code, table, cjk, rtl, embeds, podcast, broken-feed, ai-panel and compact (the list's one-line rows), and `main-{theme}.png` for the
 README. Captured from the X screen (QScreen.grabWindow), which includes the QtWebEngine view.
 """
 
@@ -189,6 +189,10 @@ def shoot(app: QApplication, theme: str, data_dir: Path, ids: dict[str, int]) ->
             shooter.open(scene)
         shooter.save(f"{theme}-1280x800-{scene}")
     w = controller.window
+    w.list.set_compact(True)  # the list's compact mode (View > Compact list), one line per article
+    shooter.open("wide_images")
+    shooter.save(f"{theme}-1280x800-compact")
+    w.list.set_compact(False)
     shooter.size(800, 600)
     shooter.open("code")
     shooter.save(f"{theme}-800x600-ai-panel")
