@@ -238,10 +238,19 @@ class CookieVault:
     def _call(self, what: str, op: Any) -> Any:
         import keyring
 
-        backend = self._backend or keyring.get_keyring()
+        from app.vault import secret_service
+
+        chosen = self._backend or keyring.get_keyring()
+        backend = secret_service.sharing_connection(chosen)
         try:
             with _KEYRING_LOCK:
-                return op(backend)
+                try:
+                    return op(backend)
+                except (OSError, EOFError):  # the shared D-Bus connection broke (the daemon restarted)
+                    if backend is chosen:
+                        raise
+                    secret_service.reset()
+                    return op(backend)
         except _backend_errors() as exc:
             # the backend's own message names the service, never the secret; keep only its type
             log.info("keyring %s failed: %s", what, type(exc).__name__)  # the VaultError tells the caller

@@ -225,9 +225,13 @@ def secret_service(
 
 
 def _wipe(backend: object) -> None:
+    # through Hearth's shared connection: a connect-read-disconnect per test is the pattern that makes
+    # gnome-keyring-daemon abort (app/vault/secret_service.py)
     import secretstorage
 
-    with secretstorage.dbus_init() as conn:
-        collection = secretstorage.get_default_collection(conn)
-        for item in collection.search_items({"service": SERVICE}):
-            item.delete()
+    from app.vault.secret_service import shared_connection
+
+    conn, session = shared_connection()
+    collection = secretstorage.get_default_collection(conn, session)
+    for item in collection.search_items({"service": SERVICE}):
+        item.delete()
