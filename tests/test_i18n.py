@@ -292,3 +292,29 @@ def test_hints_and_setting_help_speak_chinese(language: None, tmp_path: Path) ->
     assert listing.returncode == 0, listing.stderr
     assert "ui.language = system    # 界面语言" in listing.stdout
     assert "refresh.paused = false    # 暂停后台刷新" in listing.stdout
+
+
+def test_hearth_model_info_in_chinese_lines_up_by_terminal_columns(
+    language: None, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("torch")
+    import unicodedata
+
+    from app.cli import run
+    from tests.support.ai_fixtures import tiny_checkpoint
+
+    checkpoint = tiny_checkpoint(tmp_path, n_layer=1, n_embd=64, vocab=1024)
+    (data_dir / "settings.json").write_text(json.dumps({"ui.language": "zh_CN"}), encoding="utf-8")
+    assert run(["model", "info", str(checkpoint)]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line and not line.startswith(" ")]
+    labels = [row.split(" ", 1)[0] for row in rows]
+    assert labels[:5] == ["文件", "代数", "层数", "宽度", "注意力头"] and "调优状态" in labels
+    assert "RWKV-7" in rows[1] and "1024（world 分词器）" in out
+
+    def value_column(row: str) -> int:
+        label, rest = row.split(" ", 1)
+        pad = len(rest) - len(rest.lstrip(" "))
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in label) + 1 + pad
+
+    assert len({value_column(row) for row in rows}) == 1, rows

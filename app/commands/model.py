@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -137,6 +138,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     use.set_defaults(func=cmd_use)
 
 
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 # --- info -------------------------------------------------------------------------------------------------
 def cmd_info(ctx: Context, args: argparse.Namespace) -> int:
     from app.ai.checkpoint import inspect_checkpoint
@@ -171,8 +176,9 @@ def cmd_info(ctx: Context, args: argparse.Namespace) -> int:
         (_("plan"), plan.summary()),
         *(("", why) for why in plan.why),
     ]
-    for label, value in rows:
-        ctx.print(f"{label:<12} {value}")
+    width = max(12, *(_columns(str(label)) for label, _value in rows))
+    for label, value in rows:  # labels padded by terminal columns: a Chinese character takes two
+        ctx.print(f"{label}{' ' * (width - _columns(str(label)))} {value}")
     return 0
 
 
