@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from app.desktop_entry import launch_command
+from app.i18n import SOURCE_LANGUAGE, available_languages, lazy_gettext, load_translations
 
 log = logging.getLogger(__name__)
 
 DESKTOP_NAME = "hearth.desktop"
 PLIST_NAME = "org.hearth.Hearth.plist"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+COMMENT = lazy_gettext("Feed reader that fetches everything itself")
 
 
 def linux_autostart_path(env: Mapping[str, str] | None = None) -> Path:
@@ -30,12 +32,19 @@ def linux_autostart_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 def desktop_entry(command: list[str]) -> str:
+    """The autostart entry; its Comment in English and in every language Hearth has a catalogue for."""
+    comments = [
+        f"Comment[{language}]={load_translations(language).gettext(COMMENT.message)}"
+        for language in available_languages()
+        if language != SOURCE_LANGUAGE
+    ]
     return "\n".join(
         [
             "[Desktop Entry]",
             "Type=Application",
             "Name=Hearth",
-            "Comment=Feed reader that fetches everything itself",
+            f"Comment={COMMENT.message}",
+            *comments,
             f"Exec={shlex.join(command)}",
             "Icon=org.hearth.Hearth",
             "Terminal=false",

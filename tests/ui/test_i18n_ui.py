@@ -167,3 +167,20 @@ def test_chinese_titles_in_the_list_get_a_font_with_a_real_bold(qapp: QApplicati
     bold.setBold(True)
     regular, heavy = _ink(font, "标题加粗"), _ink(bold, "标题加粗")
     assert regular > 0 and heavy > regular * 1.2, (regular, heavy)  # a real bold face, not the regular one
+
+
+def test_the_autostart_entry_carries_the_chinese_comment(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from app.ui.autostart import desktop_entry
+
+    entry = desktop_entry(["/usr/bin/hearth", "--minimised"])
+    assert "\nComment=Feed reader that fetches everything itself\n" in entry  # the file stays English first
+    assert "\nComment[zh_CN]=自己获取一切内容的订阅阅读器\n" in entry
+    validate = shutil.which("desktop-file-validate")
+    if validate:
+        path = tmp_path / "hearth.desktop"
+        path.write_text(entry, encoding="utf-8")
+        result = subprocess.run([validate, str(path)], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0 and "error" not in result.stdout.lower(), result.stdout
