@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.ai.cancel import prefill_slice
 from app.ai.results import FinishReason
 from app.ai.sampler import END_OF_TEXT, Sampler, SamplingParams, penalty_exempt_ids
 from app.ai.tokenizer import StreamDecoder, Tokenizer
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from app.ai.state import State
 
 log = logging.getLogger(__name__)
-
-PREFILL_SLICE = 512  # prompt tokens fed per call, so a cancel lands within one slice
 
 
 @dataclass
@@ -57,15 +56,16 @@ def prefill(
     model: Model, tokens: Sequence[int], state: State | None = None, *, cancel: threading.Event | None = None
 ) -> tuple[torch.Tensor, State] | None:
     """Feed `tokens` (the passed state is not modified): (logits of the last token, new state), or None if
-    `cancel` was set between slices."""
+    `cancel` was set between slices (of BACKGROUND_SLICE tokens when it is a BackgroundCancel)."""
     if not tokens:
         raise ValueError("prefill() needs at least one token")
     logits, current = None, state
-    for start in range(0, len(tokens), PREFILL_SLICE):
+    size = prefill_slice(cancel)
+    for start in range(0, len(tokens), size):
         if cancel is not None and cancel.is_set():
             return None
         # the first slice copies the caller's state; later slices update our own copy in place
-        logits, current = model.forward(tokens[start : start + PREFILL_SLICE], current, inplace=start > 0)
+        logits, current = model.forward(tokens[start : start + size], current, inplace=start > 0)
     assert logits is not None and current is not None
     return logits, current
 

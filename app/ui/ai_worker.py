@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.ai.cancel import BackgroundCancel
 from app.ai.requests import (
     AiRequest,
     AskRequest,
@@ -71,6 +72,10 @@ class _Job:
     background: bool = False
     id: int = field(default_factory=lambda: next(_ids))
     cancel: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        if self.background:  # read in small prefill slices, so a user's request waits at most one
+            self.cancel = BackgroundCancel()
 
 
 @dataclass
