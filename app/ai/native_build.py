@@ -1,10 +1,12 @@
 """Hearth's native CPU kernels: which variant this CPU runs, where its library comes from, how it is built.
 
-One C source (`app/ai/native/`) builds as three variants: `avx512` (AVX-512 F/BW/VL + VNNI), `avx2`
-(AVX2 + FMA + F16C) and `portable` (plain C, any CPU). A library is found, in order:
+One C source (`app/ai/native/`) builds as four variants: `avx512` (AVX-512 F/BW/VL + VNNI), `avx2`
+(AVX2 + FMA + F16C) on x86-64, `neon` (Armv8-A NEON) on aarch64, and `portable` (plain C, any CPU). A library
+is found, in order:
 
 1. prebuilt, in `app/ai/native/prebuilt/` (in a PyInstaller bundle the same path under `sys._MEIPASS`),
-   made ahead of time by `python3 -m app.ai.native_build --prebuild DIR`;
+   made ahead of time by `python3 -m app.ai.native_build --prebuild DIR` (`--machine aarch64` cross-compiles
+   the aarch64 variants with `aarch64-linux-gnu-gcc`);
 2. in the user cache (`HEARTH_NATIVE_DIR` moves it), from an earlier build on this machine;
 3. compiled there on first use with the system C compiler, as a fallback.
 
@@ -39,6 +41,7 @@ SOURCE_DIR = Path(__file__).resolve().parent / "native"
 PREBUILT = Path("app") / "ai" / "native" / "prebuilt"
 BASE_FLAGS = ["-O3", "-fopenmp", "-shared", "-fPIC", "-std=gnu11", "-Wall"]
 X86_VARIANTS = ("avx512", "avx2", "portable")  # fastest first
+ARM_VARIANTS = ("neon", "portable")
 _FLAGS = {
     "avx512": [
         "-DHEARTH_AVX512",
@@ -51,12 +54,16 @@ _FLAGS = {
         "-mf16c",
     ],
     "avx2": ["-DHEARTH_AVX2", "-mavx2", "-mfma", "-mf16c"],
+    # baseline Armv8-A: the plain NEON int8 rows; a build with +dotprod in extra flags takes vdotq_s32 and its
+    # library then checks the CPU for it (rwkv_cpu_supported)
+    "neon": ["-DHEARTH_NEON", "-march=armv8-a"],
     "portable": ["-Wno-psabi"],
 }
 # /proc/cpuinfo flags each variant needs
 NEEDS = {
     "avx512": ("avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx2", "fma", "f16c"),
     "avx2": ("avx2", "fma", "f16c"),
+    "neon": ("asimd",),  # /proc/cpuinfo "Features" on aarch64
     "portable": (),
 }
 _lock = threading.Lock()
@@ -79,13 +86,22 @@ class Native:
         return self.lib is not None
 
 
-def _is_x86() -> bool:
-    return platform.machine().lower() in ("x86_64", "amd64")
+def _machine(machine: str | None = None) -> str:
+    """The architecture's canonical name ("x86_64", "aarch64", ...), this machine's when None."""
+    name = (machine or platform.machine()).lower()
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(name, name)
 
 
-def variants() -> tuple[str, ...]:
-    """The variants this machine's architecture has, fastest first."""
-    return X86_VARIANTS if _is_x86() else ("portable",)
+def _is_x86(machine: str | None = None) -> bool:
+    return _machine(machine) == "x86_64"
+
+
+def variants(machine: str | None = None) -> tuple[str, ...]:
+    """The variants an architecture (this machine's when None) has, fastest first."""
+    arch = _machine(machine)
+    if arch == "x86_64":
+        return X86_VARIANTS
+    return ARM_VARIANTS if arch == "aarch64" else ("portable",)
 
 
 def cpu_flags() -> set[str] | None:
@@ -139,35 +155,45 @@ def prebuilt_dirs() -> list[Path]:
     return [root / PREBUILT for root in roots]
 
 
-def library_name(variant: str) -> str:
+def library_name(variant: str, machine: str | None = None) -> str:
     """The file name of a prebuilt library, e.g. rwkv_cpu-avx2-linux-x86_64.so."""
-    return f"{LIBRARY}-{variant}-{sys.platform}-{platform.machine().lower()}.so"
+    return f"{LIBRARY}-{variant}-{sys.platform}-{_machine(machine)}.so"
 
 
-def compiler() -> str | None:
+def compiler(machine: str | None = None) -> str | None:
+    """The C compiler for `machine`: the system one for this machine, `<machine>-linux-gnu-gcc` for another."""
+    if machine is not None and _machine(machine) != _machine():
+        cross = f"{_machine(machine)}-linux-gnu-gcc"
+        return cross if shutil.which(cross) else None
     for name in (os.environ.get("CC", ""), "cc", "gcc", "clang"):
         if name and shutil.which(name):
             return name
     return None
 
 
-def flags_for(variant: str) -> list[str]:
-    if variant not in _FLAGS or variant not in variants():
-        raise RuntimeError(
-            f"no {variant!r} kernels for {platform.machine()} (this machine has {', '.join(variants())})"
-        )
-    extra = ["-march=x86-64", "-mtune=generic"] if _is_x86() else []
+def flags_for(variant: str, machine: str | None = None) -> list[str]:
+    arch = _machine(machine)
+    if variant not in _FLAGS or variant not in variants(arch):
+        raise RuntimeError(f"no {variant!r} kernels for {arch} ({arch} has {', '.join(variants(arch))})")
+    extra = ["-march=x86-64", "-mtune=generic"] if _is_x86(arch) else []
     return [*BASE_FLAGS, *extra, *_FLAGS[variant], f'-DHEARTH_SOURCE_ID="{source_id()}"']
 
 
-def compile_to(variant: str, target: Path, *, extra_flags: list[str] | None = None) -> Path:
-    """Compile the `variant` library to `target` (atomically); RuntimeError saying why not."""
+def compile_to(
+    variant: str, target: Path, *, extra_flags: list[str] | None = None, machine: str | None = None
+) -> Path:
+    """Compile the `variant` library for `machine` (this one when None) to `target` (atomically);
+    RuntimeError saying why not."""
     if platform.system() != "Linux":
         raise RuntimeError(f"the native kernels are built on Linux only (this is {platform.system()})")
-    cc = compiler()
+    cc = compiler(machine)
     if cc is None:
+        if machine is not None and _machine(machine) != _machine():
+            raise RuntimeError(
+                f"no {_machine(machine)}-linux-gnu-gcc found (install gcc-{_machine(machine)}-linux-gnu)"
+            )
         raise RuntimeError("no C compiler found (install gcc to build the fast CPU kernels)")
-    flags = [*flags_for(variant), *(extra_flags or [])]
+    flags = [*flags_for(variant, machine), *(extra_flags or [])]
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
     os.close(fd)
@@ -201,13 +227,14 @@ def build(variant: str, *, extra_flags: list[str] | None = None, directory: Path
     return compile_to(variant, target, extra_flags=extra_flags)
 
 
-def prebuild(directory: Path) -> dict[str, str]:
-    """Compile every variant this compiler can build into `directory` under its prebuilt name; returns
-    {variant: path or the reason it failed}."""
+def prebuild(directory: Path, machine: str | None = None) -> dict[str, str]:
+    """Compile every variant of `machine` (this one when None; another through its cross compiler) into
+    `directory` under its prebuilt name; returns {variant: path or the reason it failed}."""
     out: dict[str, str] = {}
-    for variant in variants():
+    for variant in variants(machine):
         try:
-            out[variant] = str(compile_to(variant, Path(directory) / library_name(variant)))
+            target = Path(directory) / library_name(variant, machine)
+            out[variant] = str(compile_to(variant, target, machine=machine))
         except RuntimeError as exc:
             out[variant] = f"failed: {exc}"
     return out
@@ -272,8 +299,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--prebuild", type=Path, metavar="DIR", required=True, help="compile every variant into DIR"
     )
+    ap.add_argument(
+        "--machine",
+        metavar="ARCH",
+        help="build for another architecture (e.g. aarch64) with its cross compiler",
+    )
     args = ap.parse_args(argv)
-    results = prebuild(args.prebuild)
+    results = prebuild(args.prebuild, args.machine)
     for variant, where in results.items():
         print(f"{variant:9} {where}")
     return 0 if any(not w.startswith("failed") for w in results.values()) else 1

@@ -12,7 +12,8 @@
  *   Σ_i w_i·x_i ≈ Σ_b s_g(b) · s_b · (Σ_{i∈b} n_i·xq_i − 8·Σ_{i∈b} xq_i)   (int4, n = q + 8)
  * AVX-512 VNNI multiplies the biased bytes directly (vpdpbusd, unsigned × signed) and subtracts 128·Σ s_b Σ xq
  * once per row; AVX2 has no such instruction for int8 (vpmaddubsw would saturate on 255·127 pairs), so it
- * recovers the signed q and uses |q| · sign(xq, q), which cannot saturate (2·127·127 < 32768).
+ * recovers the signed q and uses |q| · sign(xq, q), which cannot saturate (2·127·127 < 32768). NEON recovers
+ * the signed q (int8: byte ^ 0x80; int4: nibble − 8) and takes signed byte dot products (rows_q8, rows_q4).
  */
 #ifndef HEARTH_ROWS_H
 #define HEARTH_ROWS_H
@@ -125,6 +126,36 @@ static void rows_q8(const Job *j, int r0, int r1) {
             a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d0), _mm256_set1_ps(j->xs[i / QB]), a);
         }
         put(j->y, o, v_sum(_mm256_add_ps(a, b)) * ((const float *)j->s)[o], j->post);
+    }
+}
+#elif defined(HEARTH_NEON)
+/* 16 signed int8 pairs summed into 4 int32 lanes: vdotq_s32 with the dot-product extension, else two
+ * widening multiplies (each int16 holds two products: 2·128·127 < 32768) and a pairwise widening add. */
+static inline int32x4_t dot16_s8(int32x4_t acc, int8x16_t a, int8x16_t b) {
+#if defined(__ARM_FEATURE_DOTPROD)
+    return vdotq_s32(acc, a, b);
+#else
+    int16x8_t p = vmull_s8(vget_low_s8(a), vget_low_s8(b));
+    p = vmlal_high_s8(p, a, b);
+    return vpadalq_s16(acc, p);
+#endif
+}
+
+static void rows_q8(const Job *j, int r0, int r1) {
+    const long in = j->in;
+    const uint8x16_t bias = vdupq_n_u8(0x80);
+    for (int o = r0; o < r1; o++) {
+        const uint8_t *w = (const uint8_t *)j->w + o * in;
+        float32x4_t a = vdupq_n_f32(0.f);
+        for (long b = 0; b < in; b += QB) {
+            int32x4_t d = vdupq_n_s32(0);
+            for (int i = 0; i < QB; i += 16) {
+                const int8x16_t q = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(w + b + i), bias));
+                d = dot16_s8(d, q, vld1q_s8(j->xq + b + i));
+            }
+            a = vfmaq_n_f32(a, vcvtq_f32_s32(d), j->xs[b / QB]);
+        }
+        put(j->y, o, vaddvq_f32(a) * ((const float *)j->s)[o], j->post);
     }
 }
 #else
@@ -244,6 +275,36 @@ static void rows_q4(const Job *j, int r0, int r1) {
             }
         }
         put(j->y, o, hsum256(_mm256_add_ps(a, b)), j->post);
+    }
+}
+#elif defined(HEARTH_NEON)
+/* 64 inputs: the nibbles less 8 are the signed q (−8..7), so no Σ xq correction is needed */
+static void rows_q4(const Job *j, int r0, int r1) {
+    const long in = j->in;
+    const int bpg = j->group / QB, ng = (int)(in / j->group);
+    const uint8x16_t m = vdupq_n_u8(0x0f);
+    const int8x16_t eight = vdupq_n_s8(8);
+    for (int o = r0; o < r1; o++) {
+        const uint8_t *w = (const uint8_t *)j->w + o * (in / 2);
+        const uint16_t *sg = (const uint16_t *)j->s + (long)o * ng;
+        float32x4_t a = vdupq_n_f32(0.f), b = a;
+        for (long blk = 0; blk < in / QB; blk++) {
+            const uint8_t *wb = w + blk * 32;
+            const int8_t *xb = j->xq + blk * QB;
+            const uint8x16_t r0v = vld1q_u8(wb), r1v = vld1q_u8(wb + 16);
+            const int8x16_t q0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(r0v, m)), eight);
+            const int8x16_t q1 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(r1v, m)), eight);
+            const int8x16_t q2 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(r0v, 4)), eight);
+            const int8x16_t q3 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(r1v, 4)), eight);
+            int32x4_t d = dot16_s8(vdupq_n_s32(0), q0, vld1q_s8(xb));
+            d = dot16_s8(d, q1, vld1q_s8(xb + 16));
+            d = dot16_s8(d, q2, vld1q_s8(xb + 32));
+            d = dot16_s8(d, q3, vld1q_s8(xb + 48));
+            const float sc = f16_to_f32(sg[blk / bpg]) * j->xs[blk];
+            if (blk & 1) b = vfmaq_n_f32(b, vcvtq_f32_s32(d), sc);
+            else a = vfmaq_n_f32(a, vcvtq_f32_s32(d), sc);
+        }
+        put(j->y, o, vaddvq_f32(vaddq_f32(a, b)), j->post);
     }
 }
 #else

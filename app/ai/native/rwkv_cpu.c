@@ -1,7 +1,8 @@
 /* Hearth's RWKV CPU kernels, threads from OpenMP: the whole RWKV-7 one-token decode step, the RWKV-7 and
  * RWKV-4/5/6 WKV recurrences over a sequence, and matrix-vector products in four weight layouts (rows.h).
  *
- * One source, three builds (simd.h): avx512 (AVX-512 VNNI), avx2 (AVX2 + FMA + F16C) and portable C.
+ * One source, four builds (simd.h): avx512 (AVX-512 VNNI), avx2 (AVX2 + FMA + F16C), neon (aarch64) and
+ * portable C.
  * app/ai/native_build.py builds them ahead of time (`python -m app.ai.native_build --prebuild DIR`) or on
  * first use, and picks the one this CPU runs; app/ai/native_ops.py and v7_native.py call them through
  * ctypes. The library links the libgomp that torch has already loaded, so torch and the kernels share one
@@ -16,6 +17,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <omp.h>
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 
 #include "rows.h"
 #include "simd.h"
@@ -65,6 +70,8 @@ int rwkv_cpu_supported(void) {
 #elif defined(HEARTH_AVX2)
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
+#elif defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD) && defined(__linux__)
+    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0; /* built for the dot-product extension */
 #endif
     return 1;
 }

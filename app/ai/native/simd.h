@@ -1,6 +1,8 @@
 /* The vector operations rwkv_cpu.c is written in, for each variant it is built as:
  *   HEARTH_AVX512   AVX-512 F/BW/VL + VNNI (16 lanes; int8 rows through vpdpbusd)
  *   HEARTH_AVX2     AVX2 + FMA + F16C     (8 lanes; int8 rows through vpmaddubsw with the sign trick)
+ *   HEARTH_NEON     Arm NEON on aarch64   (4 lanes; int8 rows through vdotq_s32 where the compiler targets
+ *                                          the dot-product extension, else widening vmull_s8/vpadalq_s16)
  *   neither         portable C             (8 lanes of GCC/Clang vector extensions; any CPU, any ISA)
  * A vector `vf` holds VW floats; loads and stores are unaligned unless named otherwise.
  */
@@ -52,6 +54,29 @@ static inline float v_sum(vf v) {
 }
 static inline vf v_load_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 static inline float f16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
+
+#elif defined(HEARTH_NEON)
+#include <arm_neon.h>
+#if !defined(__aarch64__)
+#error "the neon variant is for aarch64"
+#endif
+#define VARIANT "neon"
+#define VW 4
+typedef float32x4_t vf;
+static inline vf v_load(const float *p) { return vld1q_f32(p); }
+static inline void v_store(float *p, vf v) { vst1q_f32(p, v); }
+static inline vf v_zero(void) { return vdupq_n_f32(0.f); }
+static inline vf v_set1(float x) { return vdupq_n_f32(x); }
+static inline vf v_fma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
+static inline vf v_mul(vf a, vf b) { return vmulq_f32(a, b); }
+static inline vf v_add(vf a, vf b) { return vaddq_f32(a, b); }
+static inline float v_sum(vf v) { return vaddvq_f32(v); }
+static inline vf v_load_f16(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+static inline float f16_to_f32(uint16_t h) {
+    __fp16 f;
+    memcpy(&f, &h, 2);
+    return (float)f;
+}
 
 #else
 #define VARIANT "portable"
