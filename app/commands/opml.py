@@ -58,7 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=_("put each article's local AI summary above its content"),
     )
     rss.add_argument(
-        "--with-translations", action="store_true", help=_("put each article's AI translation above it")
+        "--with-translations",
+        "--translations",
+        action="store_true",
+        help=_("put each article's AI translation above it"),  # and its translated title as the item's
     )
     rss.set_defaults(func=cmd_export_rss)
 
@@ -156,8 +159,11 @@ def cmd_export_rss(ctx: Context, args: argparse.Namespace) -> int:
     articles = [store.get_article(row.id) for row in rows]
     from app.feeds.export import export_articles
 
-    summaries = ctx.store.latest_summaries([a.id for a in articles]) if args.with_summaries else None
-    translations = ctx.store.latest_translations([a.id for a in articles]) if args.with_translations else None
+    ids = [a.id for a in articles]
+    summaries = ctx.store.latest_summaries(ids) if args.with_summaries else None
+    # each article's newest translation (any language) of its body and its title, paired by language in export
+    translations = ctx.store.latest_translations(ids, "body") if args.with_translations else None
+    titles = ctx.store.latest_translations(ids, "title") if args.with_translations else None
     data = export_articles(
         articles,
         title=title,
@@ -166,6 +172,7 @@ def cmd_export_rss(ctx: Context, args: argparse.Namespace) -> int:
         description=f"Exported by Hearth: {title}",
         ai_summaries=summaries,
         ai_translations=translations,
+        ai_titles=titles,
     )
     _write(ctx, args.output, data)
     if args.output != "-":

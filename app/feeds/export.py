@@ -51,18 +51,20 @@ def export_articles(
     self_url: str | None = None,
     ai_summaries: Mapping[int, Summary] | None = None,
     ai_translations: Mapping[int, Translation] | None = None,
+    ai_titles: Mapping[int, Translation] | None = None,
 ) -> bytes:
     """The articles as one feed document in `fmt` ("rss", "atom" or "json"), in the order given.
 
     `link` is the feed's web page; without one the self URL (or a placeholder) stands in.
     `ai_summaries` (article id -> Summary) puts each article's local AI summary, marked as such, at the
-    top of its content, so it travels with the article into any other reader.
+    top of its content, so it travels with the article into any other reader. `ai_translations` (id ->
+    the body's Translation) puts the translated body above the original, and `ai_titles` (id -> the title's
+    Translation) makes the item's title the translated one (see `with_ai_translation`).
     """
     link = link or self_url or PLACEHOLDER_LINK
-    if ai_translations:  # `ai_translations` (id -> Translation): the translated body above the original
-        articles = [
-            with_ai_translation(a, ai_translations[a.id]) if a.id in ai_translations else a for a in articles
-        ]
+    if ai_translations or ai_titles:
+        bodies, titles = ai_translations or {}, ai_titles or {}
+        articles = [with_ai_translation(a, bodies.get(a.id), titles.get(a.id)) for a in articles]
     if ai_summaries:
         articles = [with_ai_summary(a, ai_summaries[a.id]) if a.id in ai_summaries else a for a in articles]
     if fmt == "json":
@@ -97,14 +99,30 @@ def with_ai_summary(article: Article, summary: Summary) -> Article:
     return replace(article, content_html=block + (article.content_html or article.summary_html))
 
 
-def with_ai_translation(article: Article, translation: Translation) -> Article:
-    """The article with its local AI translation as a marked block before the original content."""
+def with_ai_translation(
+    article: Article, translation: Translation | None, title: Translation | None = None
+) -> Article:
+    """The article with its local AI translation as a marked block before the original content.
+
+    A translated `title` becomes the item's title: the title is what a feed reader shows in its list, so the
+    list reads in the user's language; the original title is kept in the content, at the head of the
+    original, and the item's link still opens the original article. A title in another language than the
+    body's translation is left out (one item, one language)."""
+    if title is not None and translation is not None and title.language != translation.language:
+        title = None
+    made = translation or title
+    if made is None:
+        return article
     block = (
-        f'<section class="hearth-ai-translation" lang="{html.escape(translation.language)}"><p><strong>AI '
-        f"translation</strong> <small>({html.escape(translation.model_id)}, made on this computer)</small></p>"
-        f"{translation.text}</section><hr>"
+        f'<section class="hearth-ai-translation" lang="{html.escape(made.language)}"><p><strong>AI '
+        f"translation</strong> <small>({html.escape(made.model_id)}, made on this computer)</small></p>"
+        f"{translation.text if translation is not None else ''}</section><hr>"
     )
-    return replace(article, content_html=block + (article.content_html or article.summary_html))
+    new_title = title.text.strip() if title is not None else ""
+    if new_title and article.title:  # the original title heads the original content
+        block += f'<p class="hearth-original-title"><strong>{html.escape(article.title)}</strong></p>'
+    content = block + (article.content_html or article.summary_html)
+    return replace(article, title=new_title or article.title, content_html=content)
 
 
 def _restore_atom_link_attributes(data: bytes, articles: Sequence[Article]) -> bytes:

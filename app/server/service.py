@@ -251,7 +251,7 @@ class FeedService:
             description=f"{title} — served by Hearth",
             self_url=self_url,
             ai_summaries=store.latest_summaries(ids) if params.get("summaries") in ("1", "true") else None,
-            ai_translations=_translations(store, ids, params.get("translations", "")),
+            **_translations(store, ids, params.get("translations") or params.get("lang", "")),
         )
         return Reply(200, body, FORMATS[fmt])
 
@@ -289,8 +289,13 @@ def source_title_of(feed: Feed) -> str:
         return feed.url
 
 
-def _translations(store: Store, ids: list[int], wanted: str) -> dict[int, Any] | None:
-    """`?translations=1` (any language) or `?translations=zh` (that one): each article's newest translation."""
+def _translations(store: Store, ids: Sequence[int], wanted: str) -> dict[str, dict[int, Any]]:
+    """`?translations=1` (any language) or `?translations=zh` / `?lang=zh` (that one): each article's newest
+    translated body and title, as export_articles' `ai_translations` and `ai_titles`."""
     if wanted in ("", "0", "false"):
-        return None
-    return store.latest_translations(ids, "body", None if wanted in ("1", "true") else wanted)
+        return {}
+    language = None if wanted in ("1", "true") else wanted
+    return {
+        "ai_translations": store.latest_translations(ids, "body", language),
+        "ai_titles": store.latest_translations(ids, "title", language),
+    }
