@@ -1,8 +1,8 @@
 """Hearth's native CPU kernels: which variant this CPU runs, where its library comes from, how it is built.
 
 One C source (`app/ai/native/`) builds as four variants: `avx512` (AVX-512 F/BW/VL + VNNI), `avx2`
-(AVX2 + FMA + F16C) on x86-64, `neon` (Armv8-A NEON) on aarch64, and `portable` (plain C, any CPU). A library
-is found, in order:
+(AVX2 + FMA + F16C) on x86-64, `neondot` (NEON + the Armv8.2 dot product) and `neon` (Armv8-A NEON) on
+aarch64, and `portable` (plain C, any CPU). A library is found, in order:
 
 1. prebuilt, in `app/ai/native/prebuilt/` (in a PyInstaller bundle the same path under `sys._MEIPASS`),
    made ahead of time by `python3 -m app.ai.native_build --prebuild DIR` (`--machine aarch64` cross-compiles
@@ -41,7 +41,7 @@ SOURCE_DIR = Path(__file__).resolve().parent / "native"
 PREBUILT = Path("app") / "ai" / "native" / "prebuilt"
 BASE_FLAGS = ["-O3", "-fopenmp", "-shared", "-fPIC", "-std=gnu11", "-Wall"]
 X86_VARIANTS = ("avx512", "avx2", "portable")  # fastest first
-ARM_VARIANTS = ("neon", "portable")
+ARM_VARIANTS = ("neondot", "neon", "portable")
 _FLAGS = {
     "avx512": [
         "-DHEARTH_AVX512",
@@ -54,8 +54,8 @@ _FLAGS = {
         "-mf16c",
     ],
     "avx2": ["-DHEARTH_AVX2", "-mavx2", "-mfma", "-mf16c"],
-    # baseline Armv8-A: the plain NEON int8 rows; a build with +dotprod in extra flags takes vdotq_s32 and its
-    # library then checks the CPU for it (rwkv_cpu_supported)
+    # one NEON source: int8/int4 rows through vdotq_s32 where the target has the dot product, else vmull_s8
+    "neondot": ["-DHEARTH_NEON", "-march=armv8.2-a+dotprod"],
     "neon": ["-DHEARTH_NEON", "-march=armv8-a"],
     "portable": ["-Wno-psabi"],
 }
@@ -63,7 +63,8 @@ _FLAGS = {
 NEEDS = {
     "avx512": ("avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx2", "fma", "f16c"),
     "avx2": ("avx2", "fma", "f16c"),
-    "neon": ("asimd",),  # /proc/cpuinfo "Features" on aarch64
+    "neondot": ("asimd", "asimddp"),  # /proc/cpuinfo "Features" on aarch64
+    "neon": ("asimd",),
     "portable": (),
 }
 _lock = threading.Lock()

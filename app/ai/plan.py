@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "fp32", "fp16", "bf16", "int8", "int4")
-KERNELS = ("auto", "avx512", "avx2", "neon", "portable", "torch")
+KERNELS = ("auto", "avx512", "avx2", "neondot", "neon", "portable", "torch")
 ROOM = 1.25  # `auto` wants this many times the weights free, plus HEADROOM bytes
 HEADROOM = 300 * 2**20
 
@@ -40,7 +40,7 @@ class Plan:
     device: str  # "cpu", "cuda", "cuda:1"
     dtype: str  # weight precision: fp32, fp16, bf16, int8, int4
     engine: str  # "native" (CPU kernels of `variant`), "torch" (torch ops on the CPU) or "cuda"
-    variant: str = ""  # avx512, avx2 (x86-64), neon (aarch64), portable (engine "native" only)
+    variant: str = ""  # avx512, avx2 (x86-64), neondot, neon (aarch64), portable (engine "native" only)
     threads: int = 0
     why: tuple[str, ...] = ()
     kern: Kernels | None = field(default=None, compare=False, repr=False)

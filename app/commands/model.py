@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "fp32", "bf16", "fp16", "int8", "int4")
-KERNELS = ("auto", "avx512", "avx2", "neon", "portable", "torch")
+KERNELS = ("auto", "avx512", "avx2", "neondot", "neon", "portable", "torch")
 VERSIONS = ("4", "5.2", "6", "7")
 
 

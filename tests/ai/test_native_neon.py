@@ -1,8 +1,8 @@
 """The Arm NEON kernels, cross-compiled for aarch64 and run under qemu-user on this machine: every kernel
 (matvec in each weight layout, the RWKV-7/6/4 recurrences, the whole RWKV-7 decode step) on fixed
 pseudo-random inputs (tests/ai/native_driver.c) must print what the portable kernels print natively, within
-TOLERANCE. Built with native_build's own flags for each variant, so what is tested is what ships. Both NEON
-int8 paths run: the plain-NEON one (the shipped baseline Armv8-A build) and vdotq_s32 (+dotprod).
+TOLERANCE. Built with native_build's own flags for each variant, so what is tested is what ships: `neon`
+(baseline Armv8-A, int8/int4 rows through vmull_s8) and `neondot` (+dotprod, through vdotq_s32).
 
 No real Arm machine runs this; qemu emulates the instructions (its `max` CPU has the dot-product extension).
 """
@@ -22,6 +22,7 @@ from app.ai import native_build
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "ai" / "native_driver.c"
+PROBE = ROOT / "tests" / "ai" / "native_probe.c"
 CROSS = "aarch64-linux-gnu-gcc"
 SYSROOT = Path("/usr/aarch64-linux-gnu")
 ON_ARM = native_build.variants() == native_build.ARM_VARIANTS
@@ -49,8 +50,13 @@ def _build(variant: str, machine: str, out: Path, extra: list[str]) -> Path:
     return out
 
 
-def _run(exe: Path, emulate: bool) -> str:
-    cmd = ["qemu-aarch64", "-L", str(SYSROOT), str(exe)] if emulate else [str(exe)]
+# qemu's CPU models: "max" has the dot product, a Cortex-A72 (Raspberry Pi 4) has plain NEON only
+CPU = {"neondot": "max", "neon": "cortex-a72"}
+
+
+def _run(exe: Path, emulate: bool, *args: str, cpu: str = "max") -> str:
+    cmd = ["qemu-aarch64", "-cpu", cpu, "-L", str(SYSROOT), str(exe)] if emulate else [str(exe)]
+    cmd += args
     proc = subprocess.run(
         cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "2"}
     )
@@ -81,12 +87,11 @@ def portable(tmp_path_factory) -> dict[str, np.ndarray]:
 
 @needs_cc
 @needs_cross
-@pytest.mark.parametrize("dotprod", [False, True], ids=["plain-neon", "vdotq_s32"])
-def test_every_neon_kernel_matches_the_portable_kernels(portable, tmp_path, dotprod):
-    extra = ["-march=armv8.2-a+dotprod"] if dotprod else []
-    exe = _build("neon", "aarch64", tmp_path / "driver", extra)
-    header, neon = _parse(_run(exe, emulate=not ON_ARM))
-    assert header == f"variant neon dotprod={int(dotprod)} supported=1"
+@pytest.mark.parametrize("variant", ["neon", "neondot"])
+def test_every_neon_kernel_matches_the_portable_kernels(portable, tmp_path, variant):
+    exe = _build(variant, "aarch64", tmp_path / "driver", [])
+    header, neon = _parse(_run(exe, emulate=not ON_ARM, cpu=CPU[variant]))
+    assert header == f"variant {variant} dotprod={int(variant == 'neondot')} supported=1"
     assert list(neon) == list(portable)
     kinds = {label.split()[0] for label in neon}
     assert kinds == {"matvec", "wkv7", "wkv6", "wkv4", "decode"}
@@ -104,17 +109,33 @@ def test_every_neon_kernel_matches_the_portable_kernels(portable, tmp_path, dotp
 @needs_cross
 def test_the_prebuild_cross_compiles_the_aarch64_libraries(tmp_path):
     assert native_build.main(["--prebuild", str(tmp_path), "--machine", "aarch64"]) == 0
-    for variant in ("neon", "portable"):
+    for variant in ("neondot", "neon", "portable"):
         lib = tmp_path / f"rwkv_cpu-{variant}-linux-aarch64.so"
         head = lib.read_bytes()[:20]
         assert head[:4] == b"\x7fELF" and int.from_bytes(head[18:20], "little") == EM_AARCH64, variant
-        assert f"{variant}\0".encode() in lib.read_bytes()  # its rwkv_variant() string
+    if ON_ARM:
+        return  # the host's own loader checks these in tests/ai/test_native.py
+    probe = tmp_path / "probe"
+    proc = subprocess.run(
+        [CROSS, str(PROBE), "-o", str(probe), "-ldl"], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    for cpu, dotprod in (("max", 1), ("cortex-a72", 0)):
+        for variant in ("neondot", "neon", "portable"):
+            lib = tmp_path / f"rwkv_cpu-{variant}-linux-aarch64.so"
+            supported = dotprod if variant == "neondot" else 1
+            assert _run(probe, True, str(lib), cpu=cpu).split() == [
+                variant,
+                str(native_build.ABI),
+                str(supported),
+            ]
 
 
 def test_aarch64_offers_neon_first_and_x86_never_does():
-    assert native_build.variants("aarch64") == ("neon", "portable")
-    assert native_build.variants("arm64") == ("neon", "portable")
-    assert "neon" not in native_build.variants("x86_64")
+    assert native_build.variants("aarch64") == ("neondot", "neon", "portable")
+    assert native_build.variants("arm64") == native_build.variants("aarch64")
+    assert not {"neon", "neondot"} & set(native_build.variants("x86_64"))
+    assert native_build.NEEDS["neondot"] == ("asimd", "asimddp")  # a Cortex-A72 without it gets neon
     assert native_build.library_name("neon", "aarch64").endswith("-neon-linux-aarch64.so")
     assert "-DHEARTH_NEON" in native_build.flags_for("neon", "aarch64")
     with pytest.raises(RuntimeError, match="no 'neon' kernels for x86_64"):

@@ -1,8 +1,8 @@
 /* The vector operations rwkv_cpu.c is written in, for each variant it is built as:
  *   HEARTH_AVX512   AVX-512 F/BW/VL + VNNI (16 lanes; int8 rows through vpdpbusd)
  *   HEARTH_AVX2     AVX2 + FMA + F16C     (8 lanes; int8 rows through vpmaddubsw with the sign trick)
- *   HEARTH_NEON     Arm NEON on aarch64   (4 lanes; int8 rows through vdotq_s32 where the compiler targets
- *                                          the dot-product extension, else widening vmull_s8/vpadalq_s16)
+ *   HEARTH_NEON     Arm NEON on aarch64   (4 lanes; int8 rows through widening vmull_s8/vpadalq_s16, or
+ *                                          vdotq_s32 when built for the dot-product extension: "neondot")
  *   neither         portable C             (8 lanes of GCC/Clang vector extensions; any CPU, any ISA)
  * A vector `vf` holds VW floats; loads and stores are unaligned unless named otherwise.
  */
@@ -60,7 +60,11 @@ static inline float f16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
 #if !defined(__aarch64__)
 #error "the neon variant is for aarch64"
 #endif
+#if defined(__ARM_FEATURE_DOTPROD)
+#define VARIANT "neondot"
+#else
 #define VARIANT "neon"
+#endif
 #define VW 4
 typedef float32x4_t vf;
 static inline vf v_load(const float *p) { return vld1q_f32(p); }
