@@ -249,7 +249,11 @@ class Key:
         "ai.dtype", str, "auto", "precision", ("auto", "fp32", "fp16", "bf16", "int8", "int4")
     )
     AI_KERNELS = SettingSpec(
-        "ai.kernels", str, "auto", "CPU kernels", ("auto", "avx512", "avx2", "neondot", "neon", "portable", "torch")
+        "ai.kernels",
+        str,
+        "auto",
+        "CPU kernels",
+        ("auto", "avx512", "avx2", "neondot", "neon", "portable", "torch"),
     )
     AI_THREADS = SettingSpec("ai.threads", int, 0, "CPU threads for the model (0: all cores)")
     AI_DOWNLOAD_BASE = SettingSpec(
