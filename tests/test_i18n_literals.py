@@ -15,6 +15,7 @@ TEXT_CALLS = {
     *("setTitle", "setLabelText", "setInformativeText", "setDetailedText", "setHeaderLabels"),
     *("setHorizontalHeaderLabels", "setTabText", "setItemText", "setSuffix", "setPrefix"),
     *("setSpecialValueText", "setAccessibleName", "setButtonText", "setHtml", "showMessage", "showText"),
+    *("show_message", "_notify", "_end"),  # Hearth's own status-bar and notification helpers
     *("addMenu", "addAction", "addTab", "insertTab", "addItem", "addRow", "addButton", "notify"),
     *("QAction", "QLabel", "QPushButton", "QCheckBox", "QRadioButton", "QGroupBox", "QMenu", "QToolButton"),
     *("information", "warning", "critical", "question", "getText", "getItem"),
@@ -31,6 +32,10 @@ CONVERTED = [
     *("app/ui/reader_view.py", "app/ui/signin.py", "app/ui/single_instance.py", "app/ui/tray.py"),
     *("app/ui/web_reader.py", "app/ui/main_window.py", "app/ui/window_actions.py", "app/ui/window_menus.py"),
     *("app/ui/window_parts.py", "app/ui/library_actions.py", "app/ui/list_actions.py"),
+    *("app/ui/ai_actions.py", "app/ui/ai_panel.py", "app/ui/ask_dialog.py", "app/ui/briefing_view.py"),
+    *("app/ui/controller.py", "app/ui/layout.py", "app/ui/read_ahead_view.py", "app/ui/status_line.py"),
+    *("app/ui/title_translation.py", "app/ui/translate_view.py", "app/ui/article_model.py"),
+    *("app/ui/markdown_view.py", "app/ui/marking.py", "app/ui/navigation.py"),
     *(f"app/ui/dialogs/{p.name}" for p in sorted((ROOT / "app" / "ui" / "dialogs").glob("*.py"))),
 ]
 
@@ -60,7 +65,9 @@ def unwrapped_literals(path: Path) -> list[tuple[int, str]]:
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in LOGGERS:
             continue
         args = list(node.args)
-        if name == "addItem" and len(args) >= 2:
+        if name == "notify":
+            args = args[:2]  # notify(title, message, kind): the kind is a key, no text
+        elif name == "addItem" and len(args) >= 2:
             args = args[:-1]  # addItem(text, data) / addItem(icon, text, data): the data is no text
         elif name in FILE_DIALOGS:
             args = args[1:2] + args[3:4]  # (parent, caption, directory or file name, filter)
@@ -80,11 +87,13 @@ def test_the_scan_finds_what_it_should(tmp_path: Path) -> None:
         "QLabel(text='Hello')\n"  # 6
         "button.setToolTip('Press ' + _('me'))\n"  # 7
         "combo.addItem(_('System'), 'system')\n"
+        "tray.notify(_('Ready'), _('Read it'), 'briefing')\n"
         "label.setText('▶ 42')\n"
-        "label.setText(name)\n",
+        "label.setText(name)\n"
+        "window.show_message('Saved')\n",  # 12
         encoding="utf-8",
     )
-    assert [line for line, _text in unwrapped_literals(sample)] == [4, 5, 6, 7]
+    assert [line for line, _text in unwrapped_literals(sample)] == [4, 5, 6, 7, 12]
 
 
 def test_converted_modules_pass_qt_no_english_literal() -> None:

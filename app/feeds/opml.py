@@ -19,6 +19,7 @@ from lxml import etree
 
 from app.errors import OPMLError
 from app.feeds.opml_repair import as_utf8, decode_markup, repair_markup
+from app.i18n import lazy_gettext
 from app.models import FeedKind, Outline
 from app.urls import COMMAND_PREFIXES, FILTER_PREFIX, runs_command, unprefixed
 
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 
 HEARTH_NS = "https://hearth.invalid/ns/opml/1.0"
 _KIND = f"{{{HEARTH_NS}}}kind"
-_HINT = "fix the file (or export it again from your old reader) and import it again; nothing was imported"
+_HINT = lazy_gettext(
+    "fix the file (or export it again from your old reader) and import it again; nothing was imported"
+)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LOCATION = re.compile(r",? line \d+, column \d+$")
@@ -101,7 +104,7 @@ def read_opml(data: bytes) -> OPMLReport:
     file whose root is not <opml> or that has no <body>, and bytes no lenient reading makes XML of.
     """
     if not data or not data.strip():
-        raise OPMLError("line 1: the file is empty, not OPML", line=1, hint=_HINT)
+        raise OPMLError("line 1: the file is empty, not OPML", line=1, hint=str(_HINT))
     converted = as_utf8(data)
     for text in (data, converted):  # UTF-16/32 would hide "<!ENTITY" from a search of the bytes
         match = _ENTITY_DECL.search(text)
@@ -120,11 +123,11 @@ def read_opml(data: bytes) -> OPMLReport:
         _refuse_entities(1)
     if _local(root.tag) != "opml":
         line = root.sourceline or 1
-        raise OPMLError(f"line {line}: the root element is not <opml>", line=line, hint=_HINT)
+        raise OPMLError(f"line {line}: the root element is not <opml>", line=line, hint=str(_HINT))
     body = next((c for c in root if _local(c.tag) == "body"), None)
     if body is None:
         line = root.sourceline or 1
-        raise OPMLError(f"line {line}: the file has no <body>", line=line, hint=_HINT)
+        raise OPMLError(f"line {line}: the file has no <body>", line=line, hint=str(_HINT))
     seen: dict[str, int] = {}
     skipped: list[SkippedOutline] = []
     outlines = _children(body, seen, skipped, 0)
@@ -140,7 +143,7 @@ _PLAIN = (  # libxml2's words for the faults real files have, in a user's words
 
 
 def _refuse_entities(line: int) -> None:
-    raise OPMLError(f"line {line}: entity declarations are not allowed in OPML", line=line, hint=_HINT)
+    raise OPMLError(f"line {line}: entity declarations are not allowed in OPML", line=line, hint=str(_HINT))
 
 
 def _local(tag: object) -> str:
@@ -163,7 +166,7 @@ def _read_leniently(data: bytes, complaint: str, line: int) -> etree._Element:
     except (etree.XMLSyntaxError, ValueError):
         root = None
     if root is None:
-        raise OPMLError(f"{complaint} (and it cannot be read leniently)", line=line, hint=_HINT)
+        raise OPMLError(f"{complaint} (and it cannot be read leniently)", line=line, hint=str(_HINT))
     log.info("OPML read leniently after: %s", complaint)
     return root
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from app.config import Key
 from app.errors import FeedError, ScriptError, SourceError
 from app.feeds.parse import parse_feed
+from app.i18n import _
 from app.models import FeedKind, ParsedFeed
 from app.sources.base import Param, RouteSource, SourceContext
 
@@ -35,9 +36,9 @@ def split_command(command: str) -> list[str]:
     try:
         argv = shlex.split(command, posix=os.name != "nt")
     except ValueError as exc:
-        raise ScriptError(f"cannot read the command line: {exc}", hint="check its quotes") from None
+        raise ScriptError(f"cannot read the command line: {exc}", hint=_("check its quotes")) from None
     if not argv:
-        raise ScriptError("the script command is empty", hint="write it as exec:COMMAND ARGS")
+        raise ScriptError("the script command is empty", hint=_("write it as exec:COMMAND ARGS"))
     argv[0] = os.path.expanduser(argv[0])
     return argv
 
@@ -68,7 +69,7 @@ class ScriptSource(RouteSource):
 
     def rsshub_path(self, params: Mapping[str, str]) -> str:
         raise SourceError(
-            "script feeds have no feed-server path", hint="the feed server serves them by feed id"
+            "script feeds have no feed-server path", hint=_("the feed server serves them by feed id")
         )
 
     def title(self, params: Mapping[str, str]) -> str:
@@ -84,7 +85,7 @@ class ScriptSource(RouteSource):
         out, err = await run_command(argv, timeout=timeout, cwd=str(cwd) if cwd else None)
         if len(out) > limit:
             raise ScriptError(
-                f"the script wrote more than {limit // (1024 * 1024)} MB", hint="raise fetch.max_body_mb"
+                f"the script wrote more than {limit // (1024 * 1024)} MB", hint=_("raise fetch.max_body_mb")
             )
         try:
             return parse_feed(out, url=self.feed_url({"command": command}))
@@ -93,7 +94,7 @@ class ScriptSource(RouteSource):
             raise ScriptError(
                 f"the script's output is not a feed ({exc.message})",
                 stderr=stderr,
-                hint="it must print RSS, Atom or JSON Feed on stdout"
+                hint=_("it must print RSS, Atom or JSON Feed on stdout")
                 + (f"; stderr: {tail(stderr, STDERR_SHOWN)}" if stderr else ""),
             ) from None
 
@@ -111,7 +112,9 @@ async def run_command(argv: list[str], *, timeout: float, cwd: str | None) -> tu
             start_new_session=posix,
         )
     except FileNotFoundError:
-        raise ScriptError(f"no such program: {argv[0]}", hint="give the full path, or install it") from None
+        raise ScriptError(
+            f"no such program: {argv[0]}", hint=_("give the full path, or install it")
+        ) from None
     except PermissionError:
         raise ScriptError(f"cannot run {argv[0]}: permission denied", hint=f"chmod +x {argv[0]}") from None
     except OSError as exc:
@@ -124,17 +127,17 @@ async def run_command(argv: list[str], *, timeout: float, cwd: str | None) -> tu
         asyncio.ensure_future(proc.wait()),
     }
     try:
-        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        _done, pending = await asyncio.wait(tasks, timeout=timeout)
         if pending:
             _kill(proc, posix)
-            _, pending = await asyncio.wait(pending, timeout=5.0)  # what it wrote before dying
+            _done, pending = await asyncio.wait(pending, timeout=5.0)  # what it wrote before dying
             for task in pending:  # a grandchild in its own session still holds a pipe
                 task.cancel()
             stderr = tail(err.decode("utf-8", "replace"), STDERR_KEPT)
             raise ScriptError(
                 f"the script ran longer than {timeout:g} s and was stopped",
                 stderr=stderr,
-                hint="raise script.timeout, or make it faster"
+                hint=_("raise script.timeout, or make it faster")
                 + (f"; stderr: {tail(stderr, STDERR_SHOWN)}" if stderr else ""),
             )
     except asyncio.CancelledError:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from app.i18n import _
+
 if TYPE_CHECKING:
     from app.ui.main_window import MainWindow
     from app.ui.translate_view import ReaderTranslation
@@ -22,10 +24,10 @@ def install_ai_actions(window: MainWindow, worker: object) -> ReaderTranslation:
     translation = ReaderTranslation(worker, w.reader, w, notify=w.show_message)  # type: ignore[arg-type]
     w.reader_translation = translation
     w.list.selectionModel().currentChanged.connect(lambda *_a: translation.set_article(w.reader.article))
-    ask = QAction("Ask your library…", w)
+    ask = QAction(_("Ask your library…"), w)
     ask.setShortcut(QKeySequence("Ctrl+Shift+L"))
     ask.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    ask.setToolTip("Ask a question over the selected feed, folder, Starred or everything (Ctrl+Shift+L)")
+    ask.setToolTip(_("Ask a question over the selected feed, folder, Starred or everything (Ctrl+Shift+L)"))
     ask.triggered.connect(lambda _c=False: open_ask_dialog(w, worker))  # type: ignore[arg-type]
     w.ask_action = ask
     w.menus.article.addSeparator()

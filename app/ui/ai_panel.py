@@ -48,6 +48,7 @@ from app.ai.requests import (
 from app.ai.results import ChatOpened, DigestResult, FinishReason, Reply, SummaryResult, TranslationResult
 from app.config import Key
 from app.errors import HearthError
+from app.i18n import LazyString, _, lazy_gettext, ngettext
 from app.models import Article
 from app.storage import Store
 from app.ui.ai_worker import AiWorker
@@ -59,10 +60,12 @@ from app.ui.title_translation import install_title_translation
 log = logging.getLogger(__name__)
 
 # the chat modes: (menu label, request type, the prefix of the user's line in the transcript)
-MODES: tuple[tuple[str, type[ChatAskRequest | ChatInstructRequest | ChatFreeRequest], str], ...] = (
-    ("Chat", ChatAskRequest, "You"),
-    ("Instruct", ChatInstructRequest, "Instruction"),
-    ("Free", ChatFreeRequest, "Prompt"),
+MODES: tuple[
+    tuple[LazyString, type[ChatAskRequest | ChatInstructRequest | ChatFreeRequest], LazyString], ...
+] = (
+    (lazy_gettext("Chat"), ChatAskRequest, lazy_gettext("You")),
+    (lazy_gettext("Instruct"), ChatInstructRequest, lazy_gettext("Instruction")),
+    (lazy_gettext("Free"), ChatFreeRequest, lazy_gettext("Prompt")),
 )
 MAX_TRANSCRIPTS = 32
 SUMMARY_MIN_PX = 90  # the summary box grows with its text from here up to SUMMARY_MAX_SHARE of the panel
@@ -111,14 +114,16 @@ class AiPanel(QWidget):
         self.load_bar = QProgressBar()
         self.load_bar.setRange(0, 100)
         self.load_bar.hide()
-        self.summarise_button = QPushButton("Summarise")
+        self.summarise_button = QPushButton(_("Summarise"))
         self.resummarise_button = QPushButton("↻")
-        self.resummarise_button.setToolTip("Summarise again (replaces the saved summary)")
-        self.stop_button = QPushButton("Stop")
-        self.copy_button = QPushButton("Copy summary")
-        self.digest_button = QPushButton("Digest unread")
-        self.digest_button.setToolTip("One briefing over the unread articles of the selected feed or folder")
-        self.models_button = QPushButton("Models…")
+        self.resummarise_button.setToolTip(_("Summarise again (replaces the saved summary)"))
+        self.stop_button = QPushButton(_("Stop"))
+        self.copy_button = QPushButton(_("Copy summary"))
+        self.digest_button = QPushButton(_("Digest unread"))
+        self.digest_button.setToolTip(
+            _("One briefing over the unread articles of the selected feed or folder")
+        )
+        self.models_button = QPushButton(_("Models…"))
         self.summarise_button.clicked.connect(lambda: self.summarise())
         self.resummarise_button.clicked.connect(lambda: self.summarise(refresh=True))
         self.stop_button.clicked.connect(self.stop)
@@ -131,13 +136,13 @@ class AiPanel(QWidget):
         self.summary_view = QTextBrowser()
         self.summary_view.setOpenLinks(False)
         self.summary_view.anchorClicked.connect(self._on_anchor)
-        self.summary_view.setPlaceholderText("Summarise the article to see its main points here.")
+        self.summary_view.setPlaceholderText(_("Summarise the article to see its main points here."))
         self.summary_view.document().documentLayout().documentSizeChanged.connect(
             lambda _s: self._fit_summary()
         )
-        self.auto_box = QCheckBox("Auto-summarise this feed's new articles")
+        self.auto_box = QCheckBox(_("Auto-summarise this feed's new articles"))
         self.auto_box.setToolTip(
-            "Summarise new articles of this feed in the background, when the model is idle"
+            _("Summarise new articles of this feed in the background, when the model is idle")
         )
         self.auto_box.toggled.connect(self._on_auto_toggled)
 
@@ -146,24 +151,24 @@ class AiPanel(QWidget):
         self.chat_view.setOpenLinks(False)
         for view in (self.summary_view, self.chat_view):
             prepare_view(view)
-        self.chat_view.setPlaceholderText("Ask about the article: “explain…”, “translate to French”…")
+        self.chat_view.setPlaceholderText(_("Ask about the article: “explain…”, “translate to French”…"))
         self.mode = QComboBox()
         for label, _kind, _prefix in MODES:
-            self.mode.addItem(label)
+            self.mode.addItem(str(label))
         self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=3.0, singleStep=0.1)
         self.temperature.setValue(self.ctx.settings.get(Key.AI_CHAT_TEMPERATURE))
-        self.temperature.setToolTip("Temperature for the next message (0 = greedy)")
+        self.temperature.setToolTip(_("Temperature for the next message (0 = greedy)"))
         self.top_p = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
         self.top_p.setValue(self.ctx.settings.get(Key.AI_CHAT_TOP_P))
-        self.top_p.setToolTip("Top-p for the next message")
+        self.top_p.setToolTip(_("Top-p for the next message"))
         self.input = QLineEdit()
-        self.input.setPlaceholderText("Ask a question…")
+        self.input.setPlaceholderText(_("Ask a question…"))
         self.input.returnPressed.connect(self.send)
-        self.send_button = QPushButton("Send")
+        self.send_button = QPushButton(_("Send"))
         self.send_button.clicked.connect(self.send)
-        self.regen_button = QPushButton("Regenerate")
-        self.continue_button = QPushButton("Continue")
-        self.reset_button = QPushButton("Reset chat")
+        self.regen_button = QPushButton(_("Regenerate"))
+        self.continue_button = QPushButton(_("Continue"))
+        self.reset_button = QPushButton(_("Reset chat"))
         self.regen_button.clicked.connect(self.regenerate)
         self.continue_button.clicked.connect(self.continue_reply)
         self.reset_button.clicked.connect(self.reset_chat)
@@ -179,9 +184,9 @@ class AiPanel(QWidget):
         tools.addWidget(self.models_button)
         sampling = QHBoxLayout()
         sampling.addWidget(self.mode)
-        sampling.addWidget(QLabel("T"))
+        sampling.addWidget(QLabel(_("T")))
         sampling.addWidget(self.temperature)
-        sampling.addWidget(QLabel("top-p"))
+        sampling.addWidget(QLabel(_("top-p")))
         sampling.addWidget(self.top_p)
         sampling.addStretch(1)
         ask = QHBoxLayout()
@@ -238,7 +243,7 @@ class AiPanel(QWidget):
         cached = self.cached_summary(article.id)
         if cached is not None:
             self._show_summary(cached)
-            self.status.setText("Saved summary")
+            self.status.setText(_("Saved summary"))
 
     def cached_summary(self, article_id: int) -> str | None:
         """The summary saved for the active model and prompt version: a trivial read, no torch."""
@@ -263,11 +268,11 @@ class AiPanel(QWidget):
             cached = self.cached_summary(self.article.id)
             if cached is not None:
                 self._show_summary(cached)
-                self.status.setText("Saved summary")
+                self.status.setText(_("Saved summary"))
                 return
         self.summary_text = ""
         self.summary_view.clear()
-        self.status.setText("Summarising…")
+        self.status.setText(_("Summarising…"))
         self._summary_req = self.worker.submit(SummarizeRequest(self.article.id, refresh), "summary")
         self._set_busy(True)
 
@@ -288,16 +293,16 @@ class AiPanel(QWidget):
         if self.article is None or not self.summary_text:
             return
         QGuiApplication.clipboard().setText(summary_markdown(self.article, self.summary_text))
-        self.status.setText("Summary copied")
+        self.status.setText(_("Summary copied"))
 
     def digest(self) -> None:
         scope = self.digest_scope() if self.digest_scope else None
         if scope is None:
-            scope = ("unread", "all unread articles")
+            scope = ("unread", _("all unread articles"))
         self.summary_text = ""
         self.summary_view.clear()
         self.cut_label.hide()
-        self.status.setText(f"Writing a digest of {scope[1]}…")
+        self.status.setText(_("Writing a digest of {scope}…").format(scope=scope[1]))
         self._summary_req = self.worker.submit(DigestRequest(scope[0]), "summary")
         self._set_busy(True)
 
@@ -329,7 +334,7 @@ class AiPanel(QWidget):
 
     def _chat(self, request: ChatRequest) -> None:
         if isinstance(request, ChatRegenerateRequest):
-            self._chat_items.append(("note", "regenerating"))
+            self._chat_items.append(("note", _("regenerating")))
         if isinstance(request, ChatContinueRequest):
             if self._chat_items and self._chat_items[-1] == ("note", end_note(FinishReason.LENGTH)):
                 self._chat_items.pop()  # the reply goes on where the limit cut it
@@ -359,13 +364,13 @@ class AiPanel(QWidget):
         self._stopped.update(r for r in (self._summary_req, self._chat_req) if r is not None)
         self.worker.cancel("summary")
         self.worker.cancel("chat")
-        self.status.setText("Stopped")
+        self.status.setText(_("Stopped"))
         self._set_busy(False)
 
     # worker signals -------------------------------------------------------------------------------
     def _on_started(self, req: int, request: AiRequest) -> None:
         if req == self._summary_req and isinstance(request, SummarizeRequest):
-            self.status.setText("Summarising…")
+            self.status.setText(_("Summarising…"))
 
     def _on_text(self, req: int, text: str) -> None:
         if req in self._stopped:
@@ -387,8 +392,8 @@ class AiPanel(QWidget):
                 if result.text and not stopped:  # a stopped summary keeps what was shown at Stop
                     self._show_summary(result.text)
                 self._show_cut(result.cut_to)
-                state = {FinishReason.CANCELLED: "Stopped", FinishReason.CACHED: "Saved summary"}.get(
-                    result.finish_reason, "Summary saved"
+                state = {FinishReason.CANCELLED: _("Stopped"), FinishReason.CACHED: _("Saved summary")}.get(
+                    result.finish_reason, _("Summary saved")
                 )
                 self.status.setText(state)
         elif req == self._chat_req:
@@ -421,12 +426,12 @@ class AiPanel(QWidget):
     def _on_loading(self, fraction: float) -> None:
         self.load_bar.show()
         self.load_bar.setValue(int(fraction * 100))
-        self.status.setText("Loading the model…")
+        self.status.setText(_("Loading the model…"))
 
     def _on_model_ready(self, note: str) -> None:
         self.load_bar.hide()
-        self.models_button.setToolTip(f"Model: {note}")
-        self.status.setText(f"Model ready: {note}")
+        self.models_button.setToolTip(_("Model: {note}").format(note=note))
+        self.status.setText(_("Model ready: {note}").format(note=note))
 
     def _on_chat_opened(self, article_id: int, opened: ChatOpened) -> None:
         if self.article is not None and article_id == self.article.id:
@@ -435,7 +440,13 @@ class AiPanel(QWidget):
     def _show_cut(self, cut_to: int | None) -> None:
         self.cut_label.setVisible(cut_to is not None)
         if cut_to is not None:
-            self.cut_label.setText(f"✂ article cut to {cut_to:,} tokens (ai.context_tokens)")
+            self.cut_label.setText(
+                ngettext(
+                    "✂ article cut to {n:,} token (ai.context_tokens)",
+                    "✂ article cut to {n:,} tokens (ai.context_tokens)",
+                    cut_to,
+                ).format(n=cut_to)
+            )
 
     def _show_digest(self, result: DigestResult) -> None:
         body = markdown_html(result.text)
@@ -443,8 +454,14 @@ class AiPanel(QWidget):
             f"<li><a href='{item.link}'>{html.escape(item.title)}</a></li>" for item in result.items
         )
         self.summary_text = result.text
-        self.summary_view.setHtml(body + (f"<p><b>Articles</b></p><ol>{links}</ol>" if links else ""))
-        self.status.setText(f"Digest of {len(result.items)} articles")
+        self.summary_view.setHtml(
+            body + (f"<p><b>{html.escape(_('Articles'))}</b></p><ol>{links}</ol>" if links else "")
+        )
+        self.status.setText(
+            ngettext("Digest of {n} article", "Digest of {n} articles", len(result.items)).format(
+                n=len(result.items)
+            )
+        )
 
     def _on_anchor(self, url: QUrl) -> None:
         if url.scheme() == "hearth" and url.host() == "article":
@@ -496,7 +513,7 @@ def install_ai(controller: Any) -> AiPanel | None:
     window = controller.window
     worker = AiWorker(controller.paths, controller.settings, controller)
     panel = AiPanel(worker, controller.ctx, digest_scope=lambda: current_scope(window))
-    window.add_side_panel(panel, "AI")
+    window.add_side_panel(panel, _("AI"))
     # the window's own slot (connected first) has already shown the article in the reader
     window.list.selectionModel().currentChanged.connect(lambda *_a: panel.set_article(window.reader.article))
     panel.article_link_clicked.connect(lambda article_id: open_article(window, article_id))
@@ -504,7 +521,9 @@ def install_ai(controller: Any) -> AiPanel | None:
     tools = window.menus.tools
     if tools is not None:
         tools.addSeparator()
-        tools.addAction("AI models…").triggered.connect(lambda _c=False: panel.manage_models_requested.emit())
+        tools.addAction(_("AI models…")).triggered.connect(
+            lambda _c=False: panel.manage_models_requested.emit()
+        )
     controller.refresher.feed_done.connect(lambda outcome: auto_summarise(panel, outcome))
     rules_cap = partial(controller.settings.get, Key.AI_RULES_PER_REFRESH)
     controller.refresher.started.connect(lambda _n: setattr(panel, "rules_left", rules_cap()))
@@ -519,7 +538,7 @@ def current_scope(window: Any) -> tuple[str, str] | None:
     """The digest scope of the tree's selection: ("FEED_ID" | "folder:ID" | "unread", its name)."""
     node = window.tree.current_node()
     if node is None or node.kind in ("root", "smart"):
-        return ("unread", "all unread articles")
+        return ("unread", _("all unread articles"))
     if node.kind == "folder":
         return (f"folder:{node.key}", node.title)
     return (str(node.key), node.title)
@@ -530,7 +549,7 @@ def open_article(window: Any, article_id: int) -> None:
         return
     window.tree.setCurrentIndex(window.tree_model.index_of("smart", "all"))
     if not window.select_article(article_id):
-        window.show_message("That article is no longer in the library")
+        window.show_message(_("That article is no longer in the library"))
 
 
 def auto_summarise(panel: AiPanel, outcome: Any) -> None:

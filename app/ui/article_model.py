@@ -17,12 +17,13 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QFont
 
 from app.dates import format_date_tooltip, format_list_date
+from app.i18n import lazy_gettext
 from app.models import ArticleQuery, ArticleRow
 from app.ui.icons import icon
 
 PAGE = 200
 MAX_PAGES = 60
-COLUMNS = ("", "Title", "Feed", "Date")
+COLUMNS = ("", lazy_gettext("Title"), lazy_gettext("Feed"), lazy_gettext("Date"))
 STAR, TITLE, FEED, DATE = range(4)
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -172,7 +173,7 @@ class ArticleListModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return str(COLUMNS[section])
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

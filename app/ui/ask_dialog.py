@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.ai.requests import AiRequest, AskRequest
 from app.ai.results import AskResult, CitedSource, FinishReason
+from app.i18n import _, ngettext
 from app.ui.ai_worker import AiWorker
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class AskDialog(QDialog):
 
     def __init__(self, worker: AiWorker, scope: tuple[str, str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Ask your library")
+        self.setWindowTitle(_("Ask your library"))
         self.worker = worker
         self.scope = scope
         self.request: int | None = None
@@ -57,17 +58,17 @@ class AskDialog(QDialog):
         self.sources: list[CitedSource] = []
         self.scope_label = QLabel()
         self.question = QLineEdit()
-        self.question.setPlaceholderText("Ask a question about the articles here…")
+        self.question.setPlaceholderText(_("Ask a question about the articles here…"))
         self.question.returnPressed.connect(self.ask)
-        self.ask_button = QPushButton("Ask")
+        self.ask_button = QPushButton(_("Ask"))
         self.ask_button.setDefault(True)
         self.ask_button.clicked.connect(self.ask)
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = QPushButton(_("Stop"))
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
         self.answer = QTextBrowser()
         self.answer.setPlaceholderText(
-            "The answer appears here, with [1], [2]… pointing to the sources below."
+            _("The answer appears here, with [1], [2]… pointing to the sources below.")
         )
         self.sources_view = QTextBrowser()
         self.sources_view.setOpenLinks(False)
@@ -82,7 +83,7 @@ class AskDialog(QDialog):
         layout.addWidget(self.scope_label)
         layout.addLayout(row)
         layout.addWidget(self.answer, 1)
-        layout.addWidget(QLabel("Sources"))
+        layout.addWidget(QLabel(_("Sources")))
         layout.addWidget(self.sources_view)
         layout.addWidget(self.status)
         worker.started.connect(self._on_started)
@@ -95,20 +96,20 @@ class AskDialog(QDialog):
 
     def set_scope(self, scope: tuple[str, str]) -> None:
         self.scope = scope
-        self.scope_label.setText(f"Looking in: <b>{html.escape(scope[1])}</b>")
+        self.scope_label.setText(_("Looking in: <b>{scope}</b>").format(scope=html.escape(scope[1])))
 
     # actions ------------------------------------------------------------------------------------
     def ask(self) -> int | None:
         question = self.question.text().strip()
         if not question:
-            self.status.setText("Type a question first.")
+            self.status.setText(_("Type a question first."))
             return None
         self.answer_text = ""
         self.sources = []
         self.answer.clear()
         self.sources_view.clear()
         self.request = self.worker.submit(AskRequest(question, self.scope[0]), VIEW)
-        self.status.setText("Looking through your library…")
+        self.status.setText(_("Looking through your library…"))
         self.stop_button.setEnabled(True)
         return self.request
 
@@ -118,7 +119,7 @@ class AskDialog(QDialog):
         self.worker.cancel(VIEW)
         self.request = None
         self.stop_button.setEnabled(False)
-        self.status.setText("Stopped")
+        self.status.setText(_("Stopped"))
 
     def done(self, result: int) -> None:  # closing the dialog stops its question
         self.stop()
@@ -127,13 +128,13 @@ class AskDialog(QDialog):
     # worker signals -----------------------------------------------------------------------------
     def _on_started(self, req: int, _request: AiRequest) -> None:
         if req == self.request:
-            self.status.setText("Reading the sources…")
+            self.status.setText(_("Reading the sources…"))
 
     def _on_sources(self, req: int, sources: list[CitedSource]) -> None:
         if req == self.request:
             self.sources = list(sources)
             self._show_sources()
-            self.status.setText("Answering…")
+            self.status.setText(_("Answering…"))
 
     def _on_text(self, req: int, text: str) -> None:
         if req != self.request:
@@ -151,19 +152,23 @@ class AskDialog(QDialog):
         self.sources = list(result.sources)
         self._show_sources()
         if result.finish_reason == FinishReason.NOTHING_FOUND:
-            self.status.setText("Nothing relevant found here — try other words or a wider scope.")
+            self.status.setText(_("Nothing relevant found here — try other words or a wider scope."))
         elif result.finish_reason == FinishReason.CANCELLED:
-            self.status.setText("Stopped")
+            self.status.setText(_("Stopped"))
         else:
             cited = sum(1 for s in self.sources if s.cited)
-            self.status.setText(f"{len(self.sources)} sources, {cited} cited")
+            self.status.setText(
+                ngettext("{n} source, {cited} cited", "{n} sources, {cited} cited", len(self.sources)).format(
+                    n=len(self.sources), cited=cited
+                )
+            )
 
     def _on_failed(self, req: int, _request: AiRequest, message: str) -> None:
         if req != self.request:
             return
         self.request = None
         self.stop_button.setEnabled(False)
-        self.status.setText(f"Could not answer: {message}")
+        self.status.setText(_("Could not answer: {message}").format(message=message))
 
     def _show_sources(self) -> None:
         lines = []

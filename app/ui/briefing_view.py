@@ -18,7 +18,9 @@ from app.ai.briefing import briefing_due
 from app.ai.requests import AiRequest, BriefRequest
 from app.ai.results import BriefingResult
 from app.config import Key
+from app.dates import WEEKDAYS
 from app.errors import ConfigError
+from app.i18n import _, ngettext
 from app.ui.ai_worker import AiWorker
 from app.ui.markdown_view import markdown_html
 
@@ -35,7 +37,9 @@ def briefing_html(result: BriefingResult) -> str:
         f'<p>[{n}] <a href="{html.escape(item.link)}">{html.escape(item.title)}</a></p>'
         for n, item in enumerate(result.items, 1)
     )
-    return markdown_html(result.text) + (f"<p><b>Articles</b></p>{links}" if links else "")
+    return markdown_html(result.text) + (
+        f"<p><b>{html.escape(_('Articles'))}</b></p>{links}" if links else ""
+    )
 
 
 class BriefingDialog(QDialog):
@@ -43,7 +47,7 @@ class BriefingDialog(QDialog):
 
     def __init__(self, open_article: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Daily briefing")
+        self.setWindowTitle(_("Daily briefing"))
         self.resize(560, 520)
         self._open_article = open_article
         self.heading = QLabel()
@@ -55,8 +59,13 @@ class BriefingDialog(QDialog):
         layout.addWidget(self.view, 1)
 
     def show_result(self, result: BriefingResult) -> None:
-        since = f" since {result.since.astimezone():%a %H:%M}" if result.since else ""
-        self.heading.setText(f"{len(result.items)} articles{since}")
+        count = len(result.items)
+        text = ngettext("{n} article", "{n} articles", count).format(n=count)
+        if result.since:
+            local = result.since.astimezone()
+            when = f"{WEEKDAYS[local.weekday()]} {local:%H:%M}"
+            text = _("{articles} since {when}").format(articles=text, when=when)
+        self.heading.setText(text)
         self.view.setHtml(briefing_html(result))
 
     def _on_anchor(self, url: QUrl) -> None:
@@ -133,7 +142,11 @@ class BriefingScheduler(QObject):
             return
         if self.controller.tray_available:
             self.controller.tray.notify(
-                "Your daily briefing is ready", f"{len(result.items)} articles — click to read it", "briefing"
+                _("Your daily briefing is ready"),
+                ngettext(
+                    "{n} article — click to read it", "{n} articles — click to read it", len(result.items)
+                ).format(n=len(result.items)),
+                "briefing",
             )
 
     def _on_failed(self, req: int, _request: AiRequest, message: str) -> None:
@@ -152,5 +165,5 @@ def install_briefing(controller: Any, worker: AiWorker, open_article: Any) -> Br
     scheduler = BriefingScheduler(controller, worker, open_article)
     tools = controller.window.menus.tools
     if tools is not None:
-        tools.addAction("Daily briefing").triggered.connect(lambda _c=False: scheduler.open())
+        tools.addAction(_("Daily briefing")).triggered.connect(lambda _c=False: scheduler.open())
     return scheduler

@@ -17,6 +17,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.config import Key, Paths, Settings
+from app.i18n import _, ngettext
 from app.library import Library
 from app.models import FeedKind
 from app.storage.app_state import TOLD_ABOUT_TRAY
@@ -32,10 +33,6 @@ from app.ui.tray import TrayIcon, new_articles_message
 from app.ui.ui_context import UiContext
 
 log = logging.getLogger(__name__)
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 WARM_UP_DELAY_MS = 1500
@@ -131,7 +128,7 @@ class AppController(QObject):
         t.quit_requested.connect(self.quit)
         t.message_clicked.connect(self.open_notified)
         t.set_paused(self.scheduler.paused)
-        r.started.connect(lambda total: w.show_message("Refreshing…", timeout_ms=0))
+        r.started.connect(lambda total: w.show_message(_("Refreshing…"), timeout_ms=0))
         r.progressed.connect(w.show_progress)
         r.feed_done.connect(self._on_feed_done)
         r.finished.connect(self._on_refresh_finished)
@@ -181,7 +178,7 @@ class AppController(QObject):
         try:
             autostart.set_enabled(self.settings.get(Key.UI_AUTOSTART))
         except OSError as exc:
-            self.window.show_message(f"Could not change start-on-login: {exc}")
+            self.window.show_message(_("Could not change start-on-login: {error}").format(error=exc))
         self.window.list_model.reload()
         if self.ai_panel is None:
             self.ai_panel = self._install_ai()
@@ -203,9 +200,13 @@ class AppController(QObject):
         try:
             self.feed_server = FeedServer(self.library).start()
         except HearthError as exc:
-            self.window.show_message(f"Feed server: {exc.user_message()}", timeout_ms=15000)
+            self.window.show_message(
+                _("Feed server: {error}").format(error=exc.user_message()), timeout_ms=15000
+            )
             return
-        self.window.show_message(f"Serving your feeds at {self.feed_server.base_url}", timeout_ms=8000)
+        self.window.show_message(
+            _("Serving your feeds at {url}").format(url=self.feed_server.base_url), timeout_ms=8000
+        )
 
     # window and tray ----------------------------------------------------------------------------
     def show_window(self) -> None:
@@ -225,8 +226,8 @@ class AppController(QObject):
             self.window.hide()
             if not self._told_about_tray:
                 self.tray.notify(
-                    "Hearth is still running",
-                    "It keeps refreshing in the tray. Use Quit in its menu to exit.",
+                    _("Hearth is still running"),
+                    _("It keeps refreshing in the tray. Use Quit in its menu to exit."),
                 )
                 self._told_about_tray = True
                 self.db.submit(lambda store: store.set_app_state(TOLD_ABOUT_TRAY, "1"))
@@ -240,7 +241,7 @@ class AppController(QObject):
             self.settings.set(Key.REFRESH_PAUSED, paused)
             self.ctx.save_settings()
         self.window.show_message(
-            "Background refreshing paused" if paused else "Background refreshing resumed"
+            _("Background refreshing paused") if paused else _("Background refreshing resumed")
         )
 
     # refreshing ---------------------------------------------------------------------------------
@@ -251,7 +252,7 @@ class AppController(QObject):
                 self._pending_all = True
             else:
                 self._pending = (self._pending or set()) | set(feed_ids)
-            self.window.show_message("Queued after the refresh in progress")
+            self.window.show_message(_("Queued after the refresh in progress"))
             return
         self._prepare_sources()
         self.refresher.start(feed_ids, background=False)
@@ -291,16 +292,19 @@ class AppController(QObject):
         errors = len(report.errors)
         if report.done == 0 and not errors and not report.cancelled:
             if not background:
-                w.show_message("Nothing to refresh: no feed is enabled here")
+                w.show_message(_("Nothing to refresh: no feed is enabled here"))
             return
-        parts = [f"Refreshed {plural(report.done, 'feed')}", f"{report.new_articles:,} new"]
+        parts = [
+            ngettext("Refreshed {n:,} feed", "Refreshed {n:,} feeds", report.done).format(n=report.done),
+            _("{n:,} new").format(n=report.new_articles),
+        ]
         if errors:
-            parts.append(f"{errors} failed (see the feeds marked ⚠)")
+            parts.append(_("{n} failed (see the feeds marked ⚠)").format(n=errors))
         if report.cancelled:
-            parts.append("stopped")
-        text = ", ".join(parts)
+            parts.append(_("stopped"))
+        text = _(", ").join(parts)
         w.last_refresh_label.setText(f"{datetime.now().strftime('%H:%M')} · {text}")
-        w.last_refresh_label.setToolTip(f"Last refresh: {text}")
+        w.last_refresh_label.setToolTip(_("Last refresh: {text}").format(text=text))
         w.show_message(text, timeout_ms=15000)
 
     def _notify(self, new_by_feed: dict[int, tuple[str, int]]) -> None:

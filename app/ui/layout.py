@@ -11,6 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
 
+from app.i18n import _
+
 STACK_BELOW = 1100  # window width under which the list goes above the reader
 READER_MIN = 480
 SIDE_PANEL_MIN = 300
@@ -43,7 +45,7 @@ class PaneLayout(QObject):
         self.reader_tabs.setObjectName("readerTabs")
         self.reader_tabs.setDocumentMode(True)
         self.reader_tabs.setTabBarAutoHide(True)
-        self.reader_tabs.addTab(reader, "Article")
+        self.reader_tabs.addTab(reader, _("Article"))
         self.reader_area = QSplitter(Qt.Orientation.Horizontal)
         self.reader_area.addWidget(self.reader_tabs)
         self.reader_area.setChildrenCollapsible(False)
@@ -153,7 +155,7 @@ class PaneLayout(QObject):
             side = max(SIDE_PANEL_MIN, min(room // 3, room - READER_MIN))
             self.reader_area.setSizes([room - side, side])
         elif not self.side_is_tab():
-            self.reader_tabs.addTab(self.side, "AI")
+            self.reader_tabs.addTab(self.side, _("AI"))
             self.reader_tabs.setCurrentWidget(self.side)
             self.side.show()
 

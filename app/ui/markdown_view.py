@@ -14,12 +14,16 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFrame, QTextBrowser
 
 from app.ai.results import FinishReason
+from app.i18n import lazy_gettext
 
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"]
 )
 # why generation ended, as a short note for the reader instead of a raw "[length]" tag
-END_NOTES = {FinishReason.LENGTH: "cut at the length limit", FinishReason.CANCELLED: "stopped"}
+END_NOTES = {
+    FinishReason.LENGTH: lazy_gettext("cut at the length limit"),
+    FinishReason.CANCELLED: lazy_gettext("stopped"),
+}
 NOTE_STYLE = "color: #888888; font-size: small; font-style: italic;"
 # headings sized for a side panel, not a page; code set apart from prose
 PANEL_CSS = (
@@ -44,7 +48,7 @@ def markdown_plain(text: str) -> str:
 
 def end_note(reason: FinishReason | str) -> str:
     """The reader's words for a finish reason (LENGTH -> "cut at the length limit")."""
-    return END_NOTES.get(reason, reason.replace("_", " "))
+    return str(END_NOTES.get(reason, reason.replace("_", " ")))
 
 
 def note_html(text: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from app.i18n import _, ngettext
 from app.ui.operations import ARTICLE_FLAGS
 from app.ui.window_parts import WindowParts
 
@@ -55,11 +56,15 @@ class ArticleMarks(QObject):
     def remember_undo(self, description: str, ids: list[int]) -> None:
         """A bulk "mark read" just happened to `ids`: offer to undo it."""
         if not ids:
-            self.p.show_message(f"{description}: nothing was unread")
+            self.p.show_message(_("{action}: nothing was unread").format(action=description))
             return
         self.undo_stack.append((description, ids))
         self.undo_changed.emit(description)
-        self.p.show_message(f"{description}: {len(ids):,} articles")
+        self.p.show_message(
+            ngettext("{action}: {n:,} article", "{action}: {n:,} articles", len(ids)).format(
+                action=description, n=len(ids)
+            )
+        )
 
     def undo(self) -> None:
         if not self.undo_stack:
@@ -67,5 +72,5 @@ class ArticleMarks(QObject):
         description, ids = self.undo_stack.pop()
         self.p.list_model.set_flag(ids, "read", False)
         self.p.op(lambda store: store.mark_read(ids, False), ARTICLE_FLAGS).run_in_background()
-        self.p.show_message(f"Undone: {description}")
+        self.p.show_message(_("Undone: {action}").format(action=description))
         self.undo_changed.emit(self.undo_stack[-1][0] if self.undo_stack else None)

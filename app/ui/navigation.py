@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, QUrl
 from PySide6.QtGui import QDesktopServices
 
+from app.i18n import _
 from app.ui.feed_tree_model import Node
 from app.ui.window_parts import WindowParts
 
@@ -45,7 +46,7 @@ class ArticleNavigation:
             p.tree.setCurrentIndex(p.tree_model.index_for(node))
             if self._select_unread_in_list(forward, from_edge=True):
                 return True  # (counts may lag a write by a moment: a feed without unread is skipped)
-        p.show_message("No more unread articles")
+        p.show_message(_("No more unread articles"))
         return False
 
     def _select_unread_in_list(self, forward: bool, *, from_edge: bool = False) -> bool:
@@ -57,7 +58,7 @@ class ArticleNavigation:
             current = -1 if forward else count
         step = 1 if forward else -1
         row = current + step
-        for _ in range(UNREAD_SCAN_LIMIT):
+        for _step in range(UNREAD_SCAN_LIMIT):
             if not 0 <= row < count:
                 return False
             data = model.row_data(row)
@@ -82,10 +83,12 @@ class ArticleNavigation:
     def open_in_browser(self) -> None:
         article = self.p.reader.article
         if article is None or not article.url:
-            self.p.show_message("This article has no web address to open")
+            self.p.show_message(_("This article has no web address to open"))
             return
         if not QDesktopServices.openUrl(QUrl(article.url)):
             self.report_no_browser(QUrl(article.url))
 
     def report_no_browser(self, url: QUrl) -> None:
-        self.p.show_message(f"No web browser is set up to open {url.toString()}", timeout_ms=15000)
+        self.p.show_message(
+            _("No web browser is set up to open {url}").format(url=url.toString()), timeout_ms=15000
+        )

@@ -22,13 +22,18 @@ from app.ai.read_ahead import on_battery
 from app.ai.requests import AiRequest, ReadAheadRequest, SummarizeRequest, TranslateRequest
 from app.ai.results import FinishReason, ReadAheadProgress, ReadAheadResult, SummariesQueued
 from app.config import Key
+from app.i18n import _, lazy_gettext, ngettext
 from app.ui.ai_worker import AiWorker
 
 log = logging.getLogger(__name__)
 
 TYPING_PAUSE_MS = 1500
 BATTERY_POLL_MS = 60_000
-REASONS = {"typing": "while you type", "battery": "on battery", "user": "paused"}
+REASONS = {
+    "typing": lazy_gettext("while you type"),
+    "battery": lazy_gettext("on battery"),
+    "user": lazy_gettext("paused"),
+}
 
 
 class ReadAheadBar(QWidget):
@@ -44,9 +49,9 @@ class ReadAheadBar(QWidget):
         self._rules_waiting: set[tuple[type, int]] = set()  # (request type, article id) queued by the rules
         self._rules_total = 0
         self.label = QLabel()
-        self.pause_button = QPushButton("Pause")
+        self.pause_button = QPushButton(_("Pause"))
         self.pause_button.setCheckable(True)
-        self.pause_button.setToolTip("Pause background AI work: reading ahead and the feeds' AI rules")
+        self.pause_button.setToolTip(_("Pause background AI work: reading ahead and the feeds' AI rules"))
         self.pause_button.toggled.connect(self._on_pause_toggled)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -90,7 +95,7 @@ class ReadAheadBar(QWidget):
             log.info("battery state unreadable: %s", exc)
 
     def _on_pause_toggled(self, paused: bool) -> None:
-        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setText(_("Resume") if paused else _("Pause"))
         self.worker.pause_background("user", paused)
 
     # what it shows --------------------------------------------------------------------------------
@@ -116,7 +121,9 @@ class ReadAheadBar(QWidget):
             if isinstance(result, ReadAheadResult) and result.finish_reason == FinishReason.STOP:
                 count = len(result.read)
                 self._progress = None
-                self.label.setText(f"Read ahead {count} article{'s' if count != 1 else ''}")
+                self.label.setText(
+                    ngettext("Read ahead {n} article", "Read ahead {n} articles", count).format(n=count)
+                )
                 self.setVisible(True)
             return
         self.schedule()  # a user request is done: read on once the model has been quiet a moment
@@ -124,13 +131,15 @@ class ReadAheadBar(QWidget):
     def _show_rules(self) -> None:
         done = self._rules_total - len(self._rules_waiting)
         if not self._rules_waiting:
-            self.label.setText(f"AI rules done: {done} run{'s' if done != 1 else ''}")
+            self.label.setText(
+                ngettext("AI rules done: {n} run", "AI rules done: {n} runs", done).format(n=done)
+            )
             self._rules_total = 0
         else:
-            text = f"AI rules: {done + 1} of {self._rules_total}"
+            text = _("AI rules: {done} of {total}").format(done=done + 1, total=self._rules_total)
             reasons = self.worker.paused_reasons()
             if reasons:
-                text += " — " + ", ".join(REASONS.get(r, r) for r in sorted(reasons))
+                text += _(" — ") + ", ".join(str(REASONS.get(r, r)) for r in sorted(reasons))
             self.label.setText(text)
         self.setVisible(True)
 
@@ -139,9 +148,11 @@ class ReadAheadBar(QWidget):
         if progress is None:
             return
         reasons = self.worker.paused_reasons()
-        text = f"Reading ahead: {min(progress.done + 1, progress.total)} of {progress.total}"
+        text = _("Reading ahead: {done} of {total}").format(
+            done=min(progress.done + 1, progress.total), total=progress.total
+        )
         if reasons:
-            text += " — " + ", ".join(REASONS.get(r, r) for r in sorted(reasons))
+            text += _(" — ") + ", ".join(str(REASONS.get(r, r)) for r in sorted(reasons))
         self.label.setText(text)
         self.setVisible(True)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
+from app.i18n import _
+
 MESSAGE_MS = 8000
 
 
@@ -17,7 +19,7 @@ class StatusLine(QObject):
         self.progress.setMaximumWidth(180)
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.undo_button = QPushButton("Undo")
+        self.undo_button = QPushButton(_("Undo"))
         self.undo_button.setFlat(True)
         self.undo_button.hide()
         self.last_refresh = QLabel("")
@@ -42,14 +44,14 @@ class StatusLine(QObject):
         self.progress.setFormat(f"{done}/{total}")
         self.progress.setVisible(done < total)
         if title and done < total:
-            self.label.setText(f"Refreshing… {title}")
+            self.label.setText(_("Refreshing… {title}").format(title=title))
 
     def show_undo(self, description: str | None) -> None:
         """The Undo button names the newest undoable step; None hides it."""
         if description is None:
             self.undo_button.hide()
             return
-        self.undo_button.setText(f"Undo “{description}”")
+        self.undo_button.setText(_("Undo “{action}”").format(action=description))
         self.undo_button.show()
 
     def stop(self) -> None:

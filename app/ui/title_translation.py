@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QAction
 
 from app.ai.requests import AiRequest, TranslateTitlesRequest
+from app.i18n import _, ngettext
 from app.ui.ai_worker import AiWorker
 
 VIEW = "titles"
@@ -36,8 +37,8 @@ class TitleTranslation(QObject):
         super().__init__(window)
         self.window, self.worker = window, worker
         self.request: int | None = None
-        self.action = QAction("Translate list titles", self)
-        self.action.setToolTip("Translate the titles of the visible articles into the AI language")
+        self.action = QAction(_("Translate list titles"), self)
+        self.action.setToolTip(_("Translate the titles of the visible articles into the AI language"))
         self.action.triggered.connect(lambda _checked=False: self.toggle())
         worker.title_translated.connect(self._on_title)
         worker.finished.connect(self._on_done)
@@ -47,15 +48,17 @@ class TitleTranslation(QObject):
         """Start translating the visible titles, or stop the run in progress; the request id when started."""
         if self.request is not None:
             self.worker.cancel(VIEW)
-            self._end("Stopped translating titles")
+            self._end(_("Stopped translating titles"))
             return None
         ids = visible_ids(self.window)
         if not ids:
-            self.window.show_message("No articles to translate")
+            self.window.show_message(_("No articles to translate"))
             return None
         self.request = self.worker.submit(TranslateTitlesRequest(tuple(ids)), VIEW)
-        self.action.setText("Stop translating titles")
-        self.window.show_message(f"Translating {len(ids)} titles…")
+        self.action.setText(_("Stop translating titles"))
+        self.window.show_message(
+            ngettext("Translating {n} title…", "Translating {n} titles…", len(ids)).format(n=len(ids))
+        )
         return self.request
 
     def _on_title(self, req: int, article_id: int, title: str) -> None:
@@ -65,7 +68,7 @@ class TitleTranslation(QObject):
     def _on_done(self, req: int, _request: AiRequest, result: object) -> None:
         if req == self.request:
             count = len(getattr(result, "titles", ()))
-            self._end(f"Translated {count} title{'s' if count != 1 else ''}")
+            self._end(ngettext("Translated {n} title", "Translated {n} titles", count).format(n=count))
 
     def _on_failed(self, req: int, _request: AiRequest, message: str) -> None:
         if req == self.request:
@@ -73,7 +76,7 @@ class TitleTranslation(QObject):
 
     def _end(self, message: str) -> None:
         self.request = None
-        self.action.setText("Translate list titles")
+        self.action.setText(_("Translate list titles"))
         self.window.show_message(message)
 
 

@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from app.ai.html_blocks import Piece, render, runs, split_blocks
 from app.ai.requests import AiRequest, TranslateRequest
 from app.ai.results import FinishReason, TranslatedBlock, TranslationResult
+from app.i18n import _
 from app.models import Article
 from app.ui.ai_worker import AiWorker
 from app.ui.reader_pane import ReaderPane
@@ -48,15 +49,17 @@ class ReaderTranslation(QObject):
         self.max_block_tokens: int | None = None  # tests keep generation short
         self._paint_timer = QTimer(self, singleShot=True, interval=PAINT_MS)
         self._paint_timer.timeout.connect(self._paint)
-        self.translate_action = QAction("Translate", parent)
+        self.translate_action = QAction(_("Translate"), parent)
         self.translate_action.setShortcut(QKeySequence("Ctrl+T"))
         self.translate_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.translate_action.setToolTip("Translate this article into your language (Ctrl+T; again to stop)")
+        self.translate_action.setToolTip(
+            _("Translate this article into your language (Ctrl+T; again to stop)")
+        )
         self.translate_action.triggered.connect(lambda _c=False: self.translate())
-        self.original_action = QAction("Show original", parent, checkable=True)
+        self.original_action = QAction(_("Show original"), parent, checkable=True)
         self.original_action.setShortcut(QKeySequence("Ctrl+Shift+T"))
         self.original_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.original_action.setToolTip("Switch between the original and the translation (Ctrl+Shift+T)")
+        self.original_action.setToolTip(_("Switch between the original and the translation (Ctrl+Shift+T)"))
         self.original_action.setEnabled(False)
         self.original_action.toggled.connect(self.show_original)
         worker.translated_title.connect(self._on_title)
@@ -87,8 +90,8 @@ class ReaderTranslation(QObject):
         self._partial, self._partial_painted = "", False
         request = TranslateRequest(article.id, refresh=refresh, max_block_tokens=self.max_block_tokens)
         self.request = self.worker.submit(request, VIEW)
-        self.translate_action.setText("Stop translating")
-        self._notify("Translating…")
+        self.translate_action.setText(_("Stop translating"))
+        self._notify(_("Translating…"))
         return self.request
 
     def stop(self) -> None:
@@ -97,7 +100,7 @@ class ReaderTranslation(QObject):
             return
         self.worker.cancel(VIEW)
         self._end()
-        self._notify("Translation stopped")
+        self._notify(_("Translation stopped"))
 
     def show_original(self, original: bool) -> None:
         article = self.reader.article
@@ -149,13 +152,13 @@ class ReaderTranslation(QObject):
             self.results.pop(next(iter(self.results)))
         if self._is_shown(result.article_id):
             self._show_result(result.article_id)
-        self._notify("Translation from the cache" if result.cached else "Translation saved")
+        self._notify(_("Translation from the cache") if result.cached else _("Translation saved"))
 
     def _on_failed(self, req: int, _request: AiRequest, message: str) -> None:
         if req != self.request:
             return
         self._end()
-        self._notify(f"Could not translate: {message}")
+        self._notify(_("Could not translate: {message}").format(message=message))
 
     # helpers ------------------------------------------------------------------------------------
     def _paint(self) -> None:
@@ -189,4 +192,4 @@ class ReaderTranslation(QObject):
     def _end(self) -> None:
         self._paint_timer.stop()
         self.request = None
-        self.translate_action.setText("Translate")
+        self.translate_action.setText(_("Translate"))

@@ -8,20 +8,24 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.ui.icons import tray_pixmap
 
 
 def new_articles_message(new_by_feed: Mapping[int, tuple[str, int]]) -> tuple[str, str]:
     """ "N new articles in M feeds" and the five busiest feeds, one a line ((title, count) by feed id).
-    English, like the refresh status line it sits beside (not in the catalogue yet)."""
+    In the interface language, with real plurals."""
     total = sum(count for _title, count in new_by_feed.values())
     feeds = len(new_by_feed)
-    title = f"{total:,} new article{'s' if total != 1 else ''} in {feeds} feed{'s' if feeds != 1 else ''}"
+    articles = ngettext("{n:,} new article", "{n:,} new articles", total).format(n=total)
+    # TRANSLATORS: {articles} is "5 new articles", {feeds} is "2 feeds"
+    title = _("{articles} in {feeds}").format(
+        articles=articles, feeds=ngettext("{n} feed", "{n} feeds", feeds).format(n=feeds)
+    )
     ranked = sorted(new_by_feed.values(), key=lambda tc: -tc[1])
     lines = [f"{name}: {count:,}" for name, count in ranked[:5]]
     if feeds > 5:
-        lines.append(f"and {feeds - 5} more feeds")
+        lines.append(ngettext("and {n} more feed", "and {n} more feeds", feeds - 5).format(n=feeds - 5))
     return title, "\n".join(lines)
 
 
