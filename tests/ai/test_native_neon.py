@@ -19,6 +19,10 @@ import numpy as np
 import pytest
 
 from app.ai import native_build
+from app.ai.checkpoint import inspect_checkpoint
+from app.ai.make_random import make_random_checkpoint
+from app.ai.plan import plan_for
+from app.errors import ModelLoadError
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "ai" / "native_driver.c"
@@ -142,3 +146,15 @@ def test_aarch64_offers_neon_first_and_x86_never_does():
         native_build.flags_for("neon", "x86_64")
     with pytest.raises(RuntimeError, match="no 'avx2' kernels for aarch64"):
         native_build.flags_for("avx2", "aarch64")
+
+
+@pytest.mark.skipif(ON_ARM, reason="on aarch64 the NEON kernels can run")
+def test_asking_for_neon_elsewhere_is_a_clear_error(tmp_path):
+    info = inspect_checkpoint(
+        make_random_checkpoint(tmp_path / "v7", version="7", n_layer=1, n_embd=128, seed=1)
+    )
+    for variant in ("neondot", "neon"):
+        with pytest.raises(
+            ModelLoadError, match=f"{variant} kernels cannot run here .*no {variant} kernels on"
+        ):
+            plan_for(info, "cpu", "int8", variant)
