@@ -52,9 +52,9 @@ from app.i18n import LazyString, _, lazy_gettext, ngettext
 from app.models import Article
 from app.storage import Store
 from app.ui.ai_worker import AiWorker
-from app.ui.briefing_view import install_briefing
+from app.ui.briefing_view import BriefingScheduler, install_briefing
 from app.ui.markdown_view import end_note, fit_to_content, markdown_html, note_html, prepare_view
-from app.ui.read_ahead_view import install_read_ahead
+from app.ui.read_ahead_view import ReadAheadBar, install_read_ahead
 from app.ui.title_translation import install_title_translation
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,8 @@ class AiPanel(QWidget):
         self.ctx = ctx
         self.digest_scope = digest_scope
         self.article: Article | None = None
+        self.briefing: BriefingScheduler | None = None  # set by install_ai
+        self.read_ahead: ReadAheadBar | None = None  # set by install_ai
         self.summary_text = ""
         self._summary_req: int | None = None
         self._chat_req: int | None = None

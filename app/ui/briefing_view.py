@@ -86,6 +86,7 @@ class BriefingScheduler(QObject):
         self.result: BriefingResult | None = None
         self.dialog: BriefingDialog | None = None
         self._pending_open = False  # open() asked before there was a briefing: open it when it is made
+        self._closed = False
         self.timer = QTimer(self)
         self.timer.setInterval(CHECK_MS)
         self.timer.timeout.connect(self.check)
@@ -94,9 +95,14 @@ class BriefingScheduler(QObject):
         worker.failed.connect(self._on_failed)
         controller.tray.message_clicked.connect(self._on_message_clicked)
 
+    def close(self) -> None:
+        """The app is shutting down: no more checks (the store they read is about to close)."""
+        self.timer.stop()
+        self._closed = True
+
     def check(self, now: datetime | None = None) -> int | None:
         """Start the briefing if it is due now; its request id when started."""
-        if self.request is not None:
+        if self.request is not None or self._closed:
             return None
         settings, store = self.controller.settings, self.controller.store
         last_text = store.app_state(LAST_RUN)

@@ -363,6 +363,12 @@ class AppController(QObject):
     def shutdown(self) -> None:
         """Close workers and connections (also used by tests that never run the event loop to the end)."""
         if self.ai_panel is not None:
+            # repeating timers first: the controller object outlives shutdown (tests, a second window), and a
+            # check firing later would read a closed store
+            if self.ai_panel.briefing is not None:
+                self.ai_panel.briefing.close()
+            if self.ai_panel.read_ahead is not None:
+                self.ai_panel.read_ahead.close()
             self.ai_panel.worker.close(10)
         if self.feed_server is not None:
             self.feed_server.stop()

@@ -88,6 +88,11 @@ class ReadAheadBar(QWidget):
         self.worker.pause_background("typing", True)
         self._typing.start()
 
+    def close(self) -> None:
+        """The app is shutting down: stop polling the battery and the typing pause."""
+        self._battery_timer.stop()
+        self._typing.stop()
+
     def check_battery(self) -> None:
         try:
             self.worker.pause_background("battery", self._battery())

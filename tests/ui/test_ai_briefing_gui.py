@@ -80,3 +80,19 @@ def test_no_time_means_no_briefing(qtbot, ai) -> None:
     assert ctl.ai_panel.briefing.check(datetime.now().astimezone().replace(hour=23)) is None
     ctl.settings.set("ai.briefing_time", "25:99x")  # a bad time is logged, never raised into the event loop
     assert ctl.ai_panel.briefing.check() is None
+
+
+def test_after_shutdown_no_timer_reads_the_closed_store(qtbot, data_dir: Path, tiny: Path) -> None:
+    """The controller object outlives shutdown (tests, the tray's second window): its repeating checks must stop
+    with it, or a check a minute later reads a closed database (this broke every later test of a full run)."""
+    build_library(data_dir / "hearth.sqlite3")
+    ctl = make_controller(data_dir, ai__model_path=str(tiny), ai__device="cpu", ai__briefing_time="07:30")
+    qtbot.addWidget(ctl.window)
+    ctl.start(show=True, schedule=False)
+    wait_loaded(qtbot, ctl)
+    scheduler, bar = ctl.ai_panel.briefing, ctl.ai_panel.read_ahead
+    assert scheduler is not None and scheduler.timer.isActive() and bar is not None
+    ctl.shutdown()
+    assert not scheduler.timer.isActive() and not bar._battery_timer.isActive()
+    late = datetime.now().astimezone().replace(hour=23, minute=0)
+    assert scheduler.check(late) is None  # due, but closed: nothing read, nothing started
