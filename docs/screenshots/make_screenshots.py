@@ -8,6 +8,11 @@ by a local HTTP server, a podcast episode and a broken feed. Writes, for light a
 `{theme}-{800x600,1280x800,1920x1080}.png` (an article with wide images), `{theme}-1280x800-{scene}.png`
 for code, table, cjk, rtl, embeds, podcast, broken-feed, ai-panel and compact (the list's one-line rows), and `main-{theme}.png` for the
 README. Captured from the X screen (QScreen.grabWindow), which includes the QtWebEngine view.
+
+With `--lang zh_CN` (issue 16) the interface is in that language (ui.language, Qt's own translations, the
+CJK font fallback) and it writes `zh_CN-main-{theme}.png`, `zh_CN-ai-panel.png`,
+`zh_CN-error-banner.png`, `zh_CN-settings.png` and `zh_CN-settings-ai.png` (the dialog over the window) at
+1280x800 instead.
 """
 
 from __future__ import annotations
@@ -21,16 +26,18 @@ from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QIODevice, QPointF
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTabWidget
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from app.config import Paths, Settings  # noqa: E402
+from app.i18n import use_language  # noqa: E402
 from app.models import Enclosure, FetchState, ParsedItem  # noqa: E402
 from app.storage import open_store  # noqa: E402
-from app.ui.application import make_application  # noqa: E402
+from app.ui.application import install_qt_translations, make_application  # noqa: E402
 from app.ui.controller import AppController  # noqa: E402
+from app.ui.fonts import apply_cjk_fallback  # noqa: E402
 from tests.support.http import LocalServer, Reply  # noqa: E402
 from tests.ui.sample_profile import NOW, build_sample  # noqa: E402
 
@@ -202,8 +209,53 @@ def shoot(app: QApplication, theme: str, data_dir: Path, ids: dict[str, int]) ->
     w.deleteLater()
 
 
+def shoot_language(app: QApplication, language: str, theme: str, data_dir: Path, ids: dict[str, int]) -> None:
+    """The main window (both themes), and in light the AI panel, Settings and a feed's error banner."""
+    settings = Settings.load(data_dir / "settings.json")
+    settings.set("ui.theme", theme)
+    settings.set("ui.language", language)
+    settings.set("ai.enabled", True)
+    controller = AppController(Paths(data_dir), settings, tray_available=False)
+    shooter = Shooter(app, controller, ids)
+    controller.start(show=True, schedule=False)
+    controller.db.wait_idle()
+    shooter.settle(1.0, lambda: controller.window.reader.web is not None)
+    w = controller.window
+    shooter.size(1280, 800)
+    shooter.open("cjk")
+    shooter.save(f"{language}-main-{theme}")
+    if theme == "light":
+        w.set_side_panel_visible(True)
+        shooter.settle(0.6)
+        shooter.save(f"{language}-ai-panel")
+        w.set_side_panel_visible(False)
+        w.tree.setCurrentIndex(w.tree_model.index_of("feed", ids["broken_feed"]))
+        shooter.settle(0.5)
+        shooter.save(f"{language}-error-banner")
+        w.library.open_settings()
+        dialog = w.dialogs.settings
+        tabs = dialog.findChild(QTabWidget)
+        for index, name in ((0, "settings"), (tabs.count() - 1, "settings-ai")):
+            tabs.setCurrentIndex(index)
+            dialog.adjustSize()
+            dialog.move(w.x() + (1280 - dialog.width()) // 2, w.y() + (800 - dialog.height()) // 3)
+            shooter.settle(0.8)
+            shot = w.screen().grabWindow(0, 0, 0, 1280, 800)  # the screen: the dialog over the window
+            shot.save(str(OUT / f"{language}-{name}.png"))
+            print("wrote", f"{language}-{name}")
+        dialog.reject()
+    controller.shutdown()
+    w.hide()
+    w.deleteLater()
+
+
 def main() -> int:
     app = make_application([])
+    language = sys.argv[sys.argv.index("--lang") + 1] if "--lang" in sys.argv else ""
+    if language:
+        use_language(language)
+        install_qt_translations(app, language)
+        apply_cjk_fallback(app)
     with LocalServer() as server, tempfile.TemporaryDirectory() as tmp:
         for name, (w, h) in {"wide-800.png": (800, 400), "wide-1600.png": (1600, 900), "small.png": (120, 80),
                              "cover.png": (900, 500)}.items():  # fmt: skip
@@ -212,7 +264,10 @@ def main() -> int:
             data_dir = Path(tmp) / theme
             data_dir.mkdir()
             ids = build_profile(data_dir, server)
-            shoot(app, theme, data_dir, ids)
+            if language:
+                shoot_language(app, language, theme, data_dir, ids)
+            else:
+                shoot(app, theme, data_dir, ids)
     return 0
 
 
