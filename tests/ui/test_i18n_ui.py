@@ -184,3 +184,28 @@ def test_the_autostart_entry_carries_the_chinese_comment(tmp_path: Path) -> None
         path.write_text(entry, encoding="utf-8")
         result = subprocess.run([validate, str(path)], capture_output=True, text=True, timeout=60)
         assert result.returncode == 0 and "error" not in result.stdout.lower(), result.stdout
+
+
+def test_the_ai_panel_list_headers_and_refresh_summary_speak_chinese(qtbot, chinese: Path) -> None:
+    from app.ui.tray import new_articles_message
+
+    ctl = make_controller(chinese, ai__enabled=True)
+    qtbot.addWidget(ctl.window)
+    ctl.start(show=True, schedule=False)
+    try:
+        wait_loaded(qtbot, ctl)
+        panel = ctl.ai_panel
+        assert panel is not None
+        buttons = (panel.summarise_button, panel.stop_button, panel.copy_button, panel.digest_button)
+        assert [b.text() for b in buttons] == ["总结", "停止", "复制摘要", "汇总未读"]
+        assert [panel.mode.itemText(i) for i in range(panel.mode.count())] == ["对话", "指令", "自由续写"]
+        assert panel.input.placeholderText() == "输入问题…" and panel.send_button.text() == "发送"
+        model = ctl.window.list_model
+        headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(1, model.columnCount())]
+        assert headers == ["标题", "订阅源", "日期"]
+        assert ctl.window.status.undo_button.text() == "撤销"
+    finally:
+        ctl.refresher.cancel()
+        ctl.refresher.wait(10)
+        ctl.shutdown()
+    assert new_articles_message({1: ("甲", 3), 2: ("乙", 2)}) == ("2 个订阅源中有 5 篇新文章", "甲: 3\n乙: 2")
