@@ -5,7 +5,9 @@ checkpoint of a real shape (0.1B: L12 D768; 1.5B: L24 D2048).
     python3 -m tests.bench.bench_read_ahead [--shape 0.1b|1.5b] [--device cpu|cuda] [--dtype fp32|int8] [--words N]
 
 The model is loaded and warmed up (one cold summary and chat on another article) before the timings; the
-time runs from the call to the first streamed text. Also prints
+time runs from the call to the first streamed text. Translate (into zh, 4 tokens written per block) is timed
+the same way on the read-ahead and the cold article, to its translated title (shown first, whole) and to the
+body's first streamed text, and on a cold article of ~60-word paragraphs, as real articles are. Also prints
 the read-ahead time per article and the bytes its two states take on disk (float16). Random weights: the text
 is noise, the timing is real.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +67,48 @@ def timings(assistant: Assistant, article_id: int) -> tuple[float, float]:
     return summary, first_text_s(chat)
 
 
+def translate_timings(assistant: Assistant, article_id: int) -> tuple[float, float]:
+    """(translated title, first body text) time from the call, translating into zh afresh."""
+    started = time.perf_counter()
+    marks: dict[str, float] = {}
+
+    def mark(name: str):
+        return lambda _text: marks.setdefault(name, time.perf_counter() - started)
+
+    translator = assistant.translator(max_block_tokens=4)
+    translator.translate_article(
+        article_id, language="zh", refresh=True, on_title=mark("title"), on_text=mark("body")
+    )
+    return marks.get("title", float("nan")), marks.get("body", float("nan"))
+
+
+def add_paragraphed(paths: Paths, words: int) -> int:
+    """One more article of the same length in ~60-word paragraphs (read by nobody yet)."""
+    with open_store(paths.db_path) as store:
+        feed = store.add_feed("http://127.0.0.1:9/paragraphs.xml", title="Paragraphs")
+        body = "".join(
+            "<p>" + " ".join(f"Sea otters {k} and tools, note {j} on the coast." for j in range(7)) + "</p>"
+            for k in range(max(1, words // 63))
+        )
+        item = ParsedItem(guid="p", url="http://example.org/p", title="Notes on otters", content_html=body)
+        return store.upsert_articles(feed.id, [item]).new_ids[0]
+
+
+def slice_timings(model, tokens: list[int]) -> dict[str, tuple[float, float]]:
+    """{kind: (prefill tokens/s, seconds per slice)} reading `tokens` as a user's request and as background work:
+    the seconds per slice are how long a user's request waits, at most, for background work to stop."""
+    from app.ai.cancel import BackgroundCancel, prefill_slice
+    from app.ai.generate import prefill
+
+    found = {}
+    for kind, flag in (("user", threading.Event()), ("background", BackgroundCancel())):
+        started = time.perf_counter()
+        prefill(model, tokens, cancel=flag)
+        spent = time.perf_counter() - started
+        found[kind] = (len(tokens) / spent, spent / -(-len(tokens) // prefill_slice(flag)))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shape", default="0.1b", choices=SHAPES)
@@ -107,6 +152,19 @@ def main() -> None:
             cold = timings(fresh, ids[2])
             print(f"summary: first text {warm[0]:.3f}s read ahead vs {cold[0]:.3f}s cold")
             print(f"first chat answer: first text {warm[1]:.3f}s read ahead vs {cold[1]:.3f}s cold")
+            translate_timings(fresh, ids[3])  # the translate prompt's own first run stays out too
+            ahead, cold_tr = translate_timings(fresh, ids[0]), translate_timings(fresh, ids[2])
+            print(f"translate: title {ahead[0]:.3f}s read ahead vs {cold_tr[0]:.3f}s cold; first body text "
+                  f"{ahead[1]:.3f}s read ahead vs {cold_tr[1]:.3f}s cold (one {args.words}-word paragraph)")  # fmt: skip
+            split = translate_timings(fresh, add_paragraphed(paths, args.words))
+            assert fresh.tokenizer is not None
+            sliced = slice_timings(model, fresh.tokenizer.encode(text))
+            print(f"prefill in 512-token slices (user) {sliced['user'][0]:.0f} tok/s, {sliced['user'][1]:.3f}s a slice; "
+                  f"in 64-token slices (background) {sliced['background'][0]:.0f} tok/s, {sliced['background'][1]:.3f}s "
+                  "a slice: the longest a user's request waits for read-ahead or a rule to stop")  # fmt: skip
+            print(
+                f"translate in ~60-word paragraphs, cold: title {split[0]:.3f}s, first body text {split[1]:.3f}s"
+            )
 
 
 if __name__ == "__main__":
