@@ -284,14 +284,35 @@ def update_po(po_path: Path, app_dir: Path) -> tuple[int, int]:
     return len(rows), translated
 
 
+def compile_catalogues(locale_dir: Path, out_dir: Path) -> list[Path]:
+    """Every `<lang>/LC_MESSAGES/*.po` under `locale_dir` compiled to the same path under `out_dir` as `.mo`
+    (what a build ships beside the sources; app/i18n.py prefers a `.mo` that is not older than its `.po`)."""
+    written: list[Path] = []
+    for po in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
+        mo = out_dir / po.relative_to(locale_dir).with_suffix(".mo")
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        mo.write_bytes(compile_po(read_po(po)))
+        written.append(mo)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m app.po_catalog update app/locale/<lang>/LC_MESSAGES/hearth.po`: for translators."""
+    """`python -m app.po_catalog update app/locale/<lang>/LC_MESSAGES/hearth.po` (for translators), or
+    `python -m app.po_catalog compile LOCALE_DIR OUT_DIR` (for builds: each .po to its .mo)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m app.po_catalog", description=main.__doc__)
-    parser.add_argument("command", choices=("update",))
-    parser.add_argument("po", type=Path, nargs="+", help="the catalogues to update (created when missing)")
+    parser.add_argument("command", choices=("update", "compile"))
+    parser.add_argument(
+        "po", type=Path, nargs="+", help="update: the catalogues; compile: LOCALE_DIR OUT_DIR"
+    )
     args = parser.parse_args(argv)
+    if args.command == "compile":
+        if len(args.po) != 2:
+            parser.error("compile takes LOCALE_DIR OUT_DIR")
+        for mo in compile_catalogues(args.po[0], args.po[1]):
+            print(mo)
+        return 0
     for po in args.po:
         total, done = update_po(po, Path(__file__).resolve().parent)
         print(f"{po}: {total} strings, {done} translated ({100 * done // max(total, 1)}%)")

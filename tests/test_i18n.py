@@ -318,3 +318,19 @@ def test_hearth_model_info_in_chinese_lines_up_by_terminal_columns(
         return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in label) + 1 + pad
 
     assert len({value_column(row) for row in rows}) == 1, rows
+
+
+def test_a_build_compiles_each_catalogue_to_a_mo_that_gettext_reads(tmp_path: Path) -> None:
+    """What packaging/hearth.spec ships beside the .po files: `python -m app.po_catalog compile LOCALE OUT`."""
+    import gettext
+
+    from app.po_catalog import compile_catalogues
+
+    locale = Path(__file__).resolve().parents[1] / "app" / "locale"
+    written = compile_catalogues(locale, tmp_path)
+    mo = tmp_path / "zh_CN" / "LC_MESSAGES" / "hearth.mo"
+    assert mo in written
+    with mo.open("rb") as fh:
+        catalogue = gettext.GNUTranslations(fh)
+    assert catalogue.ngettext("{n} article", "{n} articles", 2) != "{n} articles"
+    assert "文章" in catalogue.ngettext("{n} article", "{n} articles", 2)

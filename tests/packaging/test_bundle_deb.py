@@ -78,6 +78,9 @@ def test_the_bundle_carries_resources_kernels_and_qt_but_not_torch(built: Path) 
     assert (built / "bundle" / "hearth" / "hearth").is_file()
     assert (internal / "app" / "resources" / "icons" / "hearth.svg").is_file()
     assert (internal / "app" / "resources" / "rwkv_vocab_v20230424.txt").is_file()
+    assert (
+        internal / "app" / "locale" / "zh_CN" / "LC_MESSAGES" / "hearth.mo"
+    ).is_file()  # compiled at build time
     assert list((internal / "PySide6" / "Qt" / "plugins" / "platforms").glob("libqxcb*"))
     assert list((internal / "PySide6" / "Qt" / "libexec").glob("QtWebEngineProcess*"))
     assert not (internal / "torch").exists()
@@ -181,6 +184,14 @@ def _check_installed(tmp_path: Path) -> None:
         timeout=300,
     )
     assert listed.returncode == 0 and "Packaged Feed" in listed.stdout, listed.stdout + listed.stderr
+    chinese = subprocess.run(
+        ["/usr/bin/hearth", "--help"],
+        env={**_env(tmp_path), "LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert chinese.returncode == 0 and "订阅" in chinese.stdout, chinese.stdout + chinese.stderr
     no_display = subprocess.run(
         ["/usr/bin/hearth", "--data-dir", str(data)],
         env={
