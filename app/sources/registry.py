@@ -108,7 +108,8 @@ def get_source(source_id: str) -> Source:
         return _BY_ID[source_id]
     except KeyError:
         raise SourceError(
-            f"no source called {source_id!r}", hint=_("known sources: {names}").format(names=", ".join(sorted(_BY_ID)))
+            f"no source called {source_id!r}",
+            hint=_("known sources: {names}").format(names=", ".join(sorted(_BY_ID))),
         ) from None
 
 
@@ -162,9 +163,7 @@ def _no_cookie_jar() -> http.cookiejar.CookieJar:
 
 def build_source_client(settings: Settings) -> httpx.AsyncClient:
     proxy = settings.get(Key.FETCH_PROXY) or None
-    timeout = httpx.Timeout(
-        settings.get(Key.FETCH_TIMEOUT), connect=settings.get(Key.FETCH_CONNECT_TIMEOUT)
-    )
+    timeout = httpx.Timeout(settings.get(Key.FETCH_TIMEOUT), connect=settings.get(Key.FETCH_CONNECT_TIMEOUT))
     return httpx.AsyncClient(
         timeout=timeout,
         proxy=proxy,

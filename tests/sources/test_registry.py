@@ -227,7 +227,11 @@ def test_hearth_add_and_refresh_a_script_feed(
     )
     assert hearth(["add", f"exec:{sys.executable} {script}"]) == 0
     out = capsys.readouterr().out
-    assert "subscribed to Scripted (Script output, feed 1)" in out and "1 article" in out and "1 articles" not in out
+    assert (
+        "subscribed to Scripted (Script output, feed 1)" in out
+        and "1 article" in out
+        and "1 articles" not in out
+    )
     assert hearth(["refresh", "--all", "-q"]) == 0
     store = open_store(data_dir / "hearth.sqlite3")
     try:
