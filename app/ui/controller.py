@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QFileSystemWatcher, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.config import Key, Paths, Settings
@@ -361,20 +361,29 @@ class AppController(QObject):
             app.quit()
 
     def shutdown(self) -> None:
-        """Close workers and connections (also used by tests that never run the event loop to the end)."""
+        """Close workers and connections (also used by tests that never run the event loop to the end).
+
+        Producers stop first, then what they already queued for the GUI thread is delivered, and only then do
+        the stores close: the controller object outlives shutdown (tests, a second window), and a queued
+        `feed_done` or a timer firing later would otherwise read a closed store."""
         if self.ai_panel is not None:
-            # repeating timers first: the controller object outlives shutdown (tests, a second window), and a
-            # check firing later would read a closed store
             if self.ai_panel.briefing is not None:
                 self.ai_panel.briefing.close()
             if self.ai_panel.read_ahead is not None:
                 self.ai_panel.read_ahead.close()
+        self.scheduler.stop()
+        self.refresher.cancel()
+        if not self.refresher.wait(15):
+            log.warning("the refresh did not stop within 15 s; closing anyway")
+        QCoreApplication.sendPostedEvents()  # its last feed_done/finished, while the AI worker still takes jobs
+        if self.ai_panel is not None:
             self.ai_panel.worker.close(10)
         if self.feed_server is not None:
             self.feed_server.stop()
             self.feed_server = None
         self.window.close_down()
         self.db.wait_idle(10)
+        QCoreApplication.sendPostedEvents()  # the workers' and the DB thread's last callbacks, stores still open
         self.db.close()
         self.resources.close()
         self.tasks.close()
