@@ -189,7 +189,7 @@ class AskDialog(QDialog):
 
 def open_ask_dialog(window: Any, worker: AiWorker) -> AskDialog:
     """Open (or bring back) the window's Ask dialog over the tree's current scope."""
-    from app.ui.ai_panel import open_article
+    from app.ui.ai_mount import open_article
 
     dialog = window.dialogs.ask
     scope = ask_scope(window.tree.current_node())

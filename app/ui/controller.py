@@ -105,7 +105,7 @@ class AppController(QObject):
 
     def _install_ai(self) -> Any:
         """The AI panel beside the reader; None (and no torch, ever) while ai.enabled is off."""
-        from app.ui.ai_panel import install_ai
+        from app.ui.ai_mount import install_ai
 
         panel = install_ai(self)
         if panel is not None:  # Translate in the reader, Ask your library (issue 14)

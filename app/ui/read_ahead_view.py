@@ -1,5 +1,5 @@
 """Background AI work in the panel: a line "Reading ahead: 3 of 10" or "AI rules: 2 of 5" (the per-feed rules
-after a refresh, queued by app.ui.ai_panel.auto_summarise) with a Pause button that holds every background job,
+after a refresh, queued by app.ui.ai_mount.auto_summarise) with a Pause button that holds every background job,
 and what starts and holds read-ahead.
 
 Read-ahead (app.ai.read_ahead) is queued as a background request when the model is loaded and idle (after it

@@ -13,7 +13,7 @@ from app.ai.prompts import PROMPT_VERSION
 from app.ai.requests import ChatContinueRequest, ChatRegenerateRequest, LoadModelRequest, SummarizeRequest
 from app.fetching.report import FeedOutcome
 from app.storage import open_store
-from app.ui.ai_panel import auto_summarise
+from app.ui.ai_mount import auto_summarise
 from app.ui.markdown_view import markdown_plain
 from tests.support.ai_fixtures import ForwardCounter, build_library, tiny_checkpoint
 from tests.ui.conftest import make_controller, select_node, wait_loaded

@@ -16,7 +16,7 @@ from app.fetching.report import FeedOutcome
 from app.models import Summary
 from app.storage import open_store
 from app.storage.ai_rules import FeedRules
-from app.ui.ai_panel import auto_summarise
+from app.ui.ai_mount import auto_summarise
 from app.ui.article_model import AI_ROLE, TITLE
 from tests.support.ai_fixtures import build_library, tiny_checkpoint
 from tests.ui.conftest import make_controller, select_node, wait_loaded
