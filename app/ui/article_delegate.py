@@ -1,5 +1,8 @@
 """How an article row is painted: rich (title, a two-line snippet, feed · date, a thumbnail at the right)
-or compact (the plain one-line columns).
+or compact (the plain one-line columns; the Title cell with the ✦ AI marker at its end).
+
+Each title and snippet is laid out in its own direction (the first strong character, Unicode's rule): an
+Arabic or Hebrew one is drawn right to left and right-aligned, in both modes; LTR and CJK text as before.
 
 The rich row lives in the Title column (the Feed and Date columns are hidden then; the view does that).
 Every row has the same height (the view keeps uniform row heights, so 100,000 rows cost nothing to lay
@@ -9,8 +12,10 @@ PreviewCache and painted when it arrives.
 
 from __future__ import annotations
 
+import unicodedata
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QTextLayout
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QTextLayout, QTextOption
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from app.models import ArticleRow
@@ -21,8 +26,35 @@ PAD = 6  # around the row's text
 GAP = 2  # between its lines
 SNIPPET_LINES = 2
 AI_MARKER_ROLE = Qt.ItemDataRole.UserRole + 3  # the model's "has summary / translation" marker, if any
+AI_MARK = "✦"  # the article has a summary / translation (ArticleListModel AI_ROLE)
 
 Index = QModelIndex | QPersistentModelIndex
+_RTL_CLASSES = frozenset({"R", "AL"})  # Hebrew, Arabic (and the other right-to-left scripts)
+_LTR = Qt.LayoutDirection.LeftToRight
+_RTL = Qt.LayoutDirection.RightToLeft
+
+
+def text_direction(text: str) -> Qt.LayoutDirection:
+    """The direction of `text` by its first strong character (as QString::isRightToLeft decides): right to
+    left for Hebrew/Arabic, left to right for Latin, CJK and text without a strong character."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return _LTR
+        if kind in _RTL_CLASSES:
+            return _RTL
+    return _LTR
+
+
+def _flags(direction: Qt.LayoutDirection) -> Qt.AlignmentFlag:
+    """drawText flags for one line: leading-aligned, vertically centred, in `direction`."""
+    if direction == _RTL:
+        return (
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter
+        ) | Qt.TextFlag.TextForceRightToLeft  # type: ignore[return-value]
+    return (
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter
+    ) | Qt.TextFlag.TextForceLeftToRight  # type: ignore[return-value]
 
 
 def _muted(palette: QPalette, selected: bool) -> QColor:
@@ -73,19 +105,64 @@ class ArticleDelegate(QStyledItemDelegate):
 
     # painting -----------------------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        row = index.data(ROW_ROLE) if not self.compact and index.column() == TITLE else None
-        if not isinstance(row, ArticleRow):
+        if index.column() != TITLE:
+            super().paint(painter, option, index)
+            return
+        row = index.data(ROW_ROLE) if not self.compact else None
+        if not self.compact and not isinstance(row, ArticleRow):
             super().paint(painter, option, index)
             return
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
+        title = str(opt.text or "")  # type: ignore[attr-defined]
         opt.text = ""  # type: ignore[attr-defined]
         widget = opt.widget  # type: ignore[attr-defined]
         style = widget.style() if widget is not None else None
         if style is not None:  # the row's background, selection and focus as the style draws them
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        self._paint_rich(painter, opt, row, index.data(AI_ROLE))
+        if isinstance(row, ArticleRow):
+            self._paint_rich(painter, opt, row, index.data(AI_ROLE))
+        else:
+            self._paint_compact_title(painter, opt, title, bool(index.data(AI_ROLE)), style)
 
+    # compact: the Title cell ----------------------------------------------------------------------
+    def compact_title_boxes(
+        self, rect: QRect, fm: QFontMetrics, direction: Qt.LayoutDirection, ai: bool, margin: int = 3
+    ) -> tuple[QRect, QRect | None]:
+        """Where a compact row's title goes and where its ✦ marker goes (None without one): the marker at
+        the title's trailing end (the right, or the left for a right-to-left title)."""
+        inner = rect.adjusted(margin, 0, -margin, 0)
+        if not ai:
+            return inner, None
+        width = fm.horizontalAdvance(AI_MARK) + 2 * margin
+        if direction == _RTL:
+            return inner.adjusted(width, 0, 0, 0), QRect(inner.left(), inner.top(), width, inner.height())
+        marker = QRect(inner.right() - width + 1, inner.top(), width, inner.height())
+        return inner.adjusted(0, 0, -width, 0), marker
+
+    def _paint_compact_title(
+        self, painter: QPainter, opt: QStyleOptionViewItem, title: str, ai: bool, style: QStyle | None
+    ) -> None:
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        palette: QPalette = opt.palette  # type: ignore[attr-defined]
+        font: QFont = opt.font  # type: ignore[attr-defined]
+        fm = QFontMetrics(font)
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1 if style is not None else 3
+        direction = text_direction(title)
+        text_box, marker = self.compact_title_boxes(opt.rect, fm, direction, ai, margin)  # type: ignore[attr-defined]
+        painter.save()
+        painter.setFont(font)
+        painter.setPen(
+            palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        )
+        shown = fm.elidedText(title, Qt.TextElideMode.ElideRight, max(0, text_box.width()))
+        painter.drawText(text_box, _flags(direction), shown)
+        if marker is not None:
+            painter.setPen(_muted(palette, selected))
+            painter.drawText(marker, Qt.AlignmentFlag.AlignCenter, AI_MARK)
+        painter.restore()
+
+    # rich rows -------------------------------------------------------------------------------------
     def _paint_rich(
         self, painter: QPainter, opt: QStyleOptionViewItem, row: ArticleRow, ai: str | None = None
     ) -> None:
@@ -118,8 +195,10 @@ class ArticleDelegate(QStyledItemDelegate):
         painter.setPen(text_colour)
         title_fm = QFontMetrics(title_font)
         line = QRect(rect.left(), rect.top(), rect.width(), title_fm.height())
-        title = title_fm.elidedText(row.title or "(untitled)", Qt.TextElideMode.ElideRight, rect.width())
-        painter.drawText(line, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+        title = row.title or "(untitled)"
+        direction = text_direction(title)
+        title = title_fm.elidedText(title, Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(line, _flags(direction), title)
         small_fm = QFontMetrics(small)
         painter.setFont(small)
         painter.setPen(muted)
@@ -127,20 +206,25 @@ class ArticleDelegate(QStyledItemDelegate):
         snippet_box = QRect(rect.left(), top, rect.width(), SNIPPET_LINES * small_fm.lineSpacing())
         if preview is not None and preview.snippet:
             self._draw_snippet(painter, snippet_box, preview.snippet, small_fm)
-        ai_mark = f"✦ AI {ai}" if ai else ""  # it has a summary / translation (ArticleListModel AI_ROLE)
+        ai_mark = f"{AI_MARK} AI {ai}" if ai else ""  # it has a summary / translation (AI_ROLE)
         meta = " · ".join(part for part in (row.feed_title, format_date(row.published), ai_mark) if part)
         meta_box = QRect(rect.left(), snippet_box.bottom() + 1 + GAP, rect.width(), small_fm.height())
-        painter.drawText(
+        painter.drawText(  # on the title's side: the feed's name leads, as the title does
             meta_box,
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            _flags(direction),
             small_fm.elidedText(meta, Qt.TextElideMode.ElideRight, rect.width()),
         )
         painter.restore()
 
     @staticmethod
     def _draw_snippet(painter: QPainter, box: QRect, text: str, fm: QFontMetrics) -> None:
-        """Up to SNIPPET_LINES lines, wrapped as Qt wraps text (CJK included), the last one elided."""
+        """Up to SNIPPET_LINES lines, wrapped as Qt wraps text (CJK included), the last one elided; in the
+        snippet's own direction."""
+        direction = text_direction(text)
         layout = QTextLayout(text, painter.font())
+        option = QTextOption()
+        option.setTextDirection(direction)
+        layout.setTextOption(option)
         layout.beginLayout()
         starts: list[int] = []
         for _n in range(SNIPPET_LINES):
@@ -158,6 +242,6 @@ class ArticleDelegate(QStyledItemDelegate):
                 piece = fm.elidedText(piece, Qt.TextElideMode.ElideRight, box.width())
             painter.drawText(
                 QRect(box.left(), box.top() + n * fm.lineSpacing(), box.width(), fm.lineSpacing()),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                _flags(direction),
                 piece,
             )
