@@ -9,6 +9,7 @@ A text run is the text between two block boundaries (a block tag, <br>, an image
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -65,6 +66,59 @@ def render(pieces: list[Piece], translated: dict[int, str] | None = None) -> str
 
 def runs(pieces: list[Piece]) -> list[Run]:
     return [piece for piece in pieces if isinstance(piece, Run)]
+
+
+# --- long runs in pieces of whole sentences ----------------------------------------------------------------
+CJK_ENDS = frozenset("。！？")
+LATIN_ENDS = frozenset(".!?")
+CLOSERS = frozenset("\"'”’」』）)]")
+
+
+def sentences(text: str) -> list[str]:
+    """`text` cut after each sentence end (CJK 。！？ anywhere; Latin . ! ? before a space or the end, with the
+    quotes and brackets that close it), each part keeping its trailing spaces: joined they give `text` back."""
+    out: list[str] = []
+    start, i, n = 0, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch not in CJK_ENDS and ch not in LATIN_ENDS:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and (text[j] in CJK_ENDS or text[j] in LATIN_ENDS or text[j] in CLOSERS):
+            j += 1
+        if ch in CJK_ENDS or j == n or text[j].isspace():
+            while j < n and text[j].isspace():
+                j += 1
+            out.append(text[start:j])
+            start = j
+        i = j
+    if start < n:
+        out.append(text[start:])
+    return out
+
+
+def sentence_pieces(
+    text: str, count: Callable[[str], int], limit: int, first_limit: int | None = None
+) -> list[str]:
+    """`text` in pieces of whole sentences of at most `limit` tokens each (`first_limit` for the first piece), as
+    counted by `count`; a sentence longer than the limit is a piece of its own. Short text is one piece."""
+    first_limit = limit if first_limit is None else first_limit
+    if count(text) <= first_limit:
+        return [text]
+    pieces: list[str] = []
+    current, used = "", 0
+    for sentence in sentences(text):
+        size = count(sentence)
+        cap = first_limit if not pieces else limit
+        if current and used + size > cap:
+            pieces.append(current.strip())
+            current, used = "", 0
+        current += sentence
+        used += size
+    if current.strip():
+        pieces.append(current.strip())
+    return pieces
 
 
 class _BlockParser(HTMLParser):

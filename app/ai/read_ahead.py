@@ -8,8 +8,11 @@ Which articles, in what order and how many fit the disk budget is `plan_read_ahe
 `ReadAhead.run` as a background request that any user request pre-empts, and pauses it on battery
 (`on_battery`) and while the user types a question.
 
-Translate is not read ahead: it translates block by block, each block a short prompt of its own, so there is no
-article-long prefix to keep (its first block starts after reading that block only).
+Translate is prepared too (`Translator.prepare`): the title is translated into `ai.language` and stored (a row
+in the database, no state on disk: a few dozen tokens, where the article took thousands), and the instructions
+of the body's first block are read into the state cache (one state per language and kind of block, shared by
+every article), so Translate on such an article shows its title at once and reads only its first block's own
+tokens, a short first piece of whole sentences (app.ai.translate).
 """
 
 from __future__ import annotations
@@ -109,6 +112,8 @@ class ReadAheadHost(Protocol):
         compact: bool = False,
     ) -> Any: ...  # fmt: skip
 
+    def translator(self, *, max_block_tokens: int | None = None) -> Any: ...
+
 
 @dataclass
 class ReadAhead:
@@ -117,6 +122,7 @@ class ReadAhead:
     host: ReadAheadHost
     limit: int = DEFAULT_ARTICLES
     budget_mb: int = DEFAULT_BUDGET_MB
+    max_title_tokens: int | None = None  # cap on the tokens a title's translation writes (tests, benches)
 
     def candidates(self) -> list[int]:
         query = ArticleQuery(smart="unread", unread_only=True, sort="newest")
@@ -130,11 +136,14 @@ class ReadAhead:
 
     def is_read(self, article_id: int) -> bool:
         article = self.host.store.get_article(article_id)
-        if not self.host.article_state_cached(article):
+        if not self.host.article_state_cached(article) or not self._translator().title_ready(article):
             return False
         return self.host.cached_summary(article_id) is not None or self.host.backend.has_head(
             self.summary_head(article)
         )
+
+    def _translator(self) -> Any:
+        return self.host.translator(max_block_tokens=self.max_title_tokens)
 
     def plan(self) -> list[int]:
         model = self.host.load()
@@ -178,4 +187,4 @@ class ReadAhead:
             head = self.summary_head(article)
             if head and not self.host.backend.read_head(head, cancel):
                 return False
-        return True
+        return self._translator().prepare(article, cancel=cancel)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.ai.languages import language_name
-from app.ai.prompts import ChatMessage, clean_article, clean_message
+from app.ai.prompts import ChatMessage, chat_prompt, clean_article, clean_message
 
 # --- translation -----------------------------------------------------------------------------------------
 TRANSLATE_TEMPLATES = {
@@ -43,6 +43,13 @@ def translate_messages(text: str, language: str, *, kind: str = "paragraph") -> 
     name = TARGET_NAMES.get(language, language_name(language))
     user = TRANSLATE_TEMPLATES[template_key].format(what=what, language=name, text=clean_article(text))
     return [ChatMessage("user", clean_message(user))]
+
+
+def translate_head(language: str, kind: str = "paragraph") -> str:
+    """The chat prompt of `translate_messages` up to the end of its instruction line: the same for every text of
+    that kind and language, so its state is read once and kept (app.ai.translate); the text is fed after it."""
+    prompt = chat_prompt(translate_messages("x", language, kind=kind))
+    return prompt[: prompt.index("\n") + 1]
 
 
 def clean_translation(raw: str) -> str:

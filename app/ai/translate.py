@@ -1,6 +1,12 @@
 """Translating articles and titles with the assistant's backend: an article goes block by block (its layout kept,
 see app.ai.html_blocks) so the first paragraph streams at once; results are cached per article, part, language,
 model and prompt version. Everything here runs on the model's thread and honours a cancel flag.
+
+What makes the first text quick: the instructions of each prompt (per language and kind of block, see
+`translate_head`) are read once and their state kept in the assistant's state cache, so each block's prompt reads
+only its own tokens (head and text are tokenised apart whether the head was cached or not: the cache never changes
+the answer); the title streams as it is written; a long paragraph goes in pieces of whole sentences (a short first
+one), rejoined into its one block; and read-ahead translates the titles of the articles it reads (`prepare`).
 """
 
 from __future__ import annotations
@@ -13,11 +19,16 @@ from datetime import UTC, datetime
 
 from app.ai.backends import RwkvBackend
 from app.ai.context import AssistantContext
-from app.ai.html_blocks import render, runs, split_blocks
+from app.ai.html_blocks import render, runs, sentence_pieces, split_blocks
 from app.ai.languages import normalise_language, preferred_language
 from app.ai.prompts import CHAT_STOP, detect_language
 from app.ai.results import FinishReason, TranslatedBlock, TranslationResult
-from app.ai.task_prompts import TRANSLATE_PROMPT_VERSION, clean_translation, translate_messages
+from app.ai.task_prompts import (
+    TRANSLATE_PROMPT_VERSION,
+    clean_translation,
+    translate_head,
+    translate_messages,
+)
 from app.config import Key
 from app.models import Article
 from app.storage.summaries import Translation
@@ -25,6 +36,9 @@ from app.storage.summaries import Translation
 log = logging.getLogger(__name__)
 
 OnText = Callable[[str], None]
+PIECE_TOKENS = 160  # a longer paragraph goes in pieces of whole sentences of at most this many tokens
+FIRST_PIECE_TOKENS = 48  # ... and the article's first piece is shorter, so its translation starts sooner
+CJK_TARGETS = ("zh", "zh-Hant", "ja", "ko")  # pieces of a paragraph are rejoined without a space
 
 
 class Translator:
@@ -33,6 +47,8 @@ class Translator:
     def __init__(self, assistant: AssistantContext, *, max_block_tokens: int | None = None) -> None:
         self.assistant = assistant
         self.max_block_tokens = max_block_tokens  # cap on the tokens written per block (tests keep it small)
+        self.piece_tokens = PIECE_TOKENS
+        self.first_piece_tokens = FIRST_PIECE_TOKENS
 
     def language(self, language: str | None = None) -> str:
         return normalise_language(language) if language else preferred_language(self.assistant.settings)
@@ -46,6 +62,38 @@ class Translator:
         if body is None or title is None:
             return None
         return title.text, body.text
+
+    def cached_title(self, article_id: int, language: str | None = None) -> str | None:
+        """A stored translation of the title alone (translated with the list's titles, or read ahead)."""
+        lang, model_id = self.language(language), self.assistant.model_id()
+        row = self.assistant.store.get_translation(
+            article_id, "title", lang, model_id, TRANSLATE_PROMPT_VERSION
+        )
+        return row.text if row is not None else None
+
+    def title_ready(self, article: Article, language: str | None = None) -> bool:
+        """Whether Translate can show `article`'s title at once: stored, or it needs no model."""
+        lang = self.language(language)
+        return not _needs_model(article.title or "", lang) or self.cached_title(article.id, lang) is not None
+
+    def prepare(self, article: Article, *, cancel: threading.Event | None = None) -> bool:
+        """For read-ahead: the title translated and stored (unless it is or needs none) and the instructions of the
+        body's first block read into the state cache, so Translate on `article` shows its title at once and
+        reads only the first block's own tokens. False if cancelled meanwhile (nothing half-done is kept)."""
+        lang = self.language()
+        if not self.title_ready(article, lang):
+            title, finish = self._translate_one(article.title or "", lang, "title", None, cancel, None)
+            if finish == FinishReason.CANCELLED:
+                return False
+            self._save(article.id, "title", lang, title)
+        backend = self.assistant.backend
+        todo = runs(split_blocks(article.content_html or article.summary_html or ""))
+        first = next((run for run in todo if _needs_model(run.text, lang)), None)
+        if first is not None and isinstance(backend, RwkvBackend):
+            head = translate_head(lang, first.kind)
+            if not backend.has_head(head) and not backend.read_head(head, cancel):
+                return False
+        return True
 
     def translate_article(
         self,
@@ -76,15 +124,15 @@ class Translator:
         started = time.perf_counter()
         pieces = split_blocks(article.content_html or article.summary_html or "")
         todo = runs(pieces)
-        title, finish = self._translate_one(article.title or "", lang, "title", None, cancel, progress)
-        if on_title is not None and finish != FinishReason.CANCELLED:
-            on_title(title)
+        title, finish = self._title(article, lang, refresh, on_title, cancel, progress)
         done: dict[int, str] = {}
         first: float | None = None
         for index, run in enumerate(todo):
             if finish == FinishReason.CANCELLED:
                 break
-            text, finish = self._translate_one(run.text, lang, run.kind, on_text, cancel, progress)
+            text, finish = self._translate_run(
+                run.text, lang, run.kind, on_text, cancel, progress, first=not done
+            )
             if finish == FinishReason.CANCELLED:
                 break
             done[index] = text
@@ -96,14 +144,77 @@ class Translator:
         html = render(pieces, done)
         if finish != FinishReason.CANCELLED:
             finish = FinishReason.STOP
-            now = datetime.now(UTC)
-            store.save_translation(Translation(article.id, "title", lang, model_id, TRANSLATE_PROMPT_VERSION,
-                                               title, now))  # fmt: skip
-            store.save_translation(Translation(article.id, "body", lang, model_id, TRANSLATE_PROMPT_VERSION,
-                                               html, now))  # fmt: skip
+            self._save(article.id, "body", lang, html)
         return TranslationResult(
             article.id, lang, title, html, False, finish, model_id, len(done), len(todo), first
         )
+
+    def _title(
+        self,
+        article: Article,
+        language: str,
+        refresh: bool,
+        on_title: OnText | None,
+        cancel: threading.Event | None,
+        progress: Callable[[float], None] | None,
+    ) -> tuple[str, FinishReason]:
+        """The translated title: stored (read ahead, or with the list's titles) unless `refresh`, else streamed to
+        `on_title` as it grows (each call gets the title so far; the last the final one) and stored at once."""
+        hit = None if refresh else self.cached_title(article.id, language)
+        if hit is not None:
+            if on_title is not None:
+                on_title(hit)
+            return hit, FinishReason.CACHED
+        shown = [""]
+
+        def grow(piece: str) -> None:
+            shown[0] += piece
+            if on_title is not None:
+                on_title(shown[0])
+
+        title, finish = self._translate_one(article.title or "", language, "title", grow, cancel, progress)
+        if finish == FinishReason.CANCELLED:
+            return title, finish
+        if on_title is not None and title != shown[0]:
+            on_title(title)  # cleaned (quotes or a label dropped), or nothing streamed
+        if finish != FinishReason.SKIPPED:
+            self._save(article.id, "title", language, title)
+        return title, finish
+
+    def _save(self, article_id: int, part: str, language: str, text: str) -> None:
+        self.assistant.store.save_translation(
+            Translation(article_id, part, language, self.assistant.model_id(), TRANSLATE_PROMPT_VERSION, text,
+                        datetime.now(UTC))
+        )  # fmt: skip
+
+    def _translate_run(
+        self,
+        text: str,
+        language: str,
+        kind: str,
+        on_text: OnText | None,
+        cancel: threading.Event | None,
+        progress: Callable[[float], None] | None,
+        *,
+        first: bool = False,
+    ) -> tuple[str, FinishReason]:
+        """One block: a long one in pieces of whole sentences (`first`: the article's first, with a short first
+        piece), each its own prompt, streamed one after the other and rejoined into the block's one text."""
+        if not _needs_model(text, language):
+            return self._translate_one(text, language, kind, on_text, cancel, progress)
+        count = self.assistant.backend.count_tokens
+        parts = sentence_pieces(text, count, self.piece_tokens, self.first_piece_tokens if first else None)
+        joiner = "" if language in CJK_TARGETS else " "
+        out: list[str] = []
+        finish = FinishReason.STOP
+        for index, part in enumerate(parts):
+            if index and joiner and on_text is not None:
+                on_text(joiner)
+            translated, finish = self._translate_one(part, language, kind, on_text, cancel, progress)
+            if finish == FinishReason.CANCELLED:
+                return text, finish
+            out.append(translated)
+        return joiner.join(out), finish
 
     def translate_titles(
         self,
@@ -132,8 +243,7 @@ class Translator:
             text, finish = self._translate_one(article.title or "", lang, "title", None, cancel, None)
             if finish == FinishReason.CANCELLED:
                 break
-            store.save_translation(Translation(article_id, "title", lang, model_id, TRANSLATE_PROMPT_VERSION,
-                                               text, datetime.now(UTC)))  # fmt: skip
+            self._save(article_id, "title", lang, text)
             out[article_id] = text
             if on_title is not None:
                 on_title(article_id, text)
@@ -151,7 +261,7 @@ class Translator:
         """(translation, finish reason); text already in `language` (or with no letters) comes back as it is."""
         if cancel is not None and cancel.is_set():
             return text, FinishReason.CANCELLED
-        if not text.strip() or not any(ch.isalpha() for ch in text) or _already_in(text, language):
+        if not _needs_model(text, language):
             if on_text is not None:
                 on_text(text)
             return text, FinishReason.SKIPPED
@@ -166,10 +276,16 @@ class Translator:
         gen = backend.complete(
             translate_messages(fitted, language, kind=kind), preset="summary", stop=CHAT_STOP,
             max_tokens=limit, on_text=_lstrip_first(on_text), cancel=cancel,
+            reuse_prefix=translate_head(language, kind), keep_prefix=True,  # the instructions: read once
         )  # fmt: skip
         if gen.finish_reason == FinishReason.CANCELLED:
             return text, FinishReason.CANCELLED
         return clean_translation(gen.text) or text, gen.finish_reason
+
+
+def _needs_model(text: str, language: str) -> bool:
+    """Text with letters that is not already in `language`."""
+    return bool(text.strip()) and any(ch.isalpha() for ch in text) and not _already_in(text, language)
 
 
 def _already_in(text: str, language: str) -> bool:

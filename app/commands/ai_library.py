@@ -70,14 +70,23 @@ def cmd_translate(ctx: Context, args: argparse.Namespace) -> int:
     cancel = threading.Event()
     streamed: list[bool] = []
 
-    def on_title(title: str) -> None:
-        ctx.print(f"# {title}\n")
+    title: list[str | None] = [None]  # the title so far (it streams), printed before the body's first text
+
+    def on_title(text: str) -> None:
+        title[0] = text
+
+    def print_title() -> None:
+        if title[0] is not None:
+            ctx.print(f"# {title[0]}\n")
+            title[0] = None
 
     def on_block(block: TranslatedBlock) -> None:
+        print_title()
         streamed.append(True)
         ctx.print("\n")
 
     def on_text(piece: str) -> None:
+        print_title()
         ctx.print(piece, end="")
 
     try:
@@ -88,6 +97,7 @@ def cmd_translate(ctx: Context, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         cancel.set()
         raise
+    print_title()
     if result.cached:
         ctx.print(html_to_text(result.html))
     if result.cached:

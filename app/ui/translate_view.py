@@ -120,9 +120,11 @@ class ReaderTranslation(QObject):
 
     # worker signals -----------------------------------------------------------------------------
     def _on_title(self, req: int, title: str) -> None:
+        """The title so far: it streams (each signal holds all of it), then the final one; cached, it comes whole."""
         if req == self.request:
             self._title = title
-            self._paint_timer.start()
+            if not self._paint_timer.isActive():  # never restarted: a fast title still shows as it grows
+                self._paint_timer.start()
 
     def _on_block(self, req: int, block: TranslatedBlock) -> None:
         if req == self.request:
