@@ -9,18 +9,16 @@ table, so adding a kind without its handler fails at once (and in tests/ui/test_
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.ai.cancel import BackgroundCancel
 from app.ai.requests import (
     AiRequest,
     AskRequest,
@@ -53,36 +51,20 @@ from app.ai.results import (
 )
 from app.config import Paths, Settings
 from app.errors import HearthError
+from app.ui.ai_queue import BACKGROUND_GAP_S, Job, RequestQueue
 
 log = logging.getLogger(__name__)
 
 FLUSH_S = 0.03  # text batched per 30 ms: smooth for the eye, cheap for the event loop
-BACKGROUND_GAP_S = 3.0  # quiet time after a user request before a background job may start
 MAX_CHATS = 8  # article chats kept (each holds one state)
-_ids = itertools.count(1)
 Progress = Callable[[float], None] | None
-
-
-@dataclass
-class _Job:
-    """A request as queued: which view it belongs to, whether it runs in the background, its cancel flag."""
-
-    request: AiRequest
-    view: str  # requests for the same view pre-empt each other
-    background: bool = False
-    id: int = field(default_factory=lambda: next(_ids))
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-    def __post_init__(self) -> None:
-        if self.background:  # read in small prefill slices, so a user's request waits at most one
-            self.cancel = BackgroundCancel()
 
 
 @dataclass
 class _Run:
     """What a handler gets besides its request: the job, the text stream, the model-loading progress hook."""
 
-    job: _Job
+    job: Job
     stream: _Batcher
     progress: Progress
 
@@ -106,13 +88,7 @@ class AiWorker(QObject):
         super().__init__(parent)
         self.paths = paths
         self.settings = settings
-        self.background_gap_s = BACKGROUND_GAP_S
-        self._cv = threading.Condition()
-        self._pending: list[_Job] = []
-        self._current: _Job | None = None
-        self._closed = False
-        self._last_user = 0.0
-        self._paused: set[str] = set()
+        self.queue = RequestQueue(BACKGROUND_GAP_S)
         self._thread: threading.Thread | None = None
         self.assistant: Any = None  # app.ai.assistant.Assistant, made on the worker thread
         self._chats: OrderedDict[int, Any] = OrderedDict()
@@ -129,6 +105,23 @@ class AiWorker(QObject):
             **{kind: self._chat_step(step) for kind, step in CHAT_STEPS.items()},
         }
 
+    @property
+    def background_gap_s(self) -> float:
+        """Quiet time after a user request before a background job may start."""
+        return self.queue.gap_s
+
+    @background_gap_s.setter
+    def background_gap_s(self, seconds: float) -> None:
+        self.queue.gap_s = seconds
+
+    @property
+    def _cv(self) -> threading.Condition:  # the queue's lock, for a look at what is queued
+        return self.queue.cv
+
+    @property
+    def _pending(self) -> list[Job]:
+        return self.queue.pending
+
     def handled_kinds(self) -> frozenset[type[AiRequest]]:
         """The request types this worker runs (every one in app.ai.requests.request_kinds())."""
         return frozenset(self._handlers)
@@ -140,77 +133,37 @@ class AiWorker(QObject):
         has no handler for (a programming error: caught here, on the caller's side, not on the model thread)."""
         if type(request) not in self._handlers:
             raise TypeError(
-                f"the AI worker has no handler for {type(request).__name__}: "
-                "pass one of app.ai.requests.request_kinds() (a new kind needs an entry in AiWorker._handlers)"
+                f"the AI worker has no handler for {type(request).__name__}: pass one of "
+                "app.ai.requests.request_kinds() (a new kind needs an entry in AiWorker._handlers)"
             )
-        job = _Job(request, view, background)
-        with self._cv:
-            if self._closed:
-                return job.id
-            if not background:
-                self._last_user = time.monotonic()
-                for old in list(self._pending):
-                    if old.view == view and not old.background:
-                        old.cancel.set()
-                        self._pending.remove(old)
-                current = self._current
-                if current is not None and (current.view == view or current.background):
-                    requeue = current.background and not current.cancel.is_set()  # not paused already
-                    current.cancel.set()
-                    if requeue:
-                        self._pending.append(_Job(current.request, current.view, True))
-            self._pending.append(job)
-            self._cv.notify_all()
-        self._ensure_thread()
+        job = Job(request, view, background)
+        if self.queue.put(job):
+            self._ensure_thread()
         return job.id
 
     def cancel(self, view: str = "panel") -> None:
         """Stop what runs or waits for `view` (the Stop button)."""
-        with self._cv:
-            for old in [r for r in self._pending if r.view == view]:
-                old.cancel.set()
-                self._pending.remove(old)
-            if self._current is not None and self._current.view == view:
-                self._current.cancel.set()
+        self.queue.cancel(view)
 
     def pause_background(self, reason: str, paused: bool = True) -> None:
         """Hold (or release) background jobs for `reason` ("battery", "typing", "user"); a running one is
         cancelled at once and queued again, to resume when no reason is left."""
-        with self._cv:
-            before = frozenset(self._paused)
-            (self._paused.add if paused else self._paused.discard)(reason)
-            now = frozenset(self._paused)
-            current = self._current
-            if now and current is not None and current.background and not current.cancel.is_set():
-                current.cancel.set()
-                self._pending.insert(0, _Job(current.request, current.view, True))
-            self._cv.notify_all()
+        before, now = self.queue.hold(reason, paused)
         if now != before:
             self.background_paused.emit(now)
 
     def paused_reasons(self) -> frozenset[str]:
-        with self._cv:
-            return frozenset(self._paused)
+        return self.queue.paused_reasons()
 
     def has_pending(self, kind: type[AiRequest]) -> bool:
         """Whether a request of `kind` is queued or running."""
-        with self._cv:
-            jobs = [*self._pending, *([self._current] if self._current is not None else [])]
-            return any(type(j.request) is kind and not j.cancel.is_set() for j in jobs)
+        return self.queue.has_pending(kind)
 
     def busy(self) -> bool:
-        with self._cv:
-            return self._current is not None or any(not r.background for r in self._pending)
+        return self.queue.busy()
 
     def close(self, timeout: float = 10.0) -> bool:
-        with self._cv:
-            self._closed = True
-            for job in self._pending:
-                job.cancel.set()
-            self._pending.clear()
-            if self._current is not None:
-                self._current.cancel.set()
-            self._cv.notify_all()
+        self.queue.close()
         if self._thread is not None:
             self._thread.join(timeout)
             return not self._thread.is_alive()
@@ -222,30 +175,6 @@ class AiWorker(QObject):
             self._thread.start()
 
     # worker side ------------------------------------------------------------------------------------
-    def _next(self) -> _Job | None:
-        with self._cv:
-            while True:
-                if self._closed:
-                    return None
-                users = [r for r in self._pending if not r.background]
-                if users:
-                    job = users[0]
-                elif self._pending and self._paused:
-                    self._cv.wait()  # held: pause_background(..., False) notifies
-                    continue
-                elif self._pending:
-                    wait = self._last_user + self.background_gap_s - time.monotonic()
-                    if wait > 0:
-                        self._cv.wait(wait)
-                        continue
-                    job = self._pending[0]
-                else:
-                    self._cv.wait()
-                    continue
-                self._pending.remove(job)
-                self._current = job
-                return job
-
     def _run(self) -> None:
         store = None
         try:
@@ -254,19 +183,18 @@ class AiWorker(QObject):
 
             store = open_store(self.paths.db_path)
             self.assistant = Assistant(self.settings, self.paths, store)
-            while (job := self._next()) is not None:
+            while (job := self.queue.next()) is not None:
                 try:
                     self._handle(job)
                 finally:
-                    with self._cv:
-                        self._current = None
+                    self.queue.done()
         finally:
             self._chats.clear()
             self.assistant = None
             if store is not None:
                 store.close()
 
-    def _handle(self, job: _Job) -> None:
+    def _handle(self, job: Job) -> None:
         if job.cancel.is_set():
             return
         request = job.request
@@ -409,16 +337,14 @@ class AiWorker(QObject):
         ids = a.store.query_ids(ArticleQuery(feed_ids=(feed_id,), unread_only=True))[:limit]
         translator = a.translator() if rules.translate else None
         language = rules.language or None
-        jobs: list[_Job] = []  # newest article first, its summary before its translation
+        jobs: list[Job] = []  # newest article first, its summary before its translation
         for i in ids:
             if rules.summarize and a.cached_summary(i) is None:
-                jobs.append(_Job(SummarizeRequest(i), f"auto:{i}", True))
+                jobs.append(Job(SummarizeRequest(i), f"auto:{i}", True))
             if translator is not None and translator.cached(i, language) is None:
-                jobs.append(_Job(TranslateRequest(i, language), f"auto-tr:{i}", True))
+                jobs.append(Job(TranslateRequest(i, language), f"auto-tr:{i}", True))
         jobs = jobs[:limit]
-        with self._cv:
-            self._pending.extend(jobs)
-            self._cv.notify_all()
+        self.queue.extend(jobs)
         queued = [j.request for j in jobs]
         return SummariesQueued(
             feed_id, len(jobs),

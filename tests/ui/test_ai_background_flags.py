@@ -11,7 +11,8 @@ import pytest
 from app.ai.cancel import BackgroundCancel
 from app.ai.requests import DigestRequest, ReadAheadRequest
 from app.config import Paths, Settings
-from app.ui.ai_worker import AiWorker, _Job
+from app.ui.ai_queue import Job as _Job
+from app.ui.ai_worker import AiWorker
 
 
 @pytest.fixture
