@@ -9,6 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QMenu, QSizePolicy, QToolBar, QWidget
 
+from app.config import Key
 from app.i18n import _
 from app.ui.feed_tree_model import Node
 from app.ui.library_actions import LibraryActions
@@ -102,7 +103,24 @@ def build_menus(host: QMainWindow, acts: WindowActions, lib: LibraryActions, sea
     toolbar.addWidget(spacer)
     toolbar.addWidget(search)
     host.addToolBar(toolbar)
+    keep_compact_in_sync(host, acts)
     return Menus(file, edit, view, article, feed, tools, help_menu, toolbar)
+
+
+def keep_compact_in_sync(host: QMainWindow, acts: WindowActions) -> None:
+    """View > Compact list and Settings' check box show one setting, `ui.list_compact`: saving Settings moves
+    the menu's check (which switches the list and saves), toggling the menu moves an open dialog's box."""
+    settings = acts.p.ctx.settings
+    saved = getattr(host, "settings_changed", None)  # MainWindow's: Settings was saved
+    if saved is not None:
+        saved.connect(lambda: acts.compact_list.setChecked(bool(settings.get(Key.UI_LIST_COMPACT))))
+
+    def follow(on: bool) -> None:
+        dialog = acts.p.dialogs.settings
+        if dialog is not None and dialog.isVisible():
+            dialog.show_value(Key.UI_LIST_COMPACT.key, on)
+
+    acts.compact_list.toggled.connect(follow)
 
 
 def show_tree_menu(

@@ -1,6 +1,6 @@
-"""Settings: refresh interval, retention, tray and start-up behaviour, notifications, proxy, User-Agent, theme,
-local AI on/off, its model source (built-in or your own server) and translation language, and the local
-feed server.
+"""Settings: refresh interval, retention, tray and start-up behaviour, notifications (also after a refresh
+the user starts), compact list, proxy, User-Agent, theme, local AI on/off, its model source (built-in or your
+own server) and translation language, and the local feed server (port, access key).
 
 Every field maps to a key in app.config.SETTING_SPECS and is saved through `Settings.set_text`, the
 same validation the `hearth config set` command uses.
@@ -36,7 +36,9 @@ CHECKS = (
     ("ui.autostart", lazy_gettext("Start Hearth when I log in")),
     ("ui.notifications", lazy_gettext("Notify me of new articles")),
     ("ui.tray_count", lazy_gettext("Show the unread count on the tray icon")),
+    ("ui.notify_manual_refresh", lazy_gettext("Also notify after a refresh I start")),
     ("ui.mark_read_on_select", lazy_gettext("Mark articles read when opened")),
+    ("ui.list_compact", lazy_gettext("Compact article list (one line per article, no snippets)")),
     ("refresh.paused", lazy_gettext("Pause background refreshing")),
     ("ai.enabled", lazy_gettext("Local AI (summaries and chat; off: the model is never loaded)")),
     ("server.enabled", lazy_gettext("Serve my feeds as RSS on this computer (127.0.0.1) while Hearth runs")),
@@ -58,9 +60,10 @@ PAGES = {  # which tab each check box sits on
         "ui.close_to_tray",
         "ui.autostart",
         "ui.notifications",
+        "ui.notify_manual_refresh",
         "ui.tray_count",
     ),
-    "Reading": ("ui.mark_read_on_select",),
+    "Reading": ("ui.mark_read_on_select", "ui.list_compact"),
     "Refreshing": ("refresh.paused",),
     "AI and sharing": ("ai.enabled", "server.enabled"),
 }
@@ -100,6 +103,8 @@ class SettingsDialog(QDialog):
         self.user_agent.setPlaceholderText(_("Hearth's own, honest User-Agent"))
         self.server_port = QSpinBox(minimum=1024, maximum=65535)
         self.server_port.setValue(settings.get(Key.SERVER_PORT))
+        self.access_key = QLineEdit(settings.get(Key.SERVER_ACCESS_KEY))
+        self.access_key.setPlaceholderText(_("none (any program on this computer may read the feeds)"))
         self.backend = QComboBox()
         for choice, label in BACKENDS:
             self.backend.addItem(str(label), choice)
@@ -135,6 +140,7 @@ class SettingsDialog(QDialog):
                 forms[title].addRow(_("Default User-Agent"), self.user_agent)
             elif title == "AI and sharing":
                 forms[title].addRow(_("Feed server port"), self.server_port)
+                forms[title].addRow(_("Feed server key (?key=)"), self.access_key)
                 forms[title].addRow(_("Model source"), self.backend)
                 forms[title].addRow(_("Server address"), self.endpoint)
                 forms[title].addRow(_("Server model"), self.endpoint_model)
@@ -168,6 +174,7 @@ class SettingsDialog(QDialog):
             "fetch.proxy": self.proxy.text().strip(),
             "fetch.user_agent": self.user_agent.text().strip(),
             "server.port": str(self.server_port.value()),
+            "server.access_key": self.access_key.text().strip(),
             "ai.backend": str(self.backend.currentData()),
             "ai.endpoint": self.endpoint.text().strip(),
             "ai.endpoint_model": self.endpoint_model.text().strip(),
@@ -211,6 +218,12 @@ class SettingsDialog(QDialog):
         self.changed = {key for key, value in before.items() if self.settings.get(key) != value}
         self._save()
         super().accept()
+
+    def show_value(self, key: str, value: bool) -> None:
+        """A check box follows a change made elsewhere while the dialog is open (View > Compact list)."""
+        box = self.checks.get(key)
+        if box is not None:
+            box.setChecked(value)
 
     # the AI fields --------------------------------------------------------------------------------
     def _sync_backend(self) -> None:
