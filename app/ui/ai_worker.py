@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -52,21 +50,11 @@ from app.ai.results import (
 from app.config import Paths, Settings
 from app.errors import HearthError
 from app.ui.ai_queue import BACKGROUND_GAP_S, Job, RequestQueue
+from app.ui.ai_stream import Batcher, Progress, Run, loading_progress
 
 log = logging.getLogger(__name__)
 
-FLUSH_S = 0.03  # text batched per 30 ms: smooth for the eye, cheap for the event loop
 MAX_CHATS = 8  # article chats kept (each holds one state)
-Progress = Callable[[float], None] | None
-
-
-@dataclass
-class _Run:
-    """What a handler gets besides its request: the job, the text stream, the model-loading progress hook."""
-
-    job: Job
-    stream: _Batcher
-    progress: Progress
 
 
 class AiWorker(QObject):
@@ -92,7 +80,7 @@ class AiWorker(QObject):
         self._thread: threading.Thread | None = None
         self.assistant: Any = None  # app.ai.assistant.Assistant, made on the worker thread
         self._chats: OrderedDict[int, Any] = OrderedDict()
-        self._handlers: dict[type[AiRequest], Callable[[Any, _Run], AiResult | None]] = {
+        self._handlers: dict[type[AiRequest], Callable[[Any, Run], AiResult | None]] = {
             LoadModelRequest: self._load,
             SummarizeRequest: self._summarize,
             DigestRequest: self._digest,
@@ -199,12 +187,12 @@ class AiWorker(QObject):
             return
         request = job.request
         self.started.emit(job.id, request)
-        stream = _Batcher(lambda text: self.text_arrived.emit(job.id, text))
+        stream = Batcher(lambda text: self.text_arrived.emit(job.id, text))
         was_loaded = self.assistant.loaded
         try:
             # read-ahead never loads the model, so it shows no loading bar
             progress = None if isinstance(request, ReadAheadRequest) else self._progress_hook()
-            result = self._handlers[type(request)](request, _Run(job, stream, progress))
+            result = self._handlers[type(request)](request, Run(job, stream, progress))
         except HearthError as exc:
             message = exc.user_message()
         except MemoryError:
@@ -233,11 +221,11 @@ class AiWorker(QObject):
             self.model_ready.emit(self._loaded_note())
 
     # handlers: one per request type -----------------------------------------------------------------
-    def _load(self, _request: LoadModelRequest, run: _Run) -> ModelLoaded:
+    def _load(self, _request: LoadModelRequest, run: Run) -> ModelLoaded:
         self.assistant.load(run.progress)
         return ModelLoaded(self._loaded_note())
 
-    def _summarize(self, request: SummarizeRequest, run: _Run) -> AiResult | None:
+    def _summarize(self, request: SummarizeRequest, run: Run) -> AiResult | None:
         a = self.assistant
         if run.job.background and a.cached_summary(request.article_id) is not None:
             return None  # written meanwhile: nothing to do
@@ -246,20 +234,20 @@ class AiWorker(QObject):
             progress=run.progress,
         )  # fmt: skip
 
-    def _digest(self, request: DigestRequest, run: _Run) -> AiResult:
+    def _digest(self, request: DigestRequest, run: Run) -> AiResult:
         a = self.assistant
         ids = list(request.article_ids) if request.article_ids is not None else a.digest_ids(request.scope)
         return a.digest(ids, on_text=run.stream, cancel=run.job.cancel, progress=run.progress)
 
-    def _auto_summary(self, request: AutoSummaryRequest, _run: _Run) -> SummariesQueued:
+    def _auto_summary(self, request: AutoSummaryRequest, _run: Run) -> SummariesQueued:
         return self._queue_auto(request.feed_id, request.limit)
 
-    def _read_ahead(self, request: ReadAheadRequest, run: _Run) -> AiResult | None:
+    def _read_ahead(self, request: ReadAheadRequest, run: Run) -> AiResult | None:
         """Read the newest unread articles ahead (never loads the model: None until one is loaded)."""
         reader = self.assistant.read_ahead(limit=request.limit)
         return reader.run(cancel=run.job.cancel, on_progress=self.read_ahead_progress.emit)
 
-    def _translate(self, request: TranslateRequest, run: _Run) -> AiResult:
+    def _translate(self, request: TranslateRequest, run: Run) -> AiResult:
         """An article into ai.language (or the request's language): the title, then each block as it is done."""
         job, stream = run.job, run.stream
 
@@ -274,7 +262,7 @@ class AiWorker(QObject):
             on_block=block, cancel=job.cancel, progress=run.progress,
         )  # fmt: skip
 
-    def _translate_titles(self, request: TranslateTitlesRequest, run: _Run) -> AiResult:
+    def _translate_titles(self, request: TranslateTitlesRequest, run: Run) -> AiResult:
         job = run.job
         translator = self.assistant.translator()
         titles = translator.translate_titles(
@@ -284,26 +272,26 @@ class AiWorker(QObject):
         finish = FinishReason.CANCELLED if len(titles) < len(request.article_ids) else FinishReason.STOP
         return TitlesTranslated(translator.language(request.language), tuple(titles.items()), finish)
 
-    def _ask(self, request: AskRequest, run: _Run) -> AiResult:
+    def _ask(self, request: AskRequest, run: Run) -> AiResult:
         job = run.job
         return self.assistant.ask(
             request.question, request.scope, on_text=run.stream, cancel=job.cancel, progress=run.progress,
             on_sources=lambda sources: self.sources_found.emit(job.id, sources),
         )  # fmt: skip
 
-    def _brief(self, request: BriefRequest, run: _Run) -> AiResult:
+    def _brief(self, request: BriefRequest, run: Run) -> AiResult:
         return self.assistant.briefing(
             request.scope, refresh=request.refresh, on_text=run.stream, cancel=run.job.cancel,
             progress=run.progress,
         )  # fmt: skip
 
     def _chat_step(
-        self, step: Callable[[Any, Any, _Run], Reply | None]
-    ) -> Callable[[Any, _Run], AiResult | None]:
+        self, step: Callable[[Any, Any, Run], Reply | None]
+    ) -> Callable[[Any, Run], AiResult | None]:
         """A handler that runs `step` on the article's chat (opened once and kept); a step that returns no
         reply (open, reset) finishes with what the chat holds."""
 
-        def handle(request: ChatRequest, run: _Run) -> AiResult | None:
+        def handle(request: ChatRequest, run: Run) -> AiResult | None:
             chat = self._chat(request.article_id, run.job.cancel, run.progress)
             if chat is None:  # cancelled while reading the article
                 return None
@@ -353,18 +341,8 @@ class AiWorker(QObject):
         )  # fmt: skip
 
     def _progress_hook(self) -> Progress:
-        if self.assistant.loaded:
-            return None
-        last = [0.0]
-
-        def progress(fraction: float) -> None:
-            now = time.monotonic()
-            if now - last[0] >= 0.05 or fraction >= 1.0:
-                last[0] = now
-                self.loading.emit(float(fraction))
-
-        self.loading.emit(0.0)
-        return progress
+        """None once the model is loaded; else a hook that moves the loading bar (app.ui.ai_stream)."""
+        return None if self.assistant.loaded else loading_progress(self.loading.emit)
 
     def _loaded_note(self) -> str:
         model = self.assistant.model
@@ -374,7 +352,7 @@ class AiWorker(QObject):
         return f"{info.path.name} · RWKV-{info.version} {info.params / 1e6:.0f}M · {how}"
 
 
-def _io(run: _Run) -> dict[str, Any]:
+def _io(run: Run) -> dict[str, Any]:
     """The streaming and cancel arguments every chat step takes."""
     return {"on_text": run.stream, "cancel": run.job.cancel}
 
@@ -386,7 +364,7 @@ def _sampled(
 
 
 # what each chat step does on the article's chat (None: finish with what the chat holds)
-CHAT_STEPS: dict[type[ChatRequest], Callable[[Any, Any, _Run], Reply | None]] = {
+CHAT_STEPS: dict[type[ChatRequest], Callable[[Any, Any, Run], Reply | None]] = {
     ChatOpenRequest: lambda chat, r, run: None,
     ChatResetRequest: lambda chat, r, run: chat.reset(),
     ChatAskRequest: lambda chat, r, run: chat.ask(r.text, **_sampled(r), **_io(run)),
@@ -399,24 +377,3 @@ CHAT_STEPS: dict[type[ChatRequest], Callable[[Any, Any, _Run], Reply | None]] = 
 
 def _opened(chat: Any) -> ChatOpened:
     return ChatOpened(chat.article_id, chat.context_tokens, chat.cut_to, chat.from_cache)
-
-
-class _Batcher:
-    """Collects streamed text on the worker thread and emits it at most every FLUSH_S."""
-
-    def __init__(self, emit: Any) -> None:
-        self._emit = emit
-        self._buffer: list[str] = []
-        self._last = 0.0
-
-    def __call__(self, text: str) -> None:
-        self._buffer.append(text)
-        now = time.monotonic()
-        if now - self._last >= FLUSH_S:
-            self.flush()
-            self._last = now
-
-    def flush(self) -> None:
-        if self._buffer:
-            text, self._buffer = "".join(self._buffer), []
-            self._emit(text)
