@@ -1,8 +1,9 @@
 """`hearth add URL` (find the feed, subscribe, first fetch) and `hearth refresh` (fetch due feeds).
 
 Exit codes: 0 done (refresh: even when some feeds failed, they are listed); 1 a one-line error
-(unreachable address, no feed found, unknown feed id) or a refresh in which every feed failed
-(offline, a broken proxy); 2 `add` found several feeds and needs `--pick N` or the chosen address.
+(unreachable address, no feed found, unknown feed id) or a refresh in which every feed failed (its last
+line says why, grouped by kind: offline or a broken proxy, blocked by the site, a login needed, not a feed
+...); 2 `add` found several feeds and needs `--pick N` or the chosen address.
 """
 
 from __future__ import annotations
@@ -11,8 +12,19 @@ import argparse
 import time
 from typing import TYPE_CHECKING, Any
 
-from app.errors import HearthError
-from app.i18n import _, ngettext
+from app.errors import (
+    BlockedError,
+    ChallengeError,
+    CookieExpiredError,
+    CookieMissingError,
+    FeedError,
+    FeedGoneError,
+    FetchTimeoutError,
+    HearthError,
+    HTTPStatusError,
+    NetworkError,
+)
+from app.i18n import _, lazy_gettext, ngettext
 from app.models import Feed, FeedLink
 
 if TYPE_CHECKING:
@@ -168,16 +180,68 @@ def cmd_refresh(ctx: Context, args: argparse.Namespace) -> int:
         refresher.apply_retention(report)
     _print_summary(ctx, report, quiet=args.quiet)
     if report.all_failed:
-        print(
-            ngettext(
-                "hearth: the feed failed — check your connection (and fetch.proxy)",
-                "hearth: all {n} feeds failed — check your connection (and fetch.proxy)",
-                report.done,
-            ).format(n=report.done),
-            file=ctx.err,
-        )
+        print(all_failed_line(report.errors), file=ctx.err)
         return 1
     return 0
+
+
+# What a failed feed's error says about it, by kind, with what to do (the last line of a refresh that failed).
+FAILURE_KINDS = {
+    "connection": lazy_gettext("could not connect (check your connection and fetch.proxy)"),
+    "blocked": lazy_gettext("blocked by the site (sign in again or wait)"),
+    "login": lazy_gettext("login needed (add the site's cookie: `hearth cookies`, or sign in from the app)"),
+    "not_found": lazy_gettext("not found (check the address)"),
+    "not_feed": lazy_gettext("not a feed (the address answers with something else)"),
+    "server": lazy_gettext("server error (Hearth tries again later)"),
+    "other": lazy_gettext("other error (see the list above)"),
+}
+
+
+def failure_kind(outcome: FeedOutcome) -> str:
+    """The key in FAILURE_KINDS for a failed feed, from its error's class (app.errors) and HTTP status."""
+    kind, status = outcome.error_type, outcome.status or 0
+    if kind is None or not issubclass(kind, HearthError):
+        return "other"
+    if issubclass(kind, (NetworkError, FetchTimeoutError)):
+        return "connection"
+    if issubclass(kind, (BlockedError, ChallengeError)) or status == 412:  # 412: a WAF's ban (Bilibili's)
+        return "blocked"
+    if issubclass(kind, (CookieMissingError, CookieExpiredError)) or status in (401, 407):
+        return "login"
+    if issubclass(kind, FeedGoneError) or status in (404, 410):
+        return "not_found"
+    if issubclass(kind, FeedError):
+        return "not_feed"
+    if issubclass(kind, HTTPStatusError) and status >= 500:
+        return "server"
+    return "other"
+
+
+def all_failed_line(errors: list[FeedOutcome]) -> str:
+    """The last line of a refresh in which every feed failed, its failures grouped by kind: "hearth: all 3 feeds
+    failed: 2 blocked by the site (...), 1 not a feed (...)"; the connection hint alone when every failure was
+    the connection (offline, a broken proxy)."""
+    n = len(errors)
+    counts: dict[str, int] = {}
+    for outcome in errors:
+        kind = failure_kind(outcome)
+        counts[kind] = counts.get(kind, 0) + 1
+    if set(counts) == {"connection"}:
+        return ngettext(
+            "hearth: the feed failed — check your connection (and fetch.proxy)",
+            "hearth: all {n} feeds failed — check your connection (and fetch.proxy)",
+            n,
+        ).format(n=n)
+    order = list(FAILURE_KINDS)
+    kinds = sorted(counts, key=lambda k: (-counts[k], order.index(k)))
+    if n == 1:
+        what = str(FAILURE_KINDS[kinds[0]])
+    else:
+        # TRANSLATORS: one group of a refresh's failures, e.g. "2 blocked by the site (sign in again or wait)"
+        what = ", ".join(_("{n} {what}").format(n=counts[k], what=FAILURE_KINDS[k]) for k in kinds)
+    return ngettext("hearth: the feed failed: {what}", "hearth: all {n} feeds failed: {what}", n).format(
+        n=n, what=what
+    )
 
 
 def _print_summary(ctx: Context, report: RefreshReport, *, quiet: bool) -> None:

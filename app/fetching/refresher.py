@@ -298,6 +298,7 @@ class _Run:
                 FetchOutcome.ERROR,
                 status=state.status,
                 error=f"could not be stored: {exc.user_message()}",
+                error_type=type(exc),
             )
         return FeedOutcome(
             feed.id,
@@ -310,6 +311,7 @@ class _Run:
             error=state.error,
             new_url=state.new_url,
             disabled=state.disable,
+            error_type=type(fetch.error) if fetch.error is not None else None,
         )
 
 

@@ -19,6 +19,7 @@ class FeedOutcome:
     error: str | None = None  # the user-facing message
     new_url: str | None = None  # the feed moved permanently (301/308) and its address was updated
     disabled: bool = False  # 410: the feed was disabled
+    error_type: type[Exception] | None = None  # the error's class (app.errors): failures grouped by kind
 
     @property
     def ok(self) -> bool:
