@@ -41,6 +41,7 @@ def env(tmp_path: Path, tiny: Path):
     settings.set("ai.model_path", str(tiny))
     settings.set("ai.max_tokens", 4)
     settings.set("ai.summary_temperature", 0.0)
+    settings.set("ai.language", "en")  # the articles' own: read-ahead translates no titles here
     yield paths, settings, store, newest_first
     store.close()
 
