@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from app.commands.context import Context
 
 DEFAULT_EXPORT_LIMIT = 200
+MISSING_SHOWN = 10  # article ids listed when some have no translation into the chosen language
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,6 +63,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--translations",
         action="store_true",
         help=_("put each article's AI translation above it"),  # and its translated title as the item's
+    )
+    rss.add_argument(
+        "--to",
+        metavar="LANG",
+        help=_(
+            "with the cached AI translations into LANG (zh, en, ...); the others are exported as they are"
+        ),
     )
     rss.set_defaults(func=cmd_export_rss)
 
@@ -161,9 +169,18 @@ def cmd_export_rss(ctx: Context, args: argparse.Namespace) -> int:
 
     ids = [a.id for a in articles]
     summaries = ctx.store.latest_summaries(ids) if args.with_summaries else None
-    # each article's newest translation (any language) of its body and its title, paired by language in export
-    translations = ctx.store.latest_translations(ids, "body") if args.with_translations else None
-    titles = ctx.store.latest_translations(ids, "title") if args.with_translations else None
+    translations = titles = None
+    if args.to:  # the cached translations into one language; the others go out as they are, and are counted
+        from app.ai.languages import normalise_language
+
+        language = normalise_language(args.to)
+        translations = ctx.store.latest_translations(ids, "body", language)
+        titles = ctx.store.latest_translations(ids, "title", language)
+        _say_missing(ctx, [i for i in ids if i not in translations], language)
+    elif args.with_translations:
+        # each article's newest translation (any language) of its body and title, paired by language in export
+        translations = ctx.store.latest_translations(ids, "body")
+        titles = ctx.store.latest_translations(ids, "title")
     data = export_articles(
         articles,
         title=title,
@@ -182,6 +199,26 @@ def cmd_export_rss(ctx: Context, args: argparse.Namespace) -> int:
             ).format(n=len(articles), file=args.output)
         )
     return 0
+
+
+def _say_missing(ctx: Context, missing: list[int], language: str) -> None:
+    """On stderr: how many articles have no cached translation into `language`, and how to make them (a model
+    run each, minutes for a long article on a CPU: not done by an export)."""
+    if not missing:
+        return
+    shown = " ".join(str(i) for i in missing[:MISSING_SHOWN]) + (
+        " ..." if len(missing) > MISSING_SHOWN else ""
+    )
+    ctx.err.write(
+        ngettext(
+            "hearth: {n} article has no translation into {language} and was exported as it is ({ids}); "
+            "translate it with: hearth translate ID --to {language}",
+            "hearth: {n} articles have no translation into {language} and were exported as they are ({ids}); "
+            "translate each with: hearth translate ID --to {language}",
+            len(missing),
+        ).format(n=len(missing), language=language, ids=shown)
+        + "\n"
+    )
 
 
 def _read(name: str) -> bytes:

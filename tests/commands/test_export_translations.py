@@ -1,6 +1,7 @@
 """`hearth export-rss --translations` (or --with-translations): each translated article's item gets the translated title and the
 translated body above the original, from a real SQLite file holding saved translations; without the flag the
-export is the original."""
+export is the original. `--to LANG` picks that language's translations, and says how many articles had none
+(exported as they are) and how to make them."""
 
 from __future__ import annotations
 
@@ -50,3 +51,34 @@ def test_export_rss_carries_translated_titles_and_bodies(capsys, data_dir: Path,
     assert newest.title == "下雨了"
     body = newest.content[0].value
     assert body.index("下了一整天。") < body.index("It rained") < body.index("All day.")
+    older = _export(capsys, out, "--feed", feed, "--with-translations", "--to", "French")  # a name works too
+    assert older.title == "Il a plu"
+    body = older.content[0].value
+    assert body.index("Toute la journée.") < body.index("All day.") and "下了" not in body
+
+
+def test_export_rss_to_a_language_counts_the_missing_and_says_how_to_make_them(
+    capsys, data_dir: Path, tmp_path: Path
+) -> None:
+    feed = _library(data_dir)
+    store = open_store(data_dir / "hearth.sqlite3")
+    try:
+        (plain,) = store.upsert_articles(
+            feed, [ParsedItem("s", "http://example.org/s", "Sunny", content_html="<p>No rain.</p>")]
+        ).new_ids
+    finally:
+        store.close()
+    out = tmp_path / "to.xml"
+    assert run(["export-rss", "--feed", str(feed), "--to", "fr", "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "exported 2 articles" in captured.out
+    assert f"1 article has no translation into fr and was exported as it is ({plain})" in captured.err
+    assert "hearth translate ID --to fr" in captured.err
+    entries = {e.link: e for e in feedparser.parse(out.read_bytes()).entries}
+    assert entries["http://example.org/r"].title == "Il a plu"
+    assert entries["http://example.org/s"].title == "Sunny"
+    assert "AI translation" not in entries["http://example.org/s"].content[0].value
+    assert run(["export-rss", "--feed", str(feed), "--to", "de", "-o", str(out)]) == 0  # none in German
+    assert "2 articles have no translation into de" in capsys.readouterr().err
+    assert run(["export-rss", "--feed", str(feed), "--to", "klingon", "-o", str(out)]) != 0
+    assert "klingon" in capsys.readouterr().err  # a clear error, no traceback
