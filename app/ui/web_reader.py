@@ -32,6 +32,7 @@ from app.ui.reader_html import PageOptions, render_article, render_message
 from app.ui.reader_scheme import SCHEME, ReaderSchemeHandler, RemoteRequestBlocker
 from app.ui.resource_fetcher import ResourceFetcher
 from app.ui.theme import LIGHT, ThemeColours, web_reader_css
+from app.ui.webprofile import use_software_rendering
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def release_reader_pages() -> None:
 
 def make_reader_profile(parent: QObject | None) -> QWebEngineProfile:
     """An off-the-record profile whose only network is Hearth's scheme handler."""
+    use_software_rendering()
     profile = QWebEngineProfile(parent)  # no storage name: off the record, nothing on disk
     profile.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
     profile.setPersistentCookiesPolicy(QWebEngineProfile.PersistentCookiesPolicy.NoPersistentCookies)
@@ -139,6 +141,7 @@ class WebReader(QWebEngineView):
     page_loaded = Signal(bool)
 
     def __init__(self, fetcher: ResourceFetcher | None, parent: QWidget | None = None) -> None:
+        use_software_rendering()  # before QtWebEngine starts (webprofile)
         super().__init__(parent)
         self.setObjectName("webReader")
         self._profile = reader_profile(fetcher)
