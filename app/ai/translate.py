@@ -177,8 +177,7 @@ class Translator:
             return title, finish
         if on_title is not None and title != shown[0]:
             on_title(title)  # cleaned (quotes or a label dropped), or nothing streamed
-        if finish != FinishReason.SKIPPED:
-            self._save(article.id, "title", language, title)
+        self._save(article.id, "title", language, title)  # also one that needed no model: `cached` wants both
         return title, finish
 
     def _save(self, article_id: int, part: str, language: str, text: str) -> None:

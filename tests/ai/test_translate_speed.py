@@ -54,6 +54,9 @@ def env(tmp_path: Path, tiny: Path):
                 guid="b", url="http://example.org/b", title="Otters at rest", content_html=f"<p>{P2}</p>"
             ),
             ParsedItem(guid="c", url="http://example.org/c", title="Long", content_html=f"<p>{LONG}</p>"),
+            ParsedItem(
+                guid="d", url="http://example.org/d", title="海獭", content_html="<p>Otters swim.</p>"
+            ),
         ],
     )
     rows = {r.title: r.id for r in store.rows(store.query_ids(ArticleQuery(smart="all")))}
@@ -223,3 +226,19 @@ def test_a_long_paragraph_goes_in_sentences_and_comes_back_as_one_block(
     assert result.html == "<p>" + joiner.join(p.upper() for p in pieces) + "</p>"
     assert "".join(streamed) == joiner.join(p.upper() for p in pieces)  # streamed as it is shown
     assert shown == ["LON", "LONG"]  # the title grew as the server wrote it
+
+
+def test_a_title_already_in_the_language_still_leaves_the_article_cached(env) -> None:
+    paths, settings, store, rows = env
+    with FakeModelServer(reply_for=_upper) as srv:
+        settings.set("ai.backend", "openai")
+        settings.set("ai.endpoint", srv.base)
+        translator = _assistant(paths, settings, store).translator()
+        first = translator.translate_article(rows["海獭"])
+        posts = len([r for r in srv.requests if r["method"] == "POST"])
+        again = translator.translate_article(rows["海獭"])
+        assert (
+            posts == 1 and len([r for r in srv.requests if r["method"] == "POST"]) == posts
+        )  # the body only
+    assert first.title == "海獭" and not first.cached
+    assert again.cached and (again.title, again.html) == (first.title, first.html)
