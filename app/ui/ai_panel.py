@@ -2,7 +2,9 @@
 it (follow-ups, regenerate, continue, reset, instruction and free modes, temperature / top-p per message),
 and a digest of the unread articles of the selected feed or folder with links back to each article.
 
-Every model call goes to the AiWorker; the panel only sends requests and paints what comes back.
+Every model call goes to the AiWorker; the panel only sends requests and paints what comes back. This module
+is the panel's frame: its layout, the status line and loading bar, Stop, the current article, and the
+worker's signals routed by request id to the summary box (app.ui.ai_summary_box) or the chat.
 """
 
 from __future__ import annotations
@@ -10,15 +12,10 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
-from dataclasses import replace
-from functools import partial
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
@@ -40,18 +37,16 @@ from app.ai.requests import (
     ChatRegenerateRequest,
     ChatRequest,
     ChatResetRequest,
-    DigestRequest,
     SummarizeRequest,
 )
-from app.ai.results import ChatOpened, DigestResult, FinishReason, Reply, SummaryResult
+from app.ai.results import ChatOpened, FinishReason, Reply
 from app.config import Key
-from app.errors import HearthError
-from app.i18n import LazyString, _, lazy_gettext, ngettext
+from app.i18n import LazyString, _, lazy_gettext
 from app.models import Article
-from app.storage import Store
+from app.ui.ai_summary_box import SummaryBox
 from app.ui.ai_worker import AiWorker
 from app.ui.briefing_view import BriefingScheduler
-from app.ui.markdown_view import end_note, fit_to_content, markdown_html, note_html, prepare_view
+from app.ui.markdown_view import end_note, markdown_html, note_html, prepare_view
 from app.ui.read_ahead_view import ReadAheadBar
 
 log = logging.getLogger(__name__)
@@ -65,12 +60,10 @@ MODES: tuple[
     (lazy_gettext("Free"), ChatFreeRequest, lazy_gettext("Prompt")),
 )
 MAX_TRANSCRIPTS = 32
-SUMMARY_MIN_PX = 90  # the summary box grows with its text from here up to SUMMARY_MAX_SHARE of the panel
-SUMMARY_MAX_SHARE = 0.6
 ChatItem = tuple[str, str]  # ("user" | "ai" | "note" | "error", text); a user item's text is "Prefix: …"
 
 
-class AiPanel(QWidget):
+class AiPanel(QWidget, SummaryBox):
     article_link_clicked = Signal(int)  # a hearth://article/ID link in a digest
     manage_models_requested = Signal()
 
@@ -113,64 +106,12 @@ class AiPanel(QWidget):
         self.load_bar = QProgressBar()
         self.load_bar.setRange(0, 100)
         self.load_bar.hide()
-        self.summarise_button = QPushButton(_("Summarise"))
-        self.resummarise_button = QPushButton("↻")
-        self.resummarise_button.setToolTip(_("Summarise again (replaces the saved summary)"))
         self.stop_button = QPushButton(_("Stop"))
-        self.copy_button = QPushButton(_("Copy summary"))
-        self.digest_button = QPushButton(_("Digest unread"))
-        self.digest_button.setToolTip(
-            _("One briefing over the unread articles of the selected feed or folder")
-        )
         self.models_button = QPushButton(_("Models…"))
-        self.summarise_button.clicked.connect(lambda: self.summarise())
-        self.resummarise_button.clicked.connect(lambda: self.summarise(refresh=True))
         self.stop_button.clicked.connect(self.stop)
-        self.copy_button.clicked.connect(self.copy_summary)
-        self.digest_button.clicked.connect(self.digest)
         self.models_button.clicked.connect(self.manage_models_requested)
-        self.cut_label = QLabel("")
-        self.cut_label.setObjectName("aiCutNote")
-        self.cut_label.hide()
-        self.summary_view = QTextBrowser()
-        self.summary_view.setOpenLinks(False)
-        self.summary_view.anchorClicked.connect(self._on_anchor)
-        self.summary_view.setPlaceholderText(_("Summarise the article to see its main points here."))
-        self.summary_view.document().documentLayout().documentSizeChanged.connect(
-            lambda _s: self._fit_summary()
-        )
-        self.auto_box = QCheckBox(_("Auto-summarise this feed's new articles"))
-        self.auto_box.setToolTip(
-            _("Summarise new articles of this feed in the background, when the model is idle")
-        )
-        self.auto_box.toggled.connect(self._on_auto_toggled)
-
-        self.chat_view = QTextBrowser()
-        self.chat_view.setOpenExternalLinks(False)
-        self.chat_view.setOpenLinks(False)
-        for view in (self.summary_view, self.chat_view):
-            prepare_view(view)
-        self.chat_view.setPlaceholderText(_("Ask about the article: “explain…”, “translate to French”…"))
-        self.mode = QComboBox()
-        for label, _kind, _prefix in MODES:
-            self.mode.addItem(str(label))
-        self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=3.0, singleStep=0.1)
-        self.temperature.setValue(self.ctx.settings.get(Key.AI_CHAT_TEMPERATURE))
-        self.temperature.setToolTip(_("Temperature for the next message (0 = greedy)"))
-        self.top_p = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
-        self.top_p.setValue(self.ctx.settings.get(Key.AI_CHAT_TOP_P))
-        self.top_p.setToolTip(_("Top-p for the next message"))
-        self.input = QLineEdit()
-        self.input.setPlaceholderText(_("Ask a question…"))
-        self.input.returnPressed.connect(self.send)
-        self.send_button = QPushButton(_("Send"))
-        self.send_button.clicked.connect(self.send)
-        self.regen_button = QPushButton(_("Regenerate"))
-        self.continue_button = QPushButton(_("Continue"))
-        self.reset_button = QPushButton(_("Reset chat"))
-        self.regen_button.clicked.connect(self.regenerate)
-        self.continue_button.clicked.connect(self.continue_reply)
-        self.reset_button.clicked.connect(self.reset_chat)
+        self._build_summary()
+        self._build_chat()
 
         top = QHBoxLayout()
         for w in (self.summarise_button, self.resummarise_button, self.stop_button):
@@ -209,103 +150,137 @@ class AiPanel(QWidget):
         layout.addLayout(ask)
         layout.addLayout(actions)
 
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit_summary()
+
     # the current article --------------------------------------------------------------------------
     def set_article(self, article: Article | None) -> None:
         """Show `article`'s saved summary at once (no model involved) and its chat so far."""
         if article is not None and self.article is not None and article.id == self.article.id:
             return
-        if self.article is not None:
-            self._transcripts[self.article.id] = list(self._chat_items)
-            while len(self._transcripts) > MAX_TRANSCRIPTS:
-                self._transcripts.pop(next(iter(self._transcripts)))
-        self.worker.cancel("summary")
-        self.worker.cancel("chat")
+        self._keep_transcript()
+        self._cancel_requests()
         self._summary_req = self._chat_req = None
         self.article = article
-        self.summary_text = ""
-        self.summary_view.clear()
+        self._clear_summary()
         self.cut_label.hide()
         self.load_bar.hide()
         self.status.setText("")  # nothing said about the previous article stays up
-        self._chat_items = list(self._transcripts.get(article.id, [])) if article else []
-        self._render_chat()
+        self._show_transcript(article)
         has = article is not None
         for w in (self.summarise_button, self.resummarise_button, self.send_button, self.input,
                   self.regen_button, self.continue_button, self.reset_button, self.auto_box):  # fmt: skip
             w.setEnabled(has)
         self._set_busy(False)
-        if article is None:
+        if article is not None:
+            self._show_article_summary(article)
+
+    def stop(self) -> None:
+        # the worker may still emit the token it was decoding and its buffered text; drop them here
+        self._stopped.update(r for r in (self._summary_req, self._chat_req) if r is not None)
+        self._cancel_requests()
+        self.status.setText(_("Stopped"))
+        self._set_busy(False)
+
+    def _cancel_requests(self) -> None:
+        self.worker.cancel("summary")
+        self.worker.cancel("chat")
+
+    # worker signals -------------------------------------------------------------------------------
+    def _on_started(self, req: int, request: AiRequest) -> None:
+        if req == self._summary_req and isinstance(request, SummarizeRequest):
+            self.status.setText(_("Summarising…"))
+
+    def _on_text(self, req: int, text: str) -> None:
+        if req in self._stopped:
             return
-        self.auto_box.blockSignals(True)
-        self.auto_box.setChecked(self.ctx.store.feed_rules(article.feed_id).summarize)  # one row by key
-        self.auto_box.blockSignals(False)
-        cached = self.cached_summary(article.id)
-        if cached is not None:
-            self._show_summary(cached)
-            self.status.setText(_("Saved summary"))
+        if req == self._summary_req:
+            self._append_summary(text)
+        elif req == self._chat_req:
+            self._append_chat(text)
 
-    def cached_summary(self, article_id: int) -> str | None:
-        """The summary saved for the active model and prompt version: a trivial read, no torch."""
-        try:
-            from app.ai.assistant import model_id_for
-            from app.ai.prompts import PROMPT_VERSION
+    def _on_finished(self, req: int, _request: AiRequest, result: object) -> None:
+        stopped = req in self._stopped
+        self._stopped.discard(req)
+        if req == self._summary_req:
+            self._summary_req = None
+            self._summary_finished(result, stopped)
+        elif req == self._chat_req:
+            self._chat_req = None
+            self._chat_finished(result)
+            self.status.setText("")
+        self._update_busy()
 
-            path = self.ctx.settings.get(Key.AI_MODEL_PATH)
-            if not path:
-                return None
-            found = self.ctx.store.get_summary(article_id, model_id_for(Path(path)), PROMPT_VERSION)
-        except HearthError as exc:
-            self.status.setText(exc.user_message())
-            return None
-        return found.text if found is not None else None
+    def _on_failed(self, req: int, _request: AiRequest, message: str) -> None:
+        self._stopped.discard(req)
+        if req == self._summary_req:
+            self._summary_req = None
+        elif req == self._chat_req:
+            self._chat_req = None
+            self._chat_failed(message)
+        else:
+            log.info("background AI request failed: %s", message)
+            return
+        self.load_bar.hide()
+        self.status.setText(f"⚠ {message}")
+        self._update_busy()
 
-    # summaries ------------------------------------------------------------------------------------
-    def summarise(self, *, refresh: bool = False) -> None:
+    def _on_loading(self, fraction: float) -> None:
+        self.load_bar.show()
+        self.load_bar.setValue(int(fraction * 100))
+        self.status.setText(_("Loading the model…"))
+
+    def _on_model_ready(self, note: str) -> None:
+        self.load_bar.hide()
+        self.models_button.setToolTip(_("Model: {note}").format(note=note))
+        self.status.setText(_("Model ready: {note}").format(note=note))
+
+    def _on_chat_opened(self, article_id: int, opened: ChatOpened) -> None:
+        if self.article is not None and article_id == self.article.id:
+            self._show_cut(opened.cut_to)
+
+    def _build_chat(self) -> None:
+        self.chat_view = QTextBrowser()
+        self.chat_view.setOpenExternalLinks(False)
+        self.chat_view.setOpenLinks(False)
+        prepare_view(self.chat_view)
+        self.chat_view.setPlaceholderText(_("Ask about the article: “explain…”, “translate to French”…"))
+        self.mode = QComboBox()
+        for label, _kind, _prefix in MODES:
+            self.mode.addItem(str(label))
+        self.temperature = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=3.0, singleStep=0.1)
+        self.temperature.setValue(self.ctx.settings.get(Key.AI_CHAT_TEMPERATURE))
+        self.temperature.setToolTip(_("Temperature for the next message (0 = greedy)"))
+        self.top_p = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05)
+        self.top_p.setValue(self.ctx.settings.get(Key.AI_CHAT_TOP_P))
+        self.top_p.setToolTip(_("Top-p for the next message"))
+        self.input = QLineEdit()
+        self.input.setPlaceholderText(_("Ask a question…"))
+        self.input.returnPressed.connect(self.send)
+        self.send_button = QPushButton(_("Send"))
+        self.send_button.clicked.connect(self.send)
+        self.regen_button = QPushButton(_("Regenerate"))
+        self.continue_button = QPushButton(_("Continue"))
+        self.reset_button = QPushButton(_("Reset chat"))
+        self.regen_button.clicked.connect(self.regenerate)
+        self.continue_button.clicked.connect(self.continue_reply)
+        self.reset_button.clicked.connect(self.reset_chat)
+
+    # the current article's transcript -------------------------------------------------------------
+    def _keep_transcript(self) -> None:
+        """Keep the current article's chat (the newest MAX_TRANSCRIPTS articles') before another is shown."""
         if self.article is None:
             return
-        if not refresh:
-            cached = self.cached_summary(self.article.id)
-            if cached is not None:
-                self._show_summary(cached)
-                self.status.setText(_("Saved summary"))
-                return
-        self.summary_text = ""
-        self.summary_view.clear()
-        self.status.setText(_("Summarising…"))
-        self._summary_req = self.worker.submit(SummarizeRequest(self.article.id, refresh), "summary")
-        self._set_busy(True)
+        self._transcripts[self.article.id] = list(self._chat_items)
+        while len(self._transcripts) > MAX_TRANSCRIPTS:
+            self._transcripts.pop(next(iter(self._transcripts)))
 
-    def _show_summary(self, text: str) -> None:
-        self.summary_text = text
-        self.summary_view.setHtml(markdown_html(text))
+    def _show_transcript(self, article: Article | None) -> None:
+        self._chat_items = list(self._transcripts.get(article.id, [])) if article else []
+        self._render_chat()
 
-    def _fit_summary(self) -> None:
-        maximum = max(SUMMARY_MIN_PX, int(self.height() * SUMMARY_MAX_SHARE))
-        fit_to_content(self.summary_view, SUMMARY_MIN_PX, maximum)
-
-    def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
-        self._fit_summary()
-
-    def copy_summary(self) -> None:
-        """The summary as Markdown with the article's title and link, ready to paste or export."""
-        if self.article is None or not self.summary_text:
-            return
-        QGuiApplication.clipboard().setText(summary_markdown(self.article, self.summary_text))
-        self.status.setText(_("Summary copied"))
-
-    def digest(self) -> None:
-        scope = self.digest_scope() if self.digest_scope else None
-        if scope is None:
-            scope = ("unread", _("all unread articles"))
-        self.summary_text = ""
-        self.summary_view.clear()
-        self.cut_label.hide()
-        self.status.setText(_("Writing a digest of {scope}…").format(scope=scope[1]))
-        self._summary_req = self.worker.submit(DigestRequest(scope[0]), "summary")
-        self._set_busy(True)
-
-    # chat -----------------------------------------------------------------------------------------
+    # requests -------------------------------------------------------------------------------------
     def send(self) -> None:
         text = self.input.text().strip()
         if not text or self.article is None:
@@ -345,6 +320,7 @@ class AiPanel(QWidget):
         self._chat_req = self.worker.submit(request, "chat")
         self._set_busy(True)
 
+    # what comes back ------------------------------------------------------------------------------
     def _append_chat(self, text: str) -> None:
         """Streamed reply text: onto the reply being written."""
         if not self._chat_items or self._chat_items[-1][0] != "ai":
@@ -353,134 +329,26 @@ class AiPanel(QWidget):
         self._chat_items[-1] = (role, so_far + text)
         self._render_chat()
 
+    def _chat_finished(self, result: object) -> None:
+        # a reply that did not end its turn gets a note; open and reset finish with no reply
+        if isinstance(result, Reply) and result.finish_reason not in (FinishReason.STOP, FinishReason.EOS):
+            self._chat_items.append(("note", end_note(result.finish_reason)))
+            self._render_chat()
+
+    def _chat_failed(self, message: str) -> None:
+        self._chat_items.append(("error", message))
+        self._render_chat()
+
     def _render_chat(self) -> None:
         self.chat_view.setHtml(chat_html(self._chat_items))
         bar = self.chat_view.verticalScrollBar()
         bar.setValue(bar.maximum())
 
-    def stop(self) -> None:
-        # the worker may still emit the token it was decoding and its buffered text; drop them here
-        self._stopped.update(r for r in (self._summary_req, self._chat_req) if r is not None)
-        self.worker.cancel("summary")
-        self.worker.cancel("chat")
-        self.status.setText(_("Stopped"))
-        self._set_busy(False)
-
-    # worker signals -------------------------------------------------------------------------------
-    def _on_started(self, req: int, request: AiRequest) -> None:
-        if req == self._summary_req and isinstance(request, SummarizeRequest):
-            self.status.setText(_("Summarising…"))
-
-    def _on_text(self, req: int, text: str) -> None:
-        if req in self._stopped:
-            return
-        if req == self._summary_req:
-            self.summary_text += text
-            self.summary_view.setHtml(markdown_html(self.summary_text))
-        elif req == self._chat_req:
-            self._append_chat(text)
-
-    def _on_finished(self, req: int, _request: AiRequest, result: object) -> None:
-        stopped = req in self._stopped
-        self._stopped.discard(req)
-        if req == self._summary_req:
-            self._summary_req = None
-            if isinstance(result, DigestResult):
-                self._show_digest(result)
-            elif isinstance(result, SummaryResult):
-                if result.text and not stopped:  # a stopped summary keeps what was shown at Stop
-                    self._show_summary(result.text)
-                self._show_cut(result.cut_to)
-                state = {FinishReason.CANCELLED: _("Stopped"), FinishReason.CACHED: _("Saved summary")}.get(
-                    result.finish_reason, _("Summary saved")
-                )
-                self.status.setText(state)
-        elif req == self._chat_req:
-            self._chat_req = None
-            # a reply that did not end its turn gets a note; open and reset finish with no reply
-            if isinstance(result, Reply) and result.finish_reason not in (
-                FinishReason.STOP,
-                FinishReason.EOS,
-            ):
-                self._chat_items.append(("note", end_note(result.finish_reason)))
-                self._render_chat()
-            self.status.setText("")
+    def _update_busy(self) -> None:
         self._set_busy(self._summary_req is not None or self._chat_req is not None)
-
-    def _on_failed(self, req: int, _request: AiRequest, message: str) -> None:
-        self._stopped.discard(req)
-        if req == self._summary_req:
-            self._summary_req = None
-        elif req == self._chat_req:
-            self._chat_req = None
-            self._chat_items.append(("error", message))
-            self._render_chat()
-        else:
-            log.info("background AI request failed: %s", message)
-            return
-        self.load_bar.hide()
-        self.status.setText(f"⚠ {message}")
-        self._set_busy(self._summary_req is not None or self._chat_req is not None)
-
-    def _on_loading(self, fraction: float) -> None:
-        self.load_bar.show()
-        self.load_bar.setValue(int(fraction * 100))
-        self.status.setText(_("Loading the model…"))
-
-    def _on_model_ready(self, note: str) -> None:
-        self.load_bar.hide()
-        self.models_button.setToolTip(_("Model: {note}").format(note=note))
-        self.status.setText(_("Model ready: {note}").format(note=note))
-
-    def _on_chat_opened(self, article_id: int, opened: ChatOpened) -> None:
-        if self.article is not None and article_id == self.article.id:
-            self._show_cut(opened.cut_to)
-
-    def _show_cut(self, cut_to: int | None) -> None:
-        self.cut_label.setVisible(cut_to is not None)
-        if cut_to is not None:
-            self.cut_label.setText(
-                ngettext(
-                    "✂ article cut to {n:,} token (ai.context_tokens)",
-                    "✂ article cut to {n:,} tokens (ai.context_tokens)",
-                    cut_to,
-                ).format(n=cut_to)
-            )
-
-    def _show_digest(self, result: DigestResult) -> None:
-        body = markdown_html(result.text)
-        links = "".join(
-            f"<li><a href='{item.link}'>{html.escape(item.title)}</a></li>" for item in result.items
-        )
-        self.summary_text = result.text
-        self.summary_view.setHtml(
-            body + (f"<p><b>{html.escape(_('Articles'))}</b></p><ol>{links}</ol>" if links else "")
-        )
-        self.status.setText(
-            ngettext("Digest of {n} article", "Digest of {n} articles", len(result.items)).format(
-                n=len(result.items)
-            )
-        )
-
-    def _on_anchor(self, url: QUrl) -> None:
-        if url.scheme() == "hearth" and url.host() == "article":
-            try:
-                self.article_link_clicked.emit(int(url.path().strip("/")))
-            except ValueError:
-                log.info("bad article link %s", url.toString())
-
-    def _on_auto_toggled(self, on: bool) -> None:
-        if self.article is None:
-            return
-        self.ctx.db.submit(partial(set_auto_summary, feed_id=self.article.feed_id, on=on))
 
     def _set_busy(self, busy: bool) -> None:
         self.stop_button.setEnabled(busy)
-
-
-def set_auto_summary(store: Store, *, feed_id: int, on: bool) -> None:
-    """The feed's summarise rule on or off, its other rules kept (on the database thread)."""
-    store.set_feed_rules(replace(store.feed_rules(feed_id), summarize=on))
 
 
 def chat_html(items: list[ChatItem]) -> str:
@@ -497,8 +365,3 @@ def chat_html(items: list[ChatItem]) -> str:
         else:
             parts.append(f"<p>⚠ {html.escape(text)}</p>")
     return "".join(parts)
-
-
-def summary_markdown(article: Article, summary: str) -> str:
-    link = f"<{article.url}>\n\n" if article.url else "\n"
-    return f"# {article.title or '(untitled)'}\n{link}{summary}\n"
