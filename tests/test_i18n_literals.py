@@ -37,6 +37,7 @@ CONVERTED = [
         "app/ui/ai_mount.py",
         "app/ui/ai_panel.py",
         "app/ui/ai_summary_box.py",
+        "app/ui/ai_chat_box.py",
         "app/ui/ask_dialog.py",
         "app/ui/briefing_view.py",
     ),
