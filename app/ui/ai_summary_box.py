@@ -6,7 +6,6 @@ worker's signals here by request id."""
 from __future__ import annotations
 
 import html
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -24,10 +23,9 @@ from app.errors import HearthError
 from app.i18n import _, ngettext
 from app.models import Article
 from app.storage import Store
+from app.ui.ai_links import article_link_id
 from app.ui.ai_worker import AiWorker
 from app.ui.markdown_view import fit_to_content, markdown_html, prepare_view
-
-log = logging.getLogger(__name__)
 
 SUMMARY_MIN_PX = 90  # the summary box grows with its text from here up to SUMMARY_MAX_SHARE of the panel
 SUMMARY_MAX_SHARE = 0.6
@@ -193,11 +191,9 @@ class SummaryBox:
         )
 
     def _on_anchor(self, url: QUrl) -> None:
-        if url.scheme() == "hearth" and url.host() == "article":
-            try:
-                self.article_link_clicked.emit(int(url.path().strip("/")))
-            except ValueError:
-                log.info("bad article link %s", url.toString())
+        article_id = article_link_id(url)
+        if article_id is not None:
+            self.article_link_clicked.emit(article_id)
 
     def _on_auto_toggled(self, on: bool) -> None:
         if self.article is None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from app.ai.requests import AiRequest, AskRequest
 from app.ai.results import AskResult, CitedSource, FinishReason
 from app.i18n import _, ngettext
+from app.ui.ai_links import article_link_id
 from app.ui.ai_worker import AiWorker
 
 log = logging.getLogger(__name__)
@@ -180,11 +181,9 @@ class AskDialog(QDialog):
         self.sources_view.setHtml("".join(lines))
 
     def _on_anchor(self, url: QUrl) -> None:
-        if url.scheme() == "hearth" and url.host() == "article":
-            try:
-                self.article_link_clicked.emit(int(url.path().strip("/")))
-            except ValueError:
-                log.info("not an article link: %s", url.toString())
+        article_id = article_link_id(url)
+        if article_id is not None:
+            self.article_link_clicked.emit(article_id)
 
 
 def open_ask_dialog(window: Any, worker: AiWorker) -> AskDialog:

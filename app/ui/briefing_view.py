@@ -21,6 +21,7 @@ from app.config import Key
 from app.dates import WEEKDAYS
 from app.errors import ConfigError
 from app.i18n import _, ngettext
+from app.ui.ai_links import article_link_id
 from app.ui.ai_worker import AiWorker
 from app.ui.markdown_view import markdown_html
 
@@ -69,11 +70,9 @@ class BriefingDialog(QDialog):
         self.view.setHtml(briefing_html(result))
 
     def _on_anchor(self, url: QUrl) -> None:
-        if url.scheme() == "hearth" and url.host() == "article":
-            try:
-                self._open_article(int(url.path().strip("/")))
-            except ValueError:
-                log.info("not an article link: %s", url.toString())
+        article_id = article_link_id(url)
+        if article_id is not None:
+            self._open_article(article_id)
 
 
 class BriefingScheduler(QObject):
