@@ -12,6 +12,7 @@ exec:COMMAND), `kind` = the source id and `params`; it is unique per source+para
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import http.cookiejar
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -24,6 +25,8 @@ import httpx
 from app import USER_AGENT
 from app.config import Key, Settings
 from app.errors import SourceError
+from app.feeds.normalize import MAX_HTML, bounded_html
+from app.feeds.sanitize import sanitize_html
 from app.fetching.site_gate import GateRegistry, SiteStateStore
 from app.i18n import _
 from app.models import Feed, ParsedFeed
@@ -226,10 +229,10 @@ class SourceFeedFetcher:
             extra={"known_title": _known_title(source, params, feed), "feed_id": feed.id},
         )
         if self.client is not None:
-            return await source.fetch(params, ctx)
+            return bounded_feed(await source.fetch(params, ctx))
         async with build_source_client(self.settings) as client:
             ctx.client = client
-            return await source.fetch(params, ctx)
+            return bounded_feed(await source.fetch(params, ctx))
 
     def interval_for(self, feed: Feed, wanted: timedelta, parsed: ParsedFeed | None = None) -> timedelta:
         """The interval to schedule a source feed at: the user's, stretched to fit its site's budget.
@@ -271,6 +274,28 @@ class SourceFeedFetcher:
             await asyncio.to_thread(vault.merge, site, updated, agent)
 
         return save
+
+
+def bounded_feed(parsed: ParsedFeed) -> ParsedFeed:
+    """A source's articles held to the bound a feed's get (app.feeds.normalize.MAX_HTML): a longer body is cut
+    at a tag boundary, sanitised again (closing what the cut left open) and ends with the same note."""
+    items = tuple(
+        dataclasses.replace(
+            item, content_html=_bounded(item.content_html), summary_html=_bounded(item.summary_html)
+        )
+        if len(item.content_html) > MAX_HTML or len(item.summary_html) > MAX_HTML
+        else item
+        for item in parsed.items
+    )
+    cut = sum(a is not b for a, b in zip(items, parsed.items, strict=True))
+    if not cut:
+        return parsed
+    log.info("%s: %d article(s) cut to %d characters", parsed.title, cut, MAX_HTML)
+    return dataclasses.replace(parsed, items=items)
+
+
+def _bounded(html: str) -> str:
+    return html if len(html) <= MAX_HTML else bounded_html(html, sanitize_html)
 
 
 def make_source_fetcher(

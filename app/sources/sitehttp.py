@@ -14,7 +14,10 @@ from typing import Any
 
 import httpx
 
-from app.errors import BlockedError, FetchTimeoutError, NetworkError
+from app.config import Key
+from app.errors import BlockedError, BodyTooLargeError, FetchTimeoutError, NetworkError
+from app.fetching.decoding import BodyOverCap, BoundedBody, UnreadableEncoding
+from app.i18n import _
 from app.sources.base import SourceContext
 from app.sources.hints import browser_headers
 
@@ -103,12 +106,17 @@ async def send_gated(
     ctx: SourceContext, request: httpx.Request, *, label: str, url: str, follow_redirects: bool = True
 ) -> httpx.Response:
     """Send `request` once the site gate allows it (the gate raises BlockedError during a cooldown), read the
-    body, and turn timeouts and transport failures into Hearth's errors naming the site."""
+    body (at most `fetch.max_body_mb`, as a feed's: a longer one is a BodyTooLargeError, never held whole), and
+    turn timeouts and transport failures into Hearth's errors naming the site."""
     if ctx.gate is not None:
         await ctx.gate.acquire(url)
+    cap = max(1, ctx.settings.get(Key.FETCH_MAX_BODY_MB)) * 1024 * 1024
     try:
-        response = await ctx.client.send(request, follow_redirects=follow_redirects)
-        await response.aread()
+        response = await ctx.client.send(request, follow_redirects=follow_redirects, stream=True)
+        try:
+            body = await _read_capped(response, cap, label=label, url=url)
+        finally:
+            await response.aclose()
     except httpx.TimeoutException as exc:
         raise FetchTimeoutError(
             f"{label} did not answer in time ({exc.__class__.__name__})", url=url
@@ -116,4 +124,38 @@ async def send_gated(
     except httpx.TransportError as exc:
         raise NetworkError(f"could not reach {label}: {exc}", url=url) from None
     log.debug("GET %s -> %s", request.url, response.status_code)
-    return response
+    headers = [  # the body is decoded already
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=body,
+        request=response.request,
+        history=response.history,
+        extensions=response.extensions,
+    )
+
+
+async def _read_capped(response: httpx.Response, cap: int, *, label: str, url: str) -> bytes:
+    """The decoded body, undone in bounded steps as a feed's is (app.fetching.decoding): past `cap` decoded
+    bytes the read stops with BodyTooLargeError, so a huge or compressed-bomb page is never held whole."""
+    too_large = BodyTooLargeError(
+        f"{label} sent more than {cap // (1024 * 1024)} MB for one page",
+        url=url,
+        hint=_("raise fetch.max_body_mb if it is really that big"),
+    )
+    declared = response.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > cap:
+        raise too_large  # compressed bytes over the cap mean decoded bytes over it too
+    try:
+        body = BoundedBody(response.headers.get("content-encoding"), cap)
+        async for raw in response.aiter_raw():
+            body.feed(raw)
+        return body.finish()
+    except BodyOverCap:
+        raise too_large from None
+    except UnreadableEncoding as exc:
+        raise NetworkError(f"{label} sent a body that could not be decompressed ({exc})", url=url) from None
