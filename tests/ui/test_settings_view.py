@@ -88,6 +88,7 @@ def test_notify_after_a_manual_refresh_and_the_access_key_are_saved(qtbot, sampl
         dialog.accept()
         assert {"ui.notify_manual_refresh", "server.access_key"} <= dialog.changed
         assert ctl.settings.get(Key.UI_NOTIFY_MANUAL_REFRESH) is True  # what the controller reads
+        assert ctl.library.settings.get(Key.SERVER_ACCESS_KEY) == "s3cret"  # what the feed server checks
     again = Settings.load(sample_dir / "settings.json")
     assert again.get(Key.UI_NOTIFY_MANUAL_REFRESH) is True and again.get(Key.SERVER_ACCESS_KEY) == "s3cret"
     with running(qtbot, sample_dir) as ctl:
