@@ -2,6 +2,7 @@
 L12 D768; 1.5B: L24 D2048), beside the same model's summary of one article (the peer: one article's prefill).
 
     python3 -m tests.bench.bench_ask [--shape 0.1b|1.5b] [--device cpu|cuda] [--dtype fp32|bf16|fp16|int8]
+        [--checkpoint PATH]  (an existing random checkpoint of the shape: the 1.5B one is 3 GB, build it once)
 
 Prints the prompt size, the time to the first answer text (retrieval + excerpt fitting + prefill + first
 token, model already loaded) and the prefill rate. Random weights: the text is noise, the timing is real.
@@ -44,17 +45,19 @@ def main() -> None:
     parser.add_argument("--dtype", default="fp32")
     parser.add_argument("--words", type=int, default=400, help="words per article")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--checkpoint", type=Path, help="an existing random checkpoint of the shape")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         n_layer, n_embd = SHAPES[args.shape]
         started = time.perf_counter()
-        ckpt = make_random_checkpoint(
+        ckpt = args.checkpoint or make_random_checkpoint(
             base / f"random-{args.shape}.pth", version="7", n_layer=n_layer, n_embd=n_embd
         )
-        print(
-            f"checkpoint {args.shape} (L{n_layer} D{n_embd}) written in {time.perf_counter() - started:.1f}s"
-        )
+        if args.checkpoint is None:
+            print(
+                f"checkpoint {args.shape} (L{n_layer} D{n_embd}) written in {time.perf_counter() - started:.1f}s"
+            )
         paths = Paths(base / "data").ensure()
         build(paths, args.words)
         settings = Settings(paths.settings_path)

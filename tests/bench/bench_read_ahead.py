@@ -3,13 +3,18 @@ read back from disk by a fresh assistant, as after opening the window) against a
 checkpoint of a real shape (0.1B: L12 D768; 1.5B: L24 D2048).
 
     python3 -m tests.bench.bench_read_ahead [--shape 0.1b|1.5b] [--device cpu|cuda] [--dtype fp32|int8] [--words N]
+        [--checkpoint PATH] [--translate-only] [--rounds N] [--threads N]
 
 The model is loaded and warmed up (one cold summary and chat on another article) before the timings; the
 time runs from the call to the first streamed text. Translate (into zh, 4 tokens written per block) is timed
-the same way on the read-ahead and the cold article, to its translated title (shown first, whole) and to the
-body's first streamed text, and on a cold article of ~60-word paragraphs, as real articles are. Also prints
-the read-ahead time per article and the bytes its two states take on disk (float16). Random weights: the text
-is noise, the timing is real.
+from the call to its first text (the title's first piece, or the stored title of a read-ahead article) and to
+the body's first streamed text (then stopped), in `--rounds` alternating rounds (min-max printed): on a
+read-ahead article, on cold ones with the instructions' states cached (the usual case: any translation before
+read them), and with nothing cached (state cache cleared first), each for one long paragraph (`--words`) and for
+~60-word paragraphs. Also prints the read-ahead time per article and the bytes its two states take on disk
+(float16). `--checkpoint` uses an existing random checkpoint of the shape (the 1.5B one is 3 GB: build it once);
+`--translate-only` skips the summary, chat and prefill-slice figures. Random weights: the text is noise, the
+timing is real.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 from app.ai.assistant import Assistant
 from app.ai.context import article_plain_text
 from app.ai.make_random import make_random_checkpoint
+from app.ai.read_ahead import ReadAhead
 from app.ai.state_cache import StateCache
 from app.config import Paths, Settings
 from app.models import ArticleQuery, ParsedItem
@@ -67,31 +73,53 @@ def timings(assistant: Assistant, article_id: int) -> tuple[float, float]:
     return summary, first_text_s(chat)
 
 
-def translate_timings(assistant: Assistant, article_id: int) -> tuple[float, float]:
-    """(translated title, first body text) time from the call, translating into zh afresh."""
+def translate_timings(assistant: Assistant, article_id: int, *, refresh: bool = True) -> tuple[float, float]:
+    """(first text: the title's first piece or its stored translation, the body's first text) from the call,
+    translating into zh (afresh with `refresh`, else a stored title is used), stopped at the body's first text."""
     started = time.perf_counter()
     marks: dict[str, float] = {}
+    stop = threading.Event()
 
-    def mark(name: str):
-        return lambda _text: marks.setdefault(name, time.perf_counter() - started)
+    def title(_text: str) -> None:
+        marks.setdefault("title", time.perf_counter() - started)
+
+    def body(_text: str) -> None:
+        marks.setdefault("body", time.perf_counter() - started)
+        stop.set()
 
     translator = assistant.translator(max_block_tokens=4)
     translator.translate_article(
-        article_id, language="zh", refresh=True, on_title=mark("title"), on_text=mark("body")
+        article_id, language="zh", refresh=refresh, on_title=title, on_text=body, cancel=stop
     )
     return marks.get("title", float("nan")), marks.get("body", float("nan"))
 
 
-def add_paragraphed(paths: Paths, words: int) -> int:
-    """One more article of the same length in ~60-word paragraphs (read by nobody yet)."""
+def translate_rounds(assistant: Assistant, cases: dict[str, tuple[int, bool, bool]], rounds: int) -> None:
+    """Each case (article, refresh, clear the state cache first) once a round, the cases alternating; prints
+    min-max of the first text and of the body's first text per case."""
+    found: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, (article_id, refresh, clear) in cases.items():
+            if clear:
+                assistant.states.clear()
+            found[name].append(translate_timings(assistant, article_id, refresh=refresh))
+    for name, times in found.items():
+        titles, bodies = [t for t, _ in times], [b for _, b in times]
+        print(f"translate {name}: first text {min(titles):.3f}-{max(titles):.3f}s, first body text "
+              f"{min(bodies):.3f}-{max(bodies):.3f}s ({rounds} rounds)")  # fmt: skip
+
+
+def add_paragraphed(paths: Paths, words: int, count: int = 1) -> list[int]:
+    """`count` more articles of the same length in ~60-word paragraphs (read by nobody yet)."""
     with open_store(paths.db_path) as store:
         feed = store.add_feed("http://127.0.0.1:9/paragraphs.xml", title="Paragraphs")
         body = "".join(
             "<p>" + " ".join(f"Sea otters {k} and tools, note {j} on the coast." for j in range(7)) + "</p>"
             for k in range(max(1, words // 63))
         )
-        item = ParsedItem(guid="p", url="http://example.org/p", title="Notes on otters", content_html=body)
-        return store.upsert_articles(feed.id, [item]).new_ids[0]
+        items = [ParsedItem(guid=f"p{i}", url=f"http://example.org/p{i}", title=f"Notes {i} on otters",
+                            content_html=body) for i in range(count)]  # fmt: skip
+        return store.upsert_articles(feed.id, items).new_ids
 
 
 def slice_timings(model, tokens: list[int]) -> dict[str, tuple[float, float]]:
@@ -117,54 +145,67 @@ def main() -> None:
     parser.add_argument(
         "--words", type=int, default=1300, help="words per article (1300: about 2,000 tokens)"
     )
+    parser.add_argument("--checkpoint", type=Path, help="an existing random checkpoint of the shape")
+    parser.add_argument("--translate-only", action="store_true", help="only the Translate figures")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the Translate timings")
+    parser.add_argument("--threads", type=int, default=0, help="ai.threads (0: all cores)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         n_layer, n_embd = SHAPES[args.shape]
-        ckpt = make_random_checkpoint(base / f"random-{args.shape}.pth", version="7", n_layer=n_layer,
-                                      n_embd=n_embd)  # fmt: skip
+        ckpt = args.checkpoint or make_random_checkpoint(
+            base / f"random-{args.shape}.pth", version="7", n_layer=n_layer, n_embd=n_embd
+        )
         paths = Paths(base / "data").ensure()
-        ids = build(paths, args.words, 4)  # the oldest one warms the fresh model up (first long prefill)
+        ids = build(paths, args.words, 5)  # the oldest one warms the fresh model up (first long prefill)
         settings = Settings(paths.settings_path)
         for key, value in (("ai.model_path", str(ckpt)), ("ai.device", args.device), ("ai.dtype", args.dtype),
-                           ("ai.max_tokens", 4), ("ai.summary_temperature", 0.0)):  # fmt: skip
+                           ("ai.max_tokens", 4), ("ai.summary_temperature", 0.0),
+                           ("ai.language", "zh"), ("ai.threads", args.threads)):  # fmt: skip
             settings.set(key, value)
         with open_store(paths.db_path) as store:
             reader = Assistant(settings, paths, store, state_cache=StateCache(paths.states_dir))
+            started = time.perf_counter()
             model = reader.load()
+            loaded = time.perf_counter() - started
             tokens = (
                 len(reader.tokenizer.encode(store.get_article(ids[0]).title or "")) if reader.tokenizer else 0
             )
             started = time.perf_counter()
-            result = reader.read_ahead(limit=2).run()
+            result = ReadAhead(reader, limit=2, max_title_tokens=4).run()
             spent = time.perf_counter() - started
             assert result is not None and result.read == tuple(ids[:2])
             disk = reader.states.disk_usage()
             text = article_plain_text(store.get_article(ids[0]))
-            print(f"shape {args.shape} (L{n_layer} D{n_embd}) on {model.device} {model.dtype}; article about "
-                  f"{reader.backend.count_tokens(text)} tokens (title {tokens})")  # fmt: skip
-            print(f"read ahead 2 articles in {spent:.2f}s ({spent / 2:.2f}s each); {disk / 2 / 1e6:.1f} MB on disk "
-                  f"per article (state {model.new_state().nbytes() / 1e6:.1f} MB in memory)")  # fmt: skip
+            print(f"shape {args.shape} (L{n_layer} D{n_embd}) on {model.device} {model.dtype}, loaded in "
+                  f"{loaded:.1f}s; article about {reader.backend.count_tokens(text)} tokens (title {tokens})")  # fmt: skip
+            print(f"read ahead 2 articles in {spent:.2f}s ({spent / 2:.2f}s each, their titles translated); "
+                  f"{disk / 2 / 1e6:.1f} MB on disk per article (state {model.new_state().nbytes() / 1e6:.1f} MB "
+                  "in memory)")  # fmt: skip
             fresh = Assistant(settings, paths, store, state_cache=StateCache(paths.states_dir))
             fresh.load()
-            timings(fresh, ids[3])  # one-time costs of a first long prefill stay out of both figures
-            warm = timings(fresh, ids[0])
-            cold = timings(fresh, ids[2])
-            print(f"summary: first text {warm[0]:.3f}s read ahead vs {cold[0]:.3f}s cold")
-            print(f"first chat answer: first text {warm[1]:.3f}s read ahead vs {cold[1]:.3f}s cold")
-            translate_timings(fresh, ids[3])  # the translate prompt's own first run stays out too
-            ahead, cold_tr = translate_timings(fresh, ids[0]), translate_timings(fresh, ids[2])
-            print(f"translate: title {ahead[0]:.3f}s read ahead vs {cold_tr[0]:.3f}s cold; first body text "
-                  f"{ahead[1]:.3f}s read ahead vs {cold_tr[1]:.3f}s cold (one {args.words}-word paragraph)")  # fmt: skip
-            split = translate_timings(fresh, add_paragraphed(paths, args.words))
-            assert fresh.tokenizer is not None
-            sliced = slice_timings(model, fresh.tokenizer.encode(text))
-            print(f"prefill in 512-token slices (user) {sliced['user'][0]:.0f} tok/s, {sliced['user'][1]:.3f}s a slice; "
-                  f"in 64-token slices (background) {sliced['background'][0]:.0f} tok/s, {sliced['background'][1]:.3f}s "
-                  "a slice: the longest a user's request waits for read-ahead or a rule to stop")  # fmt: skip
-            print(
-                f"translate in ~60-word paragraphs, cold: title {split[0]:.3f}s, first body text {split[1]:.3f}s"
-            )
+            if not args.translate_only:
+                timings(fresh, ids[4])  # one-time costs of a first long prefill stay out of both figures
+                warm = timings(fresh, ids[0])
+                cold = timings(fresh, ids[2])
+                print(f"summary: first text {warm[0]:.3f}s read ahead vs {cold[0]:.3f}s cold")
+                print(f"first chat answer: first text {warm[1]:.3f}s read ahead vs {cold[1]:.3f}s cold")
+            translate_timings(fresh, ids[4])  # the translate prompt's own first run stays out too
+            short = add_paragraphed(paths, args.words, 2)
+            long_paragraph = f"one {args.words}-word paragraph"
+            translate_rounds(fresh, {
+                f"read ahead ({long_paragraph})": (ids[0], False, False),
+                f"cold, instructions cached ({long_paragraph})": (ids[2], True, False),
+                "cold, instructions cached (~60-word paragraphs)": (short[0], True, False),
+                f"cold, nothing cached ({long_paragraph})": (ids[3], True, True),
+                "cold, nothing cached (~60-word paragraphs)": (short[1], True, True),
+            }, args.rounds)  # fmt: skip
+            if not args.translate_only:
+                assert fresh.tokenizer is not None
+                sliced = slice_timings(model, fresh.tokenizer.encode(text))
+                print(f"prefill in 512-token slices (user) {sliced['user'][0]:.0f} tok/s, {sliced['user'][1]:.3f}s a slice; "
+                      f"in 64-token slices (background) {sliced['background'][0]:.0f} tok/s, {sliced['background'][1]:.3f}s "
+                      "a slice: the longest a user's request waits for read-ahead or a rule to stop")  # fmt: skip
 
 
 if __name__ == "__main__":
