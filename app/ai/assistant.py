@@ -76,7 +76,9 @@ class Assistant:
         store: SummaryStore,
         *,
         state_cache: StateCache | None = None,
+        context: str = "cli",
     ) -> None:
+        self.context = context  # "gui" in the window's AI worker: the plan may leave a core for the window
         self.settings = settings
         self.paths = paths
         self.store = store
@@ -155,6 +157,7 @@ class Assistant:
             threads=int(wanted[3]),
             kernels=wanted[4],
             progress=progress,
+            context=self.context,
         )
         self.tokenizer = tokenizer_for(model.info)
         self.model, self._loaded_key = model, wanted

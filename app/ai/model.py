@@ -68,15 +68,16 @@ def load_model(
     threads: int = 0,
     state_file: Path | None = None,
     progress: Progress | None = None,
+    context: str = "cli",
 ) -> RWKVModel:
     """Load an RWKV checkpoint for inference. dtype: auto|fp32|fp16|bf16|int8|int4; device: auto|cpu|cuda;
     kernels: auto|avx512|avx2|portable|torch (see app/ai/plan.py). The file is read tensor by tensor and its
     pages are given back as each is converted (app/ai/checkpoint.py), so the peak stays near the result."""
     path = Path(path)
-    if threads > 0 and device != "cuda":
-        torch.set_num_threads(threads)
     weights, info = open_weights(path)
-    plan = plan_for(info, device, dtype, kernels, threads)
+    plan = plan_for(info, device, dtype, kernels, threads, context)  # context "gui": the window's thread rule
+    if plan.device == "cpu" and torch.get_num_threads() != plan.threads:
+        torch.set_num_threads(plan.threads)  # this thread runs the model; new threads start from it too
     embedded = (
         [weights.pop(f"blocks.{i}.att.time_state").clone() for i in range(info.n_layer)]
         if info.has_time_state

@@ -33,6 +33,39 @@ DTYPES = ("auto", "fp32", "fp16", "bf16", "int8", "int4")
 KERNELS = ("auto", "avx512", "avx2", "neondot", "neon", "portable", "torch")
 ROOM = 1.25  # `auto` wants this many times the weights free, plus HEADROOM bytes
 HEADROOM = 300 * 2**20
+CONTEXTS = ("cli", "gui")  # who loads the model: a command (or the feed server alone), or the window
+CORES = torch.get_num_threads()  # torch's default at import: one thread per physical core
+
+
+def logical_cpus() -> int:
+    """Hardware threads this process may run on (its CPU affinity)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def thread_rule(setting: int, context: str = "cli", cores: int = 0, logical: int = 0) -> tuple[int, str]:
+    """(CPU threads for the model, why): `ai.threads` when set (> 0); else every core for a command; for the
+    window (context "gui") every core but one when there are more than two cores and no spare hardware
+    threads, so the GUI thread never waits for a core while the model decodes (OpenMP workers spin-wait
+    between layers: on a full machine the window's event loop waits for the scheduler instead). With SMT the
+    window runs on a free sibling thread and the model keeps every core; on two cores or fewer one thread more
+    for the model is worth more than it costs the window (measured: tests/bench/bench_gui_latency.py --engine;
+    docs/ENGINE.md). `cores` and `logical` default to this machine's."""
+    if context not in CONTEXTS:
+        raise ValueError(f"unknown context {context!r} (one of {', '.join(CONTEXTS)})")
+    if setting > 0:
+        return setting, "ai.threads"
+    cores, logical = cores or CORES, logical or logical_cpus()
+    every = f"all {cores} cores" if cores > 1 else "the one core"
+    if context == "cli":
+        return cores, every
+    if logical > cores:
+        return cores, f"GUI: {every}, the window on a spare hardware thread"
+    if cores > 2:
+        return cores - 1, "GUI: 1 core left for the window"
+    return cores, f"GUI: {every} (too few to leave one)"
 
 
 @dataclass(frozen=True)
@@ -44,6 +77,7 @@ class Plan:
     threads: int = 0
     why: tuple[str, ...] = ()
     kern: Kernels | None = field(default=None, compare=False, repr=False)
+    threads_why: str = ""  # thread_rule's reason, shown beside the count
 
     @property
     def torch_device(self) -> torch.device:
@@ -58,7 +92,11 @@ class Plan:
             how = "torch ops"
         else:
             how = "CUDA (torch)"
-        threads = f" · {self.threads} threads" if self.device == "cpu" else ""
+        threads = (
+            f" · {self.threads} thread{'s' if self.threads != 1 else ''}" if self.device == "cpu" else ""
+        )
+        if threads and self.threads_why.startswith("GUI"):
+            threads += f" ({self.threads_why})"
         return f"{self.device} · {self.dtype} · {how}{threads}"
 
     def as_dict(self) -> dict:
@@ -68,6 +106,7 @@ class Plan:
             "engine": self.engine,
             "variant": self.variant,
             "threads": self.threads,
+            "threads_why": self.threads_why,
             "summary": self.summary(),
             "why": list(self.why),
         }
@@ -171,9 +210,15 @@ def _native(kernels_setting: str, info: CheckpointInfo, why: list[str]) -> tuple
 
 
 def plan_for(
-    info: CheckpointInfo, device: str = "auto", dtype: str = "auto", kernels: str = "auto", threads: int = 0
+    info: CheckpointInfo,
+    device: str = "auto",
+    dtype: str = "auto",
+    kernels: str = "auto",
+    threads: int = 0,
+    context: str = "cli",
 ) -> Plan:
-    """The plan for this checkpoint on this machine; ModelLoadError with a hint for what cannot run."""
+    """The plan for this checkpoint on this machine; ModelLoadError with a hint for what cannot run. `context`
+    says who loads it ("cli" or "gui"), for the thread count (`thread_rule`)."""
     if dtype not in DTYPES:
         raise ModelLoadError(f"unknown dtype {dtype!r}", hint="Use " + ", ".join(DTYPES) + ".")
     if kernels not in KERNELS:
@@ -197,8 +242,11 @@ def plan_for(
         if dtype == "int4":
             why.append("int4 on CUDA widens the weights per call (no CUDA int4 kernel): slow")
         return Plan(str(dev), dtype, "cuda", why=tuple(why))
-    n_threads = threads if threads > 0 else torch.get_num_threads()
+    n_threads, threads_why = thread_rule(threads, context)
     variant, kern = _native(kernels, info, why)
-    plan = Plan("cpu", dtype, "native" if kern else "torch", variant, n_threads, tuple(why), kern)
+    why.append(f"threads: {n_threads} ({threads_why})")
+    plan = Plan(
+        "cpu", dtype, "native" if kern else "torch", variant, n_threads, tuple(why), kern, threads_why
+    )
     log.info("plan: %s (%s)", plan.summary(), "; ".join(plan.why))
     return plan

@@ -127,7 +127,7 @@ class AiWorker(QObject):
             from app.storage import open_store
 
             store = open_store(self.paths.db_path)
-            self.assistant = Assistant(self.settings, self.paths, store)
+            self.assistant = Assistant(self.settings, self.paths, store, context="gui")
             while (job := self.queue.next()) is not None:
                 try:
                     self._handle(job)

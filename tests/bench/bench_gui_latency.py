@@ -8,13 +8,26 @@
    [was test_ai_panel: max(gaps) < 50 ms]
 3. opening a 100,000-article feed in ArticleListModel and one scroll step of the list view
    [was test_article_model: < 200 ms to open, < 50 ms per step]
+
+    python tests/bench/bench_gui_latency.py --engine CKPT [--threads 1,2,auto] [--wait default,passive]
+        [--rounds 2] [--tokens 128]
+
+4. (issue 12 item 5) the same probe while a real AppController's AI panel writes a summary with CKPT (e.g. the
+   1.5B shape, L24 C2048, from tests/bench/bench_big_shapes.py) in int8 on the native kernels, one fresh
+   process per (ai.threads, OpenMP wait policy), rounds alternating: lateness p50/p95/worst while the model
+   loads nothing and while it summarises (prefill + decode), and the summary's prefill and decode tok/s.
+   `auto` is ai.threads 0 (the GUI's rule, app/ai/plan.py `thread_rule`); `--wait` sets OMP_WAIT_POLICY
+   (default: libgomp's own, which spins ~300k iterations before sleeping; passive: sleep at once; active:
+   spin).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +42,7 @@ from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from app.ai.requests import LoadModelRequest  # noqa: E402
 from app.models import ArticleQuery  # noqa: E402
 from app.storage import open_store  # noqa: E402
 from app.ui.application import GIL_SWITCH_INTERVAL_S  # noqa: E402
@@ -47,7 +61,7 @@ def spin_until(done: Callable[[], bool], timeout_s: float = 120.0) -> None:
         QTest.qWait(5)
 
 
-def probe_gaps(run: Callable[[], Callable[[], bool]]) -> list[float]:
+def probe_gaps(run: Callable[[], Callable[[], bool]], timeout_s: float = 120.0) -> list[float]:
     """ms between ticks of a 10 ms timer while `run()`'s work goes on (until its predicate is true)."""
     gaps: list[float] = []
     clock = QElapsedTimer()
@@ -55,7 +69,7 @@ def probe_gaps(run: Callable[[], Callable[[], bool]]) -> list[float]:
     timer.timeout.connect(lambda: gaps.append(clock.restart()) if clock.isValid() else clock.start())
     timer.start()
     try:
-        spin_until(run())
+        spin_until(run(), timeout_s)
     finally:
         timer.stop()
     return gaps[1:]
@@ -66,11 +80,21 @@ def idle(seconds: float) -> Callable[[], bool]:
     return lambda: time.monotonic() > end
 
 
-def describe(name: str, gaps: list[float]) -> str:
+def lateness(gaps: list[float]) -> dict[str, float]:
     late = sorted(g - 10 for g in gaps)
-    p95 = late[int(len(late) * 0.95)] if late else float("nan")
-    median = statistics.median(late) if late else float("nan")
-    return f"{name}: lateness p50 {median:.0f} ms, p95 {p95:.0f} ms, worst {late[-1] if late else 0:.0f} ms ({len(late)} ticks)"
+    if not late:
+        return {"p50": float("nan"), "p95": float("nan"), "worst": float("nan"), "ticks": 0}
+    return {
+        "p50": statistics.median(late),
+        "p95": late[int(len(late) * 0.95)],
+        "worst": late[-1],
+        "ticks": len(late),
+    }
+
+
+def describe(name: str, gaps: list[float]) -> str:
+    d = lateness(gaps)
+    return f"{name}: lateness p50 {d['p50']:.0f} ms, p95 {d['p95']:.0f} ms, worst {d['worst']:.0f} ms ({d['ticks']} ticks)"
 
 
 def bench_refresh(base: Path) -> None:
@@ -115,7 +139,7 @@ def bench_generation(base: Path) -> None:
         finished: list[int] = []
         panel.worker.finished.connect(lambda req, kind, result: finished.append(req))
         panel.worker.failed.connect(lambda req, kind, message: finished.append(req))
-        load = panel.worker.submit("load", "load")
+        load = panel.worker.submit(LoadModelRequest(), "load")
         spin_until(lambda: load in finished)
         with open_store(data / "hearth.sqlite3") as store:
             article = store.get_article(
@@ -131,6 +155,125 @@ def bench_generation(base: Path) -> None:
         print(describe("200-token summary     ", probe_gaps(summarise)))
     finally:
         ctl.shutdown()
+
+
+def engine_child(base: Path, ckpt: Path, threads: str, tokens: int) -> dict:
+    """One summary by a real AppController with `ckpt` (int8, native kernels): the probe and the speeds."""
+    import app.ai.generate as generate_module
+
+    # the backend imports generate and prefill at each call: these wrappers are what it runs
+    runs: list = []
+    prefills: list[tuple[int, float]] = []
+    real_generate, real_prefill = generate_module.generate, generate_module.prefill
+
+    def recording_generate(*args, **kwargs):
+        gen = real_generate(*args, **kwargs)
+        runs.append(gen)
+        return gen
+
+    def recording_prefill(model, tokens, *args, **kwargs):  # the article, before the prompt's own tokens
+        started = time.perf_counter()
+        out = real_prefill(model, tokens, *args, **kwargs)
+        prefills.append((len(tokens), time.perf_counter() - started))
+        return out
+
+    generate_module.generate, generate_module.prefill = recording_generate, recording_prefill
+    data = base / "engine"
+    data.mkdir()
+    ids = build_library(data / "hearth.sqlite3")
+    ctl = make_controller(
+        data,
+        ai__model_path=str(ckpt),
+        ai__device="cpu",
+        ai__dtype="int8",
+        ai__kernels="auto",
+        ai__threads=0 if threads == "auto" else int(threads),
+        ai__max_tokens=tokens,
+    )
+    ctl.start(show=True, schedule=False)
+    try:
+        panel = ctl.ai_panel
+        finished: list[int] = []
+        panel.worker.finished.connect(lambda req, kind, result: finished.append(req))
+        panel.worker.failed.connect(lambda req, kind, message: finished.append(req))
+        load = panel.worker.submit(LoadModelRequest(), "load")
+        spin_until(lambda: load in finished, timeout_s=600)
+        model = panel.worker.assistant.model
+        assert model is not None, "the model did not load"
+        with open_store(data / "hearth.sqlite3") as store:
+            article = store.get_article(
+                store.list_articles(ArticleQuery(feed_ids=(ids["otters_feed"],)))[0].id
+            )
+        QTest.qWait(500)
+        idle_gaps = probe_gaps(lambda: idle(3.0))
+        panel.set_article(article)
+
+        def summarise() -> Callable[[], bool]:
+            panel.summarise()
+            req = panel._summary_req
+            return lambda: req in finished
+
+        started = time.perf_counter()
+        gaps = probe_gaps(summarise, timeout_s=1800)
+        wall = time.perf_counter() - started
+        gen = runs[-1] if runs else None
+        pre_tokens = sum(n for n, _ in prefills) + (gen.prompt_tokens if gen else 0)
+        pre_s = sum(s for _, s in prefills) + (gen.prefill_s if gen else 0.0)
+        return {
+            "threads": threads,
+            "wait": os.environ.get("OMP_WAIT_POLICY", "default"),
+            "plan": model.plan.summary(),
+            "idle": lateness(idle_gaps),
+            "summary": lateness(gaps),
+            "wall_s": wall,
+            "prompt_tokens": pre_tokens,
+            "tokens": len(gen.token_ids) if gen else 0,
+            "prefill_tok_s": pre_tokens / pre_s if pre_s > 0 else 0.0,
+            "decode_tok_s": gen.decode_tokens_per_s if gen else 0.0,
+        }
+    finally:
+        ctl.shutdown()
+
+
+def bench_engine(args: argparse.Namespace) -> None:
+    """Fresh processes per configuration (OpenMP reads its wait policy once), rounds alternating."""
+    results: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(args.rounds):
+        for wait in args.wait.split(","):
+            for threads in args.threads.split(","):
+                env = dict(os.environ)
+                env.pop("OMP_WAIT_POLICY", None)
+                if wait != "default":
+                    env["OMP_WAIT_POLICY"] = wait.upper()
+                cmd = [sys.executable, __file__, "--engine", str(args.engine), "--child", threads]
+                proc = subprocess.run(
+                    [*cmd, "--tokens", str(args.tokens)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=1800,
+                )
+                if proc.returncode != 0:
+                    raise SystemExit(f"child failed (threads {threads}, wait {wait}):\n{proc.stderr[-3000:]}")
+                r = json.loads(proc.stdout.strip().splitlines()[-1])
+                print(json.dumps(r), flush=True)
+                results.setdefault((threads, wait), []).append(r)
+
+    def span(rs: list[dict], get: Callable[[dict], float], fmt: str = "{:.0f}") -> str:
+        values = sorted(get(r) for r in rs)
+        lo, hi = fmt.format(values[0]), fmt.format(values[-1])
+        return lo if lo == hi else f"{lo}-{hi}"
+
+    print(
+        "threads  wait     plan                                      | idle p95 | summary p50  p95  worst (ms) | prefill, decode tok/s"
+    )
+    for (threads, wait), rs in results.items():
+        print(
+            f"{threads:8} {wait:8} {rs[0]['plan']:42}| {span(rs, lambda r: r['idle']['p95']):8} | "
+            f"{span(rs, lambda r: r['summary']['p50']):>11} {span(rs, lambda r: r['summary']['p95']):>5} "
+            f"{span(rs, lambda r: r['summary']['worst']):>6}      | "
+            f"{span(rs, lambda r: r['prefill_tok_s'], '{:.1f}')}, {span(rs, lambda r: r['decode_tok_s'], '{:.1f}')}"
+        )
 
 
 def bench_list(base: Path, articles: int) -> None:
@@ -174,12 +317,28 @@ def bench_list(base: Path, articles: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument(
+        "--engine", type=Path, metavar="CKPT", help="only item 4: summaries with this checkpoint"
+    )
+    parser.add_argument("--threads", default="1,2,auto", help="ai.threads values for --engine (auto = 0)")
+    parser.add_argument(
+        "--wait", default="default,passive", help="OMP_WAIT_POLICY values: default,passive,active"
+    )
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--tokens", type=int, default=128, help="ai.max_tokens of the summary")
+    parser.add_argument("--child", metavar="THREADS", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.engine and not args.child:
+        bench_engine(args)
+        return
     app = QApplication.instance() or QApplication([])
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # as make_application does
     with tempfile.TemporaryDirectory(prefix="hearth-bench-gui-") as tmp:
         base = Path(tmp)
         os.environ["HEARTH_DATA_DIR"] = str(base / "unused")
+        if args.child:
+            print(json.dumps(engine_child(base, args.engine, args.child, args.tokens)), flush=True)
+            return
         bench_refresh(base)
         bench_generation(base)
         bench_list(base, args.articles)
