@@ -31,6 +31,7 @@ CONVERTED = [
     *("app/ui/language_box.py", "app/ui/model_manager.py", "app/ui/reader_html.py", "app/ui/reader_pane.py"),
     *("app/ui/reader_view.py", "app/ui/signin.py", "app/ui/single_instance.py", "app/ui/tray.py"),
     *("app/ui/web_reader.py", "app/ui/main_window.py", "app/ui/window_actions.py", "app/ui/window_menus.py"),
+    *("app/ui/list_scope.py",),
     *("app/ui/window_parts.py", "app/ui/library_actions.py", "app/ui/list_actions.py"),
     *(
         "app/ui/ai_actions.py",

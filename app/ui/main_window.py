@@ -1,23 +1,21 @@
 """The main window: feed tree | article list | reader (with room for side panels), toolbar, status bar.
 
-The window composes its parts and owns what the list shows (the tree's selection, search, hide-read) and
-its layout; the action groups it builds (library_actions, window_actions, list_actions, marking,
-navigation) receive `WindowParts` and never import the window. Writes are store operations
+The window composes its parts and owns its layout; what the list shows (the tree's selection, search,
+hide-read) is its ListScope (list_scope); the action groups it builds (library_actions, window_actions,
+list_actions, marking, navigation) receive `WindowParts` and never import the window. Writes are store operations
 (app/ui/operations.py); `view_updates` refreshes the views after each one.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
-from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QPoint, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLineEdit, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from app.config import Key
-from app.i18n import _, ngettext
-from app.models import ArticleQuery
+from app.i18n import _
 from app.ui.article_list_view import ArticleListView
 from app.ui.article_model import ArticleListModel
 from app.ui.dialogs.holder import Dialogs
@@ -28,6 +26,7 @@ from app.ui.feed_tree_view import FeedTreeView
 from app.ui.icons import app_icon
 from app.ui.layout import PaneLayout
 from app.ui.library_actions import LibraryActions
+from app.ui.list_scope import ListScope
 from app.ui.marking import ArticleMarks
 from app.ui.navigation import ArticleNavigation
 from app.ui.reader_pane import DEFAULT_FONT_PX, MAX_FONT_PX, MIN_FONT_PX, ReaderPane
@@ -41,7 +40,6 @@ from app.ui.window_parts import WindowParts, window_store
 
 log = logging.getLogger(__name__)
 
-SEARCH_DELAY_MS = 250
 WEB_READER_DELAY_MS = 0  # after the first paint
 
 
@@ -58,7 +56,6 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setWindowTitle(_("Hearth"))
         self.setWindowIcon(app_icon())
-        self._base_query = ArticleQuery(smart="all")
         self._painted = False
 
         self.tree_model = FeedTreeModel(self)
@@ -79,7 +76,11 @@ class MainWindow(QMainWindow):
         self.side_panels: QTabWidget | None = None
         self.side_panel_action: QAction | None = None
         self.setCentralWidget(self.splitter)
-        self.search = self._build_search()
+        self.scope = ListScope(
+            self, ctx, self.tree_model, self.list, self.list_model, self.reader, self.banner, self.panes,
+            self.show_message,
+        )  # fmt: skip
+        self.search = self.scope.search
 
         self.status = StatusLine(self.statusBar())
         self.status_label = self.status.label
@@ -91,7 +92,7 @@ class MainWindow(QMainWindow):
             self, ctx, self.tree, self.tree_model, self.list, self.list_model, self.reader, self.search,
             self.status, self.dialogs,
         )  # fmt: skip
-        self.views = ViewUpdates(self.parts, self.banner, self.favicons, self._show_node)
+        self.views = ViewUpdates(self.parts, self.banner, self.favicons, self.scope.show_node)
         self.views.unread_changed.connect(self.unread_changed)
         self.views.library_changed.connect(self.library_changed)
         self.marks = ArticleMarks(self.parts)
@@ -134,17 +135,6 @@ class MainWindow(QMainWindow):
         box.addWidget(self.banner)
         box.addWidget(self.list)
         return PaneLayout(self, self.tree, self.list, self.reader, list_box)
-
-    def _build_search(self) -> QLineEdit:
-        search = QLineEdit()
-        search.setObjectName("searchBox")
-        search.setPlaceholderText(_("Search articles  ( / )"))
-        search.setClearButtonEnabled(True)
-        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.apply_search)
-        search.textChanged.connect(lambda _t: self._search_timer.start())
-        search.returnPressed.connect(self.apply_search)
-        return search
 
     def _show_tree_menu(self, node: Node | None, pos: QPoint) -> None:
         show_tree_menu(self, self.actions_, self.library, node, pos)
@@ -254,7 +244,7 @@ class MainWindow(QMainWindow):
 
     def close_down(self) -> None:
         """Before the store closes: stop timers and show nothing, so nothing late queries it."""
-        self._search_timer.stop()
+        self.scope.stop()
         self.views.stop()
         self.status.stop()
         self.search.blockSignals(True)
@@ -276,67 +266,20 @@ class MainWindow(QMainWindow):
     def on_feed_refreshed(self, feed_id: int, new_articles: int) -> None:
         self.views.on_feed_refreshed(feed_id, new_articles)
 
-    # choosing what the list shows -----------------------------------------------------------------
+    # choosing what the list shows (list_scope) ----------------------------------------------------
     def _on_tree_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self.views.restoring:
             return
-        self._show_node(current)
-
-    def _show_node(self, current: QModelIndex) -> None:
-        node = self.tree_model.node(current) if current.isValid() else None
-        self.banner.show_for(node)
-        if node is None or node.kind == "root":
-            return
-        if self.search.text():
-            self.search.blockSignals(True)
-            self.search.clear()
-            self.search.blockSignals(False)
-        if node.kind == "smart":
-            query = ArticleQuery(smart=node.key)
-        elif node.kind == "folder":
-            query = ArticleQuery(folder_id=node.key)
-        else:
-            query = ArticleQuery(feed_ids=(node.key,))
-        self._base_query = query
-        self.show_query(query)
-
-    def show_query(self, query: ArticleQuery) -> None:
-        hide_read = self.ctx.settings.get(Key.UI_HIDE_READ) and query.smart != "starred" and not query.search
-        self.list_model.set_query(
-            dataclasses.replace(query, unread_only=hide_read, sort=self.list_model.query.sort)
-        )
-        self.list.shows_one_feed = query.feed_ids is not None and len(query.feed_ids) == 1
-        self.panes.update_list_columns()
-        self.reader.show_placeholder()
-        self._show_count_message()
-
-    def _show_count_message(self) -> None:
-        q = self.list_model.query
-        n = self.list_model.rowCount()
-        if q.search:
-            text = ngettext("{n:,} article matching “{text}”", "{n:,} articles matching “{text}”", n)
-        elif q.unread_only:
-            text = ngettext("{n:,} unread article", "{n:,} unread articles", n)
-        else:
-            text = ngettext("{n:,} article", "{n:,} articles", n)
-        self.show_message(text.format(n=n, text=q.search), timeout_ms=0)
+        self.scope.show_node(current)
 
     def set_hide_read(self, hide: bool) -> None:
-        self.ctx.settings.set(Key.UI_HIDE_READ, hide)
-        self.ctx.save_settings()
-        self.show_query(self.list_model.query if self.list_model.query.search else self._base_query)
+        self.scope.set_hide_read(hide)
 
     def apply_search(self) -> None:
-        self._search_timer.stop()
-        text = self.search.text().strip()
-        if text:
-            self.show_query(ArticleQuery(search=text))
-        elif self.list_model.query.search:
-            self.show_query(self._base_query)
+        self.scope.apply_search()
 
     def focus_search(self) -> None:
-        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search.selectAll()
+        self.scope.focus_search()
 
     # the current article --------------------------------------------------------------------------
     def _on_article_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
