@@ -5,7 +5,7 @@ against this machine and the checkpoint, and returns a `Plan`: the device, the w
 (native CPU kernels of one variant, torch ops on the CPU, or CUDA) and, in `why`, the reason for each choice.
 The engines take the plan as given: nothing below it decides again.
 
-`auto` precision (documented in README): on CUDA fp16 (int8 when fp16 does not fit in free GPU memory); on
+`auto` precision (see docs/ENGINE.md): on CUDA fp16 (int8 when fp16 does not fit in free GPU memory); on
 the CPU int8 when it fits in free memory with room to spare, else int4. int8 rather than the faster int4 by
 default because its logits stay within about 1 % of fp32 while int4's move by about 10 % (random-weight
 tests); bf16/fp32 are never chosen on the CPU by `auto`, since they read 2-4x the bytes per token and decode
