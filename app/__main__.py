@@ -45,6 +45,10 @@ WAYLAND_LIBRARIES: dict[str, tuple[str, str]] = {
     "libxkbcommon.so.0": ("libxkbcommon0", "libxkbcommon"),
     "libEGL.so.1": ("libegl1", "libglvnd-egl"),
 }
+# Modules Hearth's libraries import only because they happen to be installed, which Hearth never uses:
+# httpx's command-line client (click, pygments, rich: ~10 MB) and httpcore's trio backend (Hearth's
+# loops are asyncio: ~12 MB, 0.4 s). Both libraries treat an ImportError as "not installed".
+UNUSED_OPTIONAL_MODULES = ("httpx._main", "trio")
 HEADLESS = "the headless commands work without a display (`hearth --help`: add, refresh, list, serve ...)"
 
 
@@ -138,7 +142,18 @@ def main(argv: list[str] | None = None) -> int:
     return run(argv, windows=Windows(start=_start_app, sign_in=_sign_in))
 
 
+def skip_unused_optional_imports(modules: dict[str, object] | None = None) -> list[str]:
+    """Mark UNUSED_OPTIONAL_MODULES absent (None in sys.modules: importing one raises ImportError) unless
+    already loaded; returns those marked."""
+    modules = sys.modules if modules is None else modules  # type: ignore[assignment]
+    skipped = [name for name in UNUSED_OPTIONAL_MODULES if name not in modules]
+    for name in skipped:
+        modules[name] = None
+    return skipped
+
+
 def _start_app(paths: Paths, argv: list[str]) -> int:
+    skip_unused_optional_imports()  # the window's process only: its memory is what users see
     from app.ui.application import run_app
 
     return run_app(paths, argv)

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import signal
 import sys
 import threading
-from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor
+from typing import TYPE_CHECKING
 
 from app.errors import FeedParseError
 from app.fetching.options import mp_start_method
 from app.i18n import _
 from app.models import ParsedFeed
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -55,6 +58,9 @@ class ParserPool:
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
+                import multiprocessing  # with the pool: the window shows before either is needed
+                from concurrent.futures import ProcessPoolExecutor
+
                 method = mp_start_method(self.start_method)
                 context = multiprocessing.get_context(method) if method else None
                 if method == "forkserver":

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from app.config import Key
 from app.errors import FeedError, ScriptError, SourceError
-from app.feeds.parse import parse_feed
 from app.i18n import _
 from app.models import FeedKind, ParsedFeed
 from app.sources.base import Param, RouteSource, SourceContext
@@ -88,6 +87,8 @@ class ScriptSource(RouteSource):
                 f"the script wrote more than {limit // (1024 * 1024)} MB", hint=_("raise fetch.max_body_mb")
             )
         try:
+            from app.feeds.parse import parse_feed  # feedparser: loaded by the first script run
+
             return parse_feed(out, url=self.feed_url({"command": command}))
         except FeedError as exc:
             stderr = tail(err.decode("utf-8", "replace"), STDERR_KEPT)

@@ -33,6 +33,20 @@ BENCH_ARTICLE_ENV = (
     "HEARTH_BENCH_SHOW_ARTICLE"  # =1: after the paint, open the first article in the web reader
 )
 GIL_SWITCH_INTERVAL_S = 0.002
+# not needed to show the window (the bench's report lists those loaded; tests/ui/test_startup_imports.py):
+# the refresh's parsers and pool, full text, the AI's Markdown and model, every site source, httpx's CLI
+# (httpx itself may load: favicons are fetched while the window is built)
+NOT_FOR_FIRST_PAINT = (
+    "feedparser",
+    "multiprocessing",
+    "trafilatura",
+    "markdown_it",
+    "numpy",
+    "torch",
+    "click",
+    "pygments",
+    "app.sources.registry",
+)
 
 
 def make_application(argv: list[str]) -> QApplication:
@@ -140,6 +154,9 @@ class FirstPaintProbe(QObject):
             "torch_loaded": "torch" in sys.modules,
             "rss_mb": rss_mb(),
             "articles_in_list": self.controller.window.list_model.rowCount(),
+            "loaded_early": [name for name in NOT_FOR_FIRST_PAINT if sys.modules.get(name) is not None],
+            "modules": len(sys.modules),
+            "child_processes": child_processes(),
         }
         print(json.dumps(report), flush=True)
         if self.show_article:
@@ -171,9 +188,29 @@ class FirstPaintProbe(QObject):
             "rss_mb": rss_mb(),
             "torch_loaded": "torch" in sys.modules,
             "articles_in_list": self.controller.window.list_model.rowCount(),
+            "child_processes": child_processes(),
         }
         print(json.dumps(report), flush=True)
         self.controller.quit()
+
+
+def child_processes() -> list[str]:
+    """The executable names of this process's children (Linux; elsewhere an empty list)."""
+    names = []
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children", encoding="ascii") as fh:
+                for pid in fh.read().split():
+                    try:
+                        with open(f"/proc/{pid}/cmdline", "rb") as cmd:
+                            names.append(
+                                os.path.basename(cmd.read().split(b"\0")[0].decode(errors="replace"))
+                            )
+                    except OSError:
+                        continue  # exited meanwhile
+    except OSError:
+        return []
+    return sorted(names)
 
 
 def rss_mb() -> float | None:

@@ -6,8 +6,16 @@ from datetime import UTC, datetime
 
 from app.dates import format_long_date
 from app.i18n import _, ngettext
-from app.models import Feed, SiteState
-from app.sources.registry import site_of
+from app.models import Feed, FeedKind, SiteState
+
+
+def site_of(feed: Feed) -> str | None:
+    """app.sources.registry.site_of, without loading every source (~110 modules) for ordinary feeds."""
+    if feed.kind == FeedKind.FEED:
+        return None
+    from app.sources.registry import site_of as source_site
+
+    return source_site(feed)
 
 
 def advice_for(feed: Feed) -> str:

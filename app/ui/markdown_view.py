@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import html
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFrame, QTextBrowser
 
 from app.ai.results import FinishReason
 from app.i18n import lazy_gettext
 
-_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
-    ["table", "strikethrough"]
-)
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 # why generation ended, as a short note for the reader instead of a raw "[length]" tag
 END_NOTES = {
     FinishReason.LENGTH: lazy_gettext("cut at the length limit"),
@@ -36,7 +35,17 @@ PANEL_CSS = (
 @lru_cache(maxsize=256)  # a streamed chat re-renders every earlier reply on each token: those hit
 def markdown_html(text: str) -> str:
     """`text` (Markdown from a model) as safe HTML: any HTML in it is shown as text, never interpreted."""
-    return _MD.render(text or "")
+    return _parser().render(text or "")
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    """Made on the first model output (markdown-it is ~4 MB: not loaded while the window starts)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+        ["table", "strikethrough"]
+    )
 
 
 def markdown_plain(text: str) -> str:

@@ -11,9 +11,9 @@ from typing import Any
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, QTimer, Signal
 
 from app.models import ArticleQuery, Folder
-from app.sources.registry import site_of
 from app.ui.favicons import FaviconLoader
 from app.ui.feed_banner import FeedBanner
+from app.ui.feed_status import site_of
 from app.ui.operations import OpChanges
 from app.ui.window_parts import WindowParts
 
