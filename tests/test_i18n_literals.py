@@ -33,6 +33,7 @@ CONVERTED = [
     *("app/ui/web_reader.py", "app/ui/main_window.py", "app/ui/window_actions.py", "app/ui/window_menus.py"),
     *("app/ui/list_scope.py",),
     *("app/ui/window_parts.py", "app/ui/library_actions.py", "app/ui/list_actions.py"),
+    *("app/ui/library_files.py",),
     *(
         "app/ui/ai_actions.py",
         "app/ui/ai_mount.py",

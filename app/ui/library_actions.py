@@ -1,5 +1,6 @@
 """Managing the library from the window: add/edit/remove feeds, folders (create, rename, drag and drop),
-mark all read (with undo), OPML import/export, exporting articles as RSS/Atom/JSON, signing in to a site.
+mark all read (with undo), signing in to a site, and the File menu's OPML import/export and article export
+(their work is app.ui.library_files).
 
 Every write is a store operation (app/ui/operations.py) whose change signal updates the views; dialogs
 only collect what the user wants, and live in the window's `Dialogs`.
@@ -9,26 +10,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from app import HOMEPAGE
 from app.errors import HearthError, VaultError
 from app.i18n import _, ngettext
 from app.models import ArticleQuery, FeedLink
 from app.ui.feed_tree_model import Node
 from app.ui.icons import icon
+from app.ui.library_files import LibraryFiles, report_failure
 from app.ui.marking import ArticleMarks
 from app.ui.operations import ARTICLE_FLAGS, LIBRARY
 from app.ui.window_parts import WindowParts
 
 log = logging.getLogger(__name__)
-
-EXPORT_FORMATS = {"RSS 2.0 (*.xml)": "rss", "Atom (*.atom)": "atom", "JSON Feed (*.json)": "json"}
-EXPORT_LIMIT = 1000
 
 
 class LibraryActions:
@@ -46,6 +43,7 @@ class LibraryActions:
         self._request_refresh = request_refresh
         self._reload_library = reload_library  # only to undo a drag the store refused
         self._settings_saved = settings_saved
+        self.files = LibraryFiles(parts, request_refresh=request_refresh)
         self.add_feed_action = self._action(
             _("Add feed…"), self.add_feed, QKeySequence.StandardKey.New, "add"
         )
@@ -235,141 +233,15 @@ class LibraryActions:
 
         self.p.op(job, ARTICLE_FLAGS).success(done).run_in_background()
 
-    # OPML ---------------------------------------------------------------------------------------
+    # files: OPML in and out, exporting articles (library_files) ----------------------------------
     def import_opml(self, path: str | None = None) -> None:
-        """Read the file in the background; ask about any command outline (default no), then import."""
-        if path is None:
-            path, _filter = QFileDialog.getOpenFileName(
-                self.p.host, _("Import OPML"), "", _("OPML (*.opml *.xml);;All files (*)")
-            )
-            if not path:
-                return
-        from app.feeds.opml import read_opml
-
-        def read(_store: Any) -> Any:
-            try:
-                data = Path(path).read_bytes()
-            except OSError as exc:
-                raise HearthError(
-                    _("cannot read {file}: {reason}").format(file=path, reason=exc.strerror or exc),
-                    hint=_("check the file"),
-                ) from exc
-            return read_opml(data)
-
-        self.p.op(read).success(self._on_opml_read).failure(self._report).run_in_background()
-
-    def _on_opml_read(self, report: Any) -> None:
-        from app.feeds.opml import split_commands
-        from app.ui.dialogs.opml_import import ScriptOutlinesDialog
-
-        kept, commands = split_commands(report.outlines)
-        if not commands:
-            self._import_outlines(report, kept, allow=False, declined=[])
-            return
-        dialog = ScriptOutlinesDialog(commands, self.p.host)
-        self.p.dialogs.script_outlines = dialog
-
-        def answered(result: int) -> None:
-            self.p.dialogs.script_outlines = None
-            dialog.deleteLater()
-            if result == ScriptOutlinesDialog.DialogCode.Accepted:
-                self._import_outlines(report, report.outlines, allow=True, declined=[])
-            else:
-                self._import_outlines(report, kept, allow=False, declined=commands)
-
-        dialog.finished.connect(answered)
-        dialog.open()
-
-    def _import_outlines(self, report: Any, outlines: list, *, allow: bool, declined: list) -> None:
-        from app.ui.dialogs.opml_import import import_notes, show_import_notes
-
-        def job(store: Any) -> tuple[int, int, int]:
-            return store.import_outlines(outlines, allow_commands=allow)
-
-        def done(result: tuple[int, int, int]) -> None:
-            added, merged, folders = result
-            notes = import_notes(report, declined)
-            there = merged + report.duplicates
-            summary = _("Imported {feeds} ({there} already there) and {folders}").format(
-                feeds=ngettext("{n} feed", "{n} feeds", added).format(n=added),
-                there=there,
-                folders=ngettext("{n} folder", "{n} folders", folders).format(n=folders),
-            )
-            skipped = len(report.skipped) + len(declined)
-            summary += _("; {n} skipped").format(n=skipped) if skipped else ""
-            self.p.show_message(summary)
-            self.p.dialogs.import_notes = show_import_notes(self.p.host, summary, notes) if notes else None
-            if added:
-                self._request_refresh(None)
-
-        self.p.op(job, LIBRARY).success(done).failure(self._report).run_in_background()
+        self.files.import_opml(path)
 
     def export_opml(self, path: str | None = None) -> None:
-        if path is None:
-            path, _filter = QFileDialog.getSaveFileName(
-                self.p.host, _("Export OPML"), "hearth.opml", _("OPML (*.opml)")
-            )
-            if not path:
-                return
-        from app.feeds.opml import write_opml
-
-        def job(store: Any) -> int:
-            outlines = store.export_outlines()
-            Path(path).write_bytes(write_opml(outlines))
-            return len(outlines)
-
-        self.p.op(job).success(
-            lambda _n: self.p.show_message(_("Exported the subscriptions to {path}").format(path=path))
-        ).failure(self._report).run_in_background()
+        self.files.export_opml(path)
 
     def export_articles(self, path: str | None = None, fmt: str | None = None) -> None:
-        """The list's current view (a feed, a folder, Starred, a search) as a feed file, with any saved
-        AI summaries above their articles."""
-        if path is None:
-            path, chosen = QFileDialog.getSaveFileName(
-                self.p.host, _("Export articles"), "hearth-export.xml", ";;".join(EXPORT_FORMATS)
-            )
-            if not path:
-                return
-            fmt = EXPORT_FORMATS.get(chosen, "rss")
-        fmt = fmt or "rss"
-        query = self.p.list_model.query
-        title = self._view_title()
-        from app.feeds.export import export_articles
-
-        def job(store: Any) -> int:
-            ids = store.query_ids(query)[:EXPORT_LIMIT]
-            articles = [store.get_article(i) for i in ids]
-            # summaries the user made travel with their articles (marked as AI summaries)
-            summaries = store.latest_summaries(ids)
-            Path(path).write_bytes(
-                export_articles(
-                    articles, title=f"Hearth: {title}", link=HOMEPAGE, fmt=fmt, ai_summaries=summaries
-                )
-            )
-            return len(articles)
-
-        self.p.op(job).success(
-            lambda n: self.p.show_message(
-                ngettext("Exported {n} article to {path}", "Exported {n} articles to {path}", n).format(
-                    n=n, path=path
-                )
-            )
-        ).failure(self._report).run_in_background()
-
-    def _view_title(self) -> str:
-        query = self.p.list_model.query
-        if query.search:
-            return _("search “{text}”").format(text=query.search)
-        node = self.p.tree.current_node()
-        return node.title if node else _("articles")
-
-    def _report(self, exc: Exception) -> None:
-        message = (
-            exc.user_message() if isinstance(exc, HearthError) else _("Failed: {reason}").format(reason=exc)
-        )
-        self.p.show_message(message, timeout_ms=15000)
-        QMessageBox.warning(self.p.host, _("Hearth"), message)
+        self.files.export_articles(path, fmt)
 
     # settings and sign-in ---------------------------------------------------------------------------
     def open_settings(self) -> None:
@@ -391,7 +263,7 @@ class LibraryActions:
                 )
             window = SignInWindow(site, vault, login_url(site, self.p.ctx.settings), self.p.host)
         except (ImportError, HearthError) as exc:
-            self._report(exc)
+            report_failure(self.p, exc)
             return
         window.accepted.connect(
             lambda: self.p.show_message(
