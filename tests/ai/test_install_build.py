@@ -101,10 +101,14 @@ def test_the_wheel_carries_kernels_that_load_without_a_compiler(tmp_path):
 
 @needs_setuptools
 def test_a_wheel_built_without_a_compiler_installs_with_a_note(tmp_path):
-    wheel, output = _wheel(_source_tree(tmp_path / "src"), tmp_path / "dist", _no_compiler_env(tmp_path))
+    src = _source_tree(tmp_path / "src")
+    stale = src / PREBUILT / native_build.library_name("portable")  # a checkout's, from an older install
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"built from other source")
+    wheel, output = _wheel(src, tmp_path / "dist", _no_compiler_env(tmp_path))
     assert "no C compiler found; the native CPU kernels are not prebuilt" in output
     with zipfile.ZipFile(wheel) as zf:
-        assert not [n for n in zf.namelist() if n.startswith(PREBUILT)]
+        assert not [n for n in zf.namelist() if n.startswith(PREBUILT)]  # the checkout's copy stays out
         assert "app/ai/native/rwkv_cpu.c" in zf.namelist()  # compile-on-first-use stays possible
 
 
