@@ -52,6 +52,7 @@ def tree_memory_mb(pid: int, detail: list[str] | None = None) -> tuple[float, fl
             children.setdefault(ppid, []).append(int(entry))
     pss = uss = 0
     todo = [pid]
+    kinds: dict[int, str] = {}
     while todo:
         current = todo.pop()
         todo.extend(children.get(current, []))
@@ -67,8 +68,12 @@ def tree_memory_mb(pid: int, detail: list[str] | None = None) -> tuple[float, fl
         own_uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
         pss += fields.get("Pss", 0)
         uss += own_uss
+        kind = next((a.decode() for a in cmd if a.startswith(b"--type=")), "")
+        parent = next((p for p, kids in children.items() if current in kids), 0)
+        if kind == "--type=zygote" and kinds.get(parent) == "--type=zygote":
+            kind = "renderer (forked by the zygote)"  # a forked child keeps its zygote's command line
+        kinds[current] = kind
         if detail is not None:
-            kind = next((a.decode() for a in cmd if a.startswith(b"--type=")), "")
             detail.append(
                 f"{fields.get('Pss', 0) / 1024:7.1f} MB PSS {own_uss / 1024:7.1f} MB USS  "
                 f"{Path(cmd[0].decode()).name} {kind}"
@@ -250,9 +255,34 @@ def measure_rssguard(data: Path, display: int, settle: float) -> tuple[float, fl
     return pss
 
 
+def report_round(n: int, hearth: dict, rssguard: tuple[float, float, float]) -> None:
+    paint = hearth.get("first_paint", {})
+    shown = hearth.get("article_shown", {})
+    print(f"--- round {n}")
+    print(
+        f"hearth: launch -> first paint {paint.get('since_launch_s')} s, torch loaded: {paint.get('torch_loaded')},"
+        f" loaded before the paint though not needed: {paint.get('loaded_early')}"
+    )
+    print(f"hearth: article shown in the web reader: {shown.get('title')!r} (ok={shown.get('ok')})")
+    print("hearth processes:\n  " + "\n  ".join(hearth["pss_mb"]["detail"]))
+    h_pss, h_uss = hearth["pss_mb"]["value"], hearth["pss_mb"]["uss"]
+    r_pss, r_uss, r_alone = rssguard
+    h_alone = hearth["pss_mb"]["alone"]
+    print(f"hearth   PSS of the process tree with an article shown: {h_pss:.0f} MB (USS {h_uss:.0f} MB)")
+    print(f"rssguard PSS of the process tree with an article shown: {r_pss:.0f} MB (USS {r_uss:.0f} MB)")
+    print(f"as if alone on the machine (tree_alone_mb): hearth {h_alone:.0f} MB, rssguard {r_alone:.0f} MB")
+    print(
+        f"ratio hearth/rssguard: PSS {h_pss / r_pss:.2f}, USS {h_uss / r_uss:.2f}, alone {h_alone / r_alone:.2f}"
+        " (same feed, same run)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--settle", type=float, default=8.0, help="seconds after the article shows")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="Hearth and RSS Guard, alternating who goes first"
+    )
     opts = parser.parse_args()
     if shutil.which("rssguard") is None or shutil.which("xdotool") is None:
         raise SystemExit("needs Debian's rssguard and xdotool (apt-get install rssguard xdotool)")
@@ -286,8 +316,16 @@ def main() -> int:
             hearth_dir.mkdir()
             build_hearth(hearth_dir, base)
             build_rssguard(rg_dir, base, rg_display)
-            hearth = measure_hearth(hearth_dir, hearth_display, opts.settle)
-            rssguard = measure_rssguard(rg_dir, rg_display, opts.settle)
+            rounds = []
+            for n in range(opts.rounds):
+                if n % 2:
+                    rssguard = measure_rssguard(rg_dir, rg_display, opts.settle)
+                    hearth = measure_hearth(hearth_dir, hearth_display, opts.settle)
+                else:
+                    hearth = measure_hearth(hearth_dir, hearth_display, opts.settle)
+                    rssguard = measure_rssguard(rg_dir, rg_display, opts.settle)
+                rounds.append((hearth, rssguard))
+                report_round(n + 1, hearth, rssguard)
             images = len(server.requests_to("/img/wide-800.png"))
             rssguard_images = len(
                 [r for r in server.requests if "QtWebEngine" in r.headers.get("user-agent", "")]
@@ -295,23 +333,20 @@ def main() -> int:
     finally:
         for proc in displays:
             proc.terminate()
-    paint = hearth.get("first_paint", {})
-    shown = hearth.get("article_shown", {})
-    print(
-        f"hearth: launch -> first paint {paint.get('since_launch_s')} s, torch loaded: {paint.get('torch_loaded')}"
-    )
-    print(f"hearth: article shown in the web reader: {shown.get('title')!r} (ok={shown.get('ok')})")
-    print("hearth processes:\n  " + "\n  ".join(hearth["pss_mb"]["detail"]))
-    h_pss, h_uss = hearth["pss_mb"]["value"], hearth["pss_mb"]["uss"]
-    r_pss, r_uss, r_alone = rssguard
-    h_alone = hearth["pss_mb"]["alone"]
-    print(f"hearth   PSS of the process tree with an article shown: {h_pss:.0f} MB (USS {h_uss:.0f} MB)")
-    print(f"rssguard PSS of the process tree with an article shown: {r_pss:.0f} MB (USS {r_uss:.0f} MB)")
-    print(f"as if alone on the machine (tree_alone_mb): hearth {h_alone:.0f} MB, rssguard {r_alone:.0f} MB")
-    print(
-        f"ratio hearth/rssguard: PSS {h_pss / r_pss:.2f}, USS {h_uss / r_uss:.2f}, alone {h_alone / r_alone:.2f}"
-        " (same feed, same run)"
-    )
+    if len(rounds) > 1:
+        print(f"\n{len(rounds)} rounds, same run (ranges):")
+        for label, h_of, r_of in (
+            ("PSS", lambda h: h["pss_mb"]["value"], lambda r: r[0]),
+            ("USS", lambda h: h["pss_mb"]["uss"], lambda r: r[1]),
+            ("alone", lambda h: h["pss_mb"]["alone"], lambda r: r[2]),
+        ):
+            hs, rs = [h_of(h) for h, _ in rounds], [r_of(r) for _, r in rounds]
+            print(
+                f"  {label:5s} hearth {min(hs):.0f}-{max(hs):.0f} MB, rssguard {min(rs):.0f}-{max(rs):.0f} MB;"
+                f" hearth <= rssguard in {sum(h <= r for h, r in zip(hs, rs, strict=True))} of {len(rounds)} rounds"
+            )
+        paints = [h.get("first_paint", {}).get("since_launch_s") for h, _ in rounds]
+        print(f"  hearth launch -> first paint: {paints} s")
     print(f"requests for wide-800.png (both readers): {images}; by RSS Guard's web view: {rssguard_images}")
     print(f"RSS Guard's screen at the measurement: {Path(tempfile.gettempdir()) / 'rssguard-bench.png'}")
     return 0
