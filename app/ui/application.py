@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator
@@ -33,6 +34,13 @@ BENCH_ARTICLE_ENV = (
     "HEARTH_BENCH_SHOW_ARTICLE"  # =1: after the paint, open the first article in the web reader
 )
 GIL_SWITCH_INTERVAL_S = 0.002
+# Chromium switches for the web reader. --no-unsandboxed-zygote: Chromium keeps a second zygote only to
+# start unsandboxed helpers (a GPU or network process), and QtWebEngine runs both in-process, so it never
+# starts one; it cost ~9 MB of the process tree (bench_reader_memory). Children that would use it start by
+# fork and exec instead. Chromium meant the switch for memory-tight devices (Cast); its caveat, binaries
+# replaced on disk while the browser runs, concerns only such children. Never --no-sandbox here.
+CHROMIUM_SWITCHES = ("--no-unsandboxed-zygote",)
+CHROMIUM_FLAGS_ENV = "QTWEBENGINE_CHROMIUM_FLAGS"
 # not needed to show the window (the bench's report lists those loaded; tests/ui/test_startup_imports.py):
 # the refresh's parsers and pool, full text, the AI's Markdown and model, every site source, httpx's CLI
 # (httpx itself may load: favicons are fetched while the window is built)
@@ -57,7 +65,7 @@ def make_application(argv: list[str]) -> QApplication:
     # The reader's hearth: scheme is not registered here: importing QtWebEngineCore before the first paint
     # costs ~0.1 s, and the scheme works unregistered (tests/ui/test_reader_web.py passes either way).
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    app = QApplication(["hearth", *argv])
+    app = QApplication(["hearth", *argv, *webengine_arguments()])
     app.setApplicationName("Hearth")
     app.setOrganizationName("Hearth")
     app.setDesktopFileName("org.hearth.Hearth")
@@ -66,6 +74,20 @@ def make_application(argv: list[str]) -> QApplication:
     # worker threads (refresh, database, images) hand the GIL back to the GUI thread sooner
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     return app
+
+
+def webengine_arguments(environ: MutableMapping[str, str] | None = None) -> list[str]:
+    """The QApplication's extra arguments carrying CHROMIUM_SWITCHES to QtWebEngine. QtWebEngine ignores
+    them when QTWEBENGINE_CHROMIUM_FLAGS is set, so then the switches are added to that variable instead
+    (before any thread runs: the QApplication does not exist yet)."""
+    environ = os.environ if environ is None else environ
+    flags = environ.get(CHROMIUM_FLAGS_ENV)
+    if flags is None:
+        return ["--webEngineArgs", *CHROMIUM_SWITCHES]
+    missing = [switch for switch in CHROMIUM_SWITCHES if switch not in flags.split()]
+    if missing:
+        environ[CHROMIUM_FLAGS_ENV] = " ".join([*missing, flags]).strip()  # the user's own come last and win
+    return []
 
 
 def run_app(paths: Paths, argv: list[str]) -> int:

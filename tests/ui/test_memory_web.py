@@ -56,7 +56,24 @@ def report() -> None:
         QTimer.singleShot(25, report)
         return
     mapped = maps()
+    children = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as fh:
+            children += fh.read().split()
+    commands = []
+    while children:
+        pid = children.pop()
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                commands.append(fh.read().decode(errors="replace").split("\0"))
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as fh:
+                    children += fh.read().split()
+        except OSError:
+            pass
     print(json.dumps({
+        "unsandboxed_zygotes": sum("--no-zygote-sandbox" in c for c in commands),
+        "web_processes": len(commands),
         "backend": QQuickWindow.sceneGraphBackend(),
         "drawn": ink,
         "gl": [lib for lib in GL_DRIVERS if lib in mapped],
@@ -96,6 +113,8 @@ def display() -> Iterator[str]:
 
 def run_reader(display: str, **env: str) -> dict:
     child_env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", **env)
+    if env.get("QTWEBENGINE_CHROMIUM_FLAGS") == "":
+        del child_env["QTWEBENGINE_CHROMIUM_FLAGS"]
     if "HEARTH_WEB_GPU" not in env:
         child_env.pop("HEARTH_WEB_GPU", None)
     done = subprocess.run(
@@ -123,6 +142,18 @@ def test_the_reader_draws_in_software_without_an_opengl_driver(display: str) -> 
     )
 
 
+@pytest.mark.parametrize("via", ["QTWEBENGINE_CHROMIUM_FLAGS", "arguments"])
+def test_chromium_starts_no_unsandboxed_zygote(display: str, via: str) -> None:
+    if via == "arguments":  # no flags variable: the switch travels after --webEngineArgs
+        env = {"QTWEBENGINE_CHROMIUM_FLAGS": "", "QTWEBENGINE_DISABLE_SANDBOX": "1"}
+    else:
+        env = {"QTWEBENGINE_CHROMIUM_FLAGS": os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")}
+    got = run_reader(display, **env)
+    assert got["drawn"]
+    assert got["web_processes"] >= 2  # the zygote and the renderer it forked
+    assert got["unsandboxed_zygotes"] == 0
+
+
 def test_hearth_web_gpu_keeps_qts_opengl_path(display: str) -> None:
     got = run_reader(display, HEARTH_WEB_GPU="1")
     assert got["backend"] == ""  # Qt's default (RHI on OpenGL)
@@ -130,3 +161,17 @@ def test_hearth_web_gpu_keeps_qts_opengl_path(display: str) -> None:
     if not got["gl"]:
         pytest.skip("no Mesa OpenGL driver on this machine to compare with")
     assert any(lib in got["gl"] for lib in ("libGLX_mesa", "libEGL_mesa"))
+
+
+def test_the_switches_go_into_the_flags_variable_when_it_is_set() -> None:
+    from app.ui.application import CHROMIUM_SWITCHES, webengine_arguments
+
+    assert webengine_arguments({}) == ["--webEngineArgs", *CHROMIUM_SWITCHES]
+    environ = {"QTWEBENGINE_CHROMIUM_FLAGS": "--no-sandbox"}  # QtWebEngine then ignores the arguments
+    assert webengine_arguments(environ) == []
+    assert environ["QTWEBENGINE_CHROMIUM_FLAGS"].split() == [*CHROMIUM_SWITCHES, "--no-sandbox"]
+    assert (
+        webengine_arguments(environ) == []
+        and environ["QTWEBENGINE_CHROMIUM_FLAGS"].split().count(CHROMIUM_SWITCHES[0]) == 1
+    )  # not added twice
+    assert "--no-sandbox" not in CHROMIUM_SWITCHES
