@@ -133,10 +133,10 @@ class CheckpointInfo:
             rest = self.params - self.matrix_params
             return self.matrix_params + rest * 2 + 2 * (self.n_layer * 8 * max(self.ffn_dim, self.n_embd))
         if dtype == "int4":
-            # nibbles + one fp16 scale per 64 inputs; the head and the 16-bit rest as for int8 (the head stays int8)
+            # nibbles + one fp16 scale per 64 inputs, the head included; the rest 16-bit (an upper bound: RWKV-7's
+            # low-rank maps are int8 in the native layout)
             rest = self.params - self.matrix_params
-            head = self.vocab_size * self.n_embd
-            return int((self.matrix_params - head) * (0.5 + 2 / 64)) + head + rest * 2
+            return int(self.matrix_params * (0.5 + 2 / 64)) + rest * 2
         if dtype not in _BYTES:
             raise ValueError(f"unknown dtype {dtype!r}")
         return self.params * _BYTES[dtype]

@@ -1,5 +1,5 @@
 """Torch-facing wrappers of one variant of the native CPU kernels (app/ai/native/rwkv_cpu.c): matrix-vector
-products in the four weight layouts, and the RWKV-4 and RWKV-5.2/6 WKV recurrences.
+products in the five weight layouts, and the RWKV-4 and RWKV-5.2/6 WKV recurrences.
 
 `kernels(variant)` gives the bound library of one variant (avx512, avx2, portable), or None with the reason
 in `native_build.load(variant).reason`. The execution plan (app/ai/plan.py) picks the variant once per
@@ -16,7 +16,7 @@ import torch
 from app.ai import native_build
 
 Tensor = torch.Tensor
-KIND_F32, KIND_F16, KIND_Q8, KIND_Q4 = 0, 1, 2, 3
+KIND_F32, KIND_F16, KIND_Q8, KIND_Q4, KIND_I8 = 0, 1, 2, 3, 4  # rows.h W_*
 _P, _I = ctypes.c_void_p, ctypes.c_int
 
 
@@ -50,7 +50,7 @@ class Kernels:
         self, kind: int, weight: Tensor, scale: Tensor | None, x: Tensor, *, rows: int = 0, group: int = 0
     ) -> Tensor:
         """y = W·x [rows] for W [rows,in] fp32 / fp16 / biased int8 (fp32 row `scale`) / int4 nibbles [rows,in/2]
-        (fp16 `scale` per `group` inputs), x [in] fp32."""
+        (fp16 `scale` per `group` inputs) / signed int8 (KIND_I8, fp32 row `scale`, x not quantised), x [in] fp32."""
         n_in = x.numel()
         rows = rows or weight.shape[0]
         x = _f32(x)

@@ -31,6 +31,7 @@ class LoRAStack:
         bias: tuple[Tensor, Tensor, Tensor | None],
         *,
         half: bool = False,
+        int8: bool = False,
     ) -> None:
         C = w[0].shape[0]
         ref = w[0]
@@ -45,8 +46,15 @@ class LoRAStack:
         for j, (A, B) in enumerate([*blocks, w, a, v]):
             down[j, : A.shape[1]] = A.t()
             up[j, : B.shape[0]] = B
-        # `half`: keep the maps in fp16 (the native decode kernel reads them so; torch widens them per call)
-        self.down, self.up = (down.half(), up.half()) if half else (down, up)
+        # `half`: keep the maps in fp16; `int8`: in int8 with one fp32 scale per row of C (down_s, up_s
+        # [nb,Db,1]). The native decode kernel reads them so; torch widens them per call.
+        self.down_s: Tensor | None = None
+        self.up_s: Tensor | None = None
+        if int8:
+            self.down, self.down_s = _rows_int8(down)
+            self.up, self.up_s = _rows_int8(up)
+        else:
+            self.down, self.up = (down.half(), up.half()) if half else (down, up)
         w0, a0, v0 = bias
         self.bias = torch.stack((w0, a0, v0 if v0 is not None else torch.zeros_like(w0))).unsqueeze(
             1
@@ -54,10 +62,13 @@ class LoRAStack:
 
     @property
     def nbytes(self) -> int:
-        return (self.down.numel() + self.up.numel()) * self.down.element_size()
+        scales = 0 if self.down_s is None or self.up_s is None else self.down_s.numel() + self.up_s.numel()
+        return (self.down.numel() + self.up.numel()) * self.down.element_size() + scales * 4
 
     def _maps(self) -> tuple[Tensor, Tensor]:
         dtype = self.bias.dtype
+        if self.down_s is not None and self.up_s is not None:
+            return self.down.to(dtype) * self.down_s.to(dtype), self.up.to(dtype) * self.up_s.to(dtype)
         return self.down.to(dtype), self.up.to(dtype)
 
     def __call__(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -89,3 +100,9 @@ class LoRAStack:
             outs.append(torch.addmm(self.bias[j], d, up[ng + j]).sigmoid_())
         w_sig, a, v_gate = outs
         return w_sig, a, v_gate, g
+
+
+def _rows_int8(t: Tensor) -> tuple[Tensor, Tensor]:
+    """t [..., C] as int8 q and fp32 scales [..., 1] per row: t ≈ q·s, s = max |row| / 127 (zero rows: q = 0)."""
+    s = t.abs().amax(-1, keepdim=True).clamp_(min=1e-30) / 127.0
+    return torch.round(t / s).clamp_(-127, 127).to(torch.int8), s.float().contiguous()

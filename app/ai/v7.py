@@ -70,6 +70,7 @@ class RWKV7(RWKVModel[V7Layer]):
             g=(vec(weights, a + "g1"), vec(weights, a + "g2")),
             bias=(vec(weights, a + "w0"), vec(weights, a + "a0"), vec(weights, a + "v0") if has_v else None),
             half=self.native_layout and self.wdtype in ("bf16", "int8", "int4"),
+            int8=self.native_layout and self.wdtype == "int4",
         )
         mixes = {n: vec(weights, a + f"x_{n}") for n in "rwkvag"}
         k_a = vec(weights, a + "k_a")

@@ -16,7 +16,7 @@ import threading
 
 import torch
 
-from app.ai.native_ops import KIND_F16, KIND_F32, KIND_Q4, KIND_Q8, Kernels
+from app.ai.native_ops import KIND_F16, KIND_F32, KIND_I8, KIND_Q4, KIND_Q8, Kernels
 from app.ai.quant import Half16Linear, Int4Linear, Int8Linear, Linear, Projection
 from app.ai.state import State
 from app.ai.v7 import DECAY, RWKV7
@@ -31,7 +31,8 @@ class _Mat(ctypes.Structure):
 
 class V7Layer(ctypes.Structure):
     _fields_ = [
-        *((n, _P) for n in ("ln1_w", "ln1_b", "ln2_w", "ln2_b", "maa", "lora_down", "lora_up", "lora_bias")),
+        *((n, _P) for n in ("ln1_w", "ln1_b", "ln2_w", "ln2_b", "maa", "lora_down", "lora_up")),
+        *((n, _P) for n in ("lora_down_s", "lora_up_s", "lora_bias")),
         *((n, _P) for n in ("k_k", "k_a", "r_k", "lnx_w", "lnx_b", "ffn_maa")),
         *((n, _Mat) for n in ("r", "k", "v", "o", "ffn_k", "ffn_v")),
     ]
@@ -44,13 +45,16 @@ class V7Model(ctypes.Structure):
             for n in ("L", "C", "H", "N", "V", "F", "nb", "ng", "db", "wkind", "head_kind", "group")
         ),
         ("emb_bf16", ctypes.c_int32),
-        ("lora_f16", ctypes.c_int32),
+        ("lora_kind", ctypes.c_int32),
         ("emb", _P),
         ("ln_out_w", _P),
         ("ln_out_b", _P),
         ("head", _Mat),
         ("layers", _P),
     ]
+
+
+_LORA_KINDS = {torch.float32: KIND_F32, torch.float16: KIND_F16, torch.int8: KIND_I8}
 
 
 def layout(struct: type[ctypes.Structure], prefix: str = "", base: int = 0) -> list[str]:
@@ -123,6 +127,7 @@ class NativeV7:
             s.ln1_w, s.ln1_b = _ptr(ly.ln1[0]), _ptr(ly.ln1[1])
             s.ln2_w, s.ln2_b = _ptr(ly.ln2[0]), _ptr(ly.ln2[1])
             s.maa, s.lora_down, s.lora_up, s.lora_bias = map(_ptr, (ly.maa, lora.down, lora.up, lora.bias))
+            s.lora_down_s, s.lora_up_s = _ptr(lora.down_s), _ptr(lora.up_s)
             s.k_k, s.k_a, s.r_k, s.ffn_maa = map(_ptr, (ly.k_k, ly.k_a, ly.r_k, ly.ffn_maa))
             s.lnx_w, s.lnx_b = _ptr(ly.ln_x[0]), _ptr(ly.ln_x[1])
             for name in ("r", "k", "v", "o", "ffn_k", "ffn_v"):
@@ -136,8 +141,9 @@ class NativeV7:
             raise ValueError("the native decode needs one weight layout (and one int4 group) in every layer")
         if any(t.dtype != torch.float32 for t in (ly0.maa, lora0.bias, ly0.k_k, *model.ln_out)):
             raise ValueError("native kernel needs fp32 vectors")
-        if lora0.down.dtype not in (torch.float32, torch.float16):
-            raise ValueError("native kernel needs fp32 or fp16 low-rank maps")
+        lora_kind = _LORA_KINDS.get(lora0.down.dtype)
+        if lora_kind is None or (lora_kind == KIND_I8) != (lora0.down_s is not None):
+            raise ValueError("native kernel needs fp32, fp16 or int8 (with row scales) low-rank maps")
         head_kind, head = _mat(model.head)
         if isinstance(model.head, Int4Linear):
             groups.add(model.head.group)
@@ -158,7 +164,7 @@ class NativeV7:
             head_kind=head_kind,
             group=groups.pop() if groups else 0,
             emb_bf16=int(emb.dtype == torch.bfloat16),
-            lora_f16=int(lora0.down.dtype == torch.float16),
+            lora_kind=lora_kind,
             emb=_ptr(emb),
             ln_out_w=_ptr(model.ln_out[0]),
             ln_out_b=_ptr(model.ln_out[1]),

@@ -53,7 +53,7 @@ static Mat make_mat(int kind, int rows, int in, int group) {
     const size_t n = (size_t)rows * in;
     if (kind == W_F32) m.w = floats(n, -0.05f, 0.05f);
     else if (kind == W_F16) m.w = halves(n);
-    else if (kind == W_Q8) {
+    else if (kind == W_Q8 || kind == W_I8) { /* i8: the same bytes read as signed */
         m.w = bytes(n, 1);
         m.s = floats(rows, 1e-4f, 4e-4f);
     } else {
@@ -66,8 +66,8 @@ static Mat make_mat(int kind, int rows, int in, int group) {
 static void matvecs(void) {
     const int rows = 96, in = 256;
     float *x = floats(in, -1.f, 1.f), y[96];
-    const int kinds[5] = {W_F32, W_F16, W_Q8, W_Q4, W_Q4}, groups[5] = {0, 0, 0, 64, 128};
-    for (int c = 0; c < 5; c++) {
+    const int kinds[6] = {W_F32, W_F16, W_Q8, W_Q4, W_Q4, W_I8}, groups[6] = {0, 0, 0, 64, 128, 0};
+    for (int c = 0; c < 6; c++) {
         Mat m = make_mat(kinds[c], rows, in, groups[c] ? groups[c] : 64);
         rwkv_matvec(kinds[c], m.w, m.s, x, y, rows, in, groups[c] ? groups[c] : 64, 2);
         char label[64];
@@ -107,18 +107,25 @@ static void wkv(void) {
     show("wkv4 pp", pp, C);
 }
 
-/* the whole RWKV-7 decode step, three tokens, at a small shape, for each weight layout */
+/* the whole RWKV-7 decode step, three tokens, at a small shape, for each weight layout (low-rank maps as the
+ * engine stores them: fp32 with fp32 weights, fp16 with fp16/int8, int8 with int4) */
 static void decode(int kind) {
     const int L = 2, C = 128, N = 64, H = C / N, F = 256, V = 192, ng = 1, nb = ng + 3, db = 32, group = 64;
+    const int lora_kind = kind == W_F32 ? W_F32 : kind == W_Q4 ? W_I8 : W_F16;
     V7Layer layers[2];
     for (int l = 0; l < L; l++) {
         V7Layer *P = &layers[l];
         P->ln1_w = floats(C, 0.8f, 1.2f); P->ln1_b = floats(C, -0.1f, 0.1f);
         P->ln2_w = floats(C, 0.8f, 1.2f); P->ln2_b = floats(C, -0.1f, 0.1f);
         P->maa = floats((size_t)(nb + 2) * C, 0.f, 1.f);
-        if (kind == W_F16) {
+        P->lora_down_s = P->lora_up_s = NULL;
+        if (lora_kind == W_F16) {
             P->lora_down = halves((size_t)nb * db * C);
             P->lora_up = halves((size_t)nb * db * C);
+        } else if (lora_kind == W_I8) {
+            Mat d = make_mat(W_I8, nb * db, C, 0), u = make_mat(W_I8, nb * db, C, 0);
+            P->lora_down = d.w; P->lora_down_s = d.s;
+            P->lora_up = u.w; P->lora_up_s = u.s;
         } else {
             P->lora_down = floats((size_t)nb * db * C, -0.05f, 0.05f);
             P->lora_up = floats((size_t)nb * db * C, -0.05f, 0.05f);
@@ -130,7 +137,7 @@ static void decode(int kind) {
         P->v = make_mat(kind, C, C, group); P->o = make_mat(kind, C, C, group);
         P->ffn_k = make_mat(kind, F, C, group); P->ffn_v = make_mat(kind, C, F, group);
     }
-    V7Model m = {L, C, H, N, V, F, nb, ng, db, kind, kind, group, kind == W_Q8, kind == W_F16, NULL, NULL, NULL,
+    V7Model m = {L, C, H, N, V, F, nb, ng, db, kind, kind, group, kind == W_Q8, lora_kind, NULL, NULL, NULL,
                  {NULL, NULL}, layers};
     if (m.emb_bf16) {
         uint16_t *e = malloc((size_t)V * C * 2);

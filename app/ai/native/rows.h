@@ -1,8 +1,10 @@
-/* Matrix-vector rows in the four weight layouts, and the int8 quantisation of their inputs (part of
+/* Matrix-vector rows in the five weight layouts, and the int8 quantisation of their inputs (part of
  * rwkv_cpu.c; see simd.h for the variants).
  *
  * Layouts of W [rows, in] (in % 64 == 0):
  *   W_F32, W_F16  plain rows.
+ *   W_I8   signed bytes q = round(w / s_row) (|q| <= 127), one fp32 scale per row, and a plain fp32 input (no
+ *          input quantisation: RWKV-7's low-rank maps, whose inputs are the token-shift mixes, one per block).
  *   W_Q8   bytes q + 128 (q = round(w / s_row), |q| <= 127) and one fp32 scale per row.
  *   W_Q4   nibbles q + 8 (q = round(w / s_group), |q| <= 7), one fp16 scale per group of G inputs (G % 64 == 0);
  *          each 64 inputs are 32 bytes, byte i holding input i in its low nibble and input i + 32 in its high one
@@ -23,16 +25,16 @@
 
 #include "simd.h"
 
-enum { W_F32 = 0, W_F16 = 1, W_Q8 = 2, W_Q4 = 3 };
+enum { W_F32 = 0, W_F16 = 1, W_Q8 = 2, W_Q4 = 3, W_I8 = 4 };
 enum { POST_STORE = 0, POST_ADD = 1, POST_RELU2 = 2 };
 #define QB 64 /* activation quantisation block */
 
 typedef struct {
-    int kind, post, rows, in, x_block; /* x_block > 0: row r reads x + (r / x_block) * in (f32/f16 only) */
+    int kind, post, rows, in, x_block; /* x_block > 0: row r reads x + (r / x_block) * in (f32/f16/i8) */
     int group;                         /* q4: inputs per weight scale */
     const void *w;
-    const void *s;        /* q8: fp32 per row; q4: fp16 per group */
-    const float *x;       /* f32 / f16 input */
+    const void *s;        /* q8, i8: fp32 per row; q4: fp16 per group */
+    const float *x;       /* f32 / f16 / i8 input */
     const int8_t *xq;     /* q8/q4 input */
     const float *xs;      /* its block scales [in / QB] */
     const int32_t *xsum;  /* Σ xq per block [in / QB] (q4) */
@@ -76,6 +78,24 @@ static void rows_f16(const Job *j, int r0, int r1) {
             d = v_fma(v_load_f16(w + i + 3 * VW), v_load(x + i + 3 * VW), d);
         }
         put(j->y, o, v_sum(v_add(v_add(a, b), v_add(c, d))), j->post);
+    }
+}
+
+/* int8 rows widened to fp32 (v_load_i8) against the fp32 input: one byte per weight read, and no input
+ * quantisation (the low-rank maps' inputs differ per block of rows) */
+static void rows_i8(const Job *j, int r0, int r1) {
+    const long in = j->in;
+    for (int o = r0; o < r1; o++) {
+        const int8_t *w = (const int8_t *)j->w + o * in;
+        const float *x = j->x_block ? j->x + (long)(o / j->x_block) * in : j->x;
+        vf a = v_zero(), b = a, c = a, d = a;
+        for (long i = 0; i < in; i += 4 * VW) {
+            a = v_fma(v_load_i8(w + i), v_load(x + i), a);
+            b = v_fma(v_load_i8(w + i + VW), v_load(x + i + VW), b);
+            c = v_fma(v_load_i8(w + i + 2 * VW), v_load(x + i + 2 * VW), c);
+            d = v_fma(v_load_i8(w + i + 3 * VW), v_load(x + i + 3 * VW), d);
+        }
+        put(j->y, o, v_sum(v_add(v_add(a, b), v_add(c, d))) * ((const float *)j->s)[o], j->post);
     }
 }
 
@@ -339,6 +359,7 @@ static void run_jobs(const Job *jobs, int n) {
         if (j->kind == W_Q8) rows_q8(j, r0, r1);
         else if (j->kind == W_Q4) rows_q4(j, r0, r1);
         else if (j->kind == W_F16) rows_f16(j, r0, r1);
+        else if (j->kind == W_I8) rows_i8(j, r0, r1);
         else rows_f32(j, r0, r1);
     }
 #pragma omp barrier

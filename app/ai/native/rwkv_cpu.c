@@ -9,7 +9,7 @@
  * thread pool. One call runs a whole token: every layer and the head, in one parallel region.
  *
  * Everything but the projections (layer norms, the low-rank maps, the WKV state) is fp32, as in the torch
- * path; the low-rank maps may be fp16.
+ * path; the low-rank maps may be fp16, or int8 with one fp32 scale per row (W_I8).
  */
 #include <math.h>
 #include <stddef.h>
@@ -39,7 +39,8 @@ typedef struct {
 typedef struct {
     const float *ln1_w, *ln1_b, *ln2_w, *ln2_b;
     const float *maa;                /* [nb+2, C] token-shift mixes: g×ng, w, a, v, r, k */
-    const void *lora_down, *lora_up; /* [nb, db, C] fp32, or fp16 when the model's lora_f16 */
+    const void *lora_down, *lora_up; /* [nb, db, C] in the model's lora_kind: W_F32, W_F16 or W_I8 */
+    const float *lora_down_s, *lora_up_s; /* W_I8: fp32 scale per row [nb * db]; else NULL */
     const float *lora_bias;          /* [3, C] w0, a0, v0 */
     const float *k_k, *k_a, *r_k, *lnx_w, *lnx_b, *ffn_maa;
     Mat r, k, v, o, ffn_k, ffn_v;
@@ -48,7 +49,7 @@ typedef struct {
 typedef struct {
     int32_t L, C, H, N, V, F, nb, ng, db;
     int32_t wkind, head_kind, group; /* layouts of the layers' projections and of the head; q4 group size */
-    int32_t emb_bf16, lora_f16;
+    int32_t emb_bf16, lora_kind;
     const void *emb; /* [V, C] fp32 or bf16 */
     const float *ln_out_w, *ln_out_b;
     Mat head;
@@ -81,14 +82,15 @@ int rwkv7_layout(char *buf, int cap) {
     int n = 0;
 #define F(T, f) n += snprintf(buf + n, n < cap ? (size_t)(cap - n) : 0, #T "." #f "@%zu,", offsetof(T, f))
     F(V7Layer, ln1_w); F(V7Layer, ln1_b); F(V7Layer, ln2_w); F(V7Layer, ln2_b); F(V7Layer, maa);
-    F(V7Layer, lora_down); F(V7Layer, lora_up); F(V7Layer, lora_bias); F(V7Layer, k_k); F(V7Layer, k_a);
+    F(V7Layer, lora_down); F(V7Layer, lora_up); F(V7Layer, lora_down_s); F(V7Layer, lora_up_s);
+    F(V7Layer, lora_bias); F(V7Layer, k_k); F(V7Layer, k_a);
     F(V7Layer, r_k); F(V7Layer, lnx_w); F(V7Layer, lnx_b); F(V7Layer, ffn_maa);
     F(V7Layer, r.w); F(V7Layer, r.s); F(V7Layer, k.w); F(V7Layer, k.s); F(V7Layer, v.w); F(V7Layer, v.s);
     F(V7Layer, o.w); F(V7Layer, o.s); F(V7Layer, ffn_k.w); F(V7Layer, ffn_k.s); F(V7Layer, ffn_v.w);
     F(V7Layer, ffn_v.s);
     F(V7Model, L); F(V7Model, C); F(V7Model, H); F(V7Model, N); F(V7Model, V); F(V7Model, F); F(V7Model, nb);
     F(V7Model, ng); F(V7Model, db); F(V7Model, wkind); F(V7Model, head_kind); F(V7Model, group);
-    F(V7Model, emb_bf16); F(V7Model, lora_f16); F(V7Model, emb); F(V7Model, ln_out_w); F(V7Model, ln_out_b);
+    F(V7Model, emb_bf16); F(V7Model, lora_kind); F(V7Model, emb); F(V7Model, ln_out_w); F(V7Model, ln_out_b);
     F(V7Model, head.w); F(V7Model, head.s); F(V7Model, layers);
 #undef F
     n += snprintf(buf + n, n < cap ? (size_t)(cap - n) : 0, "sizes@%zu/%zu", sizeof(V7Layer), sizeof(V7Model));
@@ -161,8 +163,9 @@ static void quantize_input(Input *in, int n, int kind) {
 }
 
 /* LoRA up-projections, split by columns: u_j = d_j · up_j ([Db] x [Db,C]); g = Σ_{j<ng} u_j,
- * wsig = σ(u_w + w0), a = σ(u_a + a0), vg = σ(u_v + v0). `up` rows are fp32, or fp16 when m->lora_f16. */
-static void lora_up(const V7Model *m, const void *up, const float *bias, Scratch *S) {
+ * wsig = σ(u_w + w0), a = σ(u_a + a0), vg = σ(u_v + v0). `up` rows are in m->lora_kind (W_I8: times `up_s`,
+ * the row's scale, folded into its coefficient). */
+static void lora_up(const V7Model *m, const void *up, const float *up_s, const float *bias, Scratch *S) {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     const int C = m->C, db = m->db, ng = m->ng;
     int per = ((C + nt - 1) / nt + 15) & ~15;
@@ -178,8 +181,14 @@ static void lora_up(const V7Model *m, const void *up, const float *bias, Scratch
                 const float coef = S->d[jj * db + dd];
                 if (coef == 0.f) continue;
                 const long row = ((long)jj * db + dd) * C;
+                if (m->lora_kind == W_I8) {
+                    const vf cv = v_set1(coef * up_s[jj * db + dd]);
+                    const int8_t *u = (const int8_t *)up + row;
+                    for (int c = c0; c < c1; c += VW) v_store(dst + c, v_fma(cv, v_load_i8(u + c), v_load(dst + c)));
+                    continue;
+                }
                 const vf cv = v_set1(coef);
-                if (m->lora_f16) {
+                if (m->lora_kind == W_F16) {
                     const uint16_t *u = (const uint16_t *)up + row;
                     for (int c = c0; c < c1; c += VW) v_store(dst + c, v_fma(cv, v_load_f16(u + c), v_load(dst + c)));
                 } else {
@@ -277,9 +286,8 @@ void rwkv7_decode(const V7Model *m, int token, float *att_x, float *ffn_x, float
                 quantize_input(&in_v, C, kind);
             }
             {
-                const int dk = m->lora_f16 ? W_F16 : W_F32;
                 Job jobs[4] = {
-                    {dk, POST_STORE, nb * db, C, db, 0, P->lora_down, NULL, S.mixed, NULL, NULL, NULL, 0.f, S.d},
+                    {m->lora_kind, POST_STORE, nb * db, C, db, 0, P->lora_down, P->lora_down_s, S.mixed, NULL, NULL, NULL, 0.f, S.d},
                     proj(kind, group, P->r, &in_r, S.r, C, C, POST_STORE),
                     proj(kind, group, P->k, &in_k, S.k, C, C, POST_STORE),
                     proj(kind, group, P->v, &in_v, S.v, C, C, POST_STORE),
@@ -292,7 +300,7 @@ void rwkv7_decode(const V7Model *m, int token, float *att_x, float *ffn_x, float
                 for (int i = 0; i < ng * db; i++) S.d[i] = sigmoid(S.d[i]);
                 for (int i = ng * db; i < (ng + 1) * db; i++) S.d[i] = tanhf(S.d[i]);
             }
-            lora_up(m, P->lora_up, P->lora_bias, &S);
+            lora_up(m, P->lora_up, P->lora_up_s, P->lora_bias, &S);
 #pragma omp barrier
 #pragma omp for schedule(static)
             for (int h = 0; h < H; h++) head_step(m, P, l, h, st, &S);

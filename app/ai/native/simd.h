@@ -4,7 +4,8 @@
  *   HEARTH_NEON     Arm NEON on aarch64   (4 lanes; int8 rows through widening vmull_s8/vpadalq_s16, or
  *                                          vdotq_s32 when built for the dot-product extension: "neondot")
  *   neither         portable C             (8 lanes of GCC/Clang vector extensions; any CPU, any ISA)
- * A vector `vf` holds VW floats; loads and stores are unaligned unless named otherwise.
+ * A vector `vf` holds VW floats; loads and stores are unaligned unless named otherwise (v_load_f16, v_load_i8:
+ * VW halves or signed bytes widened to floats).
  */
 #ifndef HEARTH_SIMD_H
 #define HEARTH_SIMD_H
@@ -29,6 +30,9 @@ static inline vf v_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf v_add(vf a, vf b) { return _mm512_add_ps(a, b); }
 static inline float v_sum(vf v) { return _mm512_reduce_add_ps(v); }
 static inline vf v_load_f16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+static inline vf v_load_i8(const int8_t *p) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p)));
+}
 static inline float f16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
 
 #elif defined(HEARTH_AVX2)
@@ -53,6 +57,9 @@ static inline float v_sum(vf v) {
     return _mm_cvtss_f32(s);
 }
 static inline vf v_load_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+static inline vf v_load_i8(const int8_t *p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+}
 static inline float f16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
 
 #elif defined(HEARTH_NEON)
@@ -76,6 +83,11 @@ static inline vf v_mul(vf a, vf b) { return vmulq_f32(a, b); }
 static inline vf v_add(vf a, vf b) { return vaddq_f32(a, b); }
 static inline float v_sum(vf v) { return vaddvq_f32(v); }
 static inline vf v_load_f16(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+static inline vf v_load_i8(const int8_t *p) {
+    int32_t four;
+    memcpy(&four, p, 4);
+    return vcvtq_f32_s32(vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(four))))));
+}
 static inline float f16_to_f32(uint16_t h) {
     __fp16 f;
     memcpy(&f, &h, 2);
@@ -116,6 +128,11 @@ static inline float f16_to_f32(uint16_t h) {
 static inline vf v_load_f16(const uint16_t *p) {
     vf v;
     for (int i = 0; i < VW; i++) v[i] = f16_to_f32(p[i]);
+    return v;
+}
+static inline vf v_load_i8(const int8_t *p) {
+    vf v;
+    for (int i = 0; i < VW; i++) v[i] = (float)p[i];
     return v;
 }
 #endif
