@@ -18,7 +18,7 @@
    loads nothing and while it summarises (prefill + decode), and the summary's prefill and decode tok/s.
    `auto` is ai.threads 0 (the GUI's rule, app/ai/plan.py `thread_rule`); `--wait` sets OMP_WAIT_POLICY
    (default: libgomp's own, which spins ~300k iterations before sleeping; passive: sleep at once; active:
-   spin).
+   spin) or, as spinN, GOMP_SPINCOUNT=N.
 """
 
 from __future__ import annotations
@@ -221,7 +221,8 @@ def engine_child(base: Path, ckpt: Path, threads: str, tokens: int) -> dict:
         pre_s = sum(s for _, s in prefills) + (gen.prefill_s if gen else 0.0)
         return {
             "threads": threads,
-            "wait": os.environ.get("OMP_WAIT_POLICY", "default"),
+            "wait": os.environ.get("OMP_WAIT_POLICY")
+            or ("spin" + os.environ["GOMP_SPINCOUNT"] if "GOMP_SPINCOUNT" in os.environ else "default"),
             "plan": model.plan.summary(),
             "idle": lateness(idle_gaps),
             "summary": lateness(gaps),
@@ -243,7 +244,12 @@ def bench_engine(args: argparse.Namespace) -> None:
             for threads in args.threads.split(","):
                 env = dict(os.environ)
                 env.pop("OMP_WAIT_POLICY", None)
-                if wait != "default":
+                env.pop("GOMP_SPINCOUNT", None)
+                if wait.startswith(
+                    "spin"
+                ):  # e.g. spin10000: libgomp's spin count before a waiting thread sleeps
+                    env["GOMP_SPINCOUNT"] = wait.removeprefix("spin")
+                elif wait != "default":
                     env["OMP_WAIT_POLICY"] = wait.upper()
                 cmd = [sys.executable, __file__, "--engine", str(args.engine), "--child", threads]
                 proc = subprocess.run(
