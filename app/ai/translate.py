@@ -37,7 +37,10 @@ log = logging.getLogger(__name__)
 
 OnText = Callable[[str], None]
 PIECE_TOKENS = 160  # a longer paragraph goes in pieces of whole sentences of at most this many tokens
-FIRST_PIECE_TOKENS = 48  # ... and the article's first piece is shorter, so its translation starts sooner
+# ... and the article's first piece is shorter (a sentence), so its translation starts sooner; with the turn markers
+# its prompt stays under 32 tokens, int8's small-batch path (app.ai.quant.DEQUANT_ROWS; at 1.5B on this loaded
+# CPU a first piece of ~45 tokens took 12 s to its first text, a 9-token title prompt 1.1 s)
+FIRST_PIECE_TOKENS = 24
 CJK_TARGETS = ("zh", "zh-Hant", "ja", "ko")  # pieces of a paragraph are rejoined without a space
 
 
