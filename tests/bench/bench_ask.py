@@ -3,6 +3,7 @@ L12 D768; 1.5B: L24 D2048), beside the same model's summary of one article (the 
 
     python3 -m tests.bench.bench_ask [--shape 0.1b|1.5b] [--device cpu|cuda] [--dtype fp32|bf16|fp16|int8]
         [--checkpoint PATH]  (an existing random checkpoint of the shape: the 1.5B one is 3 GB, build it once)
+        [--no-summary]  (skip the peer summary of one article beside each ask)
 
 Prints the prompt size, the time to the first answer text (retrieval + excerpt fitting + prefill + first
 token, model already loaded) and the prefill rate. Random weights: the text is noise, the timing is real.
@@ -46,6 +47,9 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=400, help="words per article")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--checkpoint", type=Path, help="an existing random checkpoint of the shape")
+    parser.add_argument(
+        "--no-summary", action="store_true", help="skip the one-article summary beside each ask"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -74,6 +78,9 @@ def main() -> None:
                 result = assistant.ask("Which sea otters use tools on the coast?", limit=5)
                 assert len(result.sources) == 5 and result.first_text_s is not None
                 asks.append((result.first_text_s, result.prompt_tokens))
+                if args.no_summary:
+                    sums.append(float("nan"))
+                    continue
                 one = store.query_ids(ArticleQuery(smart="all"))[run % 8]
                 t0 = time.perf_counter()
                 first: list[float] = []
