@@ -1,11 +1,13 @@
 """Time from `hearth` launch to the first painted window on a 100,000-article profile, and idle RSS.
 
-    python tests/bench/bench_gui.py [--articles 100000] [--runs 3]
+    python tests/bench/bench_gui.py [--articles 100000] [--runs 3] [--compare OTHER_CHECKOUT]
 
 Runs the real `python -m app` in a subprocess (offscreen unless DISPLAY is set) with
 HEARTH_BENCH_EXIT_AFTER_PAINT, which makes run_app print the time to the first paint, whether torch
 was imported, and the RSS after a few idle seconds. Peer figure in the same run: a bare PySide6
-window (QApplication + an empty QMainWindow) launched the same way.
+window (QApplication + an empty QMainWindow) launched the same way. --compare runs another checkout's
+`python -m app` (an older commit, say) on its own copy of the same profile, alternating with this one.
+As root, QtWebEngine needs QTWEBENGINE_CHROMIUM_FLAGS=--no-sandbox (the web reader is built after the paint).
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ QTimer.singleShot(0, done); app.exec()
 """
 
 
-def launch(args: list[str], env: dict[str, str]) -> list[dict]:
+def launch(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> list[dict]:
     env = dict(env, HEARTH_BENCH_T0=repr(time.time()))
-    out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, cwd=cwd)
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise SystemExit(f"no report from {args}: {out.stderr[-2000:]}")
@@ -48,6 +50,7 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--idle", type=float, default=3.0, help="idle seconds before measuring RSS")
+    parser.add_argument("--compare", type=Path, help="another checkout to launch alternately (before/after)")
     opts = parser.parse_args()
     from tests.ui.sample_profile import build_large, build_sample
 
@@ -61,19 +64,45 @@ def main() -> int:
         build_sample(data / "sample.sqlite3")  # unused; keeps the sample builder exercised
         print(f"profile: {opts.articles:,} articles built in {time.perf_counter() - started:.1f} s")
         env["HEARTH_BENCH_EXIT_AFTER_PAINT"] = str(opts.idle)
-        paints, idles = [], []
-        for _ in range(opts.runs):
+        other = Path(tmp) / "other"
+        if opts.compare:
+            other.mkdir()
+            builder = "import sys; from pathlib import Path; from tests.ui.sample_profile import build_large;"
+            builder += f" build_large(Path(sys.argv[1]), {opts.articles})"
+            subprocess.run(
+                [sys.executable, "-c", builder, str(other / "hearth.sqlite3")], cwd=opts.compare, check=True
+            )
+        paints, idles, other_paints, other_idles = [], [], [], []
+        for n in range(opts.runs):
+            if opts.compare and n % 2:  # alternate who goes first
+                paint, idle = launch(
+                    [sys.executable, "-m", "app", "--data-dir", str(other)], env, opts.compare
+                )[:2]
+                other_paints.append(paint["since_launch_s"])
+                other_idles.append(idle["rss_mb"])
             paint, idle = launch([sys.executable, "-m", "app", "--data-dir", str(data)], env)[:2]
             assert not paint["torch_loaded"], "torch was imported before the window showed"
             assert paint["articles_in_list"] == opts.articles, paint
             paints.append(paint["since_launch_s"])
             idles.append(idle["rss_mb"])
+            if opts.compare and not n % 2:
+                paint, idle = launch(
+                    [sys.executable, "-m", "app", "--data-dir", str(other)], env, opts.compare
+                )[:2]
+                other_paints.append(paint["since_launch_s"])
+                other_idles.append(idle["rss_mb"])
         bare = [launch([sys.executable, "-c", BARE], env)[0]["since_launch_s"] for _ in range(opts.runs)]
     print(
         f"hearth launch -> first painted window: best {min(paints):.2f} s, median {sorted(paints)[len(paints) // 2]:.2f} s"
         f"  (aim < 1.5 s; torch loaded: no)"
     )
     print(f"peer: bare PySide6 QMainWindow launch -> shown: best {min(bare):.2f} s")
+    if opts.compare:
+        print(
+            f"{opts.compare}: launch -> first painted window: best {min(other_paints):.2f} s, median"
+            f" {sorted(other_paints)[len(other_paints) // 2]:.2f} s; RSS after idle {max(other_idles):.0f} MB"
+            f" (this checkout: {sorted(paints)}, the other: {sorted(other_paints)})"
+        )
     print(
         f"RSS after {opts.idle:g} s idle with {opts.articles:,} articles listed: {max(idles):.0f} MB (aim < 250 MB)"
     )
