@@ -47,12 +47,14 @@ def logical_cpus() -> int:
 
 def thread_rule(setting: int, context: str = "cli", cores: int = 0, logical: int = 0) -> tuple[int, str]:
     """(CPU threads for the model, why): `ai.threads` when set (> 0); else every core for a command; for the
-    window (context "gui") every core but one when there are more than two cores and no spare hardware
-    threads, so the GUI thread never waits for a core while the model decodes (OpenMP workers spin-wait
-    between layers: on a full machine the window's event loop waits for the scheduler instead). With SMT the
-    window runs on a free sibling thread and the model keeps every core; on two cores or fewer one thread more
-    for the model is worth more than it costs the window (measured: tests/bench/bench_gui_latency.py --engine;
-    docs/ENGINE.md). `cores` and `logical` default to this machine's."""
+    window (context "gui") every core but one unless SMT leaves hardware threads to spare, so the GUI thread
+    always finds a free core while the model decodes. The native kernels' OpenMP threads spin-wait at each
+    layer's barrier (libgomp: ~300k iterations before sleeping): with a thread on every core the window's
+    event loop waits for time slices, and on a busy machine the spinning threads also slow each other. Measured
+    on 2 cores (tests/bench/bench_gui_latency.py --engine, 1.5B int8, docs/ENGINE.md): 1 thread decoded at
+    3.7-4.7 tok/s with event-loop p95 lateness 5-6 ms, 2 threads at 0.8-1.2 tok/s with 11-14 ms. With SMT the
+    window runs on a free sibling thread and the model keeps every core. `cores` and `logical` default to this
+    machine's."""
     if context not in CONTEXTS:
         raise ValueError(f"unknown context {context!r} (one of {', '.join(CONTEXTS)})")
     if setting > 0:
@@ -63,9 +65,9 @@ def thread_rule(setting: int, context: str = "cli", cores: int = 0, logical: int
         return cores, every
     if logical > cores:
         return cores, f"GUI: {every}, the window on a spare hardware thread"
-    if cores > 2:
+    if cores > 1:
         return cores - 1, "GUI: 1 core left for the window"
-    return cores, f"GUI: {every} (too few to leave one)"
+    return cores, f"GUI: {every} (none to leave)"
 
 
 @dataclass(frozen=True)

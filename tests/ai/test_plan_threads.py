@@ -1,6 +1,5 @@
 """The thread count in the plan (app/ai/plan.py `thread_rule`): ai.threads when set; else every core for a
-command, and for the window every core but one where there are more than two cores and no spare hardware
-threads. The plan shows the count and its reason, and the window's AI worker passes its context."""
+command, and for the window every core but one unless SMT leaves hardware threads to spare. The plan shows the count and its reason, and the window's AI worker passes its context."""
 
 from __future__ import annotations
 
@@ -29,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
         (0, "cli", 2, 2, 2, "all 2 cores"),
         (0, "cli", 8, 8, 8, "all 8 cores"),
         (0, "cli", 8, 16, 8, "all 8 cores"),
-        (0, "gui", 1, 1, 1, "GUI: the one core (too few to leave one)"),
-        (0, "gui", 2, 2, 2, "GUI: all 2 cores (too few to leave one)"),
+        (0, "gui", 1, 1, 1, "GUI: the one core (none to leave)"),
+        (0, "gui", 2, 2, 1, "GUI: 1 core left for the window"),
         (0, "gui", 3, 3, 2, "GUI: 1 core left for the window"),
         (0, "gui", 4, 4, 3, "GUI: 1 core left for the window"),
         (0, "gui", 16, 16, 15, "GUI: 1 core left for the window"),
