@@ -155,8 +155,11 @@ class Int8Linear:
 
 
 class Int4Linear:
-    """int4 weight-only, group-wise: W ≈ (n − 8)·s for nibbles n = q + 8 (|q| ≤ 7) and one fp16 scale s per
-    `group` inputs of a row (symmetric: s = max |w| / 7 over the group; group a multiple of 64).
+    """int4 weight-only, group-wise: W ≈ (n − 8)·s for nibbles n = q + 8 (−8 ≤ q ≤ 7) and one fp16 scale s per
+    `group` inputs of a row (group a multiple of 64). All 16 levels are used: s = −m/8 for the group's weight m
+    of largest magnitude, sign included, so m is q = −8 exactly and the other side reaches 7 (a weight of the
+    opposite sign near |m| is clipped by at most one step). The step is max |w| / 8, not / 7 as with |q| ≤ 7:
+    at group 64 the logits move by ~10 % less (random checkpoints), at no cost in bytes or kernel time.
 
     Packed for the native kernels (rows.h, W_Q4): each 64 inputs of a row are 32 bytes, byte i holding input i
     in its low nibble and input i + 32 in its high one. Sequences (and every input without the kernels)
@@ -178,10 +181,11 @@ class Int4Linear:
         self.packed = torch.empty(out_f, in_f // 2, dtype=torch.uint8, device=weight.device)
         for i in range(0, out_f, CONVERT_ROWS):  # in row blocks: no fp32 copy of the whole matrix
             w = weight[i : i + CONVERT_ROWS].float().view(-1, in_f // group, group)
-            s = (w.abs().amax(-1) / 7).clamp_(min=2**-14).to(torch.float16)
+            m = w.gather(-1, w.abs().argmax(-1, keepdim=True)).squeeze(-1)  # signed, largest magnitude
+            s = torch.where(m.abs() < 2**-11, 2**-14, m / -8).to(torch.float16)
             n = (
                 torch.round(w / s.float()[..., None])
-                .clamp_(-7, 7)
+                .clamp_(-8, 7)
                 .add_(8)
                 .to(torch.uint8)
                 .view(-1, in_f // 64, 2, 32)

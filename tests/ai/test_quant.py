@@ -56,13 +56,20 @@ def test_int4_packs_groups_of_nibbles_and_round_trips(group):
     assert lin.packed.shape == (40, 128) and lin.scale.shape == (40, 256 // group)
     assert lin.scale.dtype == torch.float16 and lin.nbytes == 40 * 128 + 40 * (256 // group) * 2
     n = lin.nibbles()
-    assert int(n.min()) >= 1 and int(n.max()) <= 15  # q + 8 with |q| <= 7
+    assert int(n.min()) == 0 and int(n.max()) == 15  # q + 8 with -8 <= q <= 7: all 16 levels used
+    # each group's weight of largest magnitude is q = -8 exactly: s = -m/8 (fp16-rounded), sign included
+    g = w.view(40, -1, group)
+    m = g.gather(-1, g.abs().argmax(-1, keepdim=True)).squeeze(-1)
+    assert torch.equal(lin.scale, (m / -8).to(torch.float16))
     # byte i of each 64 inputs holds input i (low nibble) and input i + 32 (high nibble)
     assert int(lin.packed[3, 5]) == int(n[3, 5]) | (int(n[3, 37]) << 4)
     assert int(lin.packed[3, 37]) == int(n[3, 69]) | (int(n[3, 101]) << 4)
     deq = lin.dequantized(torch.float32)
     err = (deq - w).abs().view(40, -1, group)
-    assert torch.all(err <= lin.scale.float()[..., None] * 0.5 + 1e-6)  # rounding error at most half a step
+    step = lin.scale.float().abs()[..., None]
+    clipped = (n == 15).view(40, -1, group)  # the opposite side of m may reach 8 steps: clipped to 7
+    assert torch.all(err[~clipped] <= (step * 0.5 + 1e-6).expand_as(err)[~clipped])  # at most half a step
+    assert torch.all(err <= step + 1e-6)  # a clipped weight: at most one step
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -6,7 +6,7 @@
  *   W_I8   signed bytes q = round(w / s_row) (|q| <= 127), one fp32 scale per row, and a plain fp32 input (no
  *          input quantisation: RWKV-7's low-rank maps, whose inputs are the token-shift mixes, one per block).
  *   W_Q8   bytes q + 128 (q = round(w / s_row), |q| <= 127) and one fp32 scale per row.
- *   W_Q4   nibbles q + 8 (q = round(w / s_group), |q| <= 7), one fp16 scale per group of G inputs (G % 64 == 0);
+ *   W_Q4   nibbles q + 8 (q = round(w / s_group), -8 <= q <= 7), one fp16 scale per group of G inputs (G % 64 == 0);
  *          each 64 inputs are 32 bytes, byte i holding input i in its low nibble and input i + 32 in its high one
  *          (so one 32-byte load and two masks give inputs 0..31 and 32..63 in order).
  * The int8/int4 rows take their input quantised to int8 in blocks of QB = 64 (one fp32 scale s_b each):
