@@ -255,7 +255,7 @@ class Key:
         "CPU kernels",
         ("auto", "avx512", "avx2", "neondot", "neon", "portable", "torch"),
     )
-    AI_THREADS = SettingSpec("ai.threads", int, 0, "CPU threads for the model (0: all cores)")
+    AI_THREADS = SettingSpec("ai.threads", int, 0, "CPU threads for the model (0: auto, GUI leaves a core)")
     AI_DOWNLOAD_BASE = SettingSpec(
         "ai.download_base", str, "https://huggingface.co", "base URL for model downloads"
     )

@@ -148,7 +148,7 @@ class ModelManagerDialog(QDialog):
         self.dtype.addItems(Key.AI_DTYPE.choices)
         self.dtype.setCurrentText(self.settings.get(Key.AI_DTYPE))
         self.threads = QSpinBox(minimum=0, maximum=256)
-        self.threads.setSpecialValueText(_("all cores"))
+        self.threads.setSpecialValueText(_("auto (all cores but one)"))
         self.threads.setValue(self.settings.get(Key.AI_THREADS))
         self.presets: dict[str, tuple[QDoubleSpinBox, QDoubleSpinBox]] = {}
         form = QFormLayout()
