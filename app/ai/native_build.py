@@ -5,8 +5,9 @@ One C source (`app/ai/native/`) builds as four variants: `avx512` (AVX-512 F/BW/
 aarch64, and `portable` (plain C, any CPU). A library is found, in order:
 
 1. prebuilt, in `app/ai/native/prebuilt/` (in a PyInstaller bundle the same path under `sys._MEIPASS`),
-   made ahead of time by `python3 -m app.ai.native_build --prebuild DIR` (`--machine aarch64` cross-compiles
-   the aarch64 variants with `aarch64-linux-gnu-gcc`);
+   compiled at install by setup.py's build hook (`pip install .` and `pip install -e .`), or ahead of time by
+   `python3 -m app.ai.native_build --prebuild DIR` (`--machine aarch64` cross-compiles the aarch64 variants
+   with `aarch64-linux-gnu-gcc`), as packaging/build.py does for the bundle;
 2. in the user cache (`HEARTH_NATIVE_DIR` moves it), from an earlier build on this machine;
 3. compiled there on first use with the system C compiler, as a fallback.
 
