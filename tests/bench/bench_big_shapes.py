@@ -113,6 +113,8 @@ def ab(path: Path, windows: int, threads: int) -> dict:
         logits, state = m.forward([1, 2, 3, 4])
         models[dtype] = (m, state, [int(torch.argmax(logits))])
         print(dtype, m.plan.summary(), json.dumps(parts(m)), flush=True)
+    if threads:  # loading sets the plan's thread count
+        torch.set_num_threads(threads)
     bw = bandwidth(models["int8"][0].plan.kern)
     rates: dict[str, list[float]] = {"int8": [], "int4": []}
     for _ in range(windows):
