@@ -52,7 +52,7 @@ def thread_rule(setting: int, context: str = "cli", cores: int = 0, logical: int
     layer's barrier (libgomp: ~300k iterations before sleeping): with a thread on every core the window's
     event loop waits for time slices, and on a busy machine the spinning threads also slow each other. Measured
     on 2 cores (tests/bench/bench_gui_latency.py --engine, 1.5B int8, docs/ENGINE.md): 1 thread decoded at
-    3.7-4.7 tok/s with event-loop p95 lateness 5-6 ms, 2 threads at 0.8-1.2 tok/s with 11-14 ms. With SMT the
+    3.7-4.8 tok/s with event-loop p95 lateness 5-6 ms, 2 threads at 0.8-1.2 tok/s with 9-14 ms. With SMT the
     window runs on a free sibling thread and the model keeps every core. `cores` and `logical` default to this
     machine's."""
     if context not in CONTEXTS:
