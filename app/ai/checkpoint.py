@@ -133,10 +133,11 @@ class CheckpointInfo:
             rest = self.params - self.matrix_params
             return self.matrix_params + rest * 2 + 2 * (self.n_layer * 8 * max(self.ffn_dim, self.n_embd))
         if dtype == "int4":
-            # nibbles + one fp16 scale per 64 inputs, the head included; the rest 16-bit (an upper bound: RWKV-7's
-            # low-rank maps are int8 in the native layout)
-            rest = self.params - self.matrix_params
-            return int(self.matrix_params * (0.5 + 2 / 64)) + rest * 2
+            # nibbles + one fp16 scale per 64 inputs, the head included; the embedding int8 with one fp32 scale
+            # per row; the rest 16-bit (an upper bound: RWKV-7's low-rank maps are int8 in the native layout)
+            emb = self.vocab_size * self.n_embd
+            rest = self.params - self.matrix_params - emb
+            return int(self.matrix_params * (0.5 + 2 / 64)) + emb + 4 * self.vocab_size + rest * 2
         if dtype not in _BYTES:
             raise ValueError(f"unknown dtype {dtype!r}")
         return self.params * _BYTES[dtype]

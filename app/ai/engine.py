@@ -14,7 +14,7 @@ from app.ai.checkpoint import CheckpointInfo
 from app.ai.lean import give_back
 from app.ai.ops_mix import ChannelMix
 from app.ai.plan import Plan
-from app.ai.quant import Projection, make_linear
+from app.ai.quant import Int8Rows, Projection, make_linear
 from app.ai.state import State
 
 log = logging.getLogger(__name__)
@@ -174,17 +174,26 @@ class RWKVModel(Generic[LayerT]):
         if progress is not None:
             progress(1.0)
 
-    def _embedding(self, weights: MutableMapping[str, Tensor]) -> Tensor:
+    def _embedding(self, weights: MutableMapping[str, Tensor]) -> Tensor | Int8Rows:
         """emb [V,C] with blocks.0.ln0 folded in (computed in fp32, 8192 rows at a time so no full fp32 copy is
-        made); bf16 storage unless running fp32 on CPU."""
+        made); int8 rows with an fp32 scale each for the int4 plan (a decode step reads one row), else bf16
+        storage unless running fp32 on CPU."""
         ln_w = weights.pop("blocks.0.ln0.weight").to(self.torch_device, torch.float32).squeeze()
         ln_b = weights.pop("blocks.0.ln0.bias").to(self.torch_device, torch.float32).squeeze()
         src = weights.pop("emb.weight")
         keep = self.act if self.wdtype == "fp32" or self.torch_device.type != "cpu" else torch.bfloat16
-        emb = torch.empty(src.shape, dtype=keep, device=self.torch_device)
+        emb: Tensor | Int8Rows
+        if self.wdtype == "int4":
+            emb = Int8Rows(src.shape[0], src.shape[1], self.act, self.torch_device)
+        else:
+            emb = torch.empty(src.shape, dtype=keep, device=self.torch_device)
         for i in range(0, src.shape[0], 8192):
             rows = src[i : i + 8192].to(device=self.torch_device, dtype=torch.float32)
-            emb[i : i + 8192] = torch.nn.functional.layer_norm(rows, (src.shape[1],), ln_w, ln_b)
+            rows = torch.nn.functional.layer_norm(rows, (src.shape[1],), ln_w, ln_b)
+            if isinstance(emb, Int8Rows):
+                emb.set_rows(i, rows)
+            else:
+                emb[i : i + 8192] = rows
             give_back(src[i : i + 8192])  # the file's pages of these rows (a no-op unless memory-mapped)
         return emb
 
@@ -247,3 +256,8 @@ class RWKVModel(Generic[LayerT]):
     def weight_bytes_per_token(self) -> int:
         """Bytes of weights one decode step reads (all projections and the head; one embedding row)."""
         raise NotImplementedError
+
+    def resident_weight_bytes(self) -> int:
+        """Bytes of weights held: what a decode step reads with the whole embedding in place of one row (the
+        per-channel vectors, a few C floats per layer, aside)."""
+        return self.weight_bytes_per_token() - self.C * self.emb.element_size() + self.emb.nbytes

@@ -37,7 +37,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 LIBRARY = "rwkv_cpu"
-ABI = 3001  # rwkv_abi() in rwkv_cpu.c
+ABI = 3002  # rwkv_abi() in rwkv_cpu.c
 SOURCE_DIR = Path(__file__).resolve().parent / "native"
 PREBUILT = Path("app") / "ai" / "native" / "prebuilt"
 BASE_FLAGS = ["-O3", "-fopenmp", "-shared", "-fPIC", "-std=gnu11", "-Wall"]

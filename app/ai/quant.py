@@ -219,6 +219,32 @@ class Int4Linear:
         return y.to(self.act_dtype)
 
 
+class Int8Rows:
+    """A table of rows (the embedding) as int8 with one fp32 scale per row: row ≈ q[row] * scale[row], symmetric
+    (scale = max |row| / 127). Filled block by block with `set_rows`; indexing with a tensor of row ids gives
+    those rows dequantised in `act_dtype`, as indexing the dense table would."""
+
+    def __init__(self, rows: int, cols: int, act_dtype: torch.dtype, device: torch.device) -> None:
+        self.q = torch.empty(rows, cols, dtype=torch.int8, device=device)
+        self.scale = torch.empty(rows, dtype=torch.float32, device=device)
+        self.act_dtype = act_dtype
+        self.shape = self.q.shape
+        self.nbytes = self.q.numel() + self.scale.numel() * 4
+
+    def set_rows(self, start: int, rows: Tensor) -> None:
+        """Quantise fp32 `rows` into rows start.. (one block at a time: no full-size temporary)."""
+        s = rows.abs().amax(dim=1).clamp_(min=1e-12) / 127.0
+        self.q[start : start + len(rows)] = torch.round(rows / s[:, None]).clamp_(-127, 127)
+        self.scale[start : start + len(rows)] = s
+
+    def element_size(self) -> int:
+        """Bytes per stored element (a decode step reads C of them and one 4-byte scale)."""
+        return 1
+
+    def __getitem__(self, index: Tensor) -> Tensor:
+        return (self.q[index].float() * self.scale[index].unsqueeze(-1)).to(self.act_dtype)
+
+
 Projection = Linear | Half16Linear | Int8Linear | Int4Linear
 
 

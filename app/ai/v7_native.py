@@ -17,12 +17,13 @@ import threading
 import torch
 
 from app.ai.native_ops import KIND_F16, KIND_F32, KIND_I8, KIND_Q4, KIND_Q8, Kernels
-from app.ai.quant import Half16Linear, Int4Linear, Int8Linear, Linear, Projection
+from app.ai.quant import Half16Linear, Int4Linear, Int8Linear, Int8Rows, Linear, Projection
 from app.ai.state import State
 from app.ai.v7 import DECAY, RWKV7
 
 Tensor = torch.Tensor
 _P = ctypes.c_void_p
+EMB_F32, EMB_BF16, EMB_I8 = 0, 1, 2  # rwkv_cpu.c's embedding kinds
 
 
 class _Mat(ctypes.Structure):
@@ -44,9 +45,10 @@ class V7Model(ctypes.Structure):
             (n, ctypes.c_int32)
             for n in ("L", "C", "H", "N", "V", "F", "nb", "ng", "db", "wkind", "head_kind", "group")
         ),
-        ("emb_bf16", ctypes.c_int32),
+        ("emb_kind", ctypes.c_int32),
         ("lora_kind", ctypes.c_int32),
         ("emb", _P),
+        ("emb_s", _P),
         ("ln_out_w", _P),
         ("ln_out_b", _P),
         ("head", _Mat),
@@ -148,8 +150,13 @@ class NativeV7:
         if isinstance(model.head, Int4Linear):
             groups.add(model.head.group)
         emb = model.emb
-        if emb.dtype not in (torch.float32, torch.bfloat16):
-            raise ValueError("embedding must be fp32 or bf16")
+        if isinstance(emb, Int8Rows):
+            emb_kind, emb_ptr, emb_s = EMB_I8, _ptr(emb.q), _ptr(emb.scale)
+        elif emb.dtype in (torch.float32, torch.bfloat16):
+            emb_kind = EMB_BF16 if emb.dtype == torch.bfloat16 else EMB_F32
+            emb_ptr, emb_s = _ptr(emb), 0
+        else:
+            raise ValueError("embedding must be fp32, bf16 or int8 rows")
         self._m = V7Model(
             L=model.info.n_layer,
             C=model.C,
@@ -163,9 +170,10 @@ class NativeV7:
             wkind=kinds.pop(),
             head_kind=head_kind,
             group=groups.pop() if groups else 0,
-            emb_bf16=int(emb.dtype == torch.bfloat16),
+            emb_kind=emb_kind,
             lora_kind=lora_kind,
-            emb=_ptr(emb),
+            emb=emb_ptr,
+            emb_s=emb_s,
             ln_out_w=_ptr(model.ln_out[0]),
             ln_out_b=_ptr(model.ln_out[1]),
             head=head,

@@ -137,9 +137,11 @@ static void decode(int kind) {
         P->v = make_mat(kind, C, C, group); P->o = make_mat(kind, C, C, group);
         P->ffn_k = make_mat(kind, F, C, group); P->ffn_v = make_mat(kind, C, F, group);
     }
-    V7Model m = {L, C, H, N, V, F, nb, ng, db, kind, kind, group, kind == W_Q8, lora_kind, NULL, NULL, NULL,
+    /* every embedding kind: bf16 with the q8 layers, int8 rows (the int4 plan's) with q4, else fp32 */
+    const int emb_kind = kind == W_Q8 ? EMB_BF16 : kind == W_Q4 ? EMB_I8 : EMB_F32;
+    V7Model m = {L, C, H, N, V, F, nb, ng, db, kind, kind, group, emb_kind, lora_kind, NULL, NULL, NULL, NULL,
                  {NULL, NULL}, layers};
-    if (m.emb_bf16) {
+    if (m.emb_kind == EMB_BF16) {
         uint16_t *e = malloc((size_t)V * C * 2);
         for (size_t i = 0; i < (size_t)V * C; i++) {
             float f = uni(-1.f, 1.f);
@@ -148,6 +150,11 @@ static void decode(int kind) {
             e[i] = (uint16_t)(u >> 16);
         }
         m.emb = e;
+    } else if (m.emb_kind == EMB_I8) {
+        int8_t *e = malloc((size_t)V * C);
+        for (size_t i = 0; i < (size_t)V * C; i++) e[i] = (int8_t)((int)(next() % 255) - 127);
+        m.emb = e;
+        m.emb_s = floats(V, 0.002f, 0.01f);
     } else {
         m.emb = floats((size_t)V * C, -1.f, 1.f);
     }

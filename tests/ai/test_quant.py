@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from app.ai import native_build, native_ops
-from app.ai.quant import DEQUANT_ROWS, Int4Linear, Int8Linear, Linear
+from app.ai.quant import DEQUANT_ROWS, Int4Linear, Int8Linear, Int8Rows, Linear
 
 VARIANTS = native_build.runnable()
 
@@ -95,3 +95,29 @@ def test_int4_kernel_at_model_widths(variant, n_in):
     lin = Int4Linear(w, torch.float32, torch.bfloat16, group=64, kern=native_ops.kernels(variant))
     exact = lin.dequantized(torch.float32) @ x
     assert ((lin(x) - exact).abs().max() / exact.abs().max()) < 1.5e-2
+
+
+def test_int8_rows_index_like_the_dense_table():
+    """Int8Rows (the int4 plan's embedding): q·scale per row, symmetric at max|row|/127; indexing with a tensor
+    of ids gives those rows in the activation dtype, a zero row stays zero."""
+    dense = (
+        torch.randn(40, 64, generator=torch.Generator().manual_seed(5))
+        * torch.linspace(0.1, 3.0, 40)[:, None]
+    )
+    dense[7] = 0.0
+    table = Int8Rows(40, 64, torch.float32, torch.device("cpu"))
+    table.set_rows(0, dense[:32])
+    table.set_rows(32, dense[32:])
+    assert table.nbytes == 40 * 64 + 40 * 4 and table.element_size() == 1 and table.shape == (40, 64)
+    assert torch.equal(
+        table.q.abs().amax(dim=1)[dense.abs().amax(dim=1) > 0], torch.full((39,), 127, dtype=torch.int8)
+    )
+    ids = torch.tensor([3, 7, 39, 3])
+    rows = table[ids]
+    assert rows.dtype == torch.float32 and rows.shape == (4, 64)
+    assert torch.equal(rows, table.q[ids].float() * table.scale[ids, None])
+    assert torch.all(rows[1] == 0)
+    assert torch.all((rows - dense[ids]).abs() <= table.scale[ids, None] / 2 + 1e-7)
+    half = Int8Rows(4, 8, torch.bfloat16, torch.device("cpu"))
+    half.set_rows(0, dense[:4, :8])
+    assert half[torch.tensor([0])].dtype == torch.bfloat16

@@ -29,7 +29,7 @@
 #define HEARTH_SOURCE_ID "unknown"
 #endif
 #define DECAY 0.606531f
-#define ABI 3001
+#define ABI 3002
 
 typedef struct {
     const void *w; /* [rows, in] in the model's weight layout */
@@ -49,12 +49,15 @@ typedef struct {
 typedef struct {
     int32_t L, C, H, N, V, F, nb, ng, db;
     int32_t wkind, head_kind, group; /* layouts of the layers' projections and of the head; q4 group size */
-    int32_t emb_bf16, lora_kind;
-    const void *emb; /* [V, C] fp32 or bf16 */
+    int32_t emb_kind, lora_kind; /* emb_kind: EMB_F32, EMB_BF16 or EMB_I8 */
+    const void *emb;      /* [V, C] fp32, bf16 or int8 rows */
+    const float *emb_s;   /* EMB_I8: fp32 scale per row [V]; else NULL */
     const float *ln_out_w, *ln_out_b;
     Mat head;
     const V7Layer *layers; /* [L] */
 } V7Model;
+
+enum { EMB_F32 = 0, EMB_BF16 = 1, EMB_I8 = 2 };
 
 int rwkv_abi(void) { return ABI; }
 const char *rwkv_variant(void) { return VARIANT; }
@@ -90,7 +93,8 @@ int rwkv7_layout(char *buf, int cap) {
     F(V7Layer, ffn_v.s);
     F(V7Model, L); F(V7Model, C); F(V7Model, H); F(V7Model, N); F(V7Model, V); F(V7Model, F); F(V7Model, nb);
     F(V7Model, ng); F(V7Model, db); F(V7Model, wkind); F(V7Model, head_kind); F(V7Model, group);
-    F(V7Model, emb_bf16); F(V7Model, lora_kind); F(V7Model, emb); F(V7Model, ln_out_w); F(V7Model, ln_out_b);
+    F(V7Model, emb_kind); F(V7Model, lora_kind); F(V7Model, emb); F(V7Model, emb_s); F(V7Model, ln_out_w);
+    F(V7Model, ln_out_b);
     F(V7Model, head.w); F(V7Model, head.s); F(V7Model, layers);
 #undef F
     n += snprintf(buf + n, n < cap ? (size_t)(cap - n) : 0, "sizes@%zu/%zu", sizeof(V7Layer), sizeof(V7Model));
@@ -261,9 +265,13 @@ void rwkv7_decode(const V7Model *m, int token, float *att_x, float *ffn_x, float
     Input in_v = {NULL, S.q + 2 * C, S.qs + 2 * C / QB, S.qsum + 2 * C / QB, 0.f};
     Input in_h = {NULL, S.q + 3 * C, S.qs + 3 * C / QB, S.qsum + 3 * C / QB, 0.f};
 
-    if (m->emb_bf16) {
+    if (m->emb_kind == EMB_BF16) {
         const uint16_t *e = (const uint16_t *)m->emb + (long)token * C;
         for (int i = 0; i < C; i++) { uint32_t u = (uint32_t)e[i] << 16; memcpy(&S.x[i], &u, 4); }
+    } else if (m->emb_kind == EMB_I8) {
+        const int8_t *e = (const int8_t *)m->emb + (long)token * C;
+        const float s = m->emb_s[token];
+        for (int i = 0; i < C; i++) S.x[i] = (float)e[i] * s;
     } else {
         memcpy(S.x, (const float *)m->emb + (long)token * C, (size_t)C * 4);
     }
