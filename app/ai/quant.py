@@ -9,6 +9,9 @@ its weight in their layout, and one-token inputs (decode) go through them; seque
 
 from __future__ import annotations
 
+import functools
+import threading
+
 import torch
 import torch.nn.functional as F
 
@@ -16,9 +19,41 @@ from app.ai.lean import give_back
 from app.ai.native_ops import KIND_F16, KIND_F32, KIND_Q4, KIND_Q8, Kernels
 
 Tensor = torch.Tensor
-DEQUANT_ROWS = 32  # int8 inputs of this many tokens or more multiply by widened weights
+DEQUANT_ROWS = 32  # int8 inputs of this many tokens or more multiply by widened weights (bf16 GEMM)
+DEQUANT_ROWS_FP32 = 64  # the same where the widened GEMM is fp32 (see cpu_gemm_dtype): measured at the 1.5B
+# shape on AVX2, 2 threads, whole prefills: int8pack 16.7/20.7/20.2 tok/s at 16/32/64 tokens, widened 9.7/16.2/20.9
 INT4_GROUP = 64  # inputs per int4 scale: chosen by measurement (tests/bench/bench_cpu_targets.py)
 CONVERT_ROWS = 2048  # rows quantised at a time while loading
+
+
+@functools.cache
+def cpu_gemm_dtype() -> torch.dtype:
+    """The dtype a CPU sequence (prefill) multiplies in: bf16 where the CPU has bf16 dot products
+    (AVX512-BF16, AMX), else fp32. Measured on an AVX2 CPU without them (2 threads, [512,2048]x[2048,8192]):
+    torch's bf16 GEMM ran at 9.4 GFLOP/s and its fp32 one at 59 (6x), so widening to bf16 there made int8
+    prefill at the 1.5B shape crawl at ~3 tokens/s."""
+    cpu = getattr(torch, "cpu", None)
+    try:
+        fast = bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported())  # type: ignore[union-attr]
+    except AttributeError:  # other architectures, older torch: fp32 is never the slow choice
+        fast = False
+    return torch.bfloat16 if fast else torch.float32
+
+
+_scratch = threading.local()
+
+
+def widened(weight: Tensor, dtype: torch.dtype) -> Tensor:
+    """`weight` converted to `dtype` in this thread's reused buffer (valid until the next call on the thread):
+    a fresh tensor for each projection of each prefill chunk costs its page faults every time."""
+    if weight.dtype == dtype:
+        return weight
+    buf: Tensor | None = getattr(_scratch, "buf", None)
+    n = weight.numel()
+    if buf is None or buf.dtype != dtype or buf.numel() < n or buf.device != weight.device:
+        buf = torch.empty(n, dtype=dtype, device=weight.device)
+        _scratch.buf = buf
+    return buf[:n].view(weight.shape).copy_(weight)
 
 
 class Linear:
@@ -69,7 +104,8 @@ class Linear:
 
 class Half16Linear:
     """CPU 16-bit weights: stored fp16 because torch's CPU fp16 GEMV streams ~2.4x faster than its bf16 GEMV;
-    a sequence (prefill) converts them to bf16 per call for the AVX512-BF16 GEMM (fp16 GEMM is slow on CPU).
+    a sequence (prefill) converts them per call to cpu_gemm_dtype (bf16 for an AVX512-BF16 GEMM, else fp32;
+    fp16 GEMM is slow on CPU).
     Activations stay fp32; `scaled` inputs (relu², gated outputs) are divided by their max before the fp16
     cast so they cannot overflow. bf16 checkpoint weights convert to fp16 exactly in its normal range."""
 
@@ -91,7 +127,8 @@ class Half16Linear:
         if self.kern is not None and x.numel() == self.in_features:
             return self.kern.matvec(KIND_F16, self.weight, None, x).view(*x.shape[:-1], -1)
         if x.dim() > 1 and x.shape[0] > 1:
-            return F.linear(x.to(torch.bfloat16), self.weight.to(torch.bfloat16)).to(self.act_dtype)
+            gemm = cpu_gemm_dtype()
+            return F.linear(x.to(gemm), widened(self.weight, gemm)).to(self.act_dtype)
         if self.scaled:
             s = x.abs().amax().clamp_(min=1e-30)
             return F.linear((x / s).to(torch.float16), self.weight).to(self.act_dtype) * s
@@ -126,31 +163,39 @@ class Int8Linear:
         self.q = q.bitwise_xor_(-128).view(torch.uint8) if biased else q  # q ^ 0x80 == q + 128
         self.scale_f32 = scale.contiguous() if biased else None
         self.kern = kern if biased and act_dtype == torch.float32 else None
-        self.compute_dtype = compute_dtype  # bf16 on CPU (the fast _weight_int8pack_mm path), fp16 on CUDA
+        self.compute_dtype = compute_dtype  # cpu_gemm_dtype() on CPU, fp16 on CUDA
         self.scale = scale.to(compute_dtype).contiguous()
+        # torch's int8pack kernel is fast with bf16 inputs only (fp32 ones ran ~20x slower, AVX2, 2 threads)
+        self.scale_mm = scale.to(torch.bfloat16).contiguous()
+        self.dequant_rows = DEQUANT_ROWS if compute_dtype != torch.float32 else DEQUANT_ROWS_FP32
         self.act_dtype = act_dtype
         self.out_features, self.in_features = self.q.shape
-        self.nbytes = self.q.numel() + self.scale.numel() * self.scale.element_size()
+        self.nbytes = (
+            self.q.numel() + self.scale.numel() * self.scale.element_size() + self.scale_mm.numel() * 2
+        )
         self._packed = self.q.device.type == "cpu" and hasattr(torch, "_weight_int8pack_mm")
 
     def signed(self) -> Tensor:
         return torch.bitwise_xor(self.q.view(torch.int8), -128) if self.biased else self.q
 
-    def dequantized(self) -> Tensor:
-        """q as a [out,in] tensor of the compute dtype (integers: exact in bf16/fp16)."""
-        if self.biased:
-            return self.q.to(self.compute_dtype).sub_(128.0)
-        return self.q.to(self.compute_dtype)
+    def dequantized(self, *, scratch: bool = False) -> Tensor:
+        """q as a [out,in] tensor of the compute dtype (integers: exact in bf16/fp16); `scratch`: in this
+        thread's reused buffer on the CPU (see widened), valid until the thread's next widening."""
+        if scratch and self.q.device.type == "cpu":
+            q = widened(self.q, self.compute_dtype)
+        else:
+            q = self.q.to(self.compute_dtype)
+        return q.sub_(128.0) if self.biased else q
 
     def __call__(self, x: Tensor) -> Tensor:
         if self.kern is not None and x.numel() == self.in_features:
             return self.kern.matvec(KIND_Q8, self.q, self.scale_f32, x).view(*x.shape[:-1], -1)
         shape = x.shape
-        x2 = x.reshape(-1, self.in_features).to(self.compute_dtype)
-        if self._packed and x2.shape[0] < DEQUANT_ROWS:
-            y = torch._weight_int8pack_mm(x2, self.signed(), self.scale)
-        else:  # long sequences: widen the weights once and run the 16-bit GEMM (1.6x faster than int8pack)
-            y = F.linear(x2, self.dequantized()) * self.scale
+        x2 = x.reshape(-1, self.in_features)
+        if self._packed and x2.shape[0] < self.dequant_rows:
+            y = torch._weight_int8pack_mm(x2.to(torch.bfloat16), self.signed(), self.scale_mm)
+        else:  # long sequences: widen the weights once and run the GEMM (1.6x faster than int8pack in bf16)
+            y = F.linear(x2.to(self.compute_dtype), self.dequantized(scratch=True)) * self.scale
         return y.to(self.act_dtype).reshape(*shape[:-1], self.out_features)
 
 
@@ -270,7 +315,7 @@ def make_linear(
         < 60000.0
     ):
         return Half16Linear(weight, act_dtype, scaled, kern=kern)
-    compute = torch.bfloat16 if device.type == "cpu" else torch.float16
+    compute = cpu_gemm_dtype() if device.type == "cpu" else torch.float16
     if wdtype == "int8":
         return Int8Linear(weight.to(device), act_dtype, compute, biased=kern is not None, kern=kern)
     if wdtype == "int4":

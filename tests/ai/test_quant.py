@@ -7,7 +7,18 @@ import pytest
 import torch
 
 from app.ai import native_build, native_ops
-from app.ai.quant import DEQUANT_ROWS, Int4Linear, Int8Linear, Int8Rows, Linear
+from app.ai.quant import (
+    DEQUANT_ROWS,
+    DEQUANT_ROWS_FP32,
+    Half16Linear,
+    Int4Linear,
+    Int8Linear,
+    Int8Rows,
+    Linear,
+    cpu_gemm_dtype,
+    make_linear,
+    widened,
+)
 
 VARIANTS = native_build.runnable()
 
@@ -28,6 +39,48 @@ def test_int8_matches_its_dequantised_weights(weight, biased, rows):
     assert y.dtype == torch.float32 and y.shape == (rows, 96)
     assert ((y - exact).abs().max() / exact.abs().max()) < 2e-2
     assert ((y - x @ weight.t()).abs().max() / exact.abs().max()) < 3e-2  # and stays close to fp32
+
+
+@pytest.mark.parametrize("biased", [False, True])
+@pytest.mark.parametrize("rows", [1, 4, DEQUANT_ROWS_FP32 - 1, DEQUANT_ROWS_FP32, 100])
+def test_int8_with_an_fp32_gemm_matches_on_both_paths(weight, biased, rows):
+    """Where the CPU has no bf16 dot products, sequences widen int8 to fp32 (short ones still take int8pack in
+    bf16, its fast case): both paths equal x·(q·s)ᵀ; the long path to fp32 rounding."""
+    lin = Int8Linear(weight, torch.float32, torch.float32, biased=biased)
+    assert lin.dequant_rows == DEQUANT_ROWS_FP32
+    x = torch.randn(rows, 128, generator=torch.Generator().manual_seed(rows))
+    exact = x @ (lin.signed().float() * lin.scale[:, None]).t()
+    y = lin(x)
+    assert y.dtype == torch.float32 and y.shape == (rows, 96)
+    tol = 2e-2 if rows < DEQUANT_ROWS_FP32 else 1e-5
+    assert ((y - exact).abs().max() / exact.abs().max()) < tol
+
+
+def test_the_cpu_gemm_dtype_follows_the_cpus_bf16_support():
+    fast = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    assert cpu_gemm_dtype() == (torch.bfloat16 if fast else torch.float32)
+    lin = make_linear(torch.randn(8, 64), wdtype="int8", act_dtype=torch.float32, device=torch.device("cpu"))
+    assert isinstance(lin, Int8Linear) and lin.compute_dtype == cpu_gemm_dtype()
+
+
+def test_widened_reuses_one_buffer_per_thread_and_converts_exactly():
+    a = torch.randint(-127, 128, (64, 32), dtype=torch.int8)
+    b = torch.randint(-127, 128, (16, 32), dtype=torch.int8)
+    wa = widened(a, torch.float32)
+    assert torch.equal(wa, a.float())
+    pointer = wa.data_ptr()
+    wb = widened(b, torch.float32)
+    assert torch.equal(wb, b.float()) and wb.data_ptr() == pointer  # the smaller one fits in the same buffer
+    assert widened(wb, torch.float32) is wb  # already that dtype: no copy
+
+
+def test_half16_sequences_match_fp32(weight):
+    lin = Half16Linear(weight, torch.float32, False)
+    x = torch.randn(40, 128, generator=torch.Generator().manual_seed(5))
+    y = lin(x)
+    exact = x @ lin.weight.float().t()
+    tol = 1e-5 if cpu_gemm_dtype() == torch.float32 else 2e-2
+    assert ((y - exact).abs().max() / exact.abs().max()) < tol
 
 
 def test_biased_bytes_are_q_plus_128(weight):
