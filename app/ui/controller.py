@@ -101,7 +101,7 @@ class AppController(QObject):
         changed = self.ctx.reload_settings()
         if changed:
             log.info("settings changed outside the app: %s", ", ".join(sorted(changed)))
-            self.apply_settings()
+            self.window.settings_changed.emit()  # as after Settings' save: apply_settings and the View menu
 
     def _install_ai(self) -> Any:
         """The AI panel beside the reader; None (and no torch, ever) while ai.enabled is off."""

@@ -73,6 +73,20 @@ def test_the_app_follows_a_cli_change_while_it_runs(qtbot, controller, capsys) -
     assert QApplication.palette().window().color().name() == "#26292e"
 
 
+def test_compact_list_set_from_the_cli_switches_the_running_window(qtbot, controller, capsys) -> None:
+    ctl, w = controller, controller.window
+    assert not w.list.compact and not w.actions_.compact_list.isChecked()
+    assert run(["--data-dir", str(ctl.paths.data_dir), "config", "set", "ui.list_compact", "true"]) == 0
+    capsys.readouterr()
+    ctl.reload_settings()  # what the file watcher calls a moment after the change
+    assert w.list.compact and w.actions_.compact_list.isChecked()
+    assert run(["--data-dir", str(ctl.paths.data_dir), "config", "set", "ui.list_compact", "false"]) == 0
+    capsys.readouterr()
+    ctl.reload_settings()
+    assert not w.list.compact and not w.actions_.compact_list.isChecked()
+    assert json.loads(ctl.paths.settings_path.read_text(encoding="utf-8"))["ui.list_compact"] is False
+
+
 def test_a_broken_feed_shows_a_banner_with_retry_and_edit(qtbot, controller) -> None:
     ctl, w = controller, controller.window
     feed = w.tree_model.feeds()[0]
