@@ -169,6 +169,13 @@ class ArticleListModel(QAbstractTableModel):
     def columnCount(self, parent: Index = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
+    def index(self, row: int, column: int, parent: Index = _NO_PARENT) -> QModelIndex:
+        # Qt's own index() asks rowCount and columnCount first: two calls into Python for each row that
+        # the tree view lays out (all of them, 100,000 at the first paint of a big feed); one call here
+        if parent.isValid() or not (0 <= row < len(self._ids) and 0 <= column < len(COLUMNS)):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:

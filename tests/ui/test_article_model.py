@@ -91,6 +91,20 @@ def test_sort_hide_read_and_local_flags(qtbot, sample_dir: Path) -> None:
         assert model.rowCount() == 10  # and it does not vanish under the reader
 
 
+def test_index_is_valid_exactly_inside_the_table(qtbot, sample_dir: Path) -> None:
+    with open_store(sample_dir / "hearth.sqlite3") as store:
+        model = ArticleListModel(store)
+        model.set_query(ArticleQuery(smart="all"))
+        rows, cols = model.rowCount(), model.columnCount()
+        last = model.index(rows - 1, cols - 1)
+        assert last.isValid() and (last.row(), last.column()) == (rows - 1, cols - 1)
+        assert last.data(ID_ROLE) == model.row_data(rows - 1).id
+        for row, col in ((rows, 0), (-1, 0), (0, cols), (0, -1)):
+            assert not model.index(row, col).isValid()
+        assert not model.index(0, 0, model.index(0, 0)).isValid()  # a flat list: no children
+        assert not model.hasChildren(model.index(0, 0)) and model.hasChildren()
+
+
 def test_reload_inserts_new_articles_at_the_top(qtbot, sample_dir: Path) -> None:
     from app.models import ParsedItem
 
