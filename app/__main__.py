@@ -106,13 +106,23 @@ def _missing(what: str, missing: list[str], table: Mapping[str, tuple[str, str]]
 
 
 def _preparse(argv: list[str]) -> argparse.Namespace:
-    """The real parser plus the packaging options, so `--help` lists them and bad options fail here."""
-    from app.cli import build_parser
-    from app.i18n import _
+    """The real parser plus the packaging options, so `--help` lists them and bad options fail here (a plain
+    launch, the window, is read by the global options alone)."""
+    from app.cli import build_parser, parse_plain_launch
     from app.language import choose_cli_language
 
     choose_cli_language(argv)  # before the parser exists: help texts are translated as they are added
+    plain = parse_plain_launch(argv, more=(_desktop_options,))
+    if plain is not None:
+        return plain
     parser = build_parser()
+    _desktop_options(parser)
+    return parser.parse_args(argv)
+
+
+def _desktop_options(parser: argparse.ArgumentParser) -> None:
+    from app.i18n import _
+
     group = parser.add_argument_group(_("desktop integration"))
     group.add_argument(
         "--install-desktop-entry",
@@ -120,7 +130,6 @@ def _preparse(argv: list[str]) -> argparse.Namespace:
         help=_("add Hearth to the desktop's menu (for pip installs)"),
     )
     group.add_argument("--remove-desktop-entry", action="store_true", help=_("remove that menu entry again"))
-    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from typing import TYPE_CHECKING
 
-import lxml.html
-from lxml import etree
+if TYPE_CHECKING:  # lxml loads with the first HTML to read (every store opening imports this module)
+    from lxml import etree
 
 _BLOCK_TAGS = frozenset(
     {
@@ -29,6 +30,9 @@ def html_to_text(html: str) -> str:
         return ""
     if not _MARKUP_HINT.search(html):
         return _tidy(html)
+    import lxml.html
+    from lxml import etree
+
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.errors import HearthError, OPMLError
+from app.files import replace_file
 from app.i18n import _, ngettext
 from app.models import ArticleQuery
 
@@ -244,7 +245,7 @@ def _write(ctx: Context, name: str, data: bytes) -> None:
             ctx.out.write(data.decode("utf-8"))
         return
     try:
-        Path(name).write_bytes(data)
+        replace_file(name, data)
     except OSError as exc:
         raise HearthError(
             _("cannot write {file}: {reason}").format(file=name, reason=exc.strerror or exc),

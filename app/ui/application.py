@@ -42,8 +42,9 @@ GIL_SWITCH_INTERVAL_S = 0.002
 CHROMIUM_SWITCHES = ("--no-unsandboxed-zygote",)
 CHROMIUM_FLAGS_ENV = "QTWEBENGINE_CHROMIUM_FLAGS"
 # not needed to show the window (the bench's report lists those loaded; tests/ui/test_startup_imports.py):
-# the refresh's parsers and pool, full text, the AI's Markdown and model, every site source, httpx's CLI
-# (httpx itself may load: favicons are fetched while the window is built)
+# the refresh's parsers and pool, full text, the AI's Markdown, model and panel (built after the paint),
+# every site source and command module, httpx's CLI; nor lxml, asyncio or httpx (favicons download after
+# the paint; an icon in the disk cache shows at once)
 NOT_FOR_FIRST_PAINT = (
     "feedparser",
     "multiprocessing",
@@ -54,6 +55,11 @@ NOT_FOR_FIRST_PAINT = (
     "click",
     "pygments",
     "app.sources.registry",
+    "app.commands.library",
+    "app.ui.ai_panel",
+    "lxml",
+    "asyncio",
+    "httpx",
 )
 
 
@@ -208,6 +214,7 @@ class FirstPaintProbe(QObject):
         report = {
             "event": "idle",
             "rss_mb": rss_mb(),
+            "side_panels": self.controller.window.side_panels is not None,  # the AI panel, built after the paint
             "torch_loaded": "torch" in sys.modules,
             "articles_in_list": self.controller.window.list_model.rowCount(),
             "child_processes": child_processes(),

@@ -73,11 +73,24 @@ class AppController(QObject):
         self._solver: Any = None
         self.feed_server: Any = None  # app.server.FeedServer while server.enabled is on
         self._quitting = False
+        self._shut_down = False
         self._warm = threading.Event()
         self._warming = False
+        self._ai_panel: Any = None  # built after the window's first paint (see ai_panel)
         self._wire()
         self._watch_settings_file()
-        self.ai_panel = self._install_ai()
+
+    @property
+    def ai_panel(self) -> Any:
+        """The AI panel beside the reader; None while ai.enabled is off. It is built once the window has
+        painted (its imports and widgets took ~0.25 s of the launch); asking for it earlier builds it now."""
+        return self.mount_ai()
+
+    def mount_ai(self) -> Any:
+        """Build the AI panel if ai.enabled is on and it is not built yet (not once shut down); returns it."""
+        if self._ai_panel is None and not (self._quitting or self._shut_down):
+            self._ai_panel = self._install_ai()
+        return self._ai_panel
 
     def _watch_settings_file(self) -> None:
         """`hearth config set` while the app runs: take the new values (and re-apply) within a moment."""
@@ -105,6 +118,8 @@ class AppController(QObject):
 
     def _install_ai(self) -> Any:
         """The AI panel beside the reader; None (and no torch, ever) while ai.enabled is off."""
+        if not self.settings.get(Key.AI_ENABLED):
+            return None
         from app.ui.ai_mount import install_ai
 
         panel = install_ai(self)
@@ -112,6 +127,7 @@ class AppController(QObject):
             from app.ui.ai_actions import install_ai_actions
 
             install_ai_actions(self.window, panel.worker)
+            panel.set_article(self.window.reader.article)  # one shown before the panel existed
         return panel
 
     def _wire(self) -> None:
@@ -144,7 +160,10 @@ class AppController(QObject):
         if self.tray_available:
             self.tray.show()
         if show:
+            self.window.painted.connect(self.mount_ai)  # after the first paint
             self.window.show()
+        else:
+            QTimer.singleShot(0, self.mount_ai)  # in the tray: once the event loop runs
         if schedule:
             self.scheduler.start()
         QTimer.singleShot(WARM_UP_DELAY_MS, self.warm_up)
@@ -180,8 +199,7 @@ class AppController(QObject):
         except OSError as exc:
             self.window.show_message(_("Could not change start-on-login: {error}").format(error=exc))
         self.window.list_model.reload()
-        if self.ai_panel is None:
-            self.ai_panel = self._install_ai()
+        self.mount_ai()  # turned on in Settings: build it now
         self.sync_feed_server()
 
     def sync_feed_server(self) -> None:
@@ -366,18 +384,20 @@ class AppController(QObject):
         Producers stop first, then what they already queued for the GUI thread is delivered, and only then do
         the stores close: the controller object outlives shutdown (tests, a second window), and a queued
         `feed_done` or a timer firing later would otherwise read a closed store."""
-        if self.ai_panel is not None:
-            if self.ai_panel.briefing is not None:
-                self.ai_panel.briefing.close()
-            if self.ai_panel.read_ahead is not None:
-                self.ai_panel.read_ahead.close()
+        self._shut_down = True
+        panel = self._ai_panel  # never built by shutting down
+        if panel is not None:
+            if panel.briefing is not None:
+                panel.briefing.close()
+            if panel.read_ahead is not None:
+                panel.read_ahead.close()
         self.scheduler.stop()
         self.refresher.cancel()
         if not self.refresher.wait(15):
             log.warning("the refresh did not stop within 15 s; closing anyway")
         QCoreApplication.sendPostedEvents()  # its last feed_done/finished, while the AI worker still takes jobs
-        if self.ai_panel is not None:
-            self.ai_panel.worker.close(10)
+        if panel is not None:
+            panel.worker.close(10)
         if self.feed_server is not None:
             self.feed_server.stop()
             self.feed_server = None

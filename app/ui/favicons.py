@@ -26,12 +26,17 @@ def favicon_url(feed: Feed) -> str | None:
 
 
 class FaviconLoader:
-    """Calls `on_icon(feed_id, icon)` (GUI thread) for every feed whose icon can be had."""
+    """Calls `on_icon(feed_id, icon)` (GUI thread) for every feed whose icon can be had. With `hold`, icons
+    in the disk cache show at once and downloads wait for `release()` (the window's first paint: starting
+    the download thread and its imports would slow the launch)."""
 
-    def __init__(self, fetcher: ResourceFetcher, on_icon: Callable[[int, QIcon], None]) -> None:
+    def __init__(
+        self, fetcher: ResourceFetcher, on_icon: Callable[[int, QIcon], None], *, hold: bool = False
+    ) -> None:
         self._fetcher = fetcher
         self._on_icon = on_icon
         self._requested: dict[int, str] = {}
+        self._held: list[tuple[int, str]] | None = [] if hold else None
 
     def load(self, feeds: Iterable[Feed]) -> None:
         for feed in feeds:
@@ -39,7 +44,23 @@ class FaviconLoader:
             if url is None or self._requested.get(feed.id) == url:
                 continue
             self._requested[feed.id] = url
-            self._fetcher.fetch(url, lambda path, feed_id=feed.id: self._loaded(feed_id, path))
+            cached = self._fetcher.cached(url)
+            if cached is not None:
+                self._loaded(feed.id, cached)
+            elif self._held is not None:
+                self._held.append((feed.id, url))
+            else:
+                self._fetch(feed.id, url)
+
+    def release(self) -> None:
+        """Start the downloads held back (and download at once from now on)."""
+        held, self._held = self._held or [], None
+        for feed_id, url in held:
+            if self._requested.get(feed_id) == url:  # not asked for another URL meanwhile
+                self._fetch(feed_id, url)
+
+    def _fetch(self, feed_id: int, url: str) -> None:
+        self._fetcher.fetch(url, lambda path: self._loaded(feed_id, path))
 
     def _loaded(self, feed_id: int, path: Path | None) -> None:
         if path is None:

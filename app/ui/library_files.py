@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import HOMEPAGE
 from app.errors import HearthError
+from app.files import replace_file
 from app.i18n import _, ngettext
 from app.ui.operations import LIBRARY
 from app.ui.window_parts import WindowParts
@@ -108,7 +109,7 @@ class LibraryFiles:
 
         def job(store: Any) -> int:
             outlines = store.export_outlines()
-            Path(path).write_bytes(write_opml(outlines))
+            replace_file(path, write_opml(outlines))
             return len(outlines)
 
         self.p.op(job).success(
@@ -135,10 +136,11 @@ class LibraryFiles:
             articles = [store.get_article(i) for i in ids]
             # summaries the user made travel with their articles (marked as AI summaries)
             summaries = store.latest_summaries(ids)
-            Path(path).write_bytes(
+            replace_file(
+                path,
                 export_articles(
                     articles, title=f"Hearth: {title}", link=HOMEPAGE, fmt=fmt, ai_summaries=summaries
-                )
+                ),
             )
             return len(articles)
 

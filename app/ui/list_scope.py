@@ -44,6 +44,7 @@ class ListScope:
         self.reader, self.banner, self.panes = reader, banner, panes
         self._show_message = show_message
         self.base_query = ArticleQuery(smart="all")
+        self.shown_node: tuple[str, object] | None = None  # (kind, key) of the tree row the list shows
         self.search = QLineEdit()
         self.search.setObjectName("searchBox")
         self.search.setPlaceholderText(_("Search articles  ( / )"))
@@ -74,6 +75,7 @@ class ListScope:
         else:
             query = ArticleQuery(feed_ids=(node.key,))
         self.base_query = query
+        self.shown_node = (node.kind, node.key)
         self.show_query(query)
 
     def show_query(self, query: ArticleQuery) -> None:

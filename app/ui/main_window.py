@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
     close_requested = Signal()  # the user closed the window (the controller decides: tray or quit)
     quit_requested = Signal()
     settings_changed = Signal()
+    painted = Signal()  # once, just after the first paint (what the window can do without is built then)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,7 +69,9 @@ class MainWindow(QMainWindow):
         self.reader = ReaderPane(ctx.resources)
         self.list.use_previews(ctx, lambda: self.reader.remote_images)  # snippets, thumbnails (issue 13)
         self._restore_reader_prefs()
-        self.favicons = FaviconLoader(ctx.resources, self.tree_model.set_feed_icon)
+        self.favicons = FaviconLoader(
+            ctx.resources, self.tree_model.set_feed_icon, hold=True
+        )  # until painted
         self.banner = FeedBanner(lambda feed_id: self.refresh_requested.emit([feed_id]), self._edit_address)
         self.panes = self._build_panes()
         self.splitter = self.panes.main
@@ -92,7 +95,9 @@ class MainWindow(QMainWindow):
             self, ctx, self.tree, self.tree_model, self.list, self.list_model, self.reader, self.search,
             self.status, self.dialogs,
         )  # fmt: skip
-        self.views = ViewUpdates(self.parts, self.banner, self.favicons, self.scope.show_node)
+        self.views = ViewUpdates(
+            self.parts, self.banner, self.favicons, self.scope.show_node, lambda: self.scope.shown_node
+        )
         self.views.unread_changed.connect(self.unread_changed)
         self.views.library_changed.connect(self.library_changed)
         self.marks = ArticleMarks(self.parts)
@@ -147,6 +152,8 @@ class MainWindow(QMainWindow):
             self._painted = True
             # the web reader (QtWebEngine) is built once the window is on screen, not before
             QTimer.singleShot(WEB_READER_DELAY_MS, self.reader.enable_web)
+            QTimer.singleShot(WEB_READER_DELAY_MS, self.favicons.release)
+            QTimer.singleShot(WEB_READER_DELAY_MS, self.painted.emit)
         return super().event(event)
 
     def _window_store(self) -> QSettings:
@@ -197,6 +204,9 @@ class MainWindow(QMainWindow):
             self.addAction(self.side_panel_action)
             self.actions_.side_panel_action = self.side_panel_action  # on the ? sheet
             store = self._window_store()
+            sizes = store.value("layout/reader_area")  # restore_layout ran before the panel was added
+            if isinstance(sizes, QByteArray):
+                self.panes.restore_state({"layout/reader_area": sizes})
             self.side_panel_action.setChecked(store.value("side_panel_visible", "false") == "true")
             self.set_side_panel_visible(self.side_panel_action.isChecked())
         self.side_panels.addTab(widget, title)

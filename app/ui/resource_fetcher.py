@@ -7,7 +7,6 @@ GUI thread. Views never touch the network themselves.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import logging
@@ -15,13 +14,16 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
 from app.config import Settings
 from app.errors import HearthError
 from app.ui.background import CallbackRelay
+
+if TYPE_CHECKING:
+    import asyncio  # imported with the loop, on the first download (not before the window's first paint)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,8 @@ class ResourceFetcher(QObject):
             return
         self._waiting[url] = [on_done]
         loop = self._ensure_loop()
+        import asyncio
+
         future = asyncio.run_coroutine_threadsafe(self._download(url, max_bytes), loop)
         future.add_done_callback(lambda fut, url=url: self._relay.deliver(self._finish, (url, fut)))
 
@@ -115,6 +119,8 @@ class ResourceFetcher(QObject):
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         """The loop exists at once (nothing to wait for); its thread runs it and does the imports."""
         if self._loop is None:
+            import asyncio
+
             self._loop = asyncio.new_event_loop()
             self._thread = threading.Thread(
                 target=self._run_loop, args=(self._loop,), name="hearth-resources", daemon=True
@@ -123,6 +129,8 @@ class ResourceFetcher(QObject):
         return self._loop
 
     def _run_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        import asyncio
+
         asyncio.set_event_loop(loop)
         try:
             loop.run_forever()

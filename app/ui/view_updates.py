@@ -43,12 +43,14 @@ class ViewUpdates(QObject):
         banner: FeedBanner,
         favicons: FaviconLoader,
         show_node: Callable[[QModelIndex], None],
+        shown_node: Callable[[], tuple[str, object] | None] = lambda: None,
     ) -> None:
         super().__init__(parts.host)
         self.p = parts
         self._banner = banner
         self._favicons = favicons
         self._show_node = show_node  # the list follows the tree's (re)selected row
+        self._shown_node = shown_node  # (kind, key) of the row the list shows, None before the first
         self.restoring = False  # the tree is being rebuilt: its selection changes are not the user's
         self._list_stale = False
         self._live_timer = QTimer(self, singleShot=True, interval=LIVE_UPDATE_MS)
@@ -96,8 +98,12 @@ class ViewUpdates(QObject):
             index = model.index_of("smart", "all")
         tree.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.restoring = False
-        if current is None or (current.kind, current.key) != key or first_load:
-            self._show_node(index)
+        if (
+            current is None
+            or (current.kind, current.key) != key
+            or (first_load and self._shown_node() != key)
+        ):
+            self._show_node(index)  # (a 100,000-article list is not queried twice at launch)
         self._favicons.load(feeds)
         self._banner.show_for(tree.current_node())
         reader = self.p.reader

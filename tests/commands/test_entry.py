@@ -50,3 +50,42 @@ def test_the_entry_point_s_windows_start_the_app_and_sign_in(
     assert run(["--data-dir", str(data_dir), "cookies", "signin", "weibo.com"], windows=windows) == 1
     assert "was cancelled" in capsys.readouterr().out
     assert signed == [(data_dir, "zhihu.com"), (data_dir, "weibo.com")]
+
+
+def test_a_plain_launch_reads_its_options_without_importing_the_commands(data_dir: Path) -> None:
+    """`hearth [--data-dir D] [-v]` (the window) needs no command module: building the full parser imported
+    all of them (~60 ms of the launch, lxml among them). A command, --help or a mistake still gets it."""
+    import json
+    import subprocess
+    import sys
+
+    code = """
+import json, sys
+from app.__main__ import _preparse
+from app.cli import Windows, run
+seen = {}
+def start(paths, argv):
+    seen["data_dir"] = str(paths.data_dir)
+    seen["commands"] = sorted(m for m in sys.modules if m.startswith("app.commands.") and m != "app.commands.context")
+    return 0
+args = _preparse(sys.argv[1:])
+seen["verbose"], seen["desktop"] = args.verbose, args.install_desktop_entry
+run(sys.argv[1:], windows=Windows(start=start, sign_in=lambda *a: False))
+print(json.dumps(seen))
+"""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--data-dir", str(data_dir), "-vv"],
+        cwd=root, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"data_dir": str(data_dir), "commands": [], "verbose": 2, "desktop": False}
+    for argv, expected in ((["--help"], "COMMAND"), (["--bogus"], "unrecognized arguments: --bogus")):
+        out = subprocess.run(
+            [sys.executable, "-m", "app", *argv], cwd=root, capture_output=True, text=True, timeout=60
+        )
+        assert expected in out.stdout + out.stderr  # the full parser's help and errors
+    version = subprocess.run(
+        [sys.executable, "-m", "app", "--version"], cwd=root, capture_output=True, text=True
+    )
+    assert version.stdout.startswith("hearth ")

@@ -274,8 +274,34 @@ def test_the_panel_starts_hidden_toggles_and_is_remembered(qtbot, ai) -> None:
     again = make_controller(ctl.paths.data_dir, ai__model_path=str(ctl.settings.get("ai.model_path")))
     qtbot.addWidget(again.window)
     try:
+        assert again.window.side_panel_action is None  # the panel is built after the first paint
+        assert again.ai_panel is not None  # or when asked for
         assert again.window.side_panel_action.isChecked()
         again.window.side_panel_action.trigger()
         assert not again.window.side_panels.isVisible()
     finally:
         again.shutdown()
+
+
+def test_the_panel_is_built_after_the_first_paint_with_the_article_already_open(
+    qtbot, data_dir: Path, tiny: Path
+) -> None:
+    """The launch paints without the AI panel (its imports cost ~0.25 s); built later, it shows the article
+    the reader already has, and the layout's saved panel width applies to it."""
+    ids = build_library(data_dir / "hearth.sqlite3")
+    ctl = make_controller(data_dir, ai__model_path=str(tiny), ai__device="cpu")
+    qtbot.addWidget(ctl.window)
+    try:
+        w = ctl.window
+        w.reload_library()
+        wait_loaded(qtbot, ctl)
+        select_node(qtbot, ctl, "feed", ids["otters_feed"])
+        w.select_row(0)
+        qtbot.waitUntil(lambda: w.reader.article is not None)
+        assert w.side_panels is None  # not painted yet: no panel
+        ctl.start(show=True, schedule=False)
+        qtbot.waitUntil(lambda: w.side_panels is not None, timeout=5000)  # built once the window painted
+        panel = ctl.ai_panel
+        assert panel.article is not None and panel.article.id == w.reader.article.id
+    finally:
+        ctl.shutdown()

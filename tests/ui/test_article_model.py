@@ -72,6 +72,76 @@ def test_scrolling_a_view_reads_only_visible_pages(qtbot, large_db: Path) -> Non
         assert shown > 90_000  # the view really scrolled to the end
 
 
+class CountingModel(ArticleListModel):
+    """The real model, counting the view's index() calls (the cost of laying rows out)."""
+
+    def __init__(self, store) -> None:
+        super().__init__(store)
+        self.index_calls = 0
+
+    def index(self, row, column, parent=article_model._NO_PARENT):
+        self.index_calls += 1
+        return super().index(row, column, parent)
+
+
+def test_showing_100k_rows_lays_out_only_those_on_screen(qtbot, large_db: Path) -> None:
+    """A tree view asked the model for every row before its first paint (~0.2 s at 100,000 rows)."""
+    from app.ui.article_list_view import ArticleListView
+
+    with open_store(large_db) as store:
+        model = CountingModel(store)
+        view = ArticleListView()
+        qtbot.addWidget(view)
+        view.setModel(model)
+        view.setup_header()
+        view.resize(600, 400)
+        model.set_query(ArticleQuery(smart="all"))
+        model.index_calls = 0
+        view.show()
+        qtbot.waitExposed(view)
+        view.viewport().repaint()
+        calls = model.index_calls
+        rows_on_screen = view.viewport().height() // view.visualRect(model.index(0, TITLE)).height() + 1
+        view.hide()
+        view.setModel(None)
+        assert model.rowCount() == 100_000
+        assert calls < 100 * rows_on_screen  # a few per cell shown, not one per row
+
+
+def test_the_list_keeps_a_lists_keys(qtbot, sample_dir: Path) -> None:
+    """Home/End go to the first/last article, Left/Right stay on the row, Tab leaves the list."""
+    from PySide6.QtCore import Qt
+
+    from app.ui.article_list_view import ArticleListView
+
+    with open_store(sample_dir / "hearth.sqlite3") as store:
+        model = ArticleListModel(store)
+        model.set_query(ArticleQuery(smart="all"))
+        view = ArticleListView()
+        qtbot.addWidget(view)
+        view.setModel(model)
+        view.setup_header()
+        view.resize(500, 300)
+        view.show()
+        qtbot.waitExposed(view)
+        view.setFocus()
+        view.setCurrentIndex(model.index(3, TITLE))
+        qtbot.keyClick(view, Qt.Key.Key_End)
+        assert view.currentIndex().row() == model.rowCount() - 1
+        qtbot.keyClick(view, Qt.Key.Key_Home)
+        assert view.currentIndex().row() == 0
+        qtbot.keyClick(view, Qt.Key.Key_Down)
+        current = (view.currentIndex().row(), view.currentIndex().column())
+        qtbot.keyClick(view, Qt.Key.Key_Right)
+        qtbot.keyClick(view, Qt.Key.Key_Left)
+        assert (view.currentIndex().row(), view.currentIndex().column()) == current == (1, TITLE)
+        assert view.selected_ids() == [model.article_id(1)]
+        assert not view.tabKeyNavigation()  # Tab is the window's: the next pane
+        assert view.verticalHeader().defaultSectionSize() == view.sizeHintForRow(0)  # one measured height
+        view.set_compact(not view.compact)
+        assert view.verticalHeader().defaultSectionSize() == view.sizeHintForRow(0)
+
+
 def test_sort_hide_read_and_local_flags(qtbot, sample_dir: Path) -> None:
     with open_store(sample_dir / "hearth.sqlite3") as store:
         model = ArticleListModel(store)

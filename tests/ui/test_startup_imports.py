@@ -42,7 +42,8 @@ def test_first_paint_loads_no_parser_pool_ai_markdown_or_site_sources(tmp_path: 
     assert "first_paint" in events and "idle" in events, done.stderr[-3000:]
     paint = events["first_paint"]
     assert paint["articles_in_list"] > 0  # a real window on a real library
-    assert paint["loaded_early"] == []
+    assert paint["loaded_early"] == []  # the AI panel, lxml, httpx among them
+    assert events["idle"]["side_panels"]  # the AI panel was built once the window had painted
     assert paint["child_processes"] == []  # no parse workers or forkserver before any refresh
     # later only QtWebEngine's own processes (zygotes, the renderer) for the web reader built after the paint
     assert all(name.startswith("QtWebEngineProcess") for name in events["idle"]["child_processes"])
