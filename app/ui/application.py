@@ -214,7 +214,8 @@ class FirstPaintProbe(QObject):
         report = {
             "event": "idle",
             "rss_mb": rss_mb(),
-            "side_panels": self.controller.window.side_panels is not None,  # the AI panel, built after the paint
+            "side_panels": self.controller.window.side_panels
+            is not None,  # the AI panel, built after the paint
             "torch_loaded": "torch" in sys.modules,
             "articles_in_list": self.controller.window.list_model.rowCount(),
             "child_processes": child_processes(),
