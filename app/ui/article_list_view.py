@@ -101,6 +101,8 @@ class ArticleListView(QTableView):
     def setup_header(self) -> None:
         """Call after setModel: column sizes and the default sort indicator (newest first)."""
         header = self.header()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # as a list's
+        header.setHighlightSections(False)  # a selected row does not bold the column titles
         header.setStretchLastSection(False)
         header.setSectionResizeMode(STAR, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
