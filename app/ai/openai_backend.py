@@ -13,14 +13,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx
 
 from app.ai.prompts import ChatMessage
 from app.ai.results import FinishReason
 from app.errors import ConfigError, ModelError, ModelLoadError
+
+if TYPE_CHECKING:  # imported by the client, the first time one is made: not when the AI panel is built
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ class OpenAIClient:
         headers = {"Accept": "text/event-stream, application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
+        import httpx
+
         self._http = httpx.Client(
             timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
             trust_env=False,
@@ -78,6 +81,8 @@ class OpenAIClient:
     # models ---------------------------------------------------------------------------------------
     def list_models(self) -> list[str]:
         """The ids the server offers (`GET /models`)."""
+        import httpx
+
         url = f"{self.base}/models"
         try:
             response = self._http.get(url)
@@ -118,6 +123,8 @@ class OpenAIClient:
         cancel: threading.Event | None = None,
     ) -> Completion:
         """Stream one answer to `on_text`. A set `cancel` closes the connection at once (finish "cancelled")."""
+        import httpx
+
         model = self.resolved_model()
         body: dict[str, Any] = {
             "model": model,
@@ -172,6 +179,8 @@ class OpenAIClient:
 
     # errors ---------------------------------------------------------------------------------------
     def _unreachable(self, exc: Exception) -> ModelError:
+        import httpx
+
         if isinstance(exc, httpx.TimeoutException):
             return ModelLoadError(
                 f"the model server at {self.base} did not answer in time",

@@ -119,10 +119,9 @@ def run_app(paths: Paths, argv: list[str]) -> int:
     server.raise_requested.connect(controller.show_window)
     bench = os.environ.get(BENCH_ENV)
     if bench is not None:
-        probe = FirstPaintProbe(
+        FirstPaintProbe(
             controller, started, float(bench or 0), show_article=os.environ.get(BENCH_ARTICLE_ENV) == "1"
         )
-        controller.window.installEventFilter(probe)
     controller.start(show=True if bench is not None else None, schedule=bench is None)
     try:
         return app.exec()
@@ -155,8 +154,14 @@ def install_qt_translations(app: QCoreApplication, language: str) -> list[QTrans
     return installed
 
 
+REPORT_EVENT = QEvent.Type(QEvent.registerEventType())
+
+
 class FirstPaintProbe(QObject):
-    """Reports the first paint of the main window (bench only), then quits after `idle_s`."""
+    """Reports the first paint of the main window and the first paint of the article list with its rows
+    (the window may paint before the library has loaded), bench only; then quits after `idle_s`."""
+
+    LIST_WAIT_MS = 5000  # a library without articles never paints rows
 
     def __init__(self, controller: Any, started: float, idle_s: float, *, show_article: bool = False) -> None:
         super().__init__(controller)
@@ -165,19 +170,61 @@ class FirstPaintProbe(QObject):
         self.idle_s = idle_s
         self.show_article = show_article
         self.done = False
+        self.list_done = False
+        self._waited_ms = 0
+        self._pending: list[Any] = []
+        self._list_viewport = controller.window.list.viewport()
+        controller.window.installEventFilter(self)
+        self._list_viewport.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if not self.done and event.type() == QEvent.Type.Paint:
-            self.done = True
-            QTimer.singleShot(0, self._report_paint)
+        if event.type() == QEvent.Type.Paint:
+            if watched is self.controller.window and not self.done:
+                self.done = True
+                self._post(self._report_paint)
+            elif (
+                watched is self._list_viewport
+                and not self.list_done
+                and self.controller.window.list_model.rowCount()
+            ):
+                self.list_done = True
+                self._post(self._report_list)
         return False
 
+    def _post(self, report: Any) -> None:
+        """Run `report` once this frame is painted, ahead of work queued meanwhile (the after-paint work
+        that the window queues in the same frame would otherwise delay the report, not the paint)."""
+        self._pending.append(report)
+        QCoreApplication.postEvent(self, QEvent(REPORT_EVENT), Qt.EventPriority.HighEventPriority.value)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == REPORT_EVENT:
+            self._pending.pop(0)()
+            return True
+        return super().event(event)
+
+    def _report_list(self) -> None:
+        report = {
+            "event": "list_painted",
+            "since_launch_s": since_launch_s(),
+            "articles_in_list": self.controller.window.list_model.rowCount(),
+        }
+        print(json.dumps(report), flush=True)
+
+    def _then(self) -> None:
+        """After the first paint and the list's (or LIST_WAIT_MS): open an article or idle."""
+        if not self.list_done and self._waited_ms < self.LIST_WAIT_MS:
+            self._waited_ms += 20
+            QTimer.singleShot(20, self._then)
+        elif self.show_article:
+            QTimer.singleShot(50, self._open_article)
+        else:
+            QTimer.singleShot(int(self.idle_s * 1000), self._report_idle)
+
     def _report_paint(self) -> None:
-        t0 = os.environ.get(BENCH_T0_ENV)
-        since_launch = time.time() - float(t0) if t0 else None
         report = {
             "event": "first_paint",
-            "since_launch_s": round(since_launch, 3) if since_launch is not None else None,
+            "since_launch_s": since_launch_s(),
             "since_run_app_s": round(time.perf_counter() - self.started, 3),
             "torch_loaded": "torch" in sys.modules,
             "rss_mb": rss_mb(),
@@ -187,10 +234,7 @@ class FirstPaintProbe(QObject):
             "child_processes": child_processes(),
         }
         print(json.dumps(report), flush=True)
-        if self.show_article:
-            QTimer.singleShot(50, self._open_article)
-        else:
-            QTimer.singleShot(int(self.idle_s * 1000), self._report_idle)
+        self._then()
 
     def _open_article(self) -> None:
         """Bench only: wait for the web reader, open the first article, report once it has loaded."""
@@ -222,6 +266,12 @@ class FirstPaintProbe(QObject):
         }
         print(json.dumps(report), flush=True)
         self.controller.quit()
+
+
+def since_launch_s() -> float | None:
+    """Seconds since HEARTH_BENCH_T0 (the bench's clock just before it started this process)."""
+    t0 = os.environ.get(BENCH_T0_ENV)
+    return round(time.time() - float(t0), 3) if t0 else None
 
 
 def child_processes() -> list[str]:

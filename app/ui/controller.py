@@ -154,7 +154,7 @@ class AppController(QObject):
     def start(self, *, show: bool | None = None, schedule: bool = True) -> None:
         self.apply_theme()
         self.window.restore_layout()
-        self.window.reload_library()
+        self.window.reload_library(now=True)  # the first paint shows the library
         if show is None:
             show = not (self.settings.get(Key.UI_START_MINIMISED) and self.tray_available)
         if self.tray_available:

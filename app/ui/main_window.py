@@ -41,6 +41,7 @@ from app.ui.window_parts import WindowParts, window_store
 log = logging.getLogger(__name__)
 
 WEB_READER_DELAY_MS = 0  # after the first paint
+LIBRARY_WAIT_MS = 2000  # the after-paint work waits this long at most for the library
 
 
 class MainWindow(QMainWindow):
@@ -50,7 +51,8 @@ class MainWindow(QMainWindow):
     close_requested = Signal()  # the user closed the window (the controller decides: tray or quit)
     quit_requested = Signal()
     settings_changed = Signal()
-    painted = Signal()  # once, just after the first paint (what the window can do without is built then)
+    # once, when the window has painted and shown the library: what it can do without is built then
+    painted = Signal()
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +60,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(_("Hearth"))
         self.setWindowIcon(app_icon())
         self._painted = False
+        self._waiting_for = {"paint", "library"}  # before the after-paint work (see _settle)
 
         self.tree_model = FeedTreeModel(self)
         self.tree = FeedTreeView()
@@ -100,6 +103,7 @@ class MainWindow(QMainWindow):
         )
         self.views.unread_changed.connect(self.unread_changed)
         self.views.library_changed.connect(self.library_changed)
+        self.views.library_changed.connect(lambda: self._settle("library"))
         self.marks = ArticleMarks(self.parts)
         self.undo_stack = self.marks.undo_stack
         self.marks.undo_changed.connect(self.status.show_undo)
@@ -150,11 +154,24 @@ class MainWindow(QMainWindow):
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and not getattr(self, "_painted", True):
             self._painted = True
-            # the web reader (QtWebEngine) is built once the window is on screen, not before
-            QTimer.singleShot(WEB_READER_DELAY_MS, self.reader.enable_web)
-            QTimer.singleShot(WEB_READER_DELAY_MS, self.favicons.release)
-            QTimer.singleShot(WEB_READER_DELAY_MS, self.painted.emit)
+            self._settle("paint")
+            QTimer.singleShot(
+                LIBRARY_WAIT_MS, lambda: self._settle("library")
+            )  # a library that failed to load
         return super().event(event)
+
+    def _settle(self, what: str) -> None:
+        """Once the window is on screen and the library is in the tree and the list (it loads off the GUI
+        thread, and work queued before it would leave the list empty that long): the AI panel and its
+        toolbar buttons (painted's slots, ~0.06 s), favicon downloads, then the web reader (the slowest)."""
+        if what not in self._waiting_for:
+            return
+        self._waiting_for.discard(what)
+        if self._waiting_for:
+            return
+        QTimer.singleShot(WEB_READER_DELAY_MS, self.painted.emit)  # after the list's own repaint
+        QTimer.singleShot(WEB_READER_DELAY_MS, self.favicons.release)
+        QTimer.singleShot(WEB_READER_DELAY_MS, self.reader.enable_web)
 
     def _window_store(self) -> QSettings:
         return window_store(self.ctx.paths)
@@ -267,8 +284,8 @@ class MainWindow(QMainWindow):
         self.close_requested.emit()
 
     # the views follow the store (view_updates) ---------------------------------------------------
-    def reload_library(self) -> None:
-        self.views.reload_library()
+    def reload_library(self, *, now: bool = False) -> None:
+        self.views.reload_library(now=now)
 
     def refresh_counts(self) -> None:
         self.views.refresh_counts()
