@@ -229,6 +229,7 @@ class FirstPaintProbe(QObject):
             "torch_loaded": "torch" in sys.modules,
             "rss_mb": rss_mb(),
             "articles_in_list": self.controller.window.list_model.rowCount(),
+            "list_in_first_frame": self.list_done,  # the article list painted its rows in this frame
             "loaded_early": [name for name in NOT_FOR_FIRST_PAINT if sys.modules.get(name) is not None],
             "modules": len(sys.modules),
             "child_processes": child_processes(),

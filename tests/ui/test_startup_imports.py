@@ -42,6 +42,7 @@ def test_first_paint_loads_no_parser_pool_ai_markdown_or_site_sources(tmp_path: 
     assert "first_paint" in events and "idle" in events, done.stderr[-3000:]
     paint = events["first_paint"]
     assert paint["articles_in_list"] > 0  # a real window on a real library
+    assert paint["list_in_first_frame"]  # the first frame shows the articles, not an empty list
     assert paint["loaded_early"] == []  # the AI panel, lxml, httpx among them
     assert events["idle"]["side_panels"]  # the AI panel was built once the window had painted
     assert paint["child_processes"] == []  # no parse workers or forkserver before any refresh
@@ -92,3 +93,20 @@ print(json.dumps({"plain": plain, "registry_loaded_for_plain": before, "kinds": 
     assert got["registry_loaded_for_plain"] is False
     assert any(ours for ours, _ in got["kinds"].values())  # some sources have a cookie site
     assert all(ours == theirs for ours, theirs in got["kinds"].values())
+
+
+def test_the_first_frame_of_a_100k_library_shows_its_articles(tmp_path: Path, large_db: Path) -> None:
+    """The library loads before the window shows (on the GUI thread at launch), so the first frame has the
+    100,000-article list, not an empty one that fills after the after-paint work (web reader, AI panel)."""
+    import shutil
+
+    shutil.copy(large_db, tmp_path / "hearth.sqlite3")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HEARTH_BENCH_EXIT_AFTER_PAINT="0")
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(tmp_path)],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    events = {e["event"]: e for e in map(json.loads, filter(None, done.stdout.splitlines())) if "event" in e}
+    assert "first_paint" in events, done.stderr[-3000:]
+    assert events["first_paint"]["list_in_first_frame"]
+    assert events["list_painted"]["articles_in_list"] == 100_000
