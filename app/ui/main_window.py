@@ -155,14 +155,13 @@ class MainWindow(QMainWindow):
         if event.type() == QEvent.Type.Paint and not getattr(self, "_painted", True):
             self._painted = True
             self._settle("paint")
-            QTimer.singleShot(
-                LIBRARY_WAIT_MS, lambda: self._settle("library")
-            )  # a library that failed to load
+            # a library that failed to load: the rest comes all the same (not after the window is gone)
+            QTimer.singleShot(LIBRARY_WAIT_MS, self, lambda: self._settle("library"))
         return super().event(event)
 
     def _settle(self, what: str) -> None:
-        """Once the window is on screen and the library is in the tree and the list (it loads off the GUI
-        thread, and work queued before it would leave the list empty that long): the AI panel and its
+        """Once the window is on screen and the library is in the tree and the list (a background load, after
+        an error at launch, would otherwise wait behind that work with the list empty): the AI panel and its
         toolbar buttons (painted's slots, ~0.06 s), favicon downloads, then the web reader (the slowest)."""
         if what not in self._waiting_for:
             return

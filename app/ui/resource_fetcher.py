@@ -43,6 +43,7 @@ class ResourceFetcher(QObject):
         self._client: Any = None
         self._options: Any = None
         self._thread: threading.Thread | None = None
+        self._closed = False  # after close(): nothing downloads (no new loop thread)
 
     def cached_path(self, url: str) -> Path:
         digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:40]
@@ -61,7 +62,7 @@ class ResourceFetcher(QObject):
         if path is not None:
             on_done(path)
             return
-        if url in self._failed or not url.startswith(("http://", "https://")):
+        if self._closed or url in self._failed or not url.startswith(("http://", "https://")):
             on_done(None)
             return
         if url in self._waiting:
@@ -148,6 +149,7 @@ class ResourceFetcher(QObject):
             loop.close()
 
     def close(self) -> None:
+        self._closed = True
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._thread is not None:

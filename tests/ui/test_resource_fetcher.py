@@ -35,3 +35,23 @@ def test_close_with_downloads_queued_and_in_flight_leaves_nothing_pending(
         assert never_awaited == []
         assert not [r for r in caplog.records if "destroyed but it is pending" in r.getMessage()]
         assert done == [None] * 31
+
+
+def test_after_close_nothing_downloads(qtbot, tmp_path: Path) -> None:
+    """A late request (the window's favicons, released after a quick shutdown) gets None at once and
+    starts no new download thread."""
+    import threading
+
+    with LocalServer() as server:
+        server.route("/icon.png", Reply(200, b"\x89PNG" + b"0" * 10, {"Content-Type": "image/png"}))
+        fetcher = ResourceFetcher(tmp_path / "cache", Settings())
+        fetcher.close()
+
+        def loops() -> int:
+            return sum(t.name == "hearth-resources" for t in threading.enumerate())
+
+        before = loops()  # other tests' fetchers may still be ending
+        done: list[Path | None] = []
+        fetcher.fetch(server.url("/icon.png"), done.append)
+        assert done == [None] and server.requests == []
+        assert loops() <= before
