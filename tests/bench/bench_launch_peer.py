@@ -56,7 +56,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_reader_memory import start_xvfb  # noqa: E402
+from tests.bench.bench_reader_memory import descendants, start_xvfb  # noqa: E402
 
 CREATE_NOTIFY, MAP_NOTIFY, SUBSTRUCTURE_NOTIFY_MASK = 16, 19, 1 << 19
 DAMAGE_REPORT_NON_EMPTY, XA_CARDINAL = 3, 6
@@ -181,22 +181,6 @@ class MapWatcher:
                 return later[0]
             self.pump(0.05)
         return None
-
-
-def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        todo.extend(kids := children.get(todo.pop(), []))
-        found.update(kids)
-    return found
 
 
 def end_tree(proc: subprocess.Popen, wait_s: float, terminate: bool) -> str:

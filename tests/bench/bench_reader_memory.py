@@ -32,6 +32,29 @@ sys.path.insert(0, str(ROOT))
 CORPUS = ROOT / "tests" / "fixtures" / "reader"
 
 
+def children_by_parent() -> dict[int, list[int]]:
+    """Every process's children, from /proc (a process that exits meanwhile is left out)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` (children, theirs, ...)."""
+    children = children_by_parent()
+    found, todo = set(), [pid]
+    while todo:
+        todo.extend(kids := children.get(todo.pop(), []))
+        found.update(kids)
+    return found
+
+
 def tree_pss_mb(pid: int, detail: list[str] | None = None) -> float:
     """PSS of `pid` and every descendant, in MB (`detail` gets one line per process)."""
     return tree_memory_mb(pid, detail)[0]
@@ -41,15 +64,7 @@ def tree_memory_mb(pid: int, detail: list[str] | None = None) -> tuple[float, fl
     """(PSS, USS) of `pid` and every descendant, in MB. PSS splits each shared page among every process
     on the machine mapping it, so it moves with what else runs (other PySide6 programs share Hearth's Qt
     libraries, nothing shares RSS Guard's Debian ones); USS (private pages only) does not."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(entry))
+    children = children_by_parent()
     pss = uss = 0
     todo = [pid]
     kinds: dict[int, str] = {}
@@ -85,20 +100,9 @@ def tree_alone_mb(pid: int) -> float:
     """The tree's memory as if nothing else ran on the machine: its anonymous and shmem PSS, plus each
     mapped file's resident size counted once for the whole tree (the largest any of its processes has).
     Unlike PSS this does not move when other programs map the same libraries."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            children.setdefault(ppid, []).append(int(entry))
     private = 0
     files: dict[str, int] = {}
-    todo = [pid]
-    while todo:
-        current = todo.pop()
-        todo.extend(children.get(current, []))
+    for current in (pid, *descendants(pid)):
         try:
             rollup = Path(f"/proc/{current}/smaps_rollup").read_text().splitlines()
             smaps = Path(f"/proc/{current}/smaps").read_text().splitlines()

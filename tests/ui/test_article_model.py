@@ -30,6 +30,18 @@ class CountingStore:
         return getattr(self.store, name)
 
 
+def list_view(qtbot, model: ArticleListModel, width: int = 600, height: int = 400):
+    """The window's article list on `model`, sized (not shown yet)."""
+    from app.ui.article_list_view import ArticleListView
+
+    view = ArticleListView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setup_header()
+    view.resize(width, height)
+    return view
+
+
 def test_opens_100k_articles_reading_only_the_pages_shown(qtbot, large_db: Path) -> None:
     with open_store(large_db) as store:
         counting = CountingStore(store)
@@ -45,16 +57,10 @@ def test_opens_100k_articles_reading_only_the_pages_shown(qtbot, large_db: Path)
 
 
 def test_scrolling_a_view_reads_only_visible_pages(qtbot, large_db: Path) -> None:
-    from app.ui.article_list_view import ArticleListView
-
     with open_store(large_db) as store:
         counting = CountingStore(store)
         model = ArticleListModel(counting)
-        view = ArticleListView()
-        qtbot.addWidget(view)
-        view.setModel(model)
-        view.setup_header()
-        view.resize(600, 400)
+        view = list_view(qtbot, model)
         view.show()
         model.set_query(ArticleQuery(smart="all"))
         bar = view.verticalScrollBar()
@@ -86,15 +92,9 @@ class CountingModel(ArticleListModel):
 
 def test_showing_100k_rows_lays_out_only_those_on_screen(qtbot, large_db: Path) -> None:
     """A tree view asked the model for every row before its first paint (~0.2 s at 100,000 rows)."""
-    from app.ui.article_list_view import ArticleListView
-
     with open_store(large_db) as store:
         model = CountingModel(store)
-        view = ArticleListView()
-        qtbot.addWidget(view)
-        view.setModel(model)
-        view.setup_header()
-        view.resize(600, 400)
+        view = list_view(qtbot, model)
         model.set_query(ArticleQuery(smart="all"))
         model.index_calls = 0
         view.show()
@@ -112,16 +112,10 @@ def test_the_list_keeps_a_lists_keys(qtbot, sample_dir: Path) -> None:
     """Home/End go to the first/last article, Left/Right stay on the row, Tab leaves the list."""
     from PySide6.QtCore import Qt
 
-    from app.ui.article_list_view import ArticleListView
-
     with open_store(sample_dir / "hearth.sqlite3") as store:
         model = ArticleListModel(store)
         model.set_query(ArticleQuery(smart="all"))
-        view = ArticleListView()
-        qtbot.addWidget(view)
-        view.setModel(model)
-        view.setup_header()
-        view.resize(500, 300)
+        view = list_view(qtbot, model, 500, 300)
         view.show()
         qtbot.waitExposed(view)
         view.setFocus()
