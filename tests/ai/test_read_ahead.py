@@ -15,9 +15,7 @@ from app.ai.read_ahead import ReadAhead, on_battery, plan_read_ahead
 from app.ai.results import FinishReason, StateSource
 from app.ai.state_cache import StateCache
 from app.config import Paths, Settings
-from app.models import ArticleQuery, ParsedItem
-from app.storage import open_store
-from tests.support.ai_fixtures import OTTERS, ForwardCounter, tiny_checkpoint
+from tests.support.ai_fixtures import ForwardCounter, otters_env, tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -27,21 +25,8 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def env(tmp_path: Path, tiny: Path):
-    paths = Paths(tmp_path / "data").ensure()
-    store = open_store(paths.db_path)
-    feed = store.add_feed("http://127.0.0.1:9/n.xml", title="Nature")
-    items = [
-        ParsedItem(guid=f"a{i}", url=f"http://example.org/{i}", title=f"Otters {i}", content_html=OTTERS)
-        for i in range(5)
-    ]
-    store.upsert_articles(feed.id, items)
-    newest_first = store.query_ids(ArticleQuery(smart="unread", unread_only=True, sort="newest"))
-    settings = Settings(paths.settings_path)
-    settings.set("ai.device", "cpu")
-    settings.set("ai.model_path", str(tiny))
-    settings.set("ai.max_tokens", 4)
-    settings.set("ai.summary_temperature", 0.0)
-    settings.set("ai.language", "en")  # the articles' own: read-ahead translates no titles here
+    paths, settings, store, newest_first = otters_env(tmp_path, tiny, articles=5, language="en")
+    # "en", the articles' own language: read-ahead translates no titles here
     yield paths, settings, store, newest_first
     store.close()
 

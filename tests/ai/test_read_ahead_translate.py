@@ -17,9 +17,7 @@ from app.ai.results import FinishReason
 from app.ai.state_cache import StateCache
 from app.ai.task_prompts import translate_head, translate_messages
 from app.config import Paths, Settings
-from app.models import ArticleQuery, ParsedItem
-from app.storage import open_store
-from tests.support.ai_fixtures import OTTERS, ForwardCounter, tiny_checkpoint
+from tests.support.ai_fixtures import ForwardCounter, otters_env, tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +27,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def env(tmp_path: Path, tiny: Path):
-    paths = Paths(tmp_path / "data").ensure()
-    store = open_store(paths.db_path)
-    feed = store.add_feed("http://127.0.0.1:9/n.xml", title="Nature")
-    items = [
-        ParsedItem(guid=f"a{i}", url=f"http://example.org/{i}", title=f"Otters {i}", content_html=OTTERS)
-        for i in range(3)
-    ]
-    store.upsert_articles(feed.id, items)
-    newest_first = store.query_ids(ArticleQuery(smart="unread", unread_only=True, sort="newest"))
-    settings = Settings(paths.settings_path)
-    for key, value in (("ai.language", "zh"), ("ai.device", "cpu"), ("ai.model_path", str(tiny)),
-                       ("ai.max_tokens", 4), ("ai.summary_temperature", 0.0)):  # fmt: skip
-        settings.set(key, value)
+    paths, settings, store, newest_first = otters_env(tmp_path, tiny, articles=3, language="zh")
     yield paths, settings, store, newest_first
     store.close()
 

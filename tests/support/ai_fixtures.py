@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.config import Paths, Settings
 from app.models import ArticleQuery, ParsedItem
-from app.storage import open_store
+from app.storage import Store, open_store
 
 _CACHE: dict[str, Path] = {}
 
@@ -63,6 +64,27 @@ def build_library(db_path: Path, *, long_words: int = 0) -> dict[str, int]:
             "long": rows["Long report"],
             "rain": rows["Rain"],
         }
+
+
+def otters_env(
+    base: Path, tiny: Path, *, articles: int, language: str
+) -> tuple[Paths, Settings, Store, list[int]]:
+    """A data dir with `articles` unread otter articles in one feed and settings for the tiny CPU model
+    (4 tokens, greedy, AI language `language`): (paths, settings, open store, ids newest first)."""
+    paths = Paths(base / "data").ensure()
+    store = open_store(paths.db_path)
+    feed = store.add_feed("http://127.0.0.1:9/n.xml", title="Nature")
+    items = [
+        ParsedItem(guid=f"a{i}", url=f"http://example.org/{i}", title=f"Otters {i}", content_html=OTTERS)
+        for i in range(articles)
+    ]
+    store.upsert_articles(feed.id, items)
+    newest_first = store.query_ids(ArticleQuery(smart="unread", unread_only=True, sort="newest"))
+    settings = Settings(paths.settings_path)
+    for key, value in (("ai.language", language), ("ai.device", "cpu"), ("ai.model_path", str(tiny)),
+                       ("ai.max_tokens", 4), ("ai.summary_temperature", 0.0)):  # fmt: skip
+        settings.set(key, value)
+    return paths, settings, store, newest_first
 
 
 @dataclass
