@@ -26,9 +26,10 @@ class Request:
     path: str  # path with query, as sent
     headers: dict[str, str]  # lower-cased names
     body: bytes
-    started: float
-    finished: float = 0.0
+    started: float  # when the handler began (after reading the request line and headers)
+    finished: float = 0.0  # after the body was written (a busy GIL can make this late)
     host: str = ""
+    replied: float = 0.0  # just before the status line went out: never later than the client's receipt
 
 
 @dataclass
@@ -74,6 +75,7 @@ class LocalServer:
                 if reply.delay:
                     time.sleep(reply.delay)
                 data = reply.body.encode() if isinstance(reply.body, str) else reply.body
+                req.replied = time.monotonic()
                 try:
                     self.send_response(reply.status)
                     headers = {k.lower(): v for k, v in reply.headers.items()}
