@@ -5,8 +5,8 @@ Each title and snippet is laid out in its own direction (the first strong charac
 Arabic or Hebrew one is drawn right to left and right-aligned, in both modes; LTR and CJK text as before.
 
 The rich row lives in the Title column (the Feed and Date columns are hidden then; the view does that).
-Every row has the same height (the view keeps uniform row heights, so 100,000 rows cost nothing to lay
-out); what a row needs that is not in memory yet (its snippet, its thumbnail) is asked of the
+Every row has the same height (the view, a table with one fixed row height, measures the first row's
+hint: 100,000 rows cost nothing to lay out); what a row needs that is not in memory yet (its snippet, its thumbnail) is asked of the
 PreviewCache and painted when it arrives.
 """
 
