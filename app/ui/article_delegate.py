@@ -6,8 +6,8 @@ Arabic or Hebrew one is drawn right to left and right-aligned, in both modes; LT
 
 The rich row lives in the Title column (the Feed and Date columns are hidden then; the view does that).
 Every row has the same height (the view, a table with one fixed row height, measures the first row's
-hint: 100,000 rows cost nothing to lay out); what a row needs that is not in memory yet (its snippet, its thumbnail) is asked of the
-PreviewCache and painted when it arrives.
+hint: 100,000 rows cost nothing to lay out); what a row needs that is not in memory yet (its snippet,
+its thumbnail) is asked of the PreviewCache and painted when it arrives.
 """
 
 from __future__ import annotations
