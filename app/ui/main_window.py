@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self._painted = False
         self._waiting_for = {"paint", "library"}  # before the after-paint work (see _settle)
+        self.settled = False  # the after-paint work has run (the AI panel, the web reader)
 
         self.tree_model = FeedTreeModel(self)
         self.tree = FeedTreeView()
@@ -171,6 +172,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(WEB_READER_DELAY_MS, self.painted.emit)  # after the list's own repaint
         QTimer.singleShot(WEB_READER_DELAY_MS, self.favicons.release)
         QTimer.singleShot(WEB_READER_DELAY_MS, self.reader.enable_web)
+        QTimer.singleShot(WEB_READER_DELAY_MS, self, lambda: setattr(self, "settled", True))
 
     def _window_store(self) -> QSettings:
         return window_store(self.ctx.paths)
