@@ -1,8 +1,8 @@
 """Reading article lists: ArticleQuery -> ids in display order, rows, counts, full-text search.
 
-`query_ids` returns every matching id at once (a lazy list model then asks `rows` for what it
-shows); the indexes on articles(feed_id, sort_date) and articles(sort_date) give the display order
-without sorting, and unread/starred counts come from partial indexes on statuses.
+`query_ids` returns the matching ids at once, all or the first `limit` (a lazy list model then asks
+`rows` for what it shows); the indexes on articles(feed_id, sort_date) and articles(sort_date) give
+the display order without sorting, and unread/starred counts come from partial indexes on statuses.
 """
 
 from __future__ import annotations
@@ -32,9 +32,12 @@ def start_of_today() -> datetime:
 
 
 class QueryStore(StoreBase):
-    def query_ids(self, query: ArticleQuery) -> list[int]:
-        """Every id matching `query`, in display order."""
+    def query_ids(self, query: ArticleQuery, *, limit: int | None = None) -> list[int]:
+        """Every id matching `query` in display order, or only the first `limit` of them."""
         sql, args = self._select(query, "{id}")
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
         return [row[0] for row in self._conn.execute(sql, args)]
 
     def list_articles(

@@ -1,15 +1,28 @@
 """The article list: ids in display order from `store.query_ids`, rows fetched a page at a time.
 
-Only the ids of a view are loaded when it opens (a 100,000-article feed costs one index scan); the
-rows the view paints come from `store.rows` in pages of `PAGE` and are kept in a small LRU cache.
+Only the ids of a view are loaded when it opens, and with a `background` (the DbExecutor's `submit`)
+not even all of them: `set_query` reads the first FIRST_IDS ids and, when that many came back, the
+count (together under a millisecond on 100,000 articles, where the whole list takes ~50 ms of the
+GUI thread), so rowCount, and with it the scrollbar, is right in the first frame. The full list is
+read on the db thread meanwhile; when it arrives for the current query (a newer set_query, reload or
+clear bumps `_generation` and makes it stale) and extends the prefix to the counted length, it is
+swapped in with dataChanged for the rows past the prefix, no reset; a list that differs (a write landed
+in between) is applied as `reload()` applies one (rows inserted at the top, or a reset). Anything that
+needs an id past the prefix before then (a row's data or id, `row_of` an id not in the prefix, `ids()`,
+`reload()`) reads the full list on the GUI thread first, as without a background, and applies it the
+same way (`_complete` -> `_install`); the late result is then ignored. Searches (full-text matching
+would run twice) and a model without a background read the full list in `set_query`.
+
+The rows the view paints come from `store.rows` in pages of `PAGE` and are kept in a small LRU cache.
 Read/star changes made in the UI are applied to the cache at once, before the write commits.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -21,8 +34,11 @@ from app.i18n import lazy_gettext
 from app.models import ArticleQuery, ArticleRow
 from app.ui.icons import icon
 
+log = logging.getLogger(__name__)
+
 PAGE = 200
 MAX_PAGES = 60
+FIRST_IDS = 2 * PAGE  # ids read in set_query with a background: more rows than any window shows
 COLUMNS = ("", lazy_gettext("Title"), lazy_gettext("Feed"), lazy_gettext("Date"))
 STAR, TITLE, FEED, DATE = range(4)
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -34,18 +50,29 @@ _NO_PARENT = QModelIndex()  # the "no parent" default, made once
 
 
 class RowSource(Protocol):
-    def query_ids(self, query: ArticleQuery) -> list[int]: ...
+    def query_ids(self, query: ArticleQuery, *, limit: int | None = None) -> list[int]: ...
+    def count_articles(self, query: ArticleQuery) -> int: ...
     def rows(self, ids: Sequence[int]) -> list[ArticleRow]: ...
+
+
+# DbExecutor.submit: runs fn(store) on the db thread, on_done(result) / on_error(exc) on the GUI thread
+Submit = Callable[[Callable[[Any], Any], Callable[[Any], None], Callable[[Exception], None]], None]
 
 
 class ArticleListModel(QAbstractTableModel):
     query_changed = Signal(object)  # ArticleQuery
 
-    def __init__(self, store: RowSource, parent: QObject | None = None) -> None:
+    def __init__(
+        self, store: RowSource, parent: QObject | None = None, *, background: Submit | None = None
+    ) -> None:
         super().__init__(parent)
         self._store = store
+        self._background = background
         self._query = ArticleQuery(smart="all")
-        self._ids: list[int] = []
+        self._ids: list[int] = []  # every id, or while `_partial` the first of `_total`
+        self._total = 0
+        self._partial = False
+        self._generation = 0  # of the list: a background result for an older one is stale
         self._positions: dict[int, int] | None = None
         self._pages: OrderedDict[int, dict[int, ArticleRow]] = OrderedDict()
         self._overrides: dict[int, dict[str, bool]] = {}
@@ -60,33 +87,29 @@ class ArticleListModel(QAbstractTableModel):
         return self._query
 
     def set_query(self, query: ArticleQuery) -> None:
-        ids = self._store.query_ids(query)
+        partial = self._background is not None and query.search is None
+        ids = self._store.query_ids(query, limit=FIRST_IDS) if partial else self._store.query_ids(query)
+        total = len(ids)
+        if partial and total == FIRST_IDS:
+            total = max(total, self._store.count_articles(query))
         self.beginResetModel()
         self._query = query
         self._queried = True
-        self._set_ids(ids)
+        self._set_ids(ids, total)
         self._overrides.clear()
         self.endResetModel()
+        if self._partial and self._background is not None:
+            generation, store_query = self._generation, query
+            self._background(
+                lambda store: store.query_ids(store_query),
+                lambda full: self._on_full_list(generation, full),
+                lambda exc: log.warning("the article list's ids did not load: %s", exc),
+            )
         self.query_changed.emit(query)
 
     def reload(self) -> None:
         """Re-run the current query after new articles arrived; new ones at the top keep the view still."""
-        ids = self._store.query_ids(self._query)
-        old = self._ids
-        added = len(ids) - len(old)
-        if added > 0 and ids[added:] == old:
-            self.beginInsertRows(QModelIndex(), 0, added - 1)
-            self._set_ids(ids)
-            self.endInsertRows()
-            return
-        if ids == old:
-            self._pages.clear()
-            if ids:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(ids) - 1, len(COLUMNS) - 1))
-            return
-        self.beginResetModel()
-        self._set_ids(ids)
-        self.endResetModel()
+        self._install(self._store.query_ids(self._query), reread=True)
 
     def clear(self) -> None:
         """Show nothing (before the store closes: a late repaint must not query a closed connection)."""
@@ -94,24 +117,73 @@ class ArticleListModel(QAbstractTableModel):
         self._set_ids([])
         self.endResetModel()
 
-    def _set_ids(self, ids: list[int]) -> None:
+    def is_partial(self) -> bool:
+        """Whether only the first ids are loaded (the rest are on their way from the db thread)."""
+        return self._partial
+
+    def _set_ids(self, ids: list[int], total: int | None = None) -> None:
         self._ids = ids
+        self._total = len(ids) if total is None else total
+        self._partial = self._total > len(ids)
+        self._generation += 1
         self._positions = None
         self._pages.clear()
 
+    def _on_full_list(self, generation: int, ids: list[int]) -> None:
+        if generation == self._generation and self._partial:
+            self._install(ids, reread=False)
+
+    def _complete(self) -> None:
+        """Read the rest of a partial list now, on this thread (something needs a row past the prefix)."""
+        if self._partial:
+            self._install(self._store.query_ids(self._query), reread=False)
+
+    def _install(self, ids: list[int], *, reread: bool) -> None:
+        """Make `ids` (the current query's full list) the list, with the least the views must redo: the
+        same list (to `_total`, extending the prefix) is swapped in; new ids at the top are inserted;
+        anything else resets. `reread`: rows may have changed too (reload), drop the cached pages."""
+        known, total = len(self._ids), self._total
+        added = len(ids) - total
+        if added >= 0 and ids[added : added + known] == self._ids:
+            if added:
+                self.beginInsertRows(QModelIndex(), 0, added - 1)
+                self._set_ids(ids)
+                self.endInsertRows()
+                return
+            pages = OrderedDict((n, p) for n, p in self._pages.items() if (n + 1) * PAGE <= known)
+            self._set_ids(ids)
+            if not reread:  # the pages read so far stay right (a page cut at the prefix is read again)
+                self._pages = pages
+            first = 0 if reread else known
+            if first < len(ids):
+                self.dataChanged.emit(self.index(first, 0), self.index(len(ids) - 1, len(COLUMNS) - 1))
+            return
+        self.beginResetModel()
+        self._set_ids(ids)
+        self.endResetModel()
+
     # lookups ------------------------------------------------------------------------------------
     def article_id(self, row: int) -> int | None:
+        if self._partial and len(self._ids) <= row < self._total:
+            self._complete()
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
     def ids(self) -> list[int]:
+        self._complete()
         return list(self._ids)
 
     def row_of(self, article_id: int) -> int | None:
         if self._positions is None:
             self._positions = {aid: i for i, aid in enumerate(self._ids)}
-        return self._positions.get(article_id)
+        row = self._positions.get(article_id)
+        if row is None and self._partial:
+            self._complete()
+            return self.row_of(article_id)
+        return row
 
     def row_data(self, row: int) -> ArticleRow | None:
+        if self._partial and len(self._ids) <= row < self._total:
+            self._complete()
         if not 0 <= row < len(self._ids):
             return None
         page_no = row // PAGE
@@ -164,7 +236,7 @@ class ArticleListModel(QAbstractTableModel):
 
     # Qt model interface -------------------------------------------------------------------------
     def rowCount(self, parent: Index = _NO_PARENT) -> int:
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else self._total
 
     def columnCount(self, parent: Index = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
@@ -172,7 +244,7 @@ class ArticleListModel(QAbstractTableModel):
     def index(self, row: int, column: int, parent: Index = _NO_PARENT) -> QModelIndex:
         # Qt's own index() asks rowCount and columnCount first: two calls into Python for each row that
         # the tree view lays out (all of them, 100,000 at the first paint of a big feed); one call here
-        if parent.isValid() or not (0 <= row < len(self._ids) and 0 <= column < len(COLUMNS)):
+        if parent.isValid() or not (0 <= row < self._total and 0 <= column < len(COLUMNS)):
             return QModelIndex()
         return self.createIndex(row, column)
 

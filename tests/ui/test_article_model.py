@@ -19,14 +19,11 @@ class CountingStore:
         self.store = store
         self.rows_fetched = 0
 
-    def query_ids(self, query):
-        return self.store.query_ids(query)
-
     def rows(self, ids):
         self.rows_fetched += len(ids)
         return self.store.rows(ids)
 
-    def __getattr__(self, name):  # the rest (the list's AI markers) as the store has it
+    def __getattr__(self, name):  # the rest (ids, counts, the list's AI markers) as the store has it
         return getattr(self.store, name)
 
 
