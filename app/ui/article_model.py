@@ -11,7 +11,8 @@ in between) is applied as `reload()` applies one (rows inserted at the top, or a
 needs an id past the prefix before then (a row's data or id, `row_of` an id not in the prefix, `ids()`,
 `reload()`) reads the full list on the GUI thread first, as without a background, and applies it the
 same way (`_complete` -> `_install`); the late result is then ignored. Searches (full-text matching
-would run twice) and a model without a background read the full list in `set_query`.
+would run twice) and a model without a background read the full list in `set_query`. A `held` model
+(the window's) starts its background read at `release_background()` (after the first paint).
 
 The rows the view paints come from `store.rows` in pages of `PAGE` and are kept in a small LRU cache.
 Read/star changes made in the UI are applied to the cache at once, before the write commits.
@@ -63,11 +64,17 @@ class ArticleListModel(QAbstractTableModel):
     query_changed = Signal(object)  # ArticleQuery
 
     def __init__(
-        self, store: RowSource, parent: QObject | None = None, *, background: Submit | None = None
+        self,
+        store: RowSource,
+        parent: QObject | None = None,
+        *,
+        background: Submit | None = None,
+        held: bool = False,
     ) -> None:
         super().__init__(parent)
         self._store = store
         self._background = background
+        self._held = held  # the background read waits for release_background()
         self._query = ArticleQuery(smart="all")
         self._ids: list[int] = []  # every id, or while `_partial` the first of `_total`
         self._total = 0
@@ -98,13 +105,8 @@ class ArticleListModel(QAbstractTableModel):
         self._set_ids(ids, total)
         self._overrides.clear()
         self.endResetModel()
-        if self._partial and self._background is not None:
-            generation, store_query = self._generation, query
-            self._background(
-                lambda store: store.query_ids(store_query),
-                lambda full: self._on_full_list(generation, full),
-                lambda exc: log.warning("the article list's ids did not load: %s", exc),
-            )
+        if self._partial and not self._held:
+            self._read_rest()
         self.query_changed.emit(query)
 
     def reload(self) -> None:
@@ -117,6 +119,13 @@ class ArticleListModel(QAbstractTableModel):
         self._set_ids([])
         self.endResetModel()
 
+    def release_background(self) -> None:
+        """Start background reads (a held model, the window's: after its first paint, as the db thread's
+        building of the list would share the GIL with that paint), the current list's first."""
+        self._held = False
+        if self._partial:
+            self._read_rest()
+
     def is_partial(self) -> bool:
         """Whether only the first ids are loaded (the rest are on their way from the db thread)."""
         return self._partial
@@ -128,6 +137,16 @@ class ArticleListModel(QAbstractTableModel):
         self._generation += 1
         self._positions = None
         self._pages.clear()
+
+    def _read_rest(self) -> None:
+        """The current query's full list, read on the db thread, to `_on_full_list`."""
+        assert self._background is not None
+        generation, query = self._generation, self._query
+        self._background(
+            lambda store: store.query_ids(query),
+            lambda full: self._on_full_list(generation, full),
+            lambda exc: log.warning("the article list's ids did not load: %s", exc),
+        )
 
     def _on_full_list(self, generation: int, ids: list[int]) -> None:
         if generation == self._generation and self._partial:

@@ -66,7 +66,8 @@ class MainWindow(QMainWindow):
         self.tree_model = FeedTreeModel(self)
         self.tree = FeedTreeView()
         self.tree.setModel(self.tree_model)
-        self.list_model = ArticleListModel(ctx.store, self, background=ctx.db.submit)  # the full list
+        self.list_model = ArticleListModel(ctx.store, self, background=ctx.db.submit, held=True)
+        self.painted.connect(self.list_model.release_background)  # the list's ids past its first 400
         self.list = ArticleListView()
         self.list.setModel(self.list_model)
         self.list.setup_header()

@@ -332,3 +332,38 @@ def test_a_page_cut_at_the_prefix_is_read_again_whole(qtbot, db_path, db, monkey
         assert model.row_data(cut - 1).id == expected[cut - 1] and model.is_partial()
         qtbot.waitUntil(lambda: background.delivered == 1, timeout=10000)
         assert [model.row_data(r).id for r in range(PAGE, 2 * PAGE)] == expected[PAGE : 2 * PAGE]
+
+
+def test_a_held_model_reads_the_rest_once_released(qtbot, db_path, db) -> None:
+    with open_store(db_path) as store:
+        background = Background(db)
+        model = ArticleListModel(store, background=background, held=True)
+        first, second = (ArticleQuery(feed_ids=(feed.id,)) for feed in store.list_feeds())
+        model.set_query(first)
+        model.set_query(second)
+        assert model.is_partial() and background.submitted == 0  # nothing runs on the db thread yet
+        model.release_background()
+        assert background.submitted == 1  # only the current list
+        qtbot.waitUntil(lambda: background.delivered == 1, timeout=10000)
+        assert not model.is_partial() and model.ids() == store.query_ids(second)
+        model.set_query(first)
+        assert background.submitted == 2  # released: from now on at once
+
+
+def test_the_window_lists_every_article_after_its_first_paint(qtbot, data_dir: Path) -> None:
+    from tests.ui.conftest import make_controller, wait_loaded
+
+    build_large(data_dir / "hearth.sqlite3", ARTICLES, feeds=2)
+    ctl = make_controller(data_dir)
+    qtbot.addWidget(ctl.window)
+    try:
+        ctl.start(show=True, schedule=False)
+        wait_loaded(qtbot, ctl)
+        model = ctl.window.list_model
+        assert model.rowCount() == ARTICLES
+        qtbot.waitUntil(lambda: not model.is_partial(), timeout=10000)  # read on the db thread
+        assert model.ids() == ctl.ctx.store.query_ids(model.query)
+    finally:
+        ctl.refresher.cancel()
+        ctl.refresher.wait(10)
+        ctl.shutdown()
