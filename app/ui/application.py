@@ -15,8 +15,8 @@ import time
 from collections.abc import MutableMapping
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QObject, Qt, QTimer, QTranslator
+from PySide6.QtWidgets import QApplication
 
 from app.config import Paths, Settings
 from app.errors import HearthError
@@ -24,7 +24,7 @@ from app.i18n import SOURCE_LANGUAGE, _
 from app.language import choose_language
 from app.ui.fonts import apply_cjk_fallback
 from app.ui.icons import app_icon
-from app.ui.single_instance import InstanceServer, ask_running_instance
+from app.ui.single_instance import InstanceLock, InstanceServer, raise_running_instance
 
 log = logging.getLogger(__name__)
 
@@ -100,33 +100,56 @@ def run_app(paths: Paths, argv: list[str]) -> int:
     started = time.perf_counter()
     app = make_application(argv)
     paths.ensure()
-    language = choose_language(paths.settings_path, preferred=QLocale.system().uiLanguages())
+    language = choose_language(paths.settings_path, preferred=system_ui_languages())
     install_qt_translations(app, language)
     apply_cjk_fallback(app)  # Chinese titles in the tree and the list get a font with a real bold
-    if ask_running_instance(paths.data_dir):
+    lock = InstanceLock(paths.data_dir)
+    if not lock.acquire() and raise_running_instance(paths.data_dir, lock):
         log.info("Hearth is already running for %s; asked it to show its window", paths.data_dir)
         return 0
-    server = InstanceServer(paths.data_dir)
-    server.listen()
     try:
         from app.ui.controller import AppController
 
         controller = AppController(paths, Settings.load(paths.settings_path))
     except HearthError as exc:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.critical(None, _("Hearth cannot start"), exc.user_message())
-        server.close()
+        lock.release()
         return 1
-    server.raise_requested.connect(controller.show_window)
+    servers: list[InstanceServer] = []
+
+    def listen() -> None:  # later starts wait for this (raise_running_instance)
+        server = InstanceServer(paths.data_dir, controller)
+        server.raise_requested.connect(controller.show_window)
+        server.listen()
+        servers.append(server)
+
     bench = os.environ.get(BENCH_ENV)
     if bench is not None:
         FirstPaintProbe(
             controller, started, float(bench or 0), show_article=os.environ.get(BENCH_ARTICLE_ENV) == "1"
         )
     controller.start(show=True if bench is not None else None, schedule=bench is None)
+    controller.when_up(listen)
     try:
         return app.exec()
     finally:
-        server.close()
+        for server in servers:
+            server.close()
+        lock.release()
+
+
+def system_ui_languages(platform: str = sys.platform) -> list[str]:
+    """The languages the desktop asks for, where only Qt knows them (Windows, macOS). Elsewhere they are
+    the environment's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG: what Qt reads there too), which
+    resolve_language reads itself, without QLocale: PySide6 makes QLocale's ~1,000 enum members into
+    Python enums when the class is first used (~12 ms before the first paint)."""
+    if platform not in ("win32", "darwin"):
+        return []
+    from PySide6.QtCore import QLocale
+
+    return list(QLocale.system().uiLanguages())
 
 
 QT_CATALOGUES = ("qtbase", "qtwebengine", "qtmultimedia")  # Qt's own strings: dialogs, buttons, the web view
@@ -140,6 +163,8 @@ def install_qt_translations(app: QCoreApplication, language: str) -> list[QTrans
         old.deleteLater()
     if language == SOURCE_LANGUAGE:
         return []
+    from PySide6.QtCore import QLocale
+
     folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     installed = []
     for name in QT_CATALOGUES:
@@ -173,23 +198,20 @@ class FirstPaintProbe(QObject):
         self.list_done = False
         self._waited_ms = 0
         self._pending: list[Any] = []
-        self._list_viewport = controller.window.list.viewport()
         controller.window.installEventFilter(self)
-        self._list_viewport.installEventFilter(self)
+        # not an event filter on the list's viewport: touching it from Python before the paint costs ~25 ms
+        controller.window.list.rows_painted.connect(self._on_rows_painted)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            if watched is self.controller.window and not self.done:
-                self.done = True
-                self._post(self._report_paint)
-            elif (
-                watched is self._list_viewport
-                and not self.list_done
-                and self.controller.window.list_model.rowCount()
-            ):
-                self.list_done = True
-                self._post(self._report_list)
+        if event.type() == QEvent.Type.Paint and watched is self.controller.window and not self.done:
+            self.done = True
+            self._post(self._report_paint)
         return False
+
+    def _on_rows_painted(self) -> None:
+        if not self.list_done:
+            self.list_done = True
+            self._post(self._report_list)
 
     def _post(self, report: Any) -> None:
         """Run `report` once this frame is painted, ahead of work queued meanwhile (the after-paint work

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyleOptionViewItem, QTableView, QWidget
 
 from app.config import Key
@@ -25,6 +26,7 @@ from app.ui.article_previews import PreviewCache, previews_for
 
 class ArticleListView(QTableView):
     context_menu_requested = Signal(QPoint)
+    rows_painted = Signal()  # once: the first paint with rows in the model (bench_gui's probe)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -34,6 +36,7 @@ class ArticleListView(QTableView):
         self.delegate = ArticleDelegate(None, self)  # compact until set_previews
         self.setItemDelegate(self.delegate)
         self._ctx: Any = None  # the UiContext that remembers the compact setting (use_previews)
+        self._rows_painted = False
         self.verticalHeader().hide()  # no row numbers
         self.verticalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.Fixed
@@ -139,8 +142,21 @@ class ArticleListView(QTableView):
     def set_previews(self, previews: PreviewCache, *, compact: bool) -> None:
         """Rich rows take their snippets and thumbnails from `previews` (repainted as they arrive)."""
         self.delegate.previews = previews
-        previews.changed.connect(self.viewport().update)
+        previews.changed.connect(self._repaint_rows)
         self.set_compact(compact)
+
+    # The viewport is touched only once the list is shown: the first time Python sees it, PySide6 makes
+    # the Python types of ~70 QtWidgets classes (~25 ms), which must not happen before the first paint;
+    # a hidden list has nothing to repaint. (A C++ slot such as viewport().update is not connected either.)
+    def _repaint_rows(self) -> None:
+        if self.isVisible():
+            self.viewport().update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._rows_painted and self.model() is not None and self.model().rowCount():
+            self._rows_painted = True
+            self.rows_painted.emit()
 
     def set_compact(self, compact: bool, *, remember: bool = False) -> None:
         """One line per row with Feed and Date columns, or the rich rows (none without previews);
@@ -154,7 +170,7 @@ class ArticleListView(QTableView):
         self._apply_columns()
         if changed:
             self.update_row_height()
-            self.viewport().update()
+            self._repaint_rows()
 
     def _apply_columns(self) -> None:
         rich = not self.delegate.compact

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +53,7 @@ class AppController(QObject):
         self.paths = paths
         self.settings = settings
         self.store = self.library.store
+        self._shown_at_start = False  # start() shows the window (when_up then waits for its paint)
         self._told_about_tray = self.store.app_state(TOLD_ABOUT_TRAY) is not None  # a trivial read
         self.db = DbExecutor(paths.db_path, self)
         self.tasks = TaskPool(parent=self)
@@ -159,15 +160,22 @@ class AppController(QObject):
             show = not (self.settings.get(Key.UI_START_MINIMISED) and self.tray_available)
         if self.tray_available:
             self.tray.show()
+        self._shown_at_start = show
+        self.when_up(self.mount_ai)
         if show:
-            self.window.painted.connect(self.mount_ai)  # after the first paint
             self.window.show()
-        else:
-            QTimer.singleShot(0, self.mount_ai)  # in the tray: once the event loop runs
         if schedule:
             self.scheduler.start()
         QTimer.singleShot(WARM_UP_DELAY_MS, self.warm_up)
         self.sync_feed_server()
+
+    def when_up(self, fn: Callable[[], object]) -> None:
+        """Run `fn` once the window has painted (the AI panel, the single-instance server: what the first
+        paint does not need), or, started in the tray, once the event loop runs."""
+        if self._shown_at_start:
+            self.window.painted.connect(fn)
+        else:
+            QTimer.singleShot(0, fn)
 
     def warm_up(self) -> None:
         """Import the fetch engine in the background once the window is up, so the first refresh does

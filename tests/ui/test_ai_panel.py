@@ -27,7 +27,10 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def ai(qtbot, data_dir: Path, tiny: Path):
     ids = build_library(data_dir / "hearth.sqlite3")
-    ctl = make_controller(data_dir, ai__model_path=str(tiny), ai__device="cpu", ai__max_tokens=6)
+    # no read-ahead (tests/ui/test_ai_read_ahead.py): it starts generations of its own once the model is idle
+    ctl = make_controller(
+        data_dir, ai__model_path=str(tiny), ai__device="cpu", ai__max_tokens=6, ai__read_ahead=False
+    )
     qtbot.addWidget(ctl.window)
     ctl.start(show=True, schedule=False)
     wait_loaded(qtbot, ctl)

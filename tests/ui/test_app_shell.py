@@ -1,9 +1,8 @@
-"""The app around the window: tray menu, close-to-tray, single instance, autostart, settings dialog."""
+"""The app around the window: tray menu, close-to-tray, autostart, settings dialog (single instance:
+test_single_instance.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from PySide6.QtGui import QImage
@@ -11,7 +10,6 @@ from PySide6.QtGui import QImage
 from app.storage.app_state import TOLD_ABOUT_TRAY
 from app.ui import autostart
 from app.ui.icons import tray_pixmap
-from app.ui.single_instance import InstanceServer, ask_running_instance
 
 
 def test_tray_menu_actions(qtbot, controller) -> None:
@@ -64,26 +62,6 @@ def test_close_keeps_running_in_tray_and_says_so_once(qtbot, controller) -> None
     ctl.show_window()
     ctl.window.close()
     assert quits == [1]  # no tray: closing quits
-
-
-def test_single_instance_second_start_raises_the_first(qtbot, tmp_path: Path) -> None:
-    server = InstanceServer(tmp_path)
-    assert server.listen()
-    try:
-        code = (
-            "import sys; from pathlib import Path; from PySide6.QtCore import QCoreApplication;"
-            "app = QCoreApplication([]); from app.ui.single_instance import ask_running_instance;"
-            f"sys.exit(0 if ask_running_instance(Path({str(tmp_path)!r}), 3000) else 3)"
-        )
-        with qtbot.waitSignal(server.raise_requested, timeout=10000):
-            proc = subprocess.Popen([sys.executable, "-c", code])
-        assert proc.wait(10) == 0
-    finally:
-        server.close()
-        server.deleteLater()
-        qtbot.wait(50)
-    # nobody listening for another data dir
-    assert not ask_running_instance(tmp_path / "other", 200)
 
 
 def test_autostart_entry_written_and_removed(tmp_path: Path) -> None:
