@@ -101,7 +101,27 @@ def run_pyinstaller(out: Path, work: Path, *, with_ai: bool, prebuilt: Path | No
     # bundle writes nothing next to itself (and `dpkg -r` leaves no stray folder in /opt)
     if sys.platform.startswith("linux"):
         (bundle / "_internal" / "PySide6" / "Qt" / "resources" / "locales").mkdir(parents=True, exist_ok=True)
+    unpack_pyside_support(bundle)
     return bundle
+
+
+def unpack_pyside_support(bundle: Path) -> Path:
+    """shiboken6's support modules as bytecode files beside the bundle's shiboken6 binary, which it then
+    imports instead of compiling them from its embedded zip at every start (~30 ms; app/ui/pyside_signatures.py)."""
+    sys.path.insert(0, str(ROOT))
+    import shiboken6  # noqa: F401  (the build's PySide6, the one the bundle carries)
+
+    from app.ui.pyside_signatures import FOLDER, binary_stamp, support_sources, unpack
+
+    package = next(path.parent for path in bundle.rglob("Shiboken.*") if path.parent.name == "shiboken6")
+    sources, stamp = support_sources(), binary_stamp(package)
+    if not sources or stamp is None:
+        raise SystemExit(f"build: cannot read shiboken6's support modules for {package}")
+    shutil.rmtree(package / FOLDER, ignore_errors=True)
+    folder = unpack(package, sources, stamp)
+    if folder is None:
+        raise SystemExit(f"build: cannot write shiboken6's support modules into {package}")
+    return folder
 
 
 def make_tarball(bundle: Path, out: Path, name: str, icons: Path, *, level: int = 6) -> Path:

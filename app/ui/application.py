@@ -15,6 +15,7 @@ import time
 from collections.abc import MutableMapping
 from typing import Any
 
+from PySide6 import QtWidgets
 from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QObject, Qt, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication
 
@@ -24,7 +25,9 @@ from app.i18n import SOURCE_LANGUAGE, _
 from app.language import choose_language
 from app.ui.fonts import apply_cjk_fallback
 from app.ui.icons import app_icon
+from app.ui.pyside_signatures import support_from_files, unpack_later
 from app.ui.single_instance import InstanceLock, InstanceServer, raise_running_instance
+from app.ui.theme import STYLE, STYLE_SET
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,19 @@ NOT_FOR_FIRST_PAINT = (
     "lxml",
     "asyncio",
     "httpx",
+    "PySide6.QtNetwork",
+)
+# PySide6 classes the first paint does without: PySide6 makes a class's Python type and its enums (~1 ms
+# to ~25 ms) when Python first touches it. QStyle (a delegate reading option.state, setStyle's result),
+# dialogs imported at module level, and QMdiSubWindow and QWizard, made only when Python first sees an
+# object of a class it has no type for yet (a scroll area's viewport): then it makes every QtWidgets type.
+TYPES_NOT_FOR_FIRST_PAINT = (
+    "QStyle",
+    "QMessageBox",
+    "QFileDialog",
+    "QInputDialog",
+    "QMdiSubWindow",
+    "QWizard",
 )
 
 
@@ -71,7 +87,9 @@ def make_application(argv: list[str]) -> QApplication:
     # The reader's hearth: scheme is not registered here: importing QtWebEngineCore before the first paint
     # costs ~0.1 s, and the scheme works unregistered (tests/ui/test_reader_web.py passes either way).
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    app = QApplication(["hearth", *argv, *webengine_arguments()])
+    # the style as an argument: setStyle() would hand Python a QStyle, whose enums PySide6 then makes (~10 ms)
+    app = QApplication(["hearth", *argv, f"-style={STYLE}", *webengine_arguments()])
+    app.setProperty(STYLE_SET, True)
     app.setApplicationName("Hearth")
     app.setOrganizationName("Hearth")
     app.setDesktopFileName("org.hearth.Hearth")
@@ -132,6 +150,7 @@ def run_app(paths: Paths, argv: list[str]) -> int:
         )
     controller.start(show=True if bench is not None else None, schedule=bench is None)
     controller.when_up(listen)
+    controller.when_up(unpack_later)  # PySide6's support modules from bytecode from the next start on
     try:
         return app.exec()
     finally:
@@ -253,6 +272,8 @@ class FirstPaintProbe(QObject):
             "articles_in_list": self.controller.window.list_model.rowCount(),
             "list_in_first_frame": self.list_done,  # the article list painted its rows in this frame
             "loaded_early": [name for name in NOT_FOR_FIRST_PAINT if sys.modules.get(name) is not None],
+            "pyside_support_files": support_from_files(),
+            "qt_types_early": [name for name in TYPES_NOT_FOR_FIRST_PAINT if name in vars(QtWidgets)],
             "modules": len(sys.modules),
             "child_processes": child_processes(),
         }

@@ -13,14 +13,18 @@ its thumbnail) is asked of the PreviewCache and painted when it arrives.
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QTextLayout, QTextOption
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from app.models import ArticleRow
 from app.ui.article_model import AI_ROLE, ROW_ROLE, TITLE, format_date
 from app.ui.article_previews import THUMB_SIZE, PreviewCache
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QStyle
 
 PAD = 6  # around the row's text
 GAP = 2  # between its lines
@@ -68,11 +72,21 @@ def _muted(palette: QPalette, selected: bool) -> QColor:
     )  # fmt: skip
 
 
+def is_selected(option: QStyleOptionViewItem, index: Index) -> bool:
+    """Whether the view paints `index` selected (what State_Selected in option.state says, as the view sets
+    it from its selection model). Not read from option.state: its type is QStyle's, and PySide6 makes the
+    Python types of QStyle's dozen enums (~10 ms) the first time one is touched, before the first paint."""
+    view = option.widget  # type: ignore[attr-defined]
+    selection = view.selectionModel() if view is not None and hasattr(view, "selectionModel") else None
+    return selection is not None and selection.isSelected(index)
+
+
 class ArticleDelegate(QStyledItemDelegate):
     def __init__(self, previews: PreviewCache | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.previews = previews
         self.compact = previews is None
+        self._blank_text = False  # initStyleOption leaves the text out (painting a rich row's background)
 
     # sizes --------------------------------------------------------------------------------------
     def _fonts(self, base: QFont) -> tuple[QFont, QFont]:
@@ -104,6 +118,11 @@ class ArticleDelegate(QStyledItemDelegate):
         return QSize(hint.width(), self.rich_height(option.font))  # type: ignore[attr-defined]
 
     # painting -----------------------------------------------------------------------------------
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
+        super().initStyleOption(option, index)
+        if self._blank_text:
+            option.text = ""  # type: ignore[attr-defined]
+
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         if index.column() != TITLE:
             super().paint(painter, option, index)
@@ -114,16 +133,23 @@ class ArticleDelegate(QStyledItemDelegate):
             return
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
+        if isinstance(row, ArticleRow):
+            self._blank_text = True  # the row's background, selection and focus as the style draws them
+            try:
+                super().paint(painter, option, index)
+            finally:
+                self._blank_text = False
+            self._paint_rich(painter, opt, row, index.data(AI_ROLE), selected=is_selected(option, index))
+            return
+        from PySide6.QtWidgets import QStyle  # compact rows (not the default) measure the style's margin
+
         title = str(opt.text or "")  # type: ignore[attr-defined]
         opt.text = ""  # type: ignore[attr-defined]
         widget = opt.widget  # type: ignore[attr-defined]
         style = widget.style() if widget is not None else None
         if style is not None:  # the row's background, selection and focus as the style draws them
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        if isinstance(row, ArticleRow):
-            self._paint_rich(painter, opt, row, index.data(AI_ROLE))
-        else:
-            self._paint_compact_title(painter, opt, title, bool(index.data(AI_ROLE)), style)
+        self._paint_compact_title(painter, opt, title, bool(index.data(AI_ROLE)), style)
 
     # compact: the Title cell ----------------------------------------------------------------------
     def compact_title_boxes(
@@ -143,6 +169,8 @@ class ArticleDelegate(QStyledItemDelegate):
     def _paint_compact_title(
         self, painter: QPainter, opt: QStyleOptionViewItem, title: str, ai: bool, style: QStyle | None
     ) -> None:
+        from PySide6.QtWidgets import QStyle
+
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
         palette: QPalette = opt.palette  # type: ignore[attr-defined]
         font: QFont = opt.font  # type: ignore[attr-defined]
@@ -164,10 +192,15 @@ class ArticleDelegate(QStyledItemDelegate):
 
     # rich rows -------------------------------------------------------------------------------------
     def _paint_rich(
-        self, painter: QPainter, opt: QStyleOptionViewItem, row: ArticleRow, ai: str | None = None
+        self,
+        painter: QPainter,
+        opt: QStyleOptionViewItem,
+        row: ArticleRow,
+        ai: str | None = None,
+        *,
+        selected: bool = False,
     ) -> None:
         rect: QRect = opt.rect.adjusted(PAD, PAD, -PAD, -PAD)  # type: ignore[attr-defined]
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
         palette: QPalette = opt.palette  # type: ignore[attr-defined]
         text_colour = palette.color(
             QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text

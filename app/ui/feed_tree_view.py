@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPainter, QPalette
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTreeView,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QStyleOptionViewItem, QTreeView, QWidget
 
 from app.ui.feed_tree_model import BADGE_ROLE, NODE_ROLE, UNREAD_ROLE, Node
 from app.ui.icons import icon
@@ -20,6 +13,19 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class FeedTreeDelegate(QStyledItemDelegate):
+    """Draws through QStyledItemDelegate.paint only, never the widget's QStyle from Python: PySide6 makes
+    the Python types of QStyle's enums (~10 ms) the first time Python touches one, before the first paint."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._background_only = False  # initStyleOption leaves out the text and icon
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
+        super().initStyleOption(option, index)
+        if self._background_only:
+            option.text = ""
+            option.icon = QIcon()
+
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         count = index.data(UNREAD_ROLE) or 0
         badge = index.data(BADGE_ROLE)
@@ -27,21 +33,16 @@ class FeedTreeDelegate(QStyledItemDelegate):
         metrics = option.fontMetrics
         count_w = metrics.horizontalAdvance(text) + 14 if text else 0
         badge_w = 20 if badge else 0
+        # the full-width selection background first, then the item in the room the count leaves
+        self._background_only = True
+        try:
+            super().paint(painter, option, index)
+        finally:
+            self._background_only = False
         opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
         opt.rect = QRect(option.rect)
         opt.rect.setRight(option.rect.right() - count_w - badge_w - 4)
-        style = opt.widget.style() if opt.widget else None
-        # the full-width selection background first, then the item without its own background
-        if style is not None:
-            full = QStyleOptionViewItem(option)
-            self.initStyleOption(full, index)
-            full.text = ""
-            full.icon = QIcon()
-            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, full, painter, opt.widget)
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        else:
-            super().paint(painter, opt, index)
+        super().paint(painter, opt, index)
         right = option.rect.right() - 6
         if text:
             rect = QRect(right - count_w + 4, option.rect.top(), count_w - 4, option.rect.height())

@@ -8,12 +8,13 @@ only collect what the user wants, and live in the window's `Dialogs`.
 
 from __future__ import annotations
 
+# (dialog classes are imported where they open: PySide6 makes a class's Python type and enums when it is
+# imported, and this module loads before the first paint)
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from app.errors import HearthError, VaultError
 from app.i18n import _, ngettext
@@ -126,6 +127,8 @@ class LibraryActions:
 
     # folders ------------------------------------------------------------------------------------
     def new_folder(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
         name, ok = QInputDialog.getText(self.p.host, _("New folder"), _("Folder name:"))
         if ok and name.strip():
             node = self.p.tree.current_node()
@@ -133,6 +136,8 @@ class LibraryActions:
             self.p.op(lambda store: store.add_folder(name.strip(), parent), LIBRARY).run_in_background()
 
     def rename_current(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
         node = self.p.tree.current_node()
         if node is None or node.kind != "folder":
             self.p.show_message(_("Select a folder to rename"))
@@ -181,6 +186,8 @@ class LibraryActions:
         dialog.open()
 
     def remove_current(self, confirm: bool = True) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         node = self.p.tree.current_node()
         if node is None or node.kind not in ("feed", "folder"):
             return

@@ -5,11 +5,11 @@ a failure is shown in the status line and a message box (`report_failure`)."""
 
 from __future__ import annotations
 
+# (dialog classes are imported where they open: PySide6 makes a class's Python type and enums when it is
+# imported, and this module loads before the first paint)
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import HOMEPAGE
 from app.errors import HearthError
@@ -32,6 +32,8 @@ class LibraryFiles:
     # OPML ---------------------------------------------------------------------------------------
     def import_opml(self, path: str | None = None) -> None:
         """Read the file in the background; ask about any command outline (default no), then import."""
+        from PySide6.QtWidgets import QFileDialog
+
         if path is None:
             path, _filter = QFileDialog.getOpenFileName(
                 self.p.host, _("Import OPML"), "", _("OPML (*.opml *.xml);;All files (*)")
@@ -99,6 +101,8 @@ class LibraryFiles:
         self.p.op(job, LIBRARY).success(done).failure(self._failed).run_in_background()
 
     def export_opml(self, path: str | None = None) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         if path is None:
             path, _filter = QFileDialog.getSaveFileName(
                 self.p.host, _("Export OPML"), "hearth.opml", _("OPML (*.opml)")
@@ -119,6 +123,8 @@ class LibraryFiles:
     def export_articles(self, path: str | None = None, fmt: str | None = None) -> None:
         """The list's current view (a feed, a folder, Starred, a search) as a feed file, with any saved
         AI summaries above their articles."""
+        from PySide6.QtWidgets import QFileDialog
+
         if path is None:
             path, chosen = QFileDialog.getSaveFileName(
                 self.p.host, _("Export articles"), "hearth-export.xml", ";;".join(EXPORT_FORMATS)
@@ -165,6 +171,8 @@ class LibraryFiles:
 
 def report_failure(parts: WindowParts, exc: Exception) -> None:
     """A failed file or sign-in job: its message in the status line and in a message box."""
+    from PySide6.QtWidgets import QMessageBox
+
     message = exc.user_message() if isinstance(exc, HearthError) else _("Failed: {reason}").format(reason=exc)
     parts.show_message(message, timeout_ms=15000)
     QMessageBox.warning(parts.host, _("Hearth"), message)

@@ -108,10 +108,16 @@ def web_reader_css(c: ThemeColours, font_px: int = 16) -> str:
     return Template(text).safe_substitute(values)
 
 
+STYLE = "Fusion"  # every theme's widget style: the themes differ in palette and stylesheet only
+STYLE_SET = "hearthStyleSet"  # the application property saying STYLE is set (make_application sets it)
+
+
 def apply_theme(app: QApplication, mode: str) -> ThemeColours:
     """Style the whole application for `mode`; returns the colours chosen (the reader needs them)."""
     colours = colours_for(mode)
-    app.setStyle("Fusion")
+    if not app.property(STYLE_SET):  # once (the window's QApplication has it from its arguments)
+        app.setStyle(STYLE)
+        app.setProperty(STYLE_SET, True)
     palette = build_palette(colours)
     app.setPalette(palette)
     QToolTip.setPalette(palette)  # tooltips (and the tray balloon) keep their own palette otherwise

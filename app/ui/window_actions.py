@@ -7,11 +7,12 @@ show these actions are built in `window_menus`.
 
 from __future__ import annotations
 
+# (dialog classes are imported where they open: PySide6 makes a class's Python type and enums when it is
+# imported, and this module loads before the first paint)
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QMessageBox
 
 from app.config import Key
 from app.i18n import _
@@ -157,6 +158,8 @@ class WindowActions:
         sheet.open()
 
     def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.about(self.p.host, _("About Hearth"), about_text())
 
 

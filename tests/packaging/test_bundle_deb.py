@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from app.ui.pyside_signatures import binary_stamp
 from tests.fetching.test_full_text import HTML, article_page, teaser_feed
 from tests.support.http import LocalServer, Reply
 
@@ -86,6 +87,9 @@ def test_the_bundle_carries_resources_kernels_and_qt_but_not_torch(built: Path) 
     assert not (internal / "torch").exists()
     if "--prebuild" in (ROOT / "app" / "ai" / "native_build.py").read_text(encoding="utf-8"):
         assert list((internal / "app" / "ai" / "native" / "prebuilt").glob("*.so"))
+    support = internal / "shiboken6" / "files.dir"  # PySide6's support modules as bytecode, written at build
+    assert (support / ".hearth-stamp").read_text() == binary_stamp(internal / "shiboken6")
+    assert list((support / "shibokensupport" / "signature" / "__pycache__").glob("loader.*.pyc"))
     links = [p for p in internal.rglob("*") if p.is_symlink() and not p.exists()]
     assert links == []
     tarball = next(built.glob("hearth-*-linux-*.tar.gz"))
@@ -138,6 +142,7 @@ def _check_installed(tmp_path: Path) -> None:
     assert window.returncode == 0, window.stderr[-3000:]
     events = [json.loads(line) for line in window.stdout.splitlines() if line.startswith("{")]
     assert [e["event"] for e in events] == ["first_paint", "idle"], window.stdout
+    assert events[0]["pyside_support_files"]  # the bundle's shiboken6 read them from files.dir
     with LocalServer() as server:
         server.route("/feed.xml", Reply(200, body=FEED, headers={"Content-Type": "application/rss+xml"}))
         added = subprocess.run(

@@ -44,6 +44,7 @@ def test_first_paint_loads_no_parser_pool_ai_markdown_or_site_sources(tmp_path: 
     assert paint["articles_in_list"] > 0  # a real window on a real library
     assert paint["list_in_first_frame"]  # the first frame shows the articles, not an empty list
     assert paint["loaded_early"] == []  # the AI panel, lxml, httpx among them
+    assert paint["qt_types_early"] == []  # QStyle, dialogs, the whole of QtWidgets (~50 ms together)
     assert events["idle"]["side_panels"]  # the AI panel was built once the window had painted
     assert paint["child_processes"] == []  # no parse workers or forkserver before any refresh
     # later only QtWebEngine's own processes (zygotes, the renderer) for the web reader built after the paint
