@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -86,6 +85,8 @@ def install_desktop_entry(
     shutil.copyfile(resources_dir() / "icons" / "hearth.svg", icon)
     updater = shutil.which("update-desktop-database")
     if updater:  # refreshes the menu's cache where the desktop keeps one; harmless where it does not
+        import subprocess  # (not at import: the window's launch loads this module and never runs it)
+
         subprocess.run([updater, str(entry.parent)], capture_output=True, timeout=60, check=False)
     return [entry, icon]
 
