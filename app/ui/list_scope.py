@@ -48,7 +48,6 @@ class ListScope:
         self.search = QLineEdit()
         self.search.setObjectName("searchBox")
         self.search.setPlaceholderText(_("Search articles  ( / )"))
-        self.search.setClearButtonEnabled(True)
         self._search_timer = QTimer(host, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_search)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())

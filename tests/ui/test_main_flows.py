@@ -99,6 +99,7 @@ def test_mark_feed_read_older_than_keeps_newer(qtbot, controller) -> None:
 
 def test_search_shows_results_and_clearing_restores(qtbot, controller) -> None:
     ctl, w = controller, controller.window
+    assert w.search.isClearButtonEnabled()  # (given once the window has painted)
     select_node(qtbot, ctl, "smart", "all")
     qtbot.keyClicks(w.search, "DNS")
     qtbot.waitUntil(lambda: w.list_model.query.search == "DNS", timeout=3000)
