@@ -71,6 +71,19 @@ def db_thread_held(db: DbExecutor) -> Iterator[None]:
         release.set()
 
 
+@contextmanager
+def list_on_screen(qtbot, model: ArticleListModel) -> Iterator[Any]:
+    """A 500x300 list view on `model`, torn down after the block (the model cleared first: a late result
+    must not reach a view torn down)."""
+    view = list_view(qtbot, model, 500, 300)
+    try:
+        yield view
+    finally:
+        model.clear()
+        view.hide()
+        view.setModel(None)
+
+
 class Signals:
     """How many resets, inserts and data changes the model emitted (and the last data change)."""
 
@@ -228,8 +241,7 @@ def test_end_key_and_select_all_reach_the_last_article(qtbot, db_path, db) -> No
     with open_store(db_path) as store:
         background = Background(db)
         model = ArticleListModel(store, background=background)
-        view = list_view(qtbot, model, 500, 300)
-        try:
+        with list_on_screen(qtbot, model) as view:
             query = ArticleQuery(smart="all")
             expected = store.query_ids(query)
             with db_thread_held(db):
@@ -245,10 +257,6 @@ def test_end_key_and_select_all_reach_the_last_article(qtbot, db_path, db) -> No
                 qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
                 assert view.selected_ids() == expected
             qtbot.waitUntil(lambda: background.delivered == 1, timeout=10000)
-        finally:
-            model.clear()  # a late result must not reach a view torn down
-            view.hide()
-            view.setModel(None)
 
 
 def test_a_write_seen_while_painting_past_the_prefix_resets_cleanly(qtbot, db_path, db) -> None:
@@ -256,8 +264,7 @@ def test_a_write_seen_while_painting_past_the_prefix_resets_cleanly(qtbot, db_pa
     with open_store(db_path) as store:
         background = Background(db)
         model = ArticleListModel(store, background=background)
-        view = list_view(qtbot, model, 500, 300)
-        try:
+        with list_on_screen(qtbot, model) as view:
             query = ArticleQuery(smart="unread")
             with db_thread_held(db):
                 model.set_query(query)
@@ -277,10 +284,6 @@ def test_a_write_seen_while_painting_past_the_prefix_resets_cleanly(qtbot, db_pa
                 assert shown.isValid() and shown.data(ID_ROLE) in store.query_ids(query)
             qtbot.waitUntil(lambda: background.delivered == 1, timeout=10000)
             assert signals.resets == 1 and model.ids() == store.query_ids(query)
-        finally:
-            model.clear()  # a late result must not reach a view torn down
-            view.hide()
-            view.setModel(None)
 
 
 def test_a_newer_query_makes_the_older_result_stale(qtbot, db_path, db) -> None:
